@@ -1,0 +1,82 @@
+"""The headless command line: the same engine as the window, progress on stderr, results on stdout.
+
+Exit codes: 0 success, 1 failure (one line on stderr; traceback with --verbose), 2 usage error,
+130 cancelled with Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+import traceback
+
+from .. import __version__
+from ..engine.errors import Cancelled, PharosError, UsageError
+from ..engine.logs import setup_logging
+
+# Each command lives in its own module with add_parser(subparsers) and run(args, workspace) -> int.
+COMMANDS = ("ingest", "search", "repos", "export", "sync", "doctor", "screenshots")
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CANCELLED = 0, 1, 2, 130
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # argparse exits 2 too; keep its one-line style
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="pharos-desktop",
+                     description="Ingest git repositories locally and publish them to your Pharos cloud account. "
+                                 "Run with no command to open the window.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="show skipped files and tracebacks")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name in COMMANDS:
+        try:
+            module = importlib.import_module(f"{__name__}.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name and exc.name.startswith(__name__):
+                continue  # a command still being built; the others work
+            raise
+        module.add_parser(subparsers)
+    return parser
+
+
+def main(argv: list[str]) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not args.command:
+        parser.print_help()
+        return EXIT_USAGE
+    from ..engine.workspace import Workspace
+
+    try:
+        workspace = Workspace.open()
+        setup_logging(workspace.logs_dir, verbose=args.verbose)
+        module = importlib.import_module(f"{__name__}.{args.command}")
+        return module.run(args, workspace)
+    except KeyboardInterrupt:
+        print("cancelled", file=sys.stderr)
+        return EXIT_CANCELLED
+    except Cancelled:
+        print("cancelled: work already stored is kept; run the same command again to resume", file=sys.stderr)
+        return EXIT_CANCELLED
+    except UsageError as exc:
+        print(f"pharos-desktop: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except PharosError as exc:
+        logging.getLogger("pharos_desktop").debug("command failed", exc_info=True)
+        if args.verbose:
+            traceback.print_exc()
+        print(f"pharos-desktop: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except Exception as exc:  # noqa: BLE001 - unexpected: one line unless --verbose
+        logging.getLogger("pharos_desktop").exception("command crashed")
+        if args.verbose:
+            traceback.print_exc()
+        print(f"pharos-desktop: unexpected error: {exc} (run with --verbose for details)", file=sys.stderr)
+        return EXIT_FAILED

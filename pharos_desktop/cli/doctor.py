@@ -1,0 +1,38 @@
+"""`pharos-desktop doctor [--json]`: the device, torch, model, grammars, data folder and index size."""
+
+from __future__ import annotations
+
+from ..engine.doctor import diagnose
+from .output import print_json
+
+
+def add_parser(subparsers) -> None:
+    parser = subparsers.add_parser("doctor", help="check the machine: GPU/CPU, model, grammars, data folder")
+    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--no-model", action="store_true", help="do not load the embedding model")
+
+
+def run(args, workspace) -> int:
+    report = diagnose(workspace, load_model=not args.no_model)
+    if args.json:
+        print_json(report)
+        return 0 if report["ok"] else 1
+    broken = {lang: err for lang, err in report["grammars"].items() if err}
+    lines = [
+        ("device", report["device"] + (f" ({report['gpu']})" if report["gpu"] else "")),
+        ("torch", report["torch"]),
+        ("model", f"{report['model']} ({report['dim']}-dim)" if report["dim"] else report["model"]),
+        ("grammars", f"{len(report['grammars']) - len(broken)}/{len(report['grammars'])} load: "
+                     + ", ".join(lang for lang, err in report["grammars"].items() if not err)),
+        ("data folder", report["data_dir"]),
+        ("vectors", report["vectors"]),
+        ("index", f"{report['repos']} repositories, {report['chunks']} chunks, {report['index_bytes'] / 1e6:.1f} MB"),
+        ("log file", report["log_file"]),
+    ]
+    for label, value in lines:
+        print(f"{label:<12} {value}")
+    for lang, err in broken.items():
+        print(f"grammar {lang}: {err}")
+    for problem in report["problems"]:
+        print(f"problem: {problem}")
+    return 0 if report["ok"] else 1

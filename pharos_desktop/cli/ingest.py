@@ -1,0 +1,36 @@
+"""`pharos-desktop ingest SOURCE [--branch B] [--json]`"""
+
+from __future__ import annotations
+
+from ..engine.ingest import Ingestor
+from .jobs import run_cancellable
+from .output import print_json
+from .render import make_emitter
+
+
+def add_parser(subparsers) -> None:
+    parser = subparsers.add_parser("ingest", help="clone (or open) a repository and index it",
+                                   description="Clone a git URL (https, ssh, git@host:owner/repo, file://) or read "
+                                               "a local folder, then parse, embed and index it. Running it again "
+                                               "updates the index in place and resumes an interrupted run.")
+    parser.add_argument("source", help="git URL or local folder")
+    parser.add_argument("--branch", "-b", help="branch to clone (default: the remote's default branch)")
+    parser.add_argument("--json", action="store_true", help="print the result as JSON")
+
+
+def run(args, workspace) -> int:
+    emit = make_emitter(verbose=args.verbose)
+    try:
+        result = run_cancellable(lambda cancel: Ingestor(workspace).ingest(
+            args.source, args.branch, emit=emit, cancel=cancel))
+    finally:
+        emit.close()
+    if args.json:
+        print_json(result.as_dict())
+    else:
+        reasons = ", ".join(f"{n} {reason}" for reason, n in result.skipped_reasons.items())
+        print(f"{result.repo} @ {result.commit[:12] or 'working tree'}: {result.files} files, {result.chunks} chunks "
+              f"({result.embedded} embedded now) in {result.seconds:.1f} s")
+        if result.skipped:
+            print(f"skipped {result.skipped} files: {reasons}")
+    return 0

@@ -1,0 +1,26 @@
+"""`pharos-desktop repos [--json]`"""
+
+from __future__ import annotations
+
+from .output import ago, print_json, print_table
+
+
+def add_parser(subparsers) -> None:
+    parser = subparsers.add_parser("repos", help="list ingested repositories")
+    parser.add_argument("--json", action="store_true")
+
+
+def run(args, workspace) -> int:
+    repos = workspace.catalog.list_repos()
+    if args.json:
+        print_json([{"repo": r.name, "repo_id": r.repo_id, "source": r.source, "commit": r.commit_sha,
+                     "files": r.files, "chunks": r.chunks, "ingested_at": r.ingested_at, "state": r.state,
+                     "branch": r.branch, "skipped": r.skipped, "languages": r.languages} for r in repos])
+        return 0
+    if not repos:
+        print("no repositories yet: pharos-desktop ingest <url or folder>")
+        return 0
+    print_table([[r.name, r.repo_id, r.commit_sha[:10], str(r.files), str(r.chunks), r.state, ago(r.ingested_at),
+                  r.source] for r in repos],
+                ["REPO", "ID", "COMMIT", "FILES", "CHUNKS", "STATE", "INGESTED", "SOURCE"])
+    return 0

@@ -1,0 +1,391 @@
+"""The catalog: SQLite record of repositories, files and chunks, with FTS5 keyword search.
+
+One writer (the pipeline's store stage, or the sync engine for its own table) and any number of
+readers; WAL mode lets the window read while an ingest writes. A file row with ``state='done'`` is
+written in the same transaction as its chunks and only after its vectors are in Chroma, which is
+what makes an interrupted ingest resumable: anything not ``done`` is simply done again.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from .errors import StoreError, UsageError
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS repos (
+    repo_id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    source TEXT NOT NULL,          -- what the user typed, normalised; never holds a token
+    kind TEXT NOT NULL,            -- remote | local
+    web_base TEXT,                 -- https://github.com/owner/repo for hosted repos
+    branch TEXT NOT NULL DEFAULT '',
+    commit_sha TEXT NOT NULL DEFAULT '',
+    checkout_path TEXT NOT NULL DEFAULT '',
+    model TEXT NOT NULL DEFAULT '',
+    dim INTEGER NOT NULL DEFAULT 0,
+    state TEXT NOT NULL DEFAULT 'new',   -- new | ingesting | ready | interrupted | failed
+    error TEXT NOT NULL DEFAULT '',
+    created_at REAL NOT NULL,
+    ingested_at REAL
+);
+CREATE TABLE IF NOT EXISTS files (
+    repo_id TEXT NOT NULL REFERENCES repos(repo_id) ON DELETE CASCADE,
+    path TEXT NOT NULL,
+    language TEXT,
+    size INTEGER NOT NULL DEFAULT 0,
+    mtime_ns INTEGER NOT NULL DEFAULT 0,
+    content_hash TEXT NOT NULL DEFAULT '',   -- git blob id of the bytes
+    skip_reason TEXT,                         -- NULL for indexed files
+    chunk_count INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (repo_id, path)
+);
+CREATE TABLE IF NOT EXISTS chunks (
+    chunk_id TEXT PRIMARY KEY,
+    repo_id TEXT NOT NULL,
+    path TEXT NOT NULL,
+    ordinal INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    symbol TEXT NOT NULL,
+    language TEXT NOT NULL,
+    start_line INTEGER NOT NULL,
+    end_line INTEGER NOT NULL,
+    signature TEXT NOT NULL DEFAULT '',
+    summary TEXT NOT NULL,
+    deps TEXT NOT NULL DEFAULT '[]',
+    code TEXT NOT NULL,
+    embedded_text TEXT NOT NULL,
+    FOREIGN KEY (repo_id, path) REFERENCES files(repo_id, path) ON DELETE CASCADE
+);
+CREATE INDEX IF NOT EXISTS chunks_by_file ON chunks(repo_id, path, ordinal);
+CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
+    symbol, path, summary, content='chunks', content_rowid='rowid', tokenize='unicode61 remove_diacritics 2'
+);
+CREATE TRIGGER IF NOT EXISTS chunks_ai AFTER INSERT ON chunks BEGIN
+    INSERT INTO chunks_fts(rowid, symbol, path, summary)
+    VALUES (new.rowid, new.symbol || ' ' || replace(replace(new.symbol, '.', ' '), '_', ' '),
+            new.path || ' ' || replace(replace(replace(new.path, '/', ' '), '_', ' '), '.', ' '), new.summary);
+END;
+CREATE TRIGGER IF NOT EXISTS chunks_ad AFTER DELETE ON chunks BEGIN
+    INSERT INTO chunks_fts(chunks_fts, rowid, symbol, path, summary)
+    VALUES ('delete', old.rowid, old.symbol || ' ' || replace(replace(old.symbol, '.', ' '), '_', ' '),
+            old.path || ' ' || replace(replace(replace(old.path, '/', ' '), '_', ' '), '.', ' '), old.summary);
+END;
+CREATE TABLE IF NOT EXISTS jobs (
+    job_id TEXT PRIMARY KEY,
+    repo_id TEXT,
+    kind TEXT NOT NULL,
+    request TEXT NOT NULL DEFAULT '{}',   -- what to run again on resume (source, branch)
+    state TEXT NOT NULL,                  -- running | done | failed | cancelled | interrupted
+    summary TEXT NOT NULL DEFAULT '{}',
+    error TEXT NOT NULL DEFAULT '',
+    started_at REAL NOT NULL,
+    finished_at REAL
+);
+"""
+
+
+@dataclass
+class RepoRecord:
+    repo_id: str
+    name: str
+    source: str
+    kind: str
+    web_base: str | None = None
+    branch: str = ""
+    commit_sha: str = ""
+    checkout_path: str = ""
+    model: str = ""
+    dim: int = 0
+    state: str = "new"
+    error: str = ""
+    created_at: float = 0.0
+    ingested_at: float | None = None
+    files: int = 0  # indexed files (filled by list_repos/get_repo)
+    chunks: int = 0
+    skipped: int = 0
+    languages: dict[str, int] = field(default_factory=dict)  # language -> indexed files
+
+
+@dataclass
+class FileRecord:
+    path: str
+    language: str | None
+    size: int
+    mtime_ns: int
+    content_hash: str
+    skip_reason: str | None = None
+    chunk_count: int = 0
+
+
+@dataclass
+class ChunkRecord:
+    chunk_id: str
+    repo_id: str
+    path: str
+    ordinal: int
+    kind: str
+    symbol: str
+    language: str
+    start_line: int
+    end_line: int
+    signature: str
+    summary: str
+    deps: list[str]
+    code: str
+    embedded_text: str
+
+
+_CHUNK_COLUMNS = ("chunk_id, repo_id, path, ordinal, kind, symbol, language, start_line, end_line, "
+                  "signature, summary, deps, code, embedded_text")
+
+
+def _chunk_from_row(row: sqlite3.Row) -> ChunkRecord:
+    values = dict(row)
+    values["deps"] = json.loads(values["deps"])
+    return ChunkRecord(**values)
+
+
+class Catalog:
+    """Thread-safe facade: each thread gets its own connection to the same database file."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self._local = threading.local()
+        self._write_lock = threading.RLock()
+        try:
+            with self._write_lock:
+                conn = self._conn()
+                conn.executescript(_SCHEMA)
+                conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+                conn.commit()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"cannot open the catalog at {self.path}: {exc}") from exc
+
+    def _conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            self._local.conn = conn
+        return conn
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+    # -- repositories -------------------------------------------------------------------------
+
+    def upsert_repo(self, repo: RepoRecord) -> None:
+        with self._write_lock, self._conn() as conn:
+            conn.execute(
+                """INSERT INTO repos (repo_id, name, source, kind, web_base, branch, commit_sha, checkout_path,
+                                      model, dim, state, error, created_at, ingested_at)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                   ON CONFLICT(repo_id) DO UPDATE SET name=excluded.name, source=excluded.source,
+                       kind=excluded.kind, web_base=excluded.web_base, branch=excluded.branch,
+                       commit_sha=excluded.commit_sha, checkout_path=excluded.checkout_path,
+                       model=excluded.model, dim=excluded.dim, state=excluded.state, error=excluded.error,
+                       ingested_at=excluded.ingested_at""",
+                (repo.repo_id, repo.name, repo.source, repo.kind, repo.web_base, repo.branch, repo.commit_sha,
+                 repo.checkout_path, repo.model, repo.dim, repo.state, repo.error,
+                 repo.created_at or time.time(), repo.ingested_at))
+
+    def set_repo_state(self, repo_id: str, state: str, error: str = "", **fields: object) -> None:
+        assignments = ", ".join(f"{name} = ?" for name in fields)
+        sql = "UPDATE repos SET state = ?, error = ?" + (f", {assignments}" if assignments else "")
+        with self._write_lock, self._conn() as conn:
+            conn.execute(sql + " WHERE repo_id = ?", (state, error, *fields.values(), repo_id))
+
+    def list_repos(self) -> list[RepoRecord]:
+        rows = self._conn().execute("SELECT * FROM repos ORDER BY name, repo_id").fetchall()
+        return [self._with_counts(RepoRecord(**dict(row))) for row in rows]
+
+    def get_repo(self, name_or_id: str) -> RepoRecord:
+        """Find a repository by id, id prefix, name or source; raise UsageError with choices if ambiguous."""
+        conn = self._conn()
+        rows = conn.execute("SELECT * FROM repos WHERE repo_id = ?", (name_or_id,)).fetchall()
+        if not rows:
+            rows = conn.execute("SELECT * FROM repos WHERE name = ? OR source = ?", (name_or_id, name_or_id)).fetchall()
+        if not rows and len(name_or_id) >= 4:
+            rows = conn.execute("SELECT * FROM repos WHERE repo_id LIKE ?", (name_or_id + "%",)).fetchall()
+        if not rows:
+            known = ", ".join(r.name for r in self.list_repos()) or "none yet"
+            raise UsageError(f"no ingested repository called {name_or_id!r} (known: {known})")
+        if len(rows) > 1:
+            choices = "; ".join(f"{row['repo_id']} ({row['source']})" for row in rows)
+            raise UsageError(f"{name_or_id!r} names several repositories, use an id: {choices}")
+        return self._with_counts(RepoRecord(**dict(rows[0])))
+
+    def find_repo(self, repo_id: str) -> RepoRecord | None:
+        row = self._conn().execute("SELECT * FROM repos WHERE repo_id = ?", (repo_id,)).fetchone()
+        return self._with_counts(RepoRecord(**dict(row))) if row else None
+
+    def _with_counts(self, repo: RepoRecord) -> RepoRecord:
+        conn = self._conn()
+        row = conn.execute(
+            """SELECT SUM(skip_reason IS NULL), SUM(skip_reason IS NOT NULL), SUM(chunk_count)
+               FROM files WHERE repo_id = ?""", (repo.repo_id,)).fetchone()
+        repo.files, repo.skipped, repo.chunks = (row[0] or 0), (row[1] or 0), (row[2] or 0)
+        repo.languages = {lang: n for lang, n in conn.execute(
+            """SELECT language, COUNT(*) FROM files WHERE repo_id = ? AND skip_reason IS NULL
+               GROUP BY language ORDER BY COUNT(*) DESC""", (repo.repo_id,)) if lang}
+        return repo
+
+    def delete_repo(self, repo_id: str) -> None:
+        with self._write_lock, self._conn() as conn:
+            conn.execute("DELETE FROM chunks WHERE repo_id = ?", (repo_id,))
+            conn.execute("DELETE FROM files WHERE repo_id = ?", (repo_id,))
+            conn.execute("DELETE FROM repos WHERE repo_id = ?", (repo_id,))
+
+    # -- files --------------------------------------------------------------------------------
+
+    def file_states(self, repo_id: str) -> dict[str, FileRecord]:
+        rows = self._conn().execute(
+            "SELECT path, language, size, mtime_ns, content_hash, skip_reason, chunk_count FROM files WHERE repo_id = ?",
+            (repo_id,)).fetchall()
+        return {row["path"]: FileRecord(**dict(row)) for row in rows}
+
+    def files(self, repo_id: str, indexed_only: bool = False) -> list[FileRecord]:
+        sql = "SELECT path, language, size, mtime_ns, content_hash, skip_reason, chunk_count FROM files WHERE repo_id = ?"
+        if indexed_only:
+            sql += " AND skip_reason IS NULL"
+        return [FileRecord(**dict(row)) for row in self._conn().execute(sql + " ORDER BY path", (repo_id,))]
+
+    def replace_file(self, repo_id: str, record: FileRecord, chunks: list[ChunkRecord]) -> None:
+        """Swap a file's chunks for new ones in one transaction (call after its vectors are stored)."""
+        with self._write_lock, self._conn() as conn:
+            conn.execute("DELETE FROM chunks WHERE repo_id = ? AND path = ?", (repo_id, record.path))
+            self._write_file(conn, repo_id, record, len(chunks))
+            conn.executemany(
+                f"INSERT INTO chunks ({_CHUNK_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [(c.chunk_id, repo_id, c.path, c.ordinal, c.kind, c.symbol, c.language, c.start_line, c.end_line,
+                  c.signature, c.summary, json.dumps(c.deps), c.code, c.embedded_text) for c in chunks])
+
+    def replace_files(self, repo_id: str, batch: Iterable[tuple[FileRecord, list[ChunkRecord]]]) -> None:
+        with self._write_lock, self._conn():
+            for record, chunks in batch:
+                self.replace_file(repo_id, record, chunks)
+
+    def record_skipped(self, repo_id: str, records: Iterable[FileRecord]) -> None:
+        with self._write_lock, self._conn() as conn:
+            for record in records:
+                conn.execute("DELETE FROM chunks WHERE repo_id = ? AND path = ?", (repo_id, record.path))
+                self._write_file(conn, repo_id, record, 0)
+
+    def touch_files(self, repo_id: str, records: Iterable[FileRecord]) -> None:
+        """Refresh size/mtime of files whose content is unchanged (keeps the next scan's fast path fast)."""
+        with self._write_lock, self._conn() as conn:
+            conn.executemany("UPDATE files SET size = ?, mtime_ns = ? WHERE repo_id = ? AND path = ?",
+                             [(r.size, r.mtime_ns, repo_id, r.path) for r in records])
+
+    @staticmethod
+    def _write_file(conn: sqlite3.Connection, repo_id: str, record: FileRecord, chunk_count: int) -> None:
+        conn.execute(
+            """INSERT INTO files (repo_id, path, language, size, mtime_ns, content_hash, skip_reason, chunk_count)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+               ON CONFLICT(repo_id, path) DO UPDATE SET language=excluded.language, size=excluded.size,
+                   mtime_ns=excluded.mtime_ns, content_hash=excluded.content_hash,
+                   skip_reason=excluded.skip_reason, chunk_count=excluded.chunk_count""",
+            (repo_id, record.path, record.language, record.size, record.mtime_ns, record.content_hash,
+             record.skip_reason, chunk_count))
+
+    def delete_files(self, repo_id: str, paths: Iterable[str]) -> None:
+        with self._write_lock, self._conn() as conn:
+            for path in paths:
+                conn.execute("DELETE FROM chunks WHERE repo_id = ? AND path = ?", (repo_id, path))
+                conn.execute("DELETE FROM files WHERE repo_id = ? AND path = ?", (repo_id, path))
+
+    def skip_reasons(self, repo_id: str) -> dict[str, int]:
+        return dict(self._conn().execute(
+            """SELECT skip_reason, COUNT(*) FROM files WHERE repo_id = ? AND skip_reason IS NOT NULL
+               GROUP BY skip_reason ORDER BY COUNT(*) DESC""", (repo_id,)).fetchall())
+
+    # -- chunks -------------------------------------------------------------------------------
+
+    def chunks_for_file(self, repo_id: str, path: str) -> list[ChunkRecord]:
+        rows = self._conn().execute(
+            f"SELECT {_CHUNK_COLUMNS} FROM chunks WHERE repo_id = ? AND path = ? ORDER BY ordinal", (repo_id, path))
+        return [_chunk_from_row(row) for row in rows]
+
+    def iter_chunks(self, repo_id: str) -> Iterator[ChunkRecord]:
+        rows = self._conn().execute(
+            f"SELECT {_CHUNK_COLUMNS} FROM chunks WHERE repo_id = ? ORDER BY path, ordinal", (repo_id,))
+        for row in rows:
+            yield _chunk_from_row(row)
+
+    def get_chunks(self, chunk_ids: list[str]) -> dict[str, ChunkRecord]:
+        found: dict[str, ChunkRecord] = {}
+        for start in range(0, len(chunk_ids), 500):
+            part = chunk_ids[start:start + 500]
+            marks = ",".join("?" * len(part))
+            for row in self._conn().execute(f"SELECT {_CHUNK_COLUMNS} FROM chunks WHERE chunk_id IN ({marks})", part):
+                found[row["chunk_id"]] = _chunk_from_row(row)
+        return found
+
+    def chunk_ids(self, repo_id: str) -> set[str]:
+        return {row[0] for row in self._conn().execute("SELECT chunk_id FROM chunks WHERE repo_id = ?", (repo_id,))}
+
+    def count_chunks(self, repo_id: str | None = None) -> int:
+        if repo_id is None:
+            return self._conn().execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
+        return self._conn().execute("SELECT COUNT(*) FROM chunks WHERE repo_id = ?", (repo_id,)).fetchone()[0]
+
+    def keyword_search(self, match: str, limit: int, repo_ids: list[str] | None = None) -> list[str]:
+        """Chunk ids best first for an FTS5 MATCH expression; symbol hits weigh most, then path, then summary."""
+        sql = ("SELECT c.chunk_id FROM chunks_fts JOIN chunks c ON c.rowid = chunks_fts.rowid "
+               "WHERE chunks_fts MATCH ?")
+        params: list[object] = [match]
+        if repo_ids:
+            sql += f" AND c.repo_id IN ({','.join('?' * len(repo_ids))})"
+            params.extend(repo_ids)
+        sql += " ORDER BY bm25(chunks_fts, 10.0, 3.0, 1.0) LIMIT ?"
+        params.append(limit)
+        try:
+            return [row[0] for row in self._conn().execute(sql, params)]
+        except sqlite3.OperationalError:
+            return []
+
+    # -- jobs ---------------------------------------------------------------------------------
+
+    def start_job(self, job_id: str, kind: str, repo_id: str | None, request: dict) -> None:
+        with self._write_lock, self._conn() as conn:
+            conn.execute("INSERT OR REPLACE INTO jobs (job_id, repo_id, kind, request, state, started_at) "
+                         "VALUES (?, ?, ?, ?, 'running', ?)", (job_id, repo_id, kind, json.dumps(request), time.time()))
+
+    def finish_job(self, job_id: str, state: str, summary: dict | None = None, error: str = "") -> None:
+        with self._write_lock, self._conn() as conn:
+            conn.execute("UPDATE jobs SET state = ?, summary = ?, error = ?, finished_at = ? WHERE job_id = ?",
+                         (state, json.dumps(summary or {}), error, time.time(), job_id))
+
+    def mark_stale_jobs_interrupted(self) -> int:
+        """Jobs left 'running' by a process that died are interrupted; their repos can be resumed."""
+        with self._write_lock, self._conn() as conn:
+            conn.execute("UPDATE repos SET state = 'interrupted' WHERE state = 'ingesting'")
+            return conn.execute("UPDATE jobs SET state = 'interrupted' WHERE state = 'running'").rowcount
+
+    def resumable_jobs(self) -> list[dict]:
+        rows = self._conn().execute(
+            """SELECT j.job_id, j.repo_id, j.request, j.state FROM jobs j
+               JOIN repos r ON r.repo_id = j.repo_id
+               WHERE j.kind = 'ingest' AND j.state IN ('cancelled', 'interrupted') AND r.state != 'ready'
+               ORDER BY j.started_at DESC""").fetchall()
+        return [dict(row, request=json.loads(row["request"])) for row in rows]
+
+    def size_bytes(self) -> int:
+        return sum(p.stat().st_size for p in self.path.parent.glob(self.path.name + "*") if p.is_file())

@@ -1,0 +1,57 @@
+"""What `pharos-desktop doctor` and the Diagnostics view report about this machine and index."""
+
+from __future__ import annotations
+
+import platform
+import sys
+from pathlib import Path
+
+from .errors import PharosError
+from .logs import LOG_NAME
+from .parse import grammar_status
+from .workspace import Workspace
+
+
+def _folder_bytes(folder: Path) -> int:
+    if not folder.exists():
+        return 0
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+
+
+def diagnose(workspace: Workspace, load_model: bool = True) -> dict:
+    settings = workspace.settings
+    problems: list[str] = []
+    report: dict = {"python": sys.version.split()[0], "platform": platform.platform(), "device": "unknown",
+                    "gpu": "", "torch": "", "model": settings.model, "dim": 0, "model_device": ""}
+    try:
+        import torch
+
+        report["torch"] = torch.__version__
+        if torch.cuda.is_available():
+            report["device"], report["gpu"] = "cuda", torch.cuda.get_device_name(0)
+        elif torch.backends.mps.is_available():
+            report["device"], report["gpu"] = "mps", "Apple GPU"
+        else:
+            report["device"] = "cpu"
+    except ImportError as exc:
+        problems.append(f"torch is not installed: {exc}")
+    if load_model:
+        try:
+            embedder = workspace.embedder()
+            report["dim"], report["model_device"] = embedder.dim, embedder.device
+        except PharosError as exc:
+            problems.append(str(exc))
+    grammars = grammar_status()
+    problems.extend(f"grammar {lang} does not load: {err}" for lang, err in grammars.items() if err)
+    report.update({
+        "grammars": grammars,
+        "data_dir": str(workspace.root),
+        "vectors": settings.chroma_url or str(workspace.vectors_dir),
+        "index_bytes": workspace.catalog.size_bytes() + _folder_bytes(workspace.vectors_dir),
+        "repos": len(workspace.catalog.list_repos()),
+        "chunks": workspace.catalog.count_chunks(),
+        "log_file": str(workspace.logs_dir / LOG_NAME),
+        "problems": problems,
+        "ok": not problems,
+    })
+    return report

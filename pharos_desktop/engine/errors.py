@@ -1,0 +1,47 @@
+"""Engine exceptions that carry a one-line, user-facing message.
+
+Both front ends (window and command line) show ``str(error)`` as is; details go to the log.
+"""
+
+
+class PharosError(Exception):
+    """Base class: the message is written for the user and names what to fix."""
+
+
+class UsageError(PharosError):
+    """The user asked for something that cannot be done as asked (bad option, unknown repo)."""
+
+
+class SourceError(PharosError):
+    """A repository source cannot be opened or cloned."""
+
+
+class AuthRequired(SourceError):
+    """The git host wants credentials that we do not have (or that were refused)."""
+
+
+class UnsafeSource(SourceError):
+    """A source that would make git run commands or read options (ext::, fd::, leading '-')."""
+
+
+class GrammarMissing(PharosError):
+    """A tree-sitter grammar failed to load; the message names the language and package."""
+
+
+class ModelError(PharosError):
+    """The embedding model cannot be loaded (not installed, not in the cache, wrong device)."""
+
+
+class StoreError(PharosError):
+    """The local index (catalog or vector store) cannot be opened or written."""
+
+
+class CloudError(PharosError):
+    """The Pharos cloud refused or failed a request; the message says what to fix."""
+
+
+class Cancelled(PharosError):
+    """The user cancelled the job. Work already stored stays valid."""
+
+    def __init__(self, message: str = "cancelled") -> None:
+        super().__init__(message)

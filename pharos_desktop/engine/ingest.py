@@ -1,0 +1,215 @@
+"""Ingestor: one repository, from a URL or folder to a searchable index, re-runnable and resumable.
+
+Stages: clone (or open) -> scan -> parse/embed/store (pipeline.py). The model loads in the
+background while the clone and scan run. Re-ingesting updates in place: files whose size and mtime
+(or, failing that, content hash) are unchanged are not read, parsed or embedded again; deleted files
+leave the catalog and the vectors; a model change re-embeds everything into that model's collection.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import traceback
+import uuid
+from concurrent.futures import Future
+from dataclasses import asdict, dataclass, field
+
+from .cancel import CancelToken
+from .catalog import FileRecord, RepoRecord
+from .errors import Cancelled, PharosError
+from .events import Emit, JobCancelled, JobFailed, JobFinished, JobStarted, StageMessage, StageProgress
+from .files import FileEntry, scan_files
+from .pipeline import Pipeline
+from .secrets import GIT_TOKEN, get_secret
+from .source import open_source, parse_source
+from .workspace import Workspace
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class IngestResult:
+    repo: str
+    repo_id: str
+    source: str
+    commit: str
+    files: int  # indexed files the index holds for the repo after this run
+    chunks: int
+    skipped: int
+    skipped_reasons: dict[str, int]
+    embedded: int  # chunks embedded in this run
+    seconds: float
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+    reused: int = 0  # files left as they were
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _load_in_background(workspace: Workspace) -> Future:
+    future: Future = Future()
+
+    def load() -> None:
+        try:
+            future.set_result(workspace.embedder())
+        except BaseException as exc:  # noqa: BLE001 - handed to the waiting caller
+            future.set_exception(exc)
+
+    threading.Thread(target=load, name="pharos-model-load", daemon=True).start()
+    return future
+
+
+class Ingestor:
+    def __init__(self, workspace: Workspace) -> None:
+        self.workspace = workspace
+
+    def ingest(self, source: str, branch: str | None = None, *, emit: Emit, cancel: CancelToken,
+               job_id: str | None = None) -> IngestResult:
+        """Blocking: run it off the UI thread. Emits events, returns the result or raises PharosError."""
+        job_id = job_id or uuid.uuid4().hex[:12]
+        catalog = self.workspace.catalog
+        spec = None
+        try:
+            spec = parse_source(source)
+            emit(JobStarted(job_id, "ingest", spec.display + (f" @ {branch}" if branch else "")))
+            catalog.start_job(job_id, "ingest", spec.repo_id, {"source": source, "branch": branch})
+            result = self._run(spec, branch, emit, cancel, job_id)
+        except Cancelled:
+            if spec is not None:
+                catalog.finish_job(job_id, "cancelled")
+                if catalog.find_repo(spec.repo_id):
+                    catalog.set_repo_state(spec.repo_id, "interrupted")
+            emit(JobCancelled(job_id, resumable=spec is not None))
+            raise
+        except PharosError as exc:
+            self._fail(job_id, spec, str(exc), traceback.format_exc(), emit)
+            raise
+        except Exception as exc:  # noqa: BLE001 - unexpected: one line for the user, the rest in the log
+            log.exception("ingest failed")
+            self._fail(job_id, spec, f"ingest failed unexpectedly: {exc}", traceback.format_exc(), emit)
+            raise PharosError(f"ingest failed unexpectedly: {exc}") from exc
+        catalog.finish_job(job_id, "done", result.as_dict())
+        emit(JobFinished(job_id, result.as_dict()))
+        return result
+
+    def _fail(self, job_id: str, spec, message: str, detail: str, emit: Emit) -> None:
+        catalog = self.workspace.catalog
+        if spec is not None:
+            catalog.finish_job(job_id, "failed", error=message)
+            if catalog.find_repo(spec.repo_id):
+                catalog.set_repo_state(spec.repo_id, "failed", message)
+        emit(JobFailed(job_id, message, detail))
+
+    def _run(self, spec, branch: str | None, emit: Emit, cancel: CancelToken, job_id: str) -> IngestResult:
+        started = time.perf_counter()
+        stage_seconds: dict[str, float] = {}
+        workspace, catalog, settings = self.workspace, self.workspace.catalog, self.workspace.settings
+        model_future = _load_in_background(workspace)
+
+        began = time.perf_counter()
+        emit(StageProgress(job_id, "clone", 0, None, "objects"))
+        checkout = open_source(spec, branch, workspace.clones_dir, token=get_secret(GIT_TOKEN),
+                               emit=emit, job_id=job_id, cancel=cancel)
+        emit(StageProgress(job_id, "clone", 1, 1, "objects"))
+        stage_seconds["clone"] = time.perf_counter() - began
+        cancel.raise_if_cancelled()
+
+        previous = catalog.find_repo(spec.repo_id)
+        repo = RepoRecord(spec.repo_id, spec.name, spec.display, spec.kind, spec.web_base,
+                          checkout.branch, checkout.commit, str(checkout.path),
+                          state="ingesting", created_at=previous.created_at if previous else time.time(),
+                          ingested_at=previous.ingested_at if previous else None)
+        if previous:
+            repo.model, repo.dim = previous.model, previous.dim
+        catalog.upsert_repo(repo)
+
+        began = time.perf_counter()
+        scan = scan_files(checkout.path, settings, emit=emit, job_id=job_id, cancel=cancel)
+        stage_seconds["scan"] = time.perf_counter() - began
+
+        embedder = self._wait_for_model(model_future, cancel, emit, job_id)
+        vectors = workspace.vectors()
+        collection = vectors.collection(embedder.name, embedder.dim)
+        known = catalog.file_states(spec.repo_id)
+        if previous and (previous.model, previous.dim) != (embedder.name, embedder.dim) and previous.model:
+            emit(StageMessage(job_id, f"model changed from {previous.model} to {embedder.name}: re-embedding"))
+            old = vectors.existing_collection(previous.model, previous.dim)
+            if old is not None:
+                old.delete_repo(spec.repo_id)
+            known = {}
+        elif previous and previous.state != "ready":
+            self._reconcile(spec.repo_id, collection, emit, job_id)
+        catalog.set_repo_state(spec.repo_id, "ingesting", model=embedder.name, dim=embedder.dim)
+
+        todo, reused = self._plan(scan.files, known)
+        self._record_scan_skips(spec.repo_id, scan.skipped, known, collection)
+        present = {e.path for e in scan.files} | {path for path, _ in scan.skipped}
+        gone = [path for path in known if path not in present]
+        if gone:
+            collection.delete_paths(spec.repo_id, gone)
+            catalog.delete_files(spec.repo_id, gone)
+            emit(StageMessage(job_id, f"{len(gone)} deleted files removed from the index"))
+        if reused:
+            emit(StageMessage(job_id, f"{reused} unchanged files kept as they are"))
+
+        pipeline = Pipeline(repo_id=spec.repo_id, catalog=catalog, collection=collection, embedder=embedder,
+                            max_file_bytes=settings.max_file_bytes, include_code=settings.embed_code, emit=emit,
+                            job_id=job_id, cancel=cancel, parse_workers=settings.parse_workers)
+        stats = pipeline.run(todo, known)
+        stage_seconds.update(stats.stage_seconds)
+
+        catalog.set_repo_state(spec.repo_id, "ready", commit_sha=checkout.commit, branch=checkout.branch,
+                               ingested_at=time.time())
+        final = catalog.find_repo(spec.repo_id)
+        assert final is not None
+        return IngestResult(final.name, final.repo_id, final.source, final.commit_sha, final.files, final.chunks,
+                            final.skipped, catalog.skip_reasons(spec.repo_id), stats.embedded,
+                            round(time.perf_counter() - started, 3), {k: round(v, 3) for k, v in stage_seconds.items()},
+                            reused + stats.unchanged)
+
+    @staticmethod
+    def _wait_for_model(future: Future, cancel: CancelToken, emit: Emit, job_id: str):
+        if not future.done():
+            emit(StageMessage(job_id, "loading the embedding model"))
+        while True:
+            cancel.raise_if_cancelled()
+            try:
+                return future.result(timeout=0.1)
+            except TimeoutError:
+                continue
+
+    @staticmethod
+    def _plan(entries: list[FileEntry], known: dict[str, FileRecord]) -> tuple[list[FileEntry], int]:
+        """Files to read now; those whose size and mtime match an indexed row are reused unread."""
+        todo, reused = [], 0
+        for entry in entries:
+            before = known.get(entry.path)
+            if (before and before.skip_reason is None and before.size == entry.size
+                    and before.mtime_ns == entry.mtime_ns and before.content_hash):
+                reused += 1
+            else:
+                todo.append(entry)
+        return todo, reused
+
+    def _record_scan_skips(self, repo_id: str, skipped: list[tuple[str, str]], known: dict[str, FileRecord],
+                           collection) -> None:
+        catalog = self.workspace.catalog
+        was_indexed = [path for path, _ in skipped if known.get(path) and known[path].skip_reason is None]
+        if was_indexed:
+            collection.delete_paths(repo_id, was_indexed)
+        changed = [FileRecord(path, None, 0, 0, "", reason) for path, reason in skipped
+                   if not known.get(path) or known[path].skip_reason != reason]
+        if changed:
+            catalog.record_skipped(repo_id, changed)
+
+    def _reconcile(self, repo_id: str, collection, emit: Emit, job_id: str) -> None:
+        """After an interrupted run: drop vectors whose file never reached the catalog."""
+        stored = self.workspace.catalog.chunk_ids(repo_id)
+        orphans = list(collection.ids_for_repo(repo_id) - stored)
+        if orphans:
+            collection.delete_ids(orphans)
+        emit(StageMessage(job_id, f"resuming: {len(stored)} chunks already stored"
+                          + (f", {len(orphans)} unfinished vectors dropped" if orphans else "")))
+

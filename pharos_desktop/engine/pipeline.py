@@ -1,0 +1,312 @@
+"""Parse -> embed -> store, overlapped through bounded queues.
+
+A pool of parse workers reads and chunks files; one embed stage owns the model (and the device) and
+encodes chunks in length-sorted batches; one store stage is the only writer of the vectors and the
+catalog. Queues are bounded, so memory stays flat on large repositories and the model never waits
+on parsing or writes longer than one batch.
+
+A file counts as done only when its vectors are in Chroma *and* its row and chunks are committed in
+the catalog (in that order): a killed run leaves at worst vectors the catalog does not know, which
+the next run overwrites or removes, so the index stays consistent and the next run resumes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import queue
+import threading
+import time
+from dataclasses import dataclass, field
+
+from .cancel import CancelToken
+from .catalog import Catalog, ChunkRecord, FileRecord
+from .errors import Cancelled, GrammarMissing
+from .events import Emit, FileSkipped
+from .files import FileEntry, read_text
+from .parse import detect_language, parse_file
+from .progress import StageMeter
+from .summaries import embedding_text
+
+log = logging.getLogger(__name__)
+
+_DONE = object()  # end-of-stream marker passed down the queues
+EMBED_CALL_SECONDS = 0.5  # keeps each model call short so a cancel lands within a second
+
+
+@dataclass
+class FileWork:
+    record: FileRecord
+    chunks: list[ChunkRecord] = field(default_factory=list)
+    vectors: object = None  # numpy array, one row per chunk
+    unchanged: bool = False  # content hash equals what is stored: only size/mtime are refreshed
+
+
+@dataclass
+class PipelineStats:
+    parsed: int = 0
+    unchanged: int = 0
+    stored: int = 0
+    embedded: int = 0
+    skipped: dict[str, int] = field(default_factory=dict)
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+
+
+def chunk_id(repo_id: str, path: str, content_hash: str, ordinal: int) -> str:
+    return hashlib.sha1(f"{repo_id}\0{path}\0{content_hash}\0{ordinal}".encode()).hexdigest()[:32]
+
+
+class _StageClock:
+    """Wall time from a stage's first item to its last, for the benchmark's per-stage figures."""
+
+    def __init__(self) -> None:
+        self.start: float | None = None
+        self.end: float | None = None
+
+    def tick(self) -> None:
+        now = time.perf_counter()
+        self.start = self.start if self.start is not None else now
+        self.end = now
+
+    @property
+    def seconds(self) -> float:
+        return (self.end - self.start) if self.start is not None and self.end is not None else 0.0
+
+
+class Pipeline:
+    def __init__(self, *, repo_id: str, catalog: Catalog, collection, embedder, max_file_bytes: int,
+                 include_code: bool, emit: Emit, job_id: str, cancel: CancelToken, parse_workers: int = 0,
+                 store_batch_files: int = 64) -> None:
+        self.repo_id = repo_id
+        self.catalog = catalog
+        self.collection = collection
+        self.embedder = embedder
+        self.max_file_bytes = max_file_bytes
+        self.include_code = include_code
+        self.emit = emit
+        self.job_id = job_id
+        self.user_cancel = cancel
+        self.workers = parse_workers or max(1, (os.cpu_count() or 2) - 1)
+        self.store_batch_files = store_batch_files
+        self.stats = PipelineStats()
+        self._stop = threading.Event()  # set on user cancel or on any stage failure
+        self._error: BaseException | None = None
+        self._clocks = {stage: _StageClock() for stage in ("parse", "embed", "store")}
+        self._stats_lock = threading.Lock()
+        self._embed_rate = 0.0  # texts per second of the last model call
+
+    # -- driver ---------------------------------------------------------------------------------
+
+    def run(self, entries: list[FileEntry], known: dict[str, FileRecord]) -> PipelineStats:
+        self._known = known
+        self._meters = {
+            "parse": StageMeter(self.emit, self.job_id, "parse", len(entries), "files"),
+            "embed": StageMeter(self.emit, self.job_id, "embed", 0, "chunks"),
+            "store": StageMeter(self.emit, self.job_id, "store", len(entries), "files"),
+        }
+        for meter in self._meters.values():
+            meter.flush()
+        todo: queue.Queue = queue.Queue()
+        for entry in entries:
+            todo.put(entry)
+        parsed: queue.Queue = queue.Queue(maxsize=256)
+        embedded: queue.Queue = queue.Queue(maxsize=8)
+        parse_threads = [threading.Thread(target=self._guard, args=(self._parse_loop, todo, parsed),
+                                          name=f"pharos-parse-{n}", daemon=True) for n in range(self.workers)]
+        embed_thread = threading.Thread(target=self._guard, args=(self._embed_loop, parsed, embedded, len(parse_threads)),
+                                        name="pharos-embed", daemon=True)
+        store_thread = threading.Thread(target=self._guard, args=(self._store_loop, embedded),
+                                        name="pharos-store", daemon=True)
+        threads = [*parse_threads, embed_thread, store_thread]
+        for thread in threads:
+            thread.start()
+        while any(t.is_alive() for t in threads):
+            if self.user_cancel.wait(0.05):
+                self._stop.set()
+            for thread in threads:
+                thread.join(timeout=0)
+        for meter in self._meters.values():
+            meter.flush()
+        self.stats.stage_seconds = {stage: clock.seconds for stage, clock in self._clocks.items()}
+        if self._error is not None:
+            raise self._error
+        if self.user_cancel.cancelled:
+            raise Cancelled()
+        return self.stats
+
+    def _guard(self, loop, *args) -> None:
+        try:
+            loop(*args)
+        except Cancelled:
+            self._stop.set()
+        except BaseException as exc:  # noqa: BLE001 - any stage failure stops the whole pipeline
+            log.exception("pipeline stage failed")
+            if self._error is None:
+                self._error = exc
+            self._stop.set()
+
+    def _put(self, q: queue.Queue, item) -> None:
+        """Put that gives up when the pipeline stops, so no thread blocks forever on a full queue."""
+        while not self._stop.is_set():
+            try:
+                q.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+        raise Cancelled()
+
+    def _skip(self, entry: FileEntry, reason: str, content_hash: str = "", language: str | None = None) -> FileWork:
+        self.emit(FileSkipped(self.job_id, entry.path, reason))
+        with self._stats_lock:
+            self.stats.skipped[reason] = self.stats.skipped.get(reason, 0) + 1
+        return FileWork(FileRecord(entry.path, language, entry.size, entry.mtime_ns, content_hash, reason))
+
+    # -- stages ---------------------------------------------------------------------------------
+
+    def _parse_loop(self, todo: queue.Queue, out: queue.Queue) -> None:
+        try:
+            while not self._stop.is_set():
+                try:
+                    entry = todo.get_nowait()
+                except queue.Empty:
+                    return
+                work = self._parse_one(entry)
+                self._clocks["parse"].tick()
+                self._meters["parse"].advance(1, entry.path)
+                self._put(out, work)
+        finally:
+            if not self._stop.is_set():
+                self._put(out, _DONE)
+
+    def _parse_one(self, entry: FileEntry) -> FileWork:
+        language = entry.language or detect_language(entry.path)
+        if language is None:
+            return self._skip(entry, "unsupported type")
+        text, skip_reason, content_hash = read_text(entry, self.max_file_bytes)
+        if skip_reason:
+            return self._skip(entry, skip_reason, content_hash, language)
+        before = self._known.get(entry.path)
+        if before and before.skip_reason is None and before.content_hash == content_hash:
+            with self._stats_lock:
+                self.stats.unchanged += 1
+            return FileWork(FileRecord(entry.path, language, entry.size, entry.mtime_ns, content_hash,
+                                       None, before.chunk_count), unchanged=True)
+        try:
+            chunks = parse_file(entry.path, text or "", language, max_chars=self.embedder.window_chars)
+        except GrammarMissing:
+            raise
+        except Exception as exc:  # noqa: BLE001 - one odd file must not stop the repository
+            log.warning("cannot parse %s: %s", entry.path, exc)
+            return self._skip(entry, "parse error", content_hash, language)
+        records = [
+            ChunkRecord(chunk_id(self.repo_id, entry.path, content_hash, n), self.repo_id, entry.path, n, c.kind,
+                        c.symbol, c.language, c.start_line, c.end_line, c.signature, c.summary, list(c.deps), c.code,
+                        embedding_text(c, self.include_code, self.embedder.window_chars))
+            for n, c in enumerate(chunks)]
+        with self._stats_lock:
+            self.stats.parsed += 1
+        return FileWork(FileRecord(entry.path, language, entry.size, entry.mtime_ns, content_hash, None,
+                                   len(records)), records)
+
+    def _embed_loop(self, inbox: queue.Queue, out: queue.Queue, producers: int) -> None:
+        finished_producers = 0
+        pending: list[FileWork] = []
+        batch_texts = max(self.embedder.batch_size, 32)
+        while finished_producers < producers:
+            if self._stop.is_set():
+                raise Cancelled()
+            try:
+                item = inbox.get(timeout=0.02 if pending else 0.1)
+            except queue.Empty:
+                item = None
+            if item is _DONE:
+                finished_producers += 1
+            elif item is not None:
+                pending.append(item)
+                self._meters["embed"].total = (self._meters["embed"].total or 0) + len(item.chunks)
+            waiting_texts = sum(len(w.chunks) for w in pending)
+            # Encode when a full batch is waiting, or when parsing has nothing more for now.
+            if pending and (waiting_texts >= batch_texts or item is None or finished_producers == producers):
+                self._embed_files(pending)
+                for work in pending:
+                    self._put(out, work)
+                pending = []
+        if pending:
+            self._embed_files(pending)
+            for work in pending:
+                self._put(out, work)
+        self._put(out, _DONE)
+
+    def _embed_files(self, files: list[FileWork]) -> None:
+        """Embed every chunk of ``files`` in model calls sized to last about EMBED_CALL_SECONDS each."""
+        import numpy as np
+
+        texts = [c.embedded_text for w in files for c in w.chunks]
+        if not texts:
+            return
+        parts = []
+        start = 0
+        while start < len(texts):
+            if self._stop.is_set():
+                raise Cancelled()
+            step = max(8, int(self._embed_rate * EMBED_CALL_SECONDS)) if self._embed_rate else self.embedder.batch_size
+            began = time.perf_counter()
+            parts.append(self.embedder.embed_documents(texts[start:start + step]))
+            elapsed = time.perf_counter() - began
+            if elapsed > 0:
+                self._embed_rate = len(parts[-1]) / elapsed
+            start += step
+            self._clocks["embed"].tick()
+            self._meters["embed"].advance(len(parts[-1]))
+        vectors = np.concatenate(parts)
+        offset = 0
+        for work in files:
+            work.vectors = vectors[offset:offset + len(work.chunks)]
+            offset += len(work.chunks)
+        with self._stats_lock:
+            self.stats.embedded += len(texts)
+
+    def _store_loop(self, inbox: queue.Queue) -> None:
+        batch: list[FileWork] = []
+        while True:
+            try:
+                item = inbox.get(timeout=0.1)
+            except queue.Empty:
+                item = None
+                if self._stop.is_set():
+                    raise Cancelled()
+            if item is _DONE:
+                break
+            if item is not None:
+                batch.append(item)
+            if batch and (len(batch) >= self.store_batch_files or item is None):
+                self._store(batch)
+                batch = []
+        if batch:
+            self._store(batch)
+
+    def _store(self, batch: list[FileWork]) -> None:
+        fresh = [w for w in batch if not w.unchanged and w.record.skip_reason is None]
+        unchanged = [w.record for w in batch if w.unchanged]
+        skipped = [w.record for w in batch if w.record.skip_reason is not None]
+        replaced = [w.record.path for w in batch if not w.unchanged and self._known.get(w.record.path)]
+        if replaced:
+            self.collection.delete_paths(self.repo_id, replaced)
+        ids = [c.chunk_id for w in fresh for c in w.chunks]
+        if ids:
+            import numpy as np
+
+            vectors = np.concatenate([w.vectors for w in fresh if w.chunks])
+            metadatas = [{"repo_id": self.repo_id, "path": c.path, "language": c.language, "kind": c.kind}
+                         for w in fresh for c in w.chunks]
+            self.collection.upsert(ids, vectors, metadatas)
+        self.catalog.replace_files(self.repo_id, [(w.record, w.chunks) for w in fresh])
+        if skipped:
+            self.catalog.record_skipped(self.repo_id, skipped)
+        if unchanged:
+            self.catalog.touch_files(self.repo_id, unchanged)
+        self._clocks["store"].tick()
+        with self._stats_lock:
+            self.stats.stored += len(batch)
+        self._meters["store"].advance(len(batch), batch[-1].record.path)

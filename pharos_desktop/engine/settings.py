@@ -1,0 +1,96 @@
+"""One typed settings object, read from ``settings.json`` under the data folder, with environment overrides.
+
+The data folder is ``PHAROS_HOME`` when set, else the platform's user data folder. Everything the
+app keeps (settings, catalog, vectors, clones, logs) lives under it, so two data folders never see
+each other. Secrets are not settings: they go through ``secrets.py`` (the OS keyring) only.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+
+import platformdirs
+
+from .errors import UsageError
+
+DEFAULT_API_URL = "https://pharos-cloud-api.onrender.com"
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+DEVICES = ("auto", "cpu", "cuda", "mps")
+
+# Environment variable -> settings field. Values from the environment win over the file.
+ENV_OVERRIDES = {
+    "PHAROS_API_URL": "api_url",
+    "PHAROS_MODEL": "model",
+    "PHAROS_DEVICE": "device",
+    "PHAROS_CHROMA_URL": "chroma_url",
+    "PHAROS_BATCH_SIZE": "batch_size",
+    "PHAROS_MAX_FILE_BYTES": "max_file_bytes",
+}
+
+
+def data_dir() -> Path:
+    home = os.environ.get("PHAROS_HOME")
+    path = Path(home).expanduser() if home else Path(platformdirs.user_data_dir("PharosDesktop", "Pharos"))
+    path.mkdir(parents=True, exist_ok=True)
+    return path.resolve()
+
+
+@dataclass
+class Settings:
+    api_url: str = DEFAULT_API_URL
+    model: str = DEFAULT_MODEL  # a sentence-transformers name or a local folder
+    device: str = "auto"  # auto | cpu | cuda | mps
+    batch_size: int = 64
+    chroma_url: str = ""  # empty: Chroma on disk under the data folder; else a `chroma run` server URL
+    max_file_bytes: int = 1_000_000
+    extra_excludes: list[str] = field(default_factory=list)  # gitignore-style patterns
+    embed_code: bool = True  # embedded text = summary + the start of the code (see bench/search_eval)
+    sync_send_source: bool = False  # chunk content sent to the cloud: summary (default) or source text
+    sync_concurrency: int = 4
+    parse_workers: int = 0  # 0: one fewer than the CPU count, at least one
+
+    def validate(self) -> None:
+        if self.device not in DEVICES:
+            raise UsageError(f"device must be one of {', '.join(DEVICES)}, not {self.device!r}")
+        if self.batch_size < 1:
+            raise UsageError("batch size must be at least 1")
+        if self.max_file_bytes < 1:
+            raise UsageError("the file size cap must be at least 1 byte")
+        if self.sync_concurrency < 1:
+            raise UsageError("sync concurrency must be at least 1")
+
+    @property
+    def path(self) -> Path:
+        return data_dir() / "settings.json"
+
+    @classmethod
+    def load(cls, apply_env: bool = True) -> "Settings":
+        settings = cls()
+        path = data_dir() / "settings.json"
+        if path.exists():
+            try:
+                stored = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError) as exc:
+                raise UsageError(f"cannot read settings file {path}: {exc}; fix or delete it") from exc
+            known = {f.name for f in fields(cls)}
+            for key, value in stored.items():
+                if key in known:
+                    setattr(settings, key, value)
+        if apply_env:
+            for var, name in ENV_OVERRIDES.items():
+                if os.environ.get(var):
+                    current = getattr(settings, name)
+                    raw = os.environ[var]
+                    setattr(settings, name, int(raw) if isinstance(current, int) else raw)
+        settings.validate()
+        return settings
+
+    def save(self) -> None:
+        self.validate()
+        path = data_dir() / "settings.json"
+        tmp = path.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(asdict(self), indent=2, sort_keys=True), encoding="utf-8")
+        os.replace(tmp, path)
