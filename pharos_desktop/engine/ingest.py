@@ -21,7 +21,7 @@ from .catalog import FileRecord, RepoRecord
 from .errors import Cancelled, PharosError
 from .events import Emit, JobCancelled, JobFailed, JobFinished, JobStarted, StageMessage, StageProgress
 from .files import FileEntry, scan_files
-from .pipeline import Pipeline
+from .pipeline import Pipeline, PipelineStats
 from .secrets import GIT_TOKEN, get_secret
 from .source import open_source, parse_source
 from .workspace import Workspace
@@ -59,6 +59,19 @@ def _load_in_background(workspace: Workspace) -> Future:
 
     threading.Thread(target=load, name="pharos-model-load", daemon=True).start()
     return future
+
+
+class _LazyCollection:
+    """Opens Chroma only when a vector must be read or written: an unchanged re-ingest never needs it."""
+
+    def __init__(self, workspace: Workspace, model: str, dim: int) -> None:
+        self._workspace, self._model, self._dim = workspace, model, dim
+        self._collection = None
+
+    def __getattr__(self, name: str):
+        if self._collection is None:
+            self._collection = self._workspace.vectors().collection(self._model, self._dim)
+        return getattr(self._collection, name)
 
 
 class Ingestor:
@@ -106,7 +119,11 @@ class Ingestor:
         started = time.perf_counter()
         stage_seconds: dict[str, float] = {}
         workspace, catalog, settings = self.workspace, self.workspace.catalog, self.workspace.settings
-        model_future = _load_in_background(workspace)
+        previous = catalog.find_repo(spec.repo_id)
+        model_changed = bool(previous and previous.model and previous.model != settings.model)
+        # A repository indexed with this model may need no embedding at all (unchanged re-ingest), so the
+        # model only starts loading early for new repositories; for the others it loads once work shows up.
+        model_future = None if previous and previous.model and not model_changed else _load_in_background(workspace)
 
         began = time.perf_counter()
         emit(StageProgress(job_id, "clone", 0, None, "objects"))
@@ -116,7 +133,6 @@ class Ingestor:
         stage_seconds["clone"] = time.perf_counter() - began
         cancel.raise_if_cancelled()
 
-        previous = catalog.find_repo(spec.repo_id)
         repo = RepoRecord(spec.repo_id, spec.name, spec.display, spec.kind, spec.web_base,
                           checkout.branch, checkout.commit, str(checkout.path),
                           state="ingesting", created_at=previous.created_at if previous else time.time(),
@@ -129,21 +145,27 @@ class Ingestor:
         scan = scan_files(checkout.path, settings, emit=emit, job_id=job_id, cancel=cancel)
         stage_seconds["scan"] = time.perf_counter() - began
 
-        embedder = self._wait_for_model(model_future, cancel, emit, job_id)
-        vectors = workspace.vectors()
-        collection = vectors.collection(embedder.name, embedder.dim)
         known = catalog.file_states(spec.repo_id)
-        if previous and (previous.model, previous.dim) != (embedder.name, embedder.dim) and previous.model:
-            emit(StageMessage(job_id, f"model changed from {previous.model} to {embedder.name}: re-embedding"))
-            old = vectors.existing_collection(previous.model, previous.dim)
+        if model_changed:
+            emit(StageMessage(job_id, f"model changed from {previous.model} to {settings.model}: re-embedding"))
+            old = workspace.vectors().existing_collection(previous.model, previous.dim)
             if old is not None:
                 old.delete_repo(spec.repo_id)
+            catalog.delete_files(spec.repo_id, list(known))
             known = {}
-        elif previous and previous.state != "ready":
-            self._reconcile(spec.repo_id, collection, emit, job_id)
-        catalog.set_repo_state(spec.repo_id, "ingesting", model=embedder.name, dim=embedder.dim)
-
         todo, reused = self._plan(scan.files, known)
+        if todo and model_future is None:
+            model_future = _load_in_background(workspace)
+        if model_future is not None:
+            embedder = self._wait_for_model(model_future, cancel, emit, job_id)
+            model, dim = embedder.name, embedder.dim
+        else:
+            embedder, model, dim = None, previous.model, previous.dim
+        catalog.set_repo_state(spec.repo_id, "ingesting", model=model, dim=dim)
+        collection = _LazyCollection(workspace, model, dim)
+        if previous and previous.state != "ready" and not model_changed:
+            self._reconcile(spec.repo_id, collection, emit, job_id)
+
         self._record_scan_skips(spec.repo_id, scan.skipped, known, collection)
         present = {e.path for e in scan.files} | {path for path, _ in scan.skipped}
         gone = [path for path in known if path not in present]
@@ -154,10 +176,12 @@ class Ingestor:
         if reused:
             emit(StageMessage(job_id, f"{reused} unchanged files kept as they are"))
 
-        pipeline = Pipeline(repo_id=spec.repo_id, catalog=catalog, collection=collection, embedder=embedder,
-                            max_file_bytes=settings.max_file_bytes, include_code=settings.embed_code, emit=emit,
-                            job_id=job_id, cancel=cancel, parse_workers=settings.parse_workers)
-        stats = pipeline.run(todo, known)
+        stats = PipelineStats()
+        if todo:
+            pipeline = Pipeline(repo_id=spec.repo_id, catalog=catalog, collection=collection, embedder=embedder,
+                                max_file_bytes=settings.max_file_bytes, include_code=settings.embed_code, emit=emit,
+                                job_id=job_id, cancel=cancel, parse_workers=settings.parse_workers)
+            stats = pipeline.run(todo, known)
         stage_seconds.update(stats.stage_seconds)
 
         catalog.set_repo_state(spec.repo_id, "ready", commit_sha=checkout.commit, branch=checkout.branch,

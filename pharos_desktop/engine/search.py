@@ -13,7 +13,7 @@ from .workspace import Workspace
 MODES = ("hybrid", "vector", "keyword")
 RRF_K = 60  # the usual constant: damps the head of each list so neither ranker dominates
 _STOPWORDS = frozenset("""a an and are as at be by do does for from how i in is it of on or the this to what when
-where which who why with that there their into can get set""".split())
+where which who why with that there their into can""".split())
 
 
 @dataclass

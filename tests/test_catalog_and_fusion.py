@@ -1,0 +1,85 @@
+"""The catalog (SQLite + FTS5) and rank fusion, on a real database file."""
+
+from __future__ import annotations
+
+import pytest
+
+from pharos_desktop.engine.catalog import Catalog, ChunkRecord, FileRecord, RepoRecord
+from pharos_desktop.engine.errors import UsageError
+from pharos_desktop.engine.search import fts_expression, keyword_terms, reciprocal_rank_fusion
+
+
+def chunk(repo_id: str, path: str, n: int, symbol: str, summary: str, kind: str = "function") -> ChunkRecord:
+    return ChunkRecord(f"{repo_id}-{path}-{n}", repo_id, path, n, kind, symbol, "python", n * 10 + 1, n * 10 + 9,
+                       f"def {symbol}():", summary, ["dep"], f"def {symbol}():\n    pass\n", summary + "\n\ncode")
+
+
+@pytest.fixture
+def catalog(tmp_path):
+    cat = Catalog(tmp_path / "catalog.sqlite")
+    cat.upsert_repo(RepoRecord("r1", "alpha", "https://github.com/o/alpha", "remote", "https://github.com/o/alpha"))
+    cat.upsert_repo(RepoRecord("r2", "beta", "/src/beta", "local"))
+    cat.replace_file("r1", FileRecord("app/auth.py", "python", 100, 1, "h1"), [
+        chunk("r1", "app/auth.py", 0, "authenticate_user", "[python] def authenticate_user(): check password"),
+        chunk("r1", "app/auth.py", 1, "Session.logout", "[python] def logout(): end the session", "method")])
+    cat.replace_file("r2", FileRecord("lib/http_client.py", "python", 50, 1, "h2"), [
+        chunk("r2", "lib/http_client.py", 0, "HttpClient", "[python] class HttpClient: sends requests", "class")])
+    cat.record_skipped("r1", [FileRecord(".env", None, 10, 1, "", "secret")])
+    yield cat
+    cat.close()
+
+
+def test_counts_languages_and_skips(catalog):
+    alpha = catalog.get_repo("alpha")
+    assert (alpha.files, alpha.chunks, alpha.skipped) == (1, 2, 1)
+    assert alpha.languages == {"python": 1}
+    assert catalog.skip_reasons("r1") == {"secret": 1}
+    assert [r.name for r in catalog.list_repos()] == ["alpha", "beta"]
+
+
+def test_replace_file_swaps_chunks_and_fts(catalog):
+    assert catalog.keyword_search(fts_expression("logout"), 10) == ["r1-app/auth.py-1"]
+    catalog.replace_file("r1", FileRecord("app/auth.py", "python", 120, 2, "h3"),
+                         [chunk("r1", "app/auth.py", 0, "login", "[python] def login(): start a session")])
+    assert catalog.keyword_search(fts_expression("logout"), 10) == []
+    assert catalog.keyword_search(fts_expression("login"), 10) == ["r1-app/auth.py-0"]
+    assert catalog.get_repo("r1").chunks == 1
+
+
+def test_keyword_search_splits_identifiers_and_filters_repos(catalog):
+    assert catalog.keyword_search(fts_expression("http client"), 10) == ["r2-lib/http_client.py-0"]
+    assert catalog.keyword_search(fts_expression("http client"), 10, ["r1"]) == []
+    assert catalog.keyword_search(fts_expression("authenticate user"), 10)[0] == "r1-app/auth.py-0"
+    assert catalog.keyword_search('"unbalanced', 10) == []  # bad FTS syntax is no crash
+
+
+def test_delete_files_and_repo(catalog):
+    catalog.delete_files("r1", ["app/auth.py"])
+    assert catalog.count_chunks("r1") == 0 and catalog.keyword_search(fts_expression("logout"), 10) == []
+    catalog.delete_repo("r2")
+    assert [r.repo_id for r in catalog.list_repos()] == ["r1"]
+
+
+def test_get_repo_by_name_id_prefix_and_errors(catalog):
+    assert catalog.get_repo("r1").name == "alpha"
+    assert catalog.get_repo("/src/beta").repo_id == "r2"
+    with pytest.raises(UsageError, match="known: alpha, beta"):
+        catalog.get_repo("gamma")
+    catalog.upsert_repo(RepoRecord("r3", "alpha", "https://gitlab.com/x/alpha", "remote"))
+    with pytest.raises(UsageError, match="several repositories"):
+        catalog.get_repo("alpha")
+
+
+def test_jobs_survive_a_dead_process(catalog):
+    catalog.start_job("j1", "ingest", "r1", {"source": "https://github.com/o/alpha", "branch": None})
+    catalog.set_repo_state("r1", "ingesting")
+    assert catalog.mark_stale_jobs_interrupted() == 1
+    assert catalog.get_repo("r1").state == "interrupted"
+    assert catalog.resumable_jobs()[0]["request"]["source"] == "https://github.com/o/alpha"
+
+
+def test_keyword_terms_and_fusion():
+    assert keyword_terms("Where is getUserName defined?") == ["get", "user", "name", "defined"]
+    fused = reciprocal_rank_fusion(["a", "b", "c"], ["c", "a", "d"])
+    assert [item for item, _ in fused][:2] == ["a", "c"]
+    assert {item for item, _ in fused} == {"a", "b", "c", "d"}
