@@ -85,7 +85,7 @@ class Ingestor:
         catalog = self.workspace.catalog
         spec = None
         try:
-            spec = parse_source(source)
+            spec = parse_source(source, branch)
             emit(JobStarted(job_id, "ingest", spec.display + (f" @ {branch}" if branch else "")))
             catalog.start_job(job_id, "ingest", spec.repo_id, {"source": source, "branch": branch})
             result = self._run(spec, branch, emit, cancel, job_id)

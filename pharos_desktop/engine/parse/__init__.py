@@ -1,0 +1,72 @@
+"""Parsing: files -> chunks with summaries.
+
+Public API (other modules code against exactly this):
+
+- ``detect_language(path)``: source language, a text kind, or None (not indexed).
+- ``parse_file(path, text, language, max_chars=1500)``: the file's chunks in file order, each with
+  its summary. Thread-safe: parsers are per thread, queries compiled once per language.
+- ``grammar_status()``: language -> None when its grammar and tag query load, else the error.
+- ``SOURCE_LANGUAGES`` / ``TEXT_LANGUAGES``.
+
+Chunk kinds and symbols:
+
+==============  ====================================  ==========================================
+kind            symbol                                from
+==============  ====================================  ==========================================
+function        ``load_config``, ``exports.x`` -> x    top-level functions, arrows bound to names
+method          ``Flask.run``, ``Server.Start``        functions in classes, impls, receivers,
+                                                      ``Foo::bar``, ``obj.m = function``
+class, struct,  ``Outer.Inner``                        type definitions (code = outline, see
+interface,                                            symbols.py)
+trait, enum
+module_symbol   ``Accounts``                           Ruby modules
+imports         ``<imports>``                          top-level import/use/include/require lines
+module          ``<module>``                           other top-level code, in windows
+section         ``Install > Linux`` / ``<preamble>``   Markdown headings
+text            ``<lines 1-50>``                       50-line windows (5 overlap) of other text
+==============  ====================================  ==========================================
+"""
+
+from __future__ import annotations
+
+import logging
+
+from ..chunks import Chunk
+from ..errors import GrammarMissing
+from ..summaries import summarize
+from .languages import SOURCE_LANGUAGES, TEXT_LANGUAGES, detect_language, grammar_status
+from .symbols import parse_source
+from .textchunks import markdown_chunks, window_chunks
+
+__all__ = ["SOURCE_LANGUAGES", "TEXT_LANGUAGES", "detect_language", "grammar_status", "parse_file"]
+
+log = logging.getLogger(__name__)
+
+
+def parse_file(path: str, text: str, language: str, max_chars: int = 1500) -> list[Chunk]:
+    """Chunks of one file (path repo-relative with "/"), in file order, summaries filled."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    if not text.strip():
+        return []
+    max_chars = max(int(max_chars), 200)
+    if language in SOURCE_LANGUAGES:
+        try:
+            chunks = parse_source(path, text, language, max_chars)
+        except GrammarMissing:
+            raise
+        except (RecursionError, ValueError, UnicodeError, IndexError, AttributeError, TypeError) as exc:
+            # A file that trips an unforeseen corner of a grammar still gets indexed, as windows.
+            log.warning("symbol parsing failed for %s (%s); indexing it as plain windows", path, exc)
+            chunks = window_chunks(path, text, language, max_chars)
+            for chunk in chunks:
+                chunk.kind = "module"
+                chunk.symbol = "<module>"
+    elif language == "markdown":
+        chunks = markdown_chunks(path, text, language, max_chars)
+    else:
+        chunks = window_chunks(path, text, language, max_chars)
+    for chunk in chunks:
+        chunk.summary = summarize(chunk)
+    return chunks

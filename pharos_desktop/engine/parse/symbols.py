@@ -1,0 +1,156 @@
+"""Chunks of a source file: one per symbol, one for the imports, and windows of leftover code.
+
+- A symbol chunk spans its leading comments/attributes/decorators through its last line.
+- A container (class, struct, interface, trait, enum, Ruby module) whose members are chunks of
+  their own keeps its header, docstring and non-member lines; each member chunk is replaced by
+  one *outline* line, ``<indent><member signature> ...``, so the class reads as a short outline.
+- Lines inside an ``@scope`` (Rust impl, Swift extension) that no member covers, and all other
+  top-level lines except imports and blank lines, go into ``<module>`` chunks of at most
+  ``max_chars`` each; a window made only of closing braces/``end`` is dropped.
+- A chunk longer than ``max_chars`` is split on row boundaries (split.py); every part after the
+  first starts with the definition's signature lines.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ..chunks import Chunk
+from .deps import MAX_DEPS, DepsCollector, imported_names
+from .docs import comments_text, leading_block, outer_node, python_docstring, signature
+from .languages import get_parser
+from .split import Row, pack, rows_text, split_chunk
+from .tags import Definition, collect
+
+_TRIVIAL = re.compile(r"[\s{}()\[\];,]*|end|fi|done|esac|\?>|<\?php|(namespace|package)\s+[\w.:\\]+\s*[;{]?")
+_KIND = {"module": "module_symbol"}
+
+
+@dataclass
+class _Sym:
+    definition: Definition
+    start: int  # 0-based rows, inclusive
+    end: int
+    sig: str
+    sig_rows: tuple[int, int]
+    doc: str
+    parent: _Sym | None = None
+
+
+def parse_source(path: str, text: str, language: str, max_chars: int) -> list[Chunk]:
+    lines = text.split("\n")
+    source = text.encode("utf-8", "replace")
+    tree = get_parser(language).parse(source)
+    tags = collect(tree.root_node, language)
+
+    syms: list[_Sym] = []
+    by_def: dict[int, _Sym] = {}
+    for definition in tags.definitions:
+        if not definition.emitted:
+            continue
+        node = definition.node
+        outer = outer_node(node)
+        first_row, comments = leading_block(outer)
+        doc = python_docstring(node) if language == "python" else ""
+        doc = doc or comments_text(comments)
+        sig_node = node if outer.type == "decorated_definition" else outer
+        sig, sig_end = signature(sig_node, node)
+        sym = _Sym(definition, first_row, _end_row(outer), sig, (sig_node.start_point.row, sig_end), doc)
+        parent = definition.container
+        while parent is not None and id(parent) not in by_def:
+            parent = parent.container
+        sym.parent = by_def.get(id(parent)) if parent is not None else None
+        by_def[id(definition)] = sym
+        syms.append(sym)
+
+    owner: list[int | None] = [None] * len(lines)
+    for index, sym in sorted(enumerate(syms), key=lambda item: (item[1].start, -item[1].end)):
+        for row in range(sym.start, min(sym.end, len(lines) - 1) + 1):
+            owner[row] = index
+
+    kids: dict[int, list[_Sym]] = {}
+    for sym in syms:
+        if sym.parent is not None:
+            kids.setdefault(id(sym.parent), []).append(sym)
+
+    top_imports = [n for n in tags.imports if owner[n.start_point.row] is None]
+    import_rows = sorted({r for n in top_imports for r in range(n.start_point.row, _end_row(n) + 1)})
+    import_set = set(import_rows)
+    module_rows = [r for r in range(len(lines)) if owner[r] is None and r not in import_set and lines[r].strip()]
+    # Scope headers and closers ("impl Foo {", "}") alone make no useful module chunk.
+    trivial = {r for d in tags.definitions if d.kind == "scope"
+               for r in (*range(d.node.start_point.row, signature(d.node)[1] + 1), _end_row(d.node))}
+    module_groups = [g for run in _runs(module_rows, owner)
+                     for g in pack([(r + 1, r + 1, lines[r]) for r in run], max_chars)
+                     if not all(row[0] - 1 in trivial or _TRIVIAL.fullmatch(row[2].strip()) for row in g)]
+    module_of_row = {row[0] - 1: ("module", n) for n, group in enumerate(module_groups) for row in group}
+
+    collector = DepsCollector(tags.calls, tags.references, set(imported_names(tags.imports)))
+
+    def owner_of_row(row: int) -> object:
+        if 0 <= row < len(owner) and owner[row] is not None:
+            return ("sym", owner[row])
+        return module_of_row.get(row)
+
+    deps = collector.assign(owner_of_row)
+    chunks: list[Chunk] = []
+    for index, sym in enumerate(syms):
+        definition = sym.definition
+        rows = _symbol_rows(sym, kids.get(id(sym), []), lines)
+        if not rows:
+            continue
+        header = lines[sym.sig_rows[0]:sym.sig_rows[1] + 1]
+        base = Chunk(path, language, _KIND.get(definition.kind, definition.kind), definition.qualname,
+                     sym.start + 1, sym.end + 1, "", signature=sym.sig, docstring=sym.doc,
+                     deps=deps.get(("sym", index), []))
+        chunks.extend(split_chunk(base, rows, max_chars, header))
+    if import_rows:
+        rows = [(r + 1, r + 1, lines[r]) for r in import_rows]
+        base = Chunk(path, language, "imports", "<imports>", rows[0][0], rows[-1][0], "",
+                     deps=imported_names(top_imports)[:MAX_DEPS])
+        chunks.extend(split_chunk(base, rows, max_chars))
+    for n, group in enumerate(module_groups):
+        chunks.append(Chunk(path, language, "module", "<module>", group[0][0], group[-1][1], rows_text(group),
+                            deps=deps.get(("module", n), [])))
+    chunks.sort(key=lambda c: (c.start_line, -c.end_line, c.part))
+    return chunks
+
+
+def _runs(rows: list[int], owner: list[int | None]) -> list[list[int]]:
+    """Leftover rows cut wherever a symbol chunk lies between two of them."""
+    runs: list[list[int]] = []
+    for row in rows:
+        if runs and all(owner[r] is None for r in range(runs[-1][-1] + 1, row)):
+            runs[-1].append(row)
+        else:
+            runs.append([row])
+    return runs
+
+
+def _symbol_rows(sym: _Sym, children: list[_Sym], lines: list[str]) -> list[Row]:
+    """The rows of a symbol, with member chunks folded into one outline row each."""
+    last = min(sym.end, len(lines) - 1)
+    rows: list[Row] = []
+    row = sym.start
+    header_end = sym.sig_rows[0]
+    for child in sorted(children, key=lambda c: c.start):
+        if child.start <= header_end or child.start < row or child.end > last:
+            continue
+        rows.extend((r + 1, r + 1, lines[r]) for r in range(row, child.start))
+        sig_line = lines[child.sig_rows[0]] if child.sig_rows[0] < len(lines) else ""
+        indent = sig_line[: len(sig_line) - len(sig_line.lstrip())]
+        rows.append((child.start + 1, child.end + 1, f"{indent}{child.sig} ..."))
+        row = child.end + 1
+    rows.extend((r + 1, r + 1, lines[r]) for r in range(row, last + 1))
+    while rows and not rows[-1][2].strip():
+        rows.pop()
+    return rows
+
+
+def _end_row(node) -> int:
+    """Last row of a node, not counting a trailing newline that ends it at column 0."""
+    row = node.end_point.row
+    if node.end_point.column == 0 and row > node.start_point.row:
+        row -= 1
+    return row
