@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 
 from tests.real_repos import make_package_repo  # noqa: E402
 
-DEFAULT_PACKAGES = "networkx,rich,pydantic,google,grpc,aiohttp"
+DEFAULT_PACKAGES = "opentelemetry,google,grpc,git,rich,aiohttp,huggingface_hub,pydantic,keyring,platformdirs"
 
 PURE_EMBED = """
 import json, sqlite3, sys, time

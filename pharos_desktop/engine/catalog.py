@@ -9,6 +9,7 @@ what makes an interrupted ingest resumable: anything not ``done`` is simply done
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import threading
 import time
@@ -68,17 +69,17 @@ CREATE TABLE IF NOT EXISTS chunks (
 );
 CREATE INDEX IF NOT EXISTS chunks_by_file ON chunks(repo_id, path, ordinal);
 CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
-    symbol, path, summary, content='chunks', content_rowid='rowid', tokenize='unicode61 remove_diacritics 2'
+    symbol, path, summary, code, content='chunks', content_rowid='rowid', tokenize='unicode61 remove_diacritics 2'
 );
 CREATE TRIGGER IF NOT EXISTS chunks_ai AFTER INSERT ON chunks BEGIN
-    INSERT INTO chunks_fts(rowid, symbol, path, summary)
-    VALUES (new.rowid, new.symbol || ' ' || replace(replace(new.symbol, '.', ' '), '_', ' '),
-            new.path || ' ' || replace(replace(replace(new.path, '/', ' '), '_', ' '), '.', ' '), new.summary);
+    INSERT INTO chunks_fts(rowid, symbol, path, summary, code)
+    VALUES (new.rowid, pharos_words(new.symbol), pharos_words(new.path), pharos_words(new.summary),
+            pharos_words(new.code));
 END;
 CREATE TRIGGER IF NOT EXISTS chunks_ad AFTER DELETE ON chunks BEGIN
-    INSERT INTO chunks_fts(chunks_fts, rowid, symbol, path, summary)
-    VALUES ('delete', old.rowid, old.symbol || ' ' || replace(replace(old.symbol, '.', ' '), '_', ' '),
-            old.path || ' ' || replace(replace(replace(old.path, '/', ' '), '_', ' '), '.', ' '), old.summary);
+    INSERT INTO chunks_fts(chunks_fts, rowid, symbol, path, summary, code)
+    VALUES ('delete', old.rowid, pharos_words(old.symbol), pharos_words(old.path), pharos_words(old.summary),
+            pharos_words(old.code));
 END;
 CREATE TABLE IF NOT EXISTS jobs (
     job_id TEXT PRIMARY KEY,
@@ -149,6 +150,14 @@ _CHUNK_COLUMNS = ("chunk_id, repo_id, path, ordinal, kind, symbol, language, sta
                   "signature, summary, deps, code, embedded_text")
 
 
+_IDENTIFIER_PARTS = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|[_./\\:-]+")
+
+
+def identifier_words(text: str) -> str:
+    """``text`` plus its identifiers split (getUserName -> get User Name, a/b_c.py -> a b c py) for FTS."""
+    return f"{text} {_IDENTIFIER_PARTS.sub(' ', text)}"
+
+
 def _chunk_from_row(row: sqlite3.Row) -> ChunkRecord:
     values = dict(row)
     values["deps"] = json.loads(values["deps"])
@@ -177,6 +186,8 @@ class Catalog:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
             conn.row_factory = sqlite3.Row
+            # The FTS triggers index split identifiers; every connection that writes chunks needs this.
+            conn.create_function("pharos_words", 1, identifier_words, deterministic=True)
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA foreign_keys=ON")
@@ -347,14 +358,16 @@ class Catalog:
         return self._conn().execute("SELECT COUNT(*) FROM chunks WHERE repo_id = ?", (repo_id,)).fetchone()[0]
 
     def keyword_search(self, match: str, limit: int, repo_ids: list[str] | None = None) -> list[str]:
-        """Chunk ids best first for an FTS5 MATCH expression; symbol hits weigh most, then path, then summary."""
+        """Chunk ids best first for an FTS5 MATCH expression.
+
+        Column weights (symbol 10, path 3, summary 1, code 0.3) were chosen on bench/search_eval.py."""
         sql = ("SELECT c.chunk_id FROM chunks_fts JOIN chunks c ON c.rowid = chunks_fts.rowid "
                "WHERE chunks_fts MATCH ?")
         params: list[object] = [match]
         if repo_ids:
             sql += f" AND c.repo_id IN ({','.join('?' * len(repo_ids))})"
             params.extend(repo_ids)
-        sql += " ORDER BY bm25(chunks_fts, 10.0, 3.0, 1.0) LIMIT ?"
+        sql += " ORDER BY bm25(chunks_fts, 10.0, 3.0, 1.0, 0.3) LIMIT ?"
         params.append(limit)
         try:
             return [row[0] for row in self._conn().execute(sql, params)]
