@@ -57,7 +57,7 @@ def test_errors_and_exit_codes(tmp_path):
     assert missing.returncode == 1
     assert len(missing.stderr.strip().splitlines()) == 1 and "Traceback" not in missing.stderr
     unsafe = cli("ingest", "ext::sh -c id", home=home)
-    assert unsafe.returncode == 1 and "refuse" in unsafe.stderr.lower()
+    assert unsafe.returncode == 1 and "refusing" in unsafe.stderr.lower()
     assert cli("frobnicate", home=home).returncode == 2
     assert cli("export", "no-such-repo", home=home).returncode == 2
     assert cli("--version", home=home).stdout.startswith("pharos-desktop ")
