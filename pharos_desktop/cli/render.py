@@ -72,6 +72,8 @@ class ProgressRenderer:
             self.stream.flush()
             self._line_open = True
             return
+        if event.total is None and event.done == 0:
+            return  # "starting" events say nothing a plain log needs
         finished = event.total is not None and event.done >= event.total
         now = time.monotonic()
         if finished or now - self._last_plain.get(event.stage, 0.0) >= self.plain_interval:
