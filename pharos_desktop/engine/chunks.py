@@ -21,6 +21,11 @@ _CLOUD_NODE_TYPE = {
 }
 
 
+def cloud_node_type(kind: str) -> str:
+    """The cloud's ast_node_type for one of our chunk kinds."""
+    return _CLOUD_NODE_TYPE.get(kind, "block")
+
+
 @dataclass
 class Chunk:
     path: str  # repo-relative, always with "/"
@@ -39,4 +44,4 @@ class Chunk:
 
     @property
     def cloud_node_type(self) -> str:
-        return _CLOUD_NODE_TYPE.get(self.kind, "block")
+        return cloud_node_type(self.kind)

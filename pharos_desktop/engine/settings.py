@@ -49,7 +49,7 @@ class Settings:
     extra_excludes: list[str] = field(default_factory=list)  # gitignore-style patterns
     embed_code: bool = True  # embedded text = summary + the start of the code (see bench/search_eval)
     sync_send_source: bool = False  # chunk content sent to the cloud: summary (default) or source text
-    sync_concurrency: int = 4
+    sync_concurrency: int = 8  # requests in flight; each file's chunks still go in order
     parse_workers: int = 0  # 0: one fewer than the CPU count, at least one
 
     def validate(self) -> None:

@@ -1,0 +1,168 @@
+"""Carries a sync plan out: a few files at a time, each file's chunks in order, state written as it goes.
+
+Concurrency is across files only: the server appends chunks in arrival order (``chunk_index`` is
+ignored), so one file's chunks must go one after the other. A failing file is listed and the others
+go on; a fatal error (token refused, not a Pharos API, network gone) stops everything, and so does a
+cancel, which cancels the requests in flight rather than waiting for them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from typing import Awaitable, TypeVar
+
+from ..cancel import CancelToken
+from ..catalog import Catalog, FileRecord, RepoRecord
+from ..errors import Cancelled
+from ..events import Emit
+from ..progress import StageMeter
+from . import mapping
+from .client import CloudClient, NotPharos, RequestFailed
+from .plan import Action, Plan
+from .state import SyncState
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+CANCEL_POLL_SECONDS = 0.05
+UPLOAD_ATTEMPTS = 3  # per file, when its chunk count comes out wrong or its resource vanishes mid-way
+
+
+async def until_done(awaitable: Awaitable[T], cancel: CancelToken) -> T:
+    """Await while watching the token: the CancelToken is thread-based, so it is polled, not awaited."""
+    task = asyncio.ensure_future(awaitable)
+    try:
+        while True:
+            done, _ = await asyncio.wait({task}, timeout=CANCEL_POLL_SECONDS)
+            if done:
+                return task.result()
+            if cancel.cancelled:
+                raise Cancelled()
+    finally:
+        if not task.done():
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
+
+@dataclass
+class Outcome:
+    created: int = 0
+    updated: int = 0
+    deleted: int = 0
+    chunks: int = 0
+    failures: list[dict] = field(default_factory=list)  # {"repo", "path", "message"}
+
+
+class Runner:
+    def __init__(self, client: CloudClient, state: SyncState, catalog: Catalog, repos: dict[str, RepoRecord],
+                 records: dict[tuple[str, str], FileRecord], *, send_source: bool, concurrency: int,
+                 emit: Emit, job_id: str, cancel: CancelToken) -> None:
+        self.client = client
+        self.state = state
+        self.catalog = catalog
+        self.repos = repos
+        self.records = records
+        self.send_source = send_source
+        self.concurrency = max(1, concurrency)
+        self.cancel = cancel
+        self.meter = StageMeter(emit, job_id, "upload", unit="files")
+        self.outcome = Outcome()
+
+    async def run(self, plan: Plan) -> Outcome:
+        queue: asyncio.Queue[Action] = asyncio.Queue()
+        for action in plan.actions:
+            queue.put_nowait(action)
+        self.meter.set_total(len(plan.actions))
+        workers = [asyncio.ensure_future(self._worker(queue)) for _ in range(min(self.concurrency, queue.qsize()))]
+        try:
+            await until_done(asyncio.gather(*workers), self.cancel)
+        finally:
+            for worker in workers:  # a fatal error in one worker stops the others too
+                worker.cancel()
+            await asyncio.gather(*workers, return_exceptions=True)
+            self.meter.flush()
+        return self.outcome
+
+    async def _worker(self, queue: asyncio.Queue[Action]) -> None:
+        while not queue.empty():
+            action = queue.get_nowait()
+            self.meter.current = action.path
+            try:
+                await self._do(action)
+            except RequestFailed as exc:
+                log.warning("sync: %s: %s", action.path, exc)
+                self.state.fail(action.repo_id, action.path, str(exc))
+                self.outcome.failures.append({"repo": action.repo_id, "path": action.path, "message": str(exc)})
+            self.meter.advance(current=action.path)
+
+    async def _do(self, action: Action) -> None:
+        if action.kind == "forget":
+            self.state.forget(action.repo_id, action.path)
+        elif action.kind == "delete":
+            for resource_id in action.stale_ids:
+                await self._delete(resource_id)
+            self.state.forget(action.repo_id, action.path)
+            self.outcome.deleted += 1
+        else:
+            if await self._upload(action):
+                setattr(self.outcome, action.counts_as, getattr(self.outcome, action.counts_as) + 1)
+
+    async def _delete(self, resource_id: str) -> None:
+        try:
+            await self.client.request("DELETE", f"/api/resources/{resource_id}")
+        except RequestFailed as exc:
+            if exc.status != 404:  # already gone is what we wanted
+                raise
+
+    async def _upload(self, action: Action) -> bool:
+        repo = self.repos[action.repo_id]
+        record = self.records.get((action.repo_id, action.path))
+        if record is None:
+            return False
+        chunks = await asyncio.to_thread(self.catalog.chunks_for_file, action.repo_id, action.path)
+        bodies = [mapping.chunk_body(repo, chunk, self.send_source) for chunk in chunks]
+        for resource_id in action.stale_ids:
+            await self._delete(resource_id)
+        # Written before the create: a run killed from here on leaves a row the next plan repairs.
+        self.state.begin(action.repo_id, action.path, action.url, action.fingerprint)
+        create, update = mapping.create_body(repo, record), mapping.update_body(repo, record)
+        for _ in range(UPLOAD_ATTEMPTS):
+            answer = await self.client.request("POST", "/api/resources", json=create)
+            resource_id = answer.data.get("id") if isinstance(answer.data, dict) else None
+            if not resource_id:
+                raise NotPharos(f"{self.client.api_url} answered a create without an id: check the API URL")
+            self.state.set_resource(action.repo_id, action.path, resource_id)
+            # 200 means the URL already had a row (our own after a queue-down retry, or one the listing
+            # missed): appending to a row that has chunks would double them.
+            if answer.status == 200 and await self.remote_chunk_total(resource_id) != 0:
+                await self._delete(resource_id)
+                continue
+            if await self._fill(resource_id, update, bodies):
+                self.state.finish(action.repo_id, action.path, resource_id, len(bodies), repo.commit_sha)
+                self.outcome.chunks += len(bodies)
+                return True
+            await self._delete(resource_id)  # incomplete or doubled chunks: start this file over
+        raise RequestFailed("its chunks could not be uploaded exactly once; the next sync tries again")
+
+    async def _fill(self, resource_id: str, update: dict, bodies: list[dict]) -> bool:
+        """PUT the metadata and POST the chunks; False when the result cannot be trusted."""
+        uncertain = False
+        try:
+            await self.client.request("PUT", f"/api/resources/{resource_id}", json=update)
+            for body in bodies:
+                answer = await self.client.request("POST", "/chunks", json={"resource_id": resource_id, **body})
+                # A retried POST may have been stored by the attempt whose answer was lost.
+                uncertain = uncertain or answer.retried
+        except RequestFailed as exc:
+            if exc.status == 404:  # deleted on the server while we were filling it
+                return False
+            raise
+        if not uncertain:
+            return True
+        return await self.remote_chunk_total(resource_id) == len(bodies)
+
+    async def remote_chunk_total(self, resource_id: str) -> int:
+        answer = await self.client.request("GET", "/chunks", params={"resource_id": resource_id, "limit": 1})
+        return int(answer.data.get("total", -1)) if isinstance(answer.data, dict) else -1

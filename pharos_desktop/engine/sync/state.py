@@ -1,0 +1,110 @@
+"""What was published where: the sync tables, kept in the catalog database next to what they describe.
+
+Rows are keyed by API URL as well, so syncing the same index to two accounts keeps two histories. A
+file's row is written as ``uploading`` *before* its resource is created and turns ``done`` only after
+its last chunk is accepted: a run killed anywhere in between leaves an ``uploading`` row, which the
+next plan treats as "repair" (delete whatever the server holds for it, publish again).
+"""
+
+from __future__ import annotations
+
+import time
+
+from ..catalog import Catalog
+from .plan import Published
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS sync_files (
+    api_url TEXT NOT NULL,
+    repo_id TEXT NOT NULL,
+    path TEXT NOT NULL,
+    url TEXT NOT NULL,               -- the resource URL (normalised), the server's key for it
+    resource_id TEXT,                -- NULL until the create answered
+    fingerprint TEXT NOT NULL,       -- mapping.fingerprint of what was (being) sent
+    status TEXT NOT NULL,            -- uploading | done
+    chunk_count INTEGER NOT NULL DEFAULT 0,
+    commit_sha TEXT NOT NULL DEFAULT '',
+    error TEXT NOT NULL DEFAULT '',  -- why the last attempt failed ('' when it did not)
+    synced_at REAL,
+    PRIMARY KEY (api_url, repo_id, path)
+);
+CREATE TABLE IF NOT EXISTS sync_repos (
+    api_url TEXT NOT NULL,
+    repo_id TEXT NOT NULL,
+    status TEXT NOT NULL,            -- ok | failed
+    commit_sha TEXT NOT NULL DEFAULT '',
+    error TEXT NOT NULL DEFAULT '',
+    synced_at REAL NOT NULL,
+    PRIMARY KEY (api_url, repo_id)
+);
+"""
+
+
+class SyncState:
+    def __init__(self, catalog: Catalog, api_url: str) -> None:
+        self.catalog = catalog
+        self.api_url = api_url.rstrip("/")
+        with catalog._write_lock:
+            conn = catalog._conn()
+            conn.executescript(_SCHEMA)
+            conn.commit()
+
+    def _write(self, sql: str, params: tuple) -> None:
+        with self.catalog._write_lock, self.catalog._conn() as conn:
+            conn.execute(sql, params)
+
+    # -- files --------------------------------------------------------------------------------
+
+    def published(self, repo_ids: list[str] | None = None) -> list[Published]:
+        """Rows for these repositories, or for every repository ever synced to this URL (None)."""
+        sql = "SELECT repo_id, path, url, resource_id, fingerprint, status FROM sync_files WHERE api_url = ?"
+        params: list[object] = [self.api_url]
+        if repo_ids is not None:
+            sql += f" AND repo_id IN ({','.join('?' * len(repo_ids))})"
+            params.extend(repo_ids)
+        return [Published(**dict(row)) for row in self.catalog._conn().execute(sql, params)]
+
+    def file_rows(self, repo_id: str) -> dict[str, dict]:
+        rows = self.catalog._conn().execute(
+            "SELECT * FROM sync_files WHERE api_url = ? AND repo_id = ?", (self.api_url, repo_id))
+        return {row["path"]: dict(row) for row in rows}
+
+    def begin(self, repo_id: str, path: str, url: str, fingerprint: str) -> None:
+        self._write(
+            """INSERT INTO sync_files (api_url, repo_id, path, url, resource_id, fingerprint, status)
+               VALUES (?, ?, ?, ?, NULL, ?, 'uploading')
+               ON CONFLICT(api_url, repo_id, path) DO UPDATE SET url=excluded.url, resource_id=NULL,
+                   fingerprint=excluded.fingerprint, status='uploading'""",
+            (self.api_url, repo_id, path, url, fingerprint))
+
+    def set_resource(self, repo_id: str, path: str, resource_id: str | None) -> None:
+        self._write("UPDATE sync_files SET resource_id = ? WHERE api_url = ? AND repo_id = ? AND path = ?",
+                    (resource_id, self.api_url, repo_id, path))
+
+    def finish(self, repo_id: str, path: str, resource_id: str, chunk_count: int, commit_sha: str) -> None:
+        self._write(
+            """UPDATE sync_files SET resource_id = ?, status = 'done', chunk_count = ?, commit_sha = ?, error = '',
+                   synced_at = ? WHERE api_url = ? AND repo_id = ? AND path = ?""",
+            (resource_id, chunk_count, commit_sha, time.time(), self.api_url, repo_id, path))
+
+    def fail(self, repo_id: str, path: str, message: str) -> None:
+        self._write("UPDATE sync_files SET error = ? WHERE api_url = ? AND repo_id = ? AND path = ?",
+                    (message, self.api_url, repo_id, path))
+
+    def forget(self, repo_id: str, path: str) -> None:
+        self._write("DELETE FROM sync_files WHERE api_url = ? AND repo_id = ? AND path = ?",
+                    (self.api_url, repo_id, path))
+
+    # -- repositories -------------------------------------------------------------------------
+
+    def record_repo(self, repo_id: str, status: str, commit_sha: str, error: str = "") -> None:
+        self._write(
+            """INSERT INTO sync_repos (api_url, repo_id, status, commit_sha, error, synced_at) VALUES (?, ?, ?, ?, ?, ?)
+               ON CONFLICT(api_url, repo_id) DO UPDATE SET status=excluded.status, commit_sha=excluded.commit_sha,
+                   error=excluded.error, synced_at=excluded.synced_at""",
+            (self.api_url, repo_id, status, commit_sha, error, time.time()))
+
+    def repo_row(self, repo_id: str) -> dict | None:
+        row = self.catalog._conn().execute(
+            "SELECT * FROM sync_repos WHERE api_url = ? AND repo_id = ?", (self.api_url, repo_id)).fetchone()
+        return dict(row) if row else None
