@@ -186,7 +186,7 @@ def test_killed_process_leaves_a_consistent_index_that_resumes(workspace, tmp_pa
     import sys
     import time
 
-    repo = make_package_repo(tmp_path / "httpx-repo", "httpx")
+    repo = make_package_repo(tmp_path / "httpx-repo", "httpx", limit=12)
     env = {k: v for k, v in os.environ.items() if not k.startswith("PHAROS_")}
     env["PHAROS_HOME"] = str(pharos_home)
     process = subprocess.Popen([sys.executable, "-m", "pharos_desktop", "ingest", str(repo)], env=env,
@@ -209,7 +209,7 @@ def test_killed_process_leaves_a_consistent_index_that_resumes(workspace, tmp_pa
     process.wait()
 
     result, _ = ingest(workspace, repo)
-    assert result.files == 23 and result.embedded < result.chunks
+    assert result.files == 12 and result.embedded < result.chunks
     assert_consistent(workspace, result.repo_id)
     for record in workspace.catalog.files(result.repo_id, indexed_only=True):
         assert record.chunk_count == len(workspace.catalog.chunks_for_file(result.repo_id, record.path)) > 0
