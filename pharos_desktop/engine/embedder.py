@@ -7,6 +7,7 @@ Any other name must already be in the Hugging Face cache (or be a local folder);
 from __future__ import annotations
 
 import importlib.util
+import json
 import logging
 import os
 import sys
@@ -37,6 +38,23 @@ def bundled_model_path() -> Path | None:
         return None
     path = Path(list(spec.submodule_search_locations)[0]) / "model"
     return path if (path / "modules.json").is_file() else None
+
+
+def _window_chars(max_tokens: int) -> int:
+    """Roughly how many characters of code fit in a window of ``max_tokens`` (code averages ~3.5 chars a token)."""
+    return int(min(max_tokens, MAX_TOKENS_CAP) * 3.5)
+
+
+def expected_window_chars(settings: Settings) -> int:
+    """The model's window in characters, read from its config without loading it (parsing starts meanwhile)."""
+    target, is_local = _resolve(settings.model)
+    if is_local:
+        try:
+            config = json.loads((Path(target) / "sentence_bert_config.json").read_text())
+            return _window_chars(int(config["max_seq_length"]))
+        except (OSError, ValueError, KeyError, TypeError):
+            pass
+    return _window_chars(256)
 
 
 def pick_device(wanted: str) -> str:
@@ -87,8 +105,7 @@ class Embedder:
 
     @property
     def window_chars(self) -> int:
-        """Roughly how many characters of code fit in the model's window (code averages ~3.5 chars a token)."""
-        return int(self.max_tokens * 3.5)
+        return _window_chars(self.max_tokens)
 
     @classmethod
     def load(cls, settings: Settings) -> "Embedder":

@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass, field
 from .cancel import CancelToken
 from .catalog import FileRecord, RepoRecord
 from .errors import Cancelled, PharosError
+from .embedder import expected_window_chars
 from .events import Emit, JobCancelled, JobFailed, JobFinished, JobStarted, StageMessage, StageProgress
 from .files import FileEntry, scan_files
 from .pipeline import Pipeline, PipelineStats
@@ -62,15 +63,20 @@ def _load_in_background(workspace: Workspace) -> Future:
 
 
 class _LazyCollection:
-    """Opens Chroma only when a vector must be read or written: an unchanged re-ingest never needs it."""
+    """Opens Chroma only when a vector must be read or written: an unchanged re-ingest never needs it.
 
-    def __init__(self, workspace: Workspace, model: str, dim: int) -> None:
-        self._workspace, self._model, self._dim = workspace, model, dim
+    When the model is still loading, its dimension (part of the collection's name) is taken from it
+    on first use; by then the embed stage has waited for it anyway.
+    """
+
+    def __init__(self, workspace: Workspace, model: str, dim: int, model_future: Future | None) -> None:
+        self._workspace, self._model, self._dim, self._future = workspace, model, dim, model_future
         self._collection = None
 
     def __getattr__(self, name: str):
         if self._collection is None:
-            self._collection = self._workspace.vectors().collection(self._model, self._dim)
+            dim = self._dim or self._future.result().dim
+            self._collection = self._workspace.vectors().collection(self._model, dim)
         return getattr(self._collection, name)
 
 
@@ -156,13 +162,16 @@ class Ingestor:
         todo, reused = self._plan(scan.files, known)
         if todo and model_future is None:
             model_future = _load_in_background(workspace)
-        if model_future is not None:
+        if model_future is None:
+            model, dim = previous.model, previous.dim
+        elif todo:
+            # The pipeline waits for the model itself, so parsing overlaps the load; deleting vectors needs
+            # the collection, which needs the model's dimension, so it resolves lazily below.
+            model, dim = settings.model, 0
+        else:
             embedder = self._wait_for_model(model_future, cancel, emit, job_id)
             model, dim = embedder.name, embedder.dim
-        else:
-            embedder, model, dim = None, previous.model, previous.dim
-        catalog.set_repo_state(spec.repo_id, "ingesting", model=model, dim=dim)
-        collection = _LazyCollection(workspace, model, dim)
+        collection = _LazyCollection(workspace, model, dim, model_future)
         if previous and previous.state != "ready" and not model_changed:
             self._reconcile(spec.repo_id, collection, emit, job_id)
 
@@ -178,14 +187,19 @@ class Ingestor:
 
         stats = PipelineStats()
         if todo:
-            pipeline = Pipeline(repo_id=spec.repo_id, catalog=catalog, collection=collection, embedder=embedder,
+            if not model_future.done():
+                emit(StageMessage(job_id, "loading the embedding model"))
+            pipeline = Pipeline(repo_id=spec.repo_id, catalog=catalog, collection=collection, embedder=model_future,
+                                window_chars=expected_window_chars(settings), batch_size=settings.batch_size,
                                 max_file_bytes=settings.max_file_bytes, include_code=settings.embed_code, emit=emit,
                                 job_id=job_id, cancel=cancel, parse_workers=settings.parse_workers)
             stats = pipeline.run(todo, known)
+            embedder = model_future.result()
+            model, dim = embedder.name, embedder.dim
         stage_seconds.update(stats.stage_seconds)
 
         catalog.set_repo_state(spec.repo_id, "ready", commit_sha=checkout.commit, branch=checkout.branch,
-                               ingested_at=time.time())
+                               ingested_at=time.time(), model=model, dim=dim)
         final = catalog.find_repo(spec.repo_id)
         assert final is not None
         return IngestResult(final.name, final.repo_id, final.source, final.commit_sha, final.files, final.chunks,

@@ -18,6 +18,8 @@ import os
 import queue
 import threading
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 
 from .cancel import CancelToken
@@ -32,7 +34,11 @@ from .summaries import embedding_text
 log = logging.getLogger(__name__)
 
 _DONE = object()  # end-of-stream marker passed down the queues
-EMBED_CALL_SECONDS = 0.5  # keeps each model call short so a cancel lands within a second
+POOL_BATCHES = 8  # texts gathered before encoding, in batches: sorting a larger pool by length pads less
+
+
+# One thread runs model calls, so that a cancelled job can stop waiting for a call it cannot interrupt.
+_MODEL_CALLS = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pharos-model")
 
 
 @dataclass
@@ -75,13 +81,15 @@ class _StageClock:
 
 
 class Pipeline:
-    def __init__(self, *, repo_id: str, catalog: Catalog, collection, embedder, max_file_bytes: int,
-                 include_code: bool, emit: Emit, job_id: str, cancel: CancelToken, parse_workers: int = 0,
-                 store_batch_files: int = 64) -> None:
+    def __init__(self, *, repo_id: str, catalog: Catalog, collection, embedder: Future, window_chars: int,
+                 batch_size: int, max_file_bytes: int, include_code: bool, emit: Emit, job_id: str,
+                 cancel: CancelToken, parse_workers: int = 0, store_batch_files: int = 64) -> None:
         self.repo_id = repo_id
         self.catalog = catalog
         self.collection = collection
-        self.embedder = embedder
+        self.embedder_future = embedder  # parsing starts while the model is still loading
+        self.window_chars = window_chars
+        self.batch_size = batch_size
         self.max_file_bytes = max_file_bytes
         self.include_code = include_code
         self.emit = emit
@@ -90,11 +98,11 @@ class Pipeline:
         self.workers = parse_workers or max(1, (os.cpu_count() or 2) - 1)
         self.store_batch_files = store_batch_files
         self.stats = PipelineStats()
+        self._model_calls = _MODEL_CALLS
         self._stop = threading.Event()  # set on user cancel or on any stage failure
         self._error: BaseException | None = None
         self._clocks = {stage: _StageClock() for stage in ("parse", "embed", "store")}
         self._stats_lock = threading.Lock()
-        self._embed_rate = 0.0  # texts per second of the last model call
 
     # -- driver ---------------------------------------------------------------------------------
 
@@ -193,7 +201,7 @@ class Pipeline:
             return FileWork(FileRecord(entry.path, language, entry.size, entry.mtime_ns, content_hash,
                                        None, before.chunk_count), unchanged=True)
         try:
-            chunks = parse_file(entry.path, text or "", language, max_chars=self.embedder.window_chars)
+            chunks = parse_file(entry.path, text or "", language, max_chars=self.window_chars)
         except GrammarMissing:
             raise
         except Exception as exc:  # noqa: BLE001 - one odd file must not stop the repository
@@ -202,7 +210,7 @@ class Pipeline:
         records = [
             ChunkRecord(chunk_id(self.repo_id, entry.path, content_hash, n), self.repo_id, entry.path, n, c.kind,
                         c.symbol, c.language, c.start_line, c.end_line, c.signature, c.summary, list(c.deps), c.code,
-                        embedding_text(c, self.include_code, self.embedder.window_chars))
+                        embedding_text(c, self.include_code, self.window_chars))
             for n, c in enumerate(chunks)]
         with self._stats_lock:
             self.stats.parsed += 1
@@ -210,62 +218,69 @@ class Pipeline:
                                    len(records)), records)
 
     def _embed_loop(self, inbox: queue.Queue, out: queue.Queue, producers: int) -> None:
+        embedder = self._wait(self.embedder_future)
         finished_producers = 0
         pending: list[FileWork] = []
-        batch_texts = max(self.embedder.batch_size, 32)
+        waiting_texts = 0
+        pool = self.batch_size * POOL_BATCHES
         while finished_producers < producers:
             if self._stop.is_set():
                 raise Cancelled()
             try:
-                item = inbox.get(timeout=0.02 if pending else 0.1)
+                item = inbox.get(timeout=0.05)
             except queue.Empty:
                 item = None
             if item is _DONE:
                 finished_producers += 1
+            elif item is not None and not item.chunks:
+                self._put(out, item)  # nothing to embed: unchanged or skipped
             elif item is not None:
                 pending.append(item)
+                waiting_texts += len(item.chunks)
                 self._meters["embed"].total = (self._meters["embed"].total or 0) + len(item.chunks)
-            waiting_texts = sum(len(w.chunks) for w in pending)
-            # Encode when a full batch is waiting, or when parsing has nothing more for now.
-            if pending and (waiting_texts >= batch_texts or item is None or finished_producers == producers):
-                self._embed_files(pending)
-                for work in pending:
-                    self._put(out, work)
-                pending = []
+            # Encode a full pool; or at least one full batch when parsing has nothing more right now, so the
+            # model never idles waiting for it.
+            if pending and (waiting_texts >= pool or (item is None and waiting_texts >= self.batch_size)):
+                self._embed_files(embedder, pending, out)
+                pending, waiting_texts = [], 0
         if pending:
-            self._embed_files(pending)
-            for work in pending:
-                self._put(out, work)
+            self._embed_files(embedder, pending, out)
         self._put(out, _DONE)
 
-    def _embed_files(self, files: list[FileWork]) -> None:
-        """Embed every chunk of ``files`` in model calls sized to last about EMBED_CALL_SECONDS each."""
+    def _embed_files(self, embedder, files: list[FileWork], out: queue.Queue) -> None:
+        """Embed every chunk of ``files`` in full batches of similar length, then pass the files on."""
         import numpy as np
 
         texts = [c.embedded_text for w in files for c in w.chunks]
-        if not texts:
-            return
-        parts = []
-        start = 0
-        while start < len(texts):
-            if self._stop.is_set():
-                raise Cancelled()
-            step = max(8, int(self._embed_rate * EMBED_CALL_SECONDS)) if self._embed_rate else self.embedder.batch_size
-            began = time.perf_counter()
-            parts.append(self.embedder.embed_documents(texts[start:start + step]))
-            elapsed = time.perf_counter() - began
-            if elapsed > 0:
-                self._embed_rate = len(parts[-1]) / elapsed
-            start += step
+        order = sorted(range(len(texts)), key=lambda n: len(texts[n]))
+        vectors = np.zeros((len(texts), embedder.dim), dtype="float32")
+        for start in range(0, len(order), self.batch_size):
+            batch = order[start:start + self.batch_size]
+            vectors[batch] = self._wait(self._model_calls.submit(embedder.embed_documents, [texts[n] for n in batch]))
             self._clocks["embed"].tick()
-            self._meters["embed"].advance(len(parts[-1]))
-        vectors = np.concatenate(parts)
+            self._meters["embed"].advance(len(batch))
         offset = 0
         for work in files:
             work.vectors = vectors[offset:offset + len(work.chunks)]
             offset += len(work.chunks)
         with self._stats_lock:
             self.stats.embedded += len(texts)
+        for work in files:
+            self._put(out, work)
+
+    def _wait(self, future: Future):
+        """The result of work running elsewhere; on cancel, stop waiting at once.
+
+        A model call cannot be interrupted, and a full batch on a CPU can take seconds: the job ends
+        now and the abandoned call finishes on its own thread, its result dropped.
+        """
+        while True:
+            if self._stop.is_set():
+                raise Cancelled()
+            try:
+                return future.result(timeout=0.05)
+            except FutureTimeout:
+                continue
 
     def _store_loop(self, inbox: queue.Queue) -> None:
         batch: list[FileWork] = []
