@@ -6,6 +6,8 @@ import pytest
 
 from pharos_desktop.engine.parse import detect_language, parse_file
 
+from .symbol_cases_more import MORE_CASES
+
 PYTHON = """\
 \"\"\"Auth helpers.\"\"\"
 import functools
@@ -262,6 +264,9 @@ CASES = {
         ('method', 'Widget.name', 14, 14),
     ]),
 }
+
+
+CASES.update(MORE_CASES)
 
 
 @pytest.mark.parametrize("language", sorted(CASES))

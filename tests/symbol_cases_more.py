@@ -1,10 +1,7 @@
-"""Symbols found per language (second half): exact kinds, qualified names and lines, on real grammars."""
+"""Symbol cases per language (second half), used by test_parse_symbols.py."""
 
 from __future__ import annotations
 
-import pytest
-
-from pharos_desktop.engine.parse import detect_language, parse_file
 
 CSHARP = """\
 using System;
@@ -200,7 +197,7 @@ function global_fn() end
 return M
 """
 
-CASES = {
+MORE_CASES = {
     "csharp": ("Services/UserService.cs", CSHARP, [
         ('class', 'UserService', 6, 14),
         ('method', 'UserService.UserService', 11, 11),
@@ -271,13 +268,3 @@ CASES = {
     ]),
 }
 
-
-@pytest.mark.parametrize("language", sorted(CASES))
-def test_symbols_kinds_names_and_lines(language: str) -> None:
-    path, source, expected = CASES[language]
-    assert detect_language(path) == language
-    chunks = parse_file(path, source, language)
-    found = [(c.kind, c.symbol, c.start_line, c.end_line) for c in chunks if c.kind not in ("imports", "module")]
-    assert found == expected
-    assert all(c.summary.startswith(f"[{language}] ") for c in chunks)
-    assert [c.start_line for c in chunks] == sorted(c.start_line for c in chunks)
