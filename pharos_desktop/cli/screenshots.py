@@ -1,0 +1,206 @@
+"""`pharos-desktop screenshots DIR [--source PATH_OR_URL]`: drive the real window through its main views
+and save one PNG per view (works offscreen: QT_QPA_PLATFORM=offscreen).
+
+It runs against a fresh temporary data folder and an in-memory keyring, so your own index, settings
+and tokens are never touched. Without --source it ingests a small git repository built from an
+installed package's source (click). The sync view needs the fake cloud from tests/cloud_server.py
+(present in a source checkout); without it that screenshot is skipped.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Callable
+
+VIEWS = ("01-empty", "02-ingest-running", "03-browse-code", "04-search", "05-overview", "06-settings",
+         "07-diagnostics", "08-sync-running")
+
+
+def add_parser(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "screenshots", help="save a PNG of each view of the window (for docs and review)",
+        description="Open the window (offscreen works), ingest a repository, search, open the overview, settings, "
+                    "diagnostics and a sync against a local fake cloud, saving one PNG per view into DIR. Uses a "
+                    "temporary data folder: your own data is untouched.")
+    parser.add_argument("dir", metavar="DIR", help="folder for the PNG files (created if missing)")
+    parser.add_argument("--source", metavar="PATH_OR_URL",
+                        help="repository to ingest (default: a git repo built from the installed click package)")
+    parser.add_argument("--query", default="parse command line options", help="search shown in the search view")
+
+
+def sample_repository(target: Path, package: str = "click") -> Path:
+    """A real codebase nobody here wrote: an installed package's source committed into a fresh git repo."""
+    import git
+
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise SystemExit(f"{package} is not installed: pass --source")
+    source = Path(list(spec.submodule_search_locations)[0])
+    shutil.copytree(source, target / package, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    repo = git.Repo.init(target, initial_branch="main")
+    with repo.config_writer() as config:
+        config.set_value("user", "name", "Pharos Screenshots")
+        config.set_value("user", "email", "screenshots@pharos.invalid")
+    repo.git.add(A=True)
+    repo.index.commit(f"{package} sources")
+    return target
+
+
+def _memory_keyring() -> None:
+    import keyring
+    from keyring.backend import KeyringBackend
+
+    class MemoryKeyring(KeyringBackend):
+        priority = 1
+        store: dict = {}
+
+        def get_password(self, service, username):
+            return self.store.get((service, username))
+
+        def set_password(self, service, username, password):
+            self.store[(service, username)] = password
+
+        def delete_password(self, service, username):
+            self.store.pop((service, username), None)
+
+    keyring.set_keyring(MemoryKeyring())
+
+
+def wait_until(app, condition: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise SystemExit(f"screenshots: timed out waiting for {what}")
+        app.processEvents()
+        time.sleep(0.01)
+
+
+def settle(app, seconds: float = 0.3) -> None:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        app.processEvents()
+        time.sleep(0.01)
+
+
+def run(args, workspace) -> int:  # noqa: ARG001 - the user's workspace is deliberately not used
+    out = Path(args.dir).expanduser().resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix="pharos-screenshots-"))
+    os.environ["PHAROS_HOME"] = str(scratch / "home")
+    os.environ.pop("PHAROS_TOKEN", None)
+    _memory_keyring()
+    try:
+        return _shoot(args, out, scratch)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _shoot(args, out: Path, scratch: Path) -> int:
+    from PySide6.QtCore import QSettings
+
+    from ..engine.workspace import Workspace
+    from ..ui.app import make_application
+    from ..ui.main_window import MainWindow
+
+    app = make_application(sys.argv[:1])
+    workspace = Workspace()
+    window = MainWindow(workspace, QSettings(str(scratch / "app.ini"), QSettings.Format.IniFormat))
+    window.resize(1440, 900)
+    window.show()
+    saved: list[Path] = []
+
+    def shot(widget, name: str) -> None:
+        settle(app)
+        path = out / f"{name}.png"
+        widget.grab().save(str(path))
+        saved.append(path)
+        print(f"saved {path}")
+
+    shot(window, "01-empty")
+
+    source = args.source or str(sample_repository(scratch / "click-repo"))
+    window.url_bar.set_source(source)
+    window.url_bar.submit()
+    wait_until(app, lambda: bool(window.activity.cards), 10, "the job card")
+    card = next(iter(window.activity.cards.values()))
+    embed = card.bars["embed"]
+    wait_until(app, lambda: card.state not in ("queued", "running") or 0 < embed.value() < embed.maximum() * 0.8,
+               600, "the embed stage")
+    shot(window, "02-ingest-running")
+    wait_until(app, lambda: card.state not in ("queued", "running"), 900, "the ingest to finish")
+    if card.state != "done":
+        print(f"screenshots: the ingest ended {card.state}: {card.result.text()}", file=sys.stderr)
+        return 1
+
+    wait_until(app, lambda: window.repo_list.selected_repo() is not None, 20, "the repository list")
+    wait_until(app, lambda: window.file_tree.topLevelItemCount() > 0, 20, "the file tree")
+    biggest = max(window.file_tree._items, key=lambda p: int(window.file_tree._items[p].text(1)))
+    window.file_tree.select_path(biggest)
+    window.code_view.show_file(window.repo_list.selected_repo(), biggest)
+    wait_until(app, lambda: window.code_view.loaded is not None, 30, "the code view")
+    chunks = window.code_view.loaded.chunks
+    if len(chunks) > 3:
+        window.code_view.select_chunk(chunks[3].chunk_id)
+    window.tabs.setCurrentWidget(window.code_view)
+    shot(window, "03-browse-code")
+
+    window.focus_search()
+    window.search_panel.query.setText(args.query)
+    wait_until(app, lambda: bool(window.search_panel.hits), 120, "search results")
+    shot(window, "04-search")
+
+    window.tabs.setCurrentWidget(window.overview)
+    wait_until(app, lambda: window.overview.shape is not None, 30, "the overview")
+    shot(window, "05-overview")
+
+    dialog = window.open_settings()
+    shot(dialog, "06-settings")
+    dialog.reject()
+
+    about = window.open_diagnostics()
+    wait_until(app, lambda: about.report is not None, 120, "diagnostics")
+    shot(about, "07-diagnostics")
+    about.reject()
+
+    _shoot_sync(app, window, workspace, shot)
+    window.close()
+    settle(app, 0.2)
+    print(f"{len(saved)} screenshots in {out}")
+    return 0
+
+
+def _shoot_sync(app, window, workspace, shot) -> None:
+    checkout = Path(__file__).resolve().parents[2]
+    if (checkout / "tests" / "cloud_server.py").exists() and str(checkout) not in sys.path:
+        sys.path.append(str(checkout))
+    try:
+        from tests.cloud_server import CloudServer  # the fake cloud, in a source checkout only
+    except ImportError:
+        print("screenshots: tests/cloud_server.py not found; sync screenshot skipped", file=sys.stderr)
+        return
+    from ..engine import secrets
+
+    server = CloudServer(token="screenshot-token").start()
+    server.latency = 0.05  # slow enough to see the upload move
+    try:
+        workspace.settings.api_url = server.url
+        workspace.settings.sync_concurrency = 2
+        workspace.settings.save()
+        secrets.set_secret(secrets.CLOUD_TOKEN, "screenshot-token")
+        window.start_sync(None)
+        job_id = window.sync.job_id
+        card = window.activity.cards[job_id]
+        upload = card.bars["upload"]
+        wait_until(app, lambda: not window.sync.busy or upload.value() > max(2, upload.maximum() // 4), 120,
+                   "the upload")
+        shot(window, "08-sync-running")
+        window.sync.cancel()
+        wait_until(app, lambda: not window.sync.busy, 60, "the sync to stop")
+    finally:
+        server.stop()

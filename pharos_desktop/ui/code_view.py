@@ -1,0 +1,224 @@
+"""One file of a repository: its chunks (kind, symbol, lines), the code coloured, the selected
+chunk's lines marked and its summary beside it. Reading and lexing happen on a worker thread."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+from PySide6.QtCore import Qt, QUrl, Signal
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import (QHBoxLayout, QHeaderView, QLabel, QPushButton, QSplitter, QTextBrowser,
+                               QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
+
+from ..engine.catalog import ChunkRecord, RepoRecord
+from ..engine.workspace import Workspace
+from .code_editor import CodeEditor
+from .format import elide_middle
+from .highlighter import LineTokens, TokenHighlighter, is_dark, lex_lines
+from .icons import kind_icon
+from .workers import Workers
+
+MAX_READ_BYTES = 4_000_000
+
+
+@dataclass
+class LoadedFile:
+    repo: RepoRecord
+    path: str
+    text: str
+    from_disk: bool
+    chunks: list[ChunkRecord]
+    tokens: list[LineTokens]
+
+
+def load_file(workspace: Workspace, repo: RepoRecord, path: str) -> LoadedFile:
+    """Worker thread: the file from the checkout if it is still there, else rebuilt from its chunks."""
+    chunks = workspace.catalog.chunks_for_file(repo.repo_id, path)
+    text, from_disk = None, False
+    if repo.checkout_path:
+        file = Path(repo.checkout_path) / path
+        try:
+            if file.is_file() and file.stat().st_size <= MAX_READ_BYTES:
+                text, from_disk = file.read_text(encoding="utf-8", errors="replace"), True
+        except OSError:
+            text = None
+    if text is None:
+        text = _text_from_chunks(chunks)
+    text = text.replace("\r\n", "\n")
+    return LoadedFile(repo, path, text, from_disk, chunks, lex_lines(text, path))
+
+
+def _text_from_chunks(chunks: list[ChunkRecord]) -> str:
+    """Chunks carry their lines; laid back at their line numbers they give the file (gaps stay blank)."""
+    lines: list[str] = []
+    for chunk in chunks:
+        if chunk.kind in ("class", "struct", "interface", "trait", "enum"):
+            continue  # their code is an outline, not the file's text
+        for offset, line in enumerate(chunk.code.split("\n")):
+            index = chunk.start_line - 1 + offset
+            while len(lines) <= index:
+                lines.append("")
+            lines[index] = line
+    return "\n".join(lines)
+
+
+def web_url(repo: RepoRecord, path: str, start: int | None, end: int | None) -> str | None:
+    """The file on GitHub/GitLab at the indexed commit, at those lines."""
+    if not repo.web_base:
+        return None
+    ref = repo.commit_sha or repo.branch or "HEAD"
+    gitlab = "gitlab" in repo.web_base
+    url = f"{repo.web_base.rstrip('/')}/{'-/' if gitlab else ''}blob/{ref}/{quote(path)}"
+    if start:
+        url += f"#L{start}" + (f"-{'' if gitlab else 'L'}{end}" if end and end != start else "")
+    return url
+
+
+class CodeView(QWidget):
+    file_loaded = Signal(str)  # path, once its code is on screen
+
+    def __init__(self, workspace: Workspace, workers: Workers, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.workspace = workspace
+        self.workers = workers
+        self.loaded: LoadedFile | None = None
+        self._request = 0  # only the newest load is shown; older ones finishing late are dropped
+        self._pending_line: int | None = None
+
+        self.path_label = QLabel("Select a file to see its code")
+        self.path_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.web_button = QPushButton("Open on the web")
+        self.web_button.setEnabled(False)
+        self.web_button.clicked.connect(self.open_on_web)
+        top = QHBoxLayout()
+        top.addWidget(self.path_label, 1)
+        top.addWidget(self.web_button)
+
+        self.chunk_list = QTreeWidget()
+        self.chunk_list.setHeaderLabels(["Symbol", "Lines"])
+        self.chunk_list.setRootIsDecorated(False)
+        self.chunk_list.header().setStretchLastSection(False)
+        self.chunk_list.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.chunk_list.setColumnWidth(1, 74)
+        self.chunk_list.itemSelectionChanged.connect(self._chunk_chosen)
+        self.summary = QTextBrowser()
+        self.summary.setOpenLinks(False)
+        self.editor = CodeEditor()
+        self.highlighter = TokenHighlighter(self.editor.document(), is_dark(self.palette()))
+
+        side = QSplitter(Qt.Orientation.Vertical)
+        side.addWidget(self.chunk_list)
+        side.addWidget(self.summary)
+        side.setSizes([300, 200])
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(side)
+        self.splitter.addWidget(self.editor)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([290, 700])
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addLayout(top)
+        layout.addWidget(self.splitter, 1)
+
+    def show_file(self, repo: RepoRecord, path: str, line: int | None = None) -> None:
+        self._request += 1
+        request = self._request
+        self._pending_line = line
+        self.path_label.setText(f"{repo.name} / {path} — loading…")
+        self.workers.read(lambda: load_file(self.workspace, repo, path),
+                          lambda loaded: self._loaded(request, loaded),
+                          lambda exc: self._failed(request, path, exc))
+
+    def clear(self) -> None:
+        self._request += 1
+        self.loaded = None
+        self.chunk_list.clear()
+        self.summary.clear()
+        self.editor.setPlainText("")
+        self.path_label.setText("Select a file to see its code")
+        self.web_button.setEnabled(False)
+
+    def _failed(self, request: int, path: str, exc: BaseException) -> None:
+        if request == self._request:
+            self.path_label.setText(f"{path}: cannot open ({exc})")
+
+    def _loaded(self, request: int, loaded: LoadedFile) -> None:
+        if request != self._request:
+            return
+        self.loaded = loaded
+        source = "" if loaded.from_disk else " (rebuilt from the index: the checkout is gone)"
+        self.path_label.setText(elide_middle(f"{loaded.repo.name} / {loaded.path}", 90) + source)
+        self.path_label.setToolTip(loaded.path)
+        self.web_button.setEnabled(bool(loaded.repo.web_base))
+        self.highlighter.lines = []
+        self.editor.setPlainText(loaded.text)
+        self.highlighter.set_tokens(loaded.tokens)
+        self.chunk_list.blockSignals(True)
+        self.chunk_list.clear()
+        for chunk in loaded.chunks:
+            item = QTreeWidgetItem(self.chunk_list)
+            item.setIcon(0, kind_icon(chunk.kind))
+            item.setText(0, chunk.symbol)
+            item.setToolTip(0, f"{chunk.kind}: {chunk.signature or chunk.symbol}")
+            item.setText(1, f"{chunk.start_line}–{chunk.end_line}")
+            item.setData(0, Qt.ItemDataRole.UserRole, chunk.chunk_id)
+        self.chunk_list.blockSignals(False)
+        line = self._pending_line
+        self._pending_line = None
+        target = self._chunk_at(line) if line else (loaded.chunks[0] if loaded.chunks else None)
+        if target is not None:
+            self.select_chunk(target.chunk_id)
+        else:
+            self.summary.clear()
+            self.editor.mark_lines(line, line)
+        self.file_loaded.emit(loaded.path)
+
+    def _chunk_at(self, line: int) -> ChunkRecord | None:
+        assert self.loaded is not None
+        covering = [c for c in self.loaded.chunks if c.start_line <= line <= c.end_line]
+        # The tightest chunk around the line (a method rather than its class outline).
+        return min(covering, key=lambda c: c.end_line - c.start_line) if covering else None
+
+    def select_chunk(self, chunk_id: str) -> None:
+        for index in range(self.chunk_list.topLevelItemCount()):
+            item = self.chunk_list.topLevelItem(index)
+            if item.data(0, Qt.ItemDataRole.UserRole) == chunk_id:
+                self.chunk_list.setCurrentItem(item)
+                return
+
+    def selected_chunk(self) -> ChunkRecord | None:
+        items = self.chunk_list.selectedItems()
+        if not items or self.loaded is None:
+            return None
+        chunk_id = items[0].data(0, Qt.ItemDataRole.UserRole)
+        return next((c for c in self.loaded.chunks if c.chunk_id == chunk_id), None)
+
+    def _chunk_chosen(self) -> None:
+        chunk = self.selected_chunk()
+        if chunk is None:
+            return
+        self.editor.mark_lines(chunk.start_line, chunk.end_line)
+        self.summary.setHtml(_summary_html(chunk))
+
+    def open_on_web(self) -> None:
+        if self.loaded is None:
+            return
+        chunk = self.selected_chunk()
+        url = web_url(self.loaded.repo, self.loaded.path, chunk.start_line if chunk else None,
+                      chunk.end_line if chunk else None)
+        if url:
+            QDesktopServices.openUrl(QUrl(url))
+
+
+def _summary_html(chunk: ChunkRecord) -> str:
+    from html import escape
+
+    parts = [f"<p><b>{escape(chunk.symbol)}</b> <i>{escape(chunk.kind)}</i>, lines {chunk.start_line}–{chunk.end_line}</p>"]
+    if chunk.signature:
+        parts.append(f"<pre style='white-space: pre-wrap'>{escape(chunk.signature)}</pre>")
+    parts.append(f"<p>{escape(chunk.summary)}</p>")
+    if chunk.deps:
+        parts.append("<p><i>Uses:</i> " + escape(", ".join(chunk.deps[:20])) + "</p>")
+    return "".join(parts)

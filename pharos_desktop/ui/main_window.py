@@ -1,0 +1,411 @@
+"""The main window: puts the views together and wires them to the job queue, the sync and the catalog.
+
+Layout: the URL bar on top; the repository table; below it the file tree beside tabs (Code, Search,
+Overview); the activity panel docked on the right. Every catalog read goes through ``workers.read``.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtCore import QSettings, Qt, QTimer, QUrl
+from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
+from PySide6.QtWidgets import (QDockWidget, QMainWindow, QMessageBox, QSplitter, QTabWidget, QVBoxLayout, QWidget)
+
+from ..engine.catalog import RepoRecord
+from ..engine.events import SYNC_STAGES
+from ..engine.workspace import Workspace
+from .activity import ActivityPanel
+from .bridge import EventBridge
+from .code_view import CodeView
+from .diagnostics import DiagnosticsDialog
+from .file_tree import FileTree
+from .format import duration
+from .icons import app_icon, sync_icon
+from .jobs import IngestQueue
+from .overview import OverviewView
+from .repo_list import RepoList
+from .search_panel import SearchPanel
+from .settings_dialog import SettingsDialog
+from .sync_control import SyncController, load_sync_states
+from .url_bar import UrlBar
+from .window_state import restore_layout, save_layout
+from .workers import Workers
+
+log = logging.getLogger(__name__)
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, workspace: Workspace, app_settings: QSettings | None = None) -> None:
+        super().__init__()
+        self.workspace = workspace
+        self.app_settings = app_settings or QSettings()
+        self.layout_settings = QSettings(str(workspace.root / "window.ini"), QSettings.Format.IniFormat)
+        self.setWindowTitle("Pharos Desktop")
+        self.setWindowIcon(app_icon())
+        self.setAcceptDrops(True)
+        self.workers = Workers(self)
+        self.bridge = EventBridge(self)
+        self.queue = IngestQueue(workspace, self.workers, self.bridge, self)
+        self.sync = SyncController(workspace, self.workers, self.bridge, self)
+        self.close_prompt: QMessageBox | None = None
+        self._closing = False
+        self._pending_open: tuple[str, int | None] | None = None  # (path, line) once the file tree is loaded
+
+        self.url_bar = UrlBar()
+        self.repo_list = RepoList()
+        self.file_tree = FileTree()
+        self.code_view = CodeView(workspace, self.workers)
+        self.search_panel = SearchPanel(workspace, self.workers)
+        self.overview = OverviewView(workspace, self.workers)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.code_view, "Code")
+        self.tabs.addTab(self.search_panel, "Search")
+        self.tabs.addTab(self.overview, "Overview")
+        self.activity = ActivityPanel()
+        self._build_layout()
+        self._build_actions()
+        self._connect()
+        restore_layout(self)
+        self.statusBar().showMessage("Ready")
+        QTimer.singleShot(0, self._startup)
+
+    # -- construction ----------------------------------------------------------------------------
+
+    def _build_layout(self) -> None:
+        self.lower_split = QSplitter(Qt.Orientation.Horizontal)
+        self.lower_split.addWidget(self.file_tree)
+        self.lower_split.addWidget(self.tabs)
+        self.lower_split.setStretchFactor(1, 1)
+        self.lower_split.setSizes([260, 760])
+        self.main_split = QSplitter(Qt.Orientation.Vertical)
+        self.main_split.addWidget(self.repo_list)
+        self.main_split.addWidget(self.lower_split)
+        self.main_split.setStretchFactor(1, 1)
+        self.main_split.setSizes([150, 600])
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.url_bar)
+        layout.addWidget(self.main_split, 1)
+        self.setCentralWidget(central)
+        self.activity_dock = QDockWidget("Activity")
+        self.activity_dock.setObjectName("activityDock")
+        self.activity_dock.setWidget(self.activity)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.activity_dock)
+        self.resize(1360, 860)
+
+    def _action(self, menu, text: str, slot, shortcut=None, tip: str = "") -> QAction:
+        action = QAction(text, self)
+        action.triggered.connect(slot)
+        if shortcut:
+            action.setShortcut(QKeySequence(shortcut))
+        if tip:
+            action.setStatusTip(tip)
+        menu.addAction(action)
+        return action
+
+    def _build_actions(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        self._action(file_menu, "Go to the URL bar", self.focus_url_bar, "Ctrl+L")
+        self.ingest_action = self._action(file_menu, "&Ingest", self.url_bar.submit, tip="Ingest what the URL bar names")
+        self._action(file_menu, "Ingest a &folder…", self.url_bar.pick_folder, "Ctrl+O")
+        file_menu.addSeparator()
+        self._action(file_menu, "&Settings…", self.open_settings, QKeySequence.StandardKey.Preferences)
+        file_menu.addSeparator()
+        self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+
+        view_menu = bar.addMenu("&View")
+        self._action(view_menu, "&Search", self.focus_search, "Ctrl+F")
+        self._action(view_menu, "&Code", lambda: self.tabs.setCurrentWidget(self.code_view), "Ctrl+1")
+        self._action(view_menu, "&Overview", lambda: self.tabs.setCurrentWidget(self.overview), "Ctrl+3")
+        view_menu.addAction(self.activity_dock.toggleViewAction())
+
+        repo_menu = bar.addMenu("&Repository")
+        self.sync_action = self._action(repo_menu, "S&ync all", lambda: self.start_sync(None), "Ctrl+Shift+S",
+                                        "Publish every repository to your Pharos cloud account")
+        self.sync_action.setIcon(sync_icon())
+        self.sync_selected_action = self._action(repo_menu, "Sync &selected", self.sync_selected)
+        self.cancel_sync_action = self._action(repo_menu, "Cancel sync", self.sync.cancel)
+        self.cancel_sync_action.setEnabled(False)
+        repo_menu.addSeparator()
+        self.web_action = self._action(repo_menu, "Open on the &web", self.code_view.open_on_web)
+        self._action(repo_menu, "&Refresh", self.refresh_repos, QKeySequence.StandardKey.Refresh)
+
+        help_menu = bar.addMenu("&Help")
+        self._action(help_menu, "&About and diagnostics", self.open_diagnostics)
+        self._action(help_menu, "Open the &log folder",
+                     lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.workspace.logs_dir))))
+
+        toolbar = self.addToolBar("Main")
+        toolbar.setObjectName("mainToolbar")
+        toolbar.setMovable(False)
+        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        toolbar.addAction(self.sync_action)
+        toolbar.addAction(self.cancel_sync_action)
+        toolbar.addSeparator()
+        toolbar.addAction(self.web_action)
+        self.web_action.setEnabled(False)
+
+    def _connect(self) -> None:
+        self.url_bar.ingest_requested.connect(self.start_ingest)
+        self.repo_list.repo_selected.connect(self._repo_selected)
+        self.file_tree.file_selected.connect(self._file_selected)
+        self.search_panel.result_chosen.connect(self.open_hit)
+        self.code_view.file_loaded.connect(lambda _p: self.web_action.setEnabled(self.code_view.web_button.isEnabled()))
+        self.activity.cancel_requested.connect(self.cancel_job)
+        self.activity.resume_requested.connect(self.resume_job)
+        self.queue.queued.connect(self._job_queued)
+        self.queue.idle.connect(self._maybe_finish_close)
+        self.sync.started.connect(self._sync_started)
+        self.sync.ended.connect(self._sync_ended)
+        bridge = self.bridge
+        bridge.started.connect(lambda e: self.activity.card(e.job_id, e.title).set_state("running"))
+        bridge.progress.connect(self._progress)
+        bridge.message.connect(lambda e: self.activity.card(e.job_id).show_message(e.text))
+        bridge.skipped.connect(lambda job, batch: self.activity.card(job).add_skipped([e.reason for e in batch]))
+        bridge.finished.connect(self._job_finished)
+        bridge.failed.connect(self._job_failed)
+        bridge.cancelled.connect(self._job_cancelled)
+
+    def _startup(self) -> None:
+        """After the window is up: repositories, jobs left unfinished last time, a URL on the clipboard."""
+        self.url_bar.offer_clipboard()
+        self.refresh_repos()
+        catalog = self.workspace.catalog
+
+        def unfinished() -> list[dict]:
+            catalog.mark_stale_jobs_interrupted()
+            return catalog.resumable_jobs()
+
+        self.workers.read(unfinished, self._offer_resume)
+
+    def _offer_resume(self, jobs: list[dict]) -> None:
+        seen = set()
+        for job in jobs:
+            if job["repo_id"] in seen or job["job_id"] in self.queue.jobs:
+                continue
+            seen.add(job["repo_id"])
+            request = job["request"]
+            self.queue.remember(job["job_id"], request.get("source", ""), request.get("branch"))
+            card = self.activity.card(job["job_id"], request.get("source", ""))
+            card.show_message(f"{job['state'].capitalize()} in an earlier session: Resume continues where it stopped.")
+            card.set_state(job["state"])
+
+    # -- repositories, files, code ---------------------------------------------------------------
+
+    def refresh_repos(self) -> None:
+        self.workers.read(self.workspace.catalog.list_repos, self._show_repos)
+
+    def _show_repos(self, repos: list[RepoRecord]) -> None:
+        self.repo_list.set_repos(repos)
+        languages = sorted({lang for repo in repos for lang in repo.languages})
+        self.search_panel.set_languages(languages)
+        if repos and self.repo_list.selected_repo() is None:
+            self.repo_list.select(repos[0].repo_id)
+        ids = [repo.repo_id for repo in repos]
+        self.workers.read(lambda: load_sync_states(self.workspace, ids), self.repo_list.set_sync_states)
+
+    def _repo_selected(self, repo: RepoRecord | None) -> None:
+        self.search_panel.set_selected_repo(repo.repo_id if repo else None)
+        self.overview.show_repo(repo)
+        if repo is None:
+            self.file_tree.set_files([])
+            self.code_view.clear()
+            return
+        repo_id = repo.repo_id
+        self.workers.read(lambda: self.workspace.catalog.files(repo_id), lambda files: self._show_files(repo_id, files))
+
+    def _show_files(self, repo_id: str, files) -> None:
+        if self.repo_list.selected_repo_id() != repo_id:
+            return  # the user moved on to another repository meanwhile
+        current = self.file_tree.selected_path()
+        self.file_tree.set_files(files)
+        target = self._pending_open or ((current, None) if current else None)
+        self._pending_open = None
+        if target:
+            self.file_tree.select_path(target[0])
+            if target[1] is not None or self.code_view.loaded is None:
+                self.code_view.show_file(self.repo_list.selected_repo(), target[0], target[1])
+
+    def _file_selected(self, path: str) -> None:
+        repo = self.repo_list.selected_repo()
+        if repo is not None:
+            self.code_view.show_file(repo, path)
+            self.tabs.setCurrentWidget(self.code_view)
+
+    def open_hit(self, hit) -> None:
+        """A search result: its repository selected, its file opened at its first line."""
+        self.tabs.setCurrentWidget(self.code_view)
+        if self.repo_list.selected_repo_id() != hit.repo_id:
+            self._pending_open = (hit.path, hit.start_line)
+            self.repo_list.select(hit.repo_id)
+            return
+        self.file_tree.select_path(hit.path)
+        self.code_view.show_file(self.repo_list.selected_repo(), hit.path, hit.start_line)
+
+    # -- jobs ------------------------------------------------------------------------------------
+
+    def start_ingest(self, source: str, branch: str = "") -> None:
+        self.queue.enqueue(source, branch or None)
+
+    def _job_queued(self, job) -> None:
+        card = self.activity.card(job.job_id, job.source + (f" @ {job.branch}" if job.branch else ""))
+        card.restart()
+        self.activity_dock.show()
+        self.statusBar().showMessage(f"Queued: {job.source}")
+
+    def cancel_job(self, job_id: str) -> None:
+        card = self.activity.find(job_id)
+        if card is not None and card.state in ("queued", "running"):
+            card.set_state("cancelling", "cancelling…")
+        if job_id == self.sync.job_id and self.sync.busy:
+            self.sync.cancel()
+        else:
+            self.queue.cancel(job_id)
+
+    def resume_job(self, job_id: str) -> None:
+        if job_id == self.sync.job_id:
+            self.start_sync(self.sync.repo, job_id)
+        else:
+            self.queue.resume(job_id)
+
+    def _progress(self, event) -> None:
+        self.activity.card(event.job_id).show_progress(event)
+        eta = f", about {duration(event.eta_seconds)} left" if event.eta_seconds is not None and event.total else ""
+        total = f"/{event.total:,}" if event.total else ""
+        self.statusBar().showMessage(f"{event.stage}: {event.done:,}{total} {event.unit}{eta}")
+
+    def _job_finished(self, event) -> None:
+        card = self.activity.card(event.job_id)
+        summary = event.summary
+        if "created" in summary:  # a sync
+            card.show_done(f"{summary['created']} created, {summary['updated']} updated, {summary['deleted']} "
+                           f"deleted, {summary['unchanged']} unchanged, {summary['failed']} failed; "
+                           f"{summary['chunks']:,} chunks uploaded")
+        else:
+            card.show_finished(summary)
+        self.statusBar().showMessage("Done", 5000)
+        self.refresh_repos()
+
+    def _job_failed(self, event) -> None:
+        self.activity.card(event.job_id).show_failed(event.message, event.detail)
+        self.statusBar().showMessage(f"Failed: {event.message}", 10000)
+        self.refresh_repos()
+
+    def _job_cancelled(self, event) -> None:
+        self.activity.card(event.job_id).show_cancelled(event.resumable)
+        self.statusBar().showMessage("Cancelled", 5000)
+        self.refresh_repos()
+
+    # -- sync ------------------------------------------------------------------------------------
+
+    def sync_selected(self) -> None:
+        repo_id = self.repo_list.selected_repo_id()
+        if repo_id is None:
+            QMessageBox.information(self, "Sync", "Select a repository in the list first.")
+            return
+        self.start_sync(repo_id)
+
+    def start_sync(self, repo_id: str | None, job_id: str | None = None) -> None:
+        self.sync.start(repo_id, job_id)
+
+    def _sync_started(self, job_id: str, title: str) -> None:
+        card = self.activity.card(job_id, "Sync: " + title, SYNC_STAGES)
+        card.restart()
+        card.set_state("running")
+        self.activity_dock.show()
+        for action in (self.sync_action, self.sync_selected_action):
+            action.setEnabled(False)
+        self.cancel_sync_action.setEnabled(True)
+
+    def _sync_ended(self) -> None:
+        for action in (self.sync_action, self.sync_selected_action):
+            action.setEnabled(True)
+        self.cancel_sync_action.setEnabled(False)
+        self.refresh_repos()
+        self._maybe_finish_close()
+
+    # -- dialogs, focus --------------------------------------------------------------------------
+
+    def focus_url_bar(self) -> None:
+        self.url_bar.source.setFocus()
+        self.url_bar.source.selectAll()
+
+    def focus_search(self) -> None:
+        self.tabs.setCurrentWidget(self.search_panel)
+        self.search_panel.focus_query()
+
+    def open_settings(self) -> SettingsDialog:
+        dialog = SettingsDialog(self.workspace, self.workers, self.app_settings, self)
+        dialog.accepted.connect(lambda: self.statusBar().showMessage(
+            "Settings saved" + (" (tokens kept for this session only: no keyring)"
+                                if getattr(dialog, "kept_in_memory", False) else ""), 8000))
+        dialog.open()
+        return dialog
+
+    def open_diagnostics(self) -> DiagnosticsDialog:
+        dialog = DiagnosticsDialog(self.workspace, self.workers, self)
+        dialog.open()
+        return dialog
+
+    # -- drag and drop ---------------------------------------------------------------------------
+
+    def dragEnterEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        if event.mimeData().hasUrls() or event.mimeData().hasText():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        data = event.mimeData()
+        if data.hasUrls() and data.urls():
+            url = data.urls()[0]
+            self.url_bar.set_source(url.toLocalFile() if url.isLocalFile() else url.toString())
+        elif data.hasText():
+            self.url_bar.set_source(data.text())
+        event.acceptProposedAction()
+
+    # -- layout and closing ----------------------------------------------------------------------
+
+    @property
+    def busy(self) -> bool:
+        return self.queue.busy or self.sync.busy
+
+    def closeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        if self.busy:
+            event.ignore()
+            if not self._closing:
+                self._ask_before_closing()
+            return
+        save_layout(self)
+        self.workers.shutdown()
+        event.accept()
+
+    def _ask_before_closing(self) -> None:
+        if self.close_prompt is not None and self.close_prompt.isVisible():
+            return
+        box = QMessageBox(QMessageBox.Icon.Question, "A job is running",
+                          "A job is still running. Cancel it and close? Work already stored is kept, and the job "
+                          "can be resumed next time.",
+                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, self)
+        box.button(QMessageBox.StandardButton.Yes).setText("Cancel job and close")
+        box.button(QMessageBox.StandardButton.No).setText("Keep working")
+        box.setDefaultButton(QMessageBox.StandardButton.No)
+        yes = box.button(QMessageBox.StandardButton.Yes)
+        box.finished.connect(lambda _result: self._close_answered(box.clickedButton() is yes))
+        self.close_prompt = box
+        box.open()
+
+    def _close_answered(self, cancel_and_close: bool) -> None:
+        if not cancel_and_close:
+            return
+        self._closing = True
+        self.statusBar().showMessage("Cancelling, then closing…")
+        self.queue.cancel_all()
+        self.sync.cancel()
+        self._maybe_finish_close()
+
+    def _maybe_finish_close(self) -> None:
+        if self._closing and not self.busy:
+            QTimer.singleShot(0, self.close)

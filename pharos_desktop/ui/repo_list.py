@@ -1,0 +1,112 @@
+"""The repository table: what is indexed, from where, at which commit, and its sync state.
+
+It only displays RepoRecords handed to it (the main window loads them off the UI thread) and keeps
+the selection across refreshes, which happen whenever a job ends.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTreeWidget, QTreeWidgetItem, QWidget
+
+from ..engine.catalog import RepoRecord
+from .format import when
+from .icons import language_icon
+
+COLUMNS = ("Repository", "Source", "Commit", "Languages", "Files", "Chunks", "Ingested", "Sync")
+_NUMERIC = {4, 5}
+
+
+class _Item(QTreeWidgetItem):
+    def __lt__(self, other: QTreeWidgetItem) -> bool:  # numbers sort as numbers
+        column = self.treeWidget().sortColumn() if self.treeWidget() else 0
+        if column in _NUMERIC:
+            return (self.data(column, Qt.ItemDataRole.UserRole) or 0) < (other.data(column, Qt.ItemDataRole.UserRole) or 0)
+        return super().__lt__(other)
+
+
+class RepoList(QTreeWidget):
+    repo_selected = Signal(object)  # RepoRecord or None
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setColumnCount(len(COLUMNS))
+        self.setHeaderLabels(COLUMNS)
+        self.setRootIsDecorated(False)
+        self.setUniformRowHeights(True)
+        self.setAlternatingRowColors(True)
+        self.setSortingEnabled(True)
+        self.sortByColumn(0, Qt.SortOrder.AscendingOrder)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        header = self.header()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        for column, width in ((0, 160), (2, 80), (3, 190), (4, 60), (5, 70), (6, 120), (7, 110)):
+            self.setColumnWidth(column, width)
+        self.repos: dict[str, RepoRecord] = {}
+        self.sync_states: dict[str, str] = {}
+        self.itemSelectionChanged.connect(self._emit_selection)
+
+    def set_repos(self, repos: list[RepoRecord]) -> None:
+        selected = self.selected_repo_id()
+        self.blockSignals(True)
+        self.setSortingEnabled(False)
+        self.clear()
+        self.repos = {repo.repo_id: repo for repo in repos}
+        for repo in repos:
+            item = _Item(self)
+            self._fill(item, repo)
+            if repo.repo_id == selected:
+                item.setSelected(True)
+        self.setSortingEnabled(True)
+        self.blockSignals(False)
+        if selected not in self.repos and selected is not None:
+            self.repo_selected.emit(None)
+        elif selected in self.repos:
+            self.repo_selected.emit(self.repos[selected])  # counts may have changed
+
+    def set_sync_states(self, states: dict[str, str]) -> None:
+        self.sync_states = dict(states)
+        for index in range(self.topLevelItemCount()):
+            item = self.topLevelItem(index)
+            repo_id = item.data(0, Qt.ItemDataRole.UserRole)
+            item.setText(7, self.sync_states.get(repo_id, "not synced"))
+
+    def _fill(self, item: QTreeWidgetItem, repo: RepoRecord) -> None:
+        state = "" if repo.state == "ready" else f" ({repo.state})"
+        item.setText(0, repo.name + state)
+        item.setData(0, Qt.ItemDataRole.UserRole, repo.repo_id)
+        item.setToolTip(0, f"{repo.name}\nid {repo.repo_id}" + (f"\nbranch {repo.branch}" if repo.branch else ""))
+        item.setText(1, repo.source)
+        item.setToolTip(1, repo.source)
+        item.setText(2, repo.commit_sha[:8])
+        item.setToolTip(2, repo.commit_sha)
+        languages = sorted(repo.languages.items(), key=lambda pair: -pair[1])
+        item.setText(3, ", ".join(lang for lang, _ in languages[:4]) + ("…" if len(languages) > 4 else ""))
+        item.setToolTip(3, "\n".join(f"{lang}: {n} files" for lang, n in languages))
+        if languages:
+            item.setIcon(3, language_icon(languages[0][0]))
+        for column, value in ((4, repo.files), (5, repo.chunks)):
+            item.setText(column, f"{value:,}")
+            item.setData(column, Qt.ItemDataRole.UserRole, value)
+            item.setTextAlignment(column, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        item.setText(6, when(repo.ingested_at))
+        item.setText(7, self.sync_states.get(repo.repo_id, "not synced"))
+
+    def selected_repo_id(self) -> str | None:
+        items = self.selectedItems()
+        return items[0].data(0, Qt.ItemDataRole.UserRole) if items else None
+
+    def selected_repo(self) -> RepoRecord | None:
+        repo_id = self.selected_repo_id()
+        return self.repos.get(repo_id) if repo_id else None
+
+    def select(self, repo_id: str) -> None:
+        for index in range(self.topLevelItemCount()):
+            item = self.topLevelItem(index)
+            if item.data(0, Qt.ItemDataRole.UserRole) == repo_id:
+                self.setCurrentItem(item)
+                return
+
+    def _emit_selection(self) -> None:
+        self.repo_selected.emit(self.selected_repo())

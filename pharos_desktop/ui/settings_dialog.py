@@ -1,0 +1,216 @@
+"""Settings: cloud URL and token, model and device, batch size, data folder, Chroma mode, size cap,
+exclusions. Tokens go to the OS keyring only (``secrets.set_secret``) and are never shown back in full;
+everything else is saved to settings.json through ``Settings.save``."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import (QButtonGroup, QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout,
+                               QHBoxLayout, QLabel, QLineEdit, QPlainTextEdit, QPushButton, QRadioButton, QSpinBox,
+                               QVBoxLayout, QWidget)
+
+from ..engine import secrets
+from ..engine.errors import PharosError
+from ..engine.settings import DEVICES, Settings
+from ..engine.workspace import Workspace
+from . import async_tasks
+from .workers import Workers
+
+DATA_DIR_KEY = "data_dir"  # in the app-wide QSettings: read at start-up, before the data folder is opened
+
+
+class TokenField(QLineEdit):
+    """Empty means "keep what is stored"; the stored token shows only as its mask."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self.name = name
+        self.setEchoMode(QLineEdit.EchoMode.Password)
+        stored = secrets.get_secret(name)
+        self.setPlaceholderText(f"stored: {secrets.mask(stored)} (type to replace)" if stored else "not set")
+        self.clear_requested = False
+
+    def new_value(self) -> str | None:
+        """The token to store, "" to remove it, None to leave it as it is."""
+        if self.clear_requested:
+            return ""
+        return self.text().strip() or None
+
+
+class SettingsDialog(QDialog):
+    def __init__(self, workspace: Workspace, workers: Workers, app_settings: QSettings,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Settings")
+        self.workspace = workspace
+        self.workers = workers
+        self.app_settings = app_settings
+        current = workspace.settings
+
+        self.api_url = QLineEdit(current.api_url)
+        self.cloud_token = TokenField(secrets.CLOUD_TOKEN)
+        self.git_token = TokenField(secrets.GIT_TOKEN)
+        self.git_token.setToolTip("Used to clone private repositories over HTTPS")
+        forget = QPushButton("Remove tokens")
+        forget.clicked.connect(self._forget_tokens)
+        self.keyring_note = QLabel()
+        self.keyring_note.setWordWrap(True)
+        if not secrets.keyring_available():
+            self.keyring_note.setText("No system keyring was found: tokens are kept in memory for this run only "
+                                      "and must be entered again next time.")
+            self.keyring_note.setStyleSheet("color: #b9770e")
+        else:
+            self.keyring_note.setText("Tokens are stored in the system keyring, never in a file.")
+            self.keyring_note.setStyleSheet("color: palette(placeholder-text)")
+        self.test_button = QPushButton("Test connection")
+        self.test_button.clicked.connect(self.test_connection)
+        self.test_result = QLabel()
+        self.test_result.setWordWrap(True)
+
+        self.model = QComboBox()
+        self.model.setEditable(True)
+        self.model.addItem("all-MiniLM-L6-v2")
+        self.model.setCurrentText(current.model)
+        self.device = QComboBox()
+        for device in DEVICES:
+            self.device.addItem({"auto": "Automatic", "cpu": "CPU", "cuda": "CUDA (NVIDIA GPU)",
+                                 "mps": "MPS (Apple GPU)"}.get(device, device), device)
+        self.device.setCurrentIndex(max(0, self.device.findData(current.device)))
+        self.batch_size = QSpinBox()
+        self.batch_size.setRange(1, 4096)
+        self.batch_size.setValue(current.batch_size)
+
+        self.data_dir = QLineEdit(str(app_settings.value(DATA_DIR_KEY, "") or workspace.root))
+        browse = QPushButton("Choose…")
+        browse.clicked.connect(self._choose_data_dir)
+        data_row = QHBoxLayout()
+        data_row.addWidget(self.data_dir, 1)
+        data_row.addWidget(browse)
+
+        self.chroma_disk = QRadioButton("On disk, in the data folder")
+        self.chroma_server = QRadioButton("A Chroma server:")
+        group = QButtonGroup(self)
+        group.addButton(self.chroma_disk)
+        group.addButton(self.chroma_server)
+        self.chroma_url = QLineEdit(current.chroma_url)
+        self.chroma_url.setPlaceholderText("http://localhost:8000")
+        (self.chroma_server if current.chroma_url else self.chroma_disk).setChecked(True)
+        self.chroma_url.setEnabled(bool(current.chroma_url))
+        self.chroma_server.toggled.connect(self.chroma_url.setEnabled)
+        chroma_row = QHBoxLayout()
+        chroma_row.addWidget(self.chroma_disk)
+        chroma_row.addWidget(self.chroma_server)
+        chroma_row.addWidget(self.chroma_url, 1)
+
+        self.max_kb = QSpinBox()
+        self.max_kb.setRange(1, 1_000_000)
+        self.max_kb.setSuffix(" KB")
+        self.max_kb.setValue(max(1, current.max_file_bytes // 1024))
+        self.excludes = QPlainTextEdit("\n".join(current.extra_excludes))
+        self.excludes.setPlaceholderText("one gitignore-style pattern a line, e.g. docs/generated/")
+        self.excludes.setMaximumHeight(80)
+
+        form = QFormLayout()
+        form.addRow("Cloud API URL", self.api_url)
+        form.addRow("Cloud token", self.cloud_token)
+        form.addRow("Git token", self.git_token)
+        form.addRow("", self.keyring_note)
+        tokens_row = QHBoxLayout()
+        tokens_row.addWidget(self.test_button)
+        tokens_row.addWidget(forget)
+        tokens_row.addStretch(1)
+        form.addRow("", tokens_row)
+        form.addRow("", self.test_result)
+        form.addRow("Embedding model", self.model)
+        form.addRow("Device", self.device)
+        form.addRow("Batch size", self.batch_size)
+        form.addRow("Data folder", data_row)
+        form.addRow("Vector store", chroma_row)
+        form.addRow("Skip files over", self.max_kb)
+        form.addRow("Also exclude", self.excludes)
+
+        self.error = QLabel()
+        self.error.setStyleSheet("color: #c0392b")
+        self.error.setWordWrap(True)
+        self.error.hide()
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.save)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.error)
+        layout.addWidget(buttons)
+        self.resize(640, self.sizeHint().height())
+
+    def _choose_data_dir(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Choose the data folder", self.data_dir.text())
+        if folder:
+            self.data_dir.setText(folder)
+
+    def _forget_tokens(self) -> None:
+        for field in (self.cloud_token, self.git_token):
+            field.clear()
+            field.clear_requested = True
+            field.setPlaceholderText("will be removed when you save")
+
+    def edited_settings(self) -> Settings:
+        return replace(
+            self.workspace.settings,
+            api_url=self.api_url.text().strip().rstrip("/"),
+            model=self.model.currentText().strip(),
+            device=self.device.currentData(),
+            batch_size=self.batch_size.value(),
+            chroma_url=self.chroma_url.text().strip() if self.chroma_server.isChecked() else "",
+            max_file_bytes=self.max_kb.value() * 1024,
+            extra_excludes=[line.strip() for line in self.excludes.toPlainText().splitlines() if line.strip()],
+        )
+
+    def save(self) -> None:
+        try:
+            settings = self.edited_settings()
+            if self.chroma_server.isChecked() and not settings.chroma_url:
+                raise PharosError("give the Chroma server's URL, or choose on disk")
+            settings.save()
+        except PharosError as exc:
+            self.error.setText(str(exc))
+            self.error.show()
+            return
+        kept_in_memory = False
+        for field in (self.cloud_token, self.git_token):
+            value = field.new_value()
+            if value is not None:
+                kept_in_memory |= not secrets.set_secret(field.name, value) and bool(value)
+        data_dir = self.data_dir.text().strip()
+        if data_dir and data_dir != str(self.workspace.root):
+            self.app_settings.setValue(DATA_DIR_KEY, data_dir)  # used from the next start
+        self.workspace.reload_settings()
+        self.kept_in_memory = kept_in_memory
+        self.accept()
+
+    def test_connection(self) -> None:
+        from ..engine.sync import Syncer
+
+        token = self.cloud_token.new_value()
+        syncer = Syncer(self.workspace, api_url=self.api_url.text().strip() or None,
+                        token=token if token is not None else None)
+        self.test_button.setEnabled(False)
+        self.test_result.setText("Connecting…")
+
+        def waiting(seconds: float) -> None:  # the free tier sleeps; say why it takes a while
+            self.workers.call_on_ui(lambda: self.test_result.setText(
+                f"The server is waking up ({seconds:.0f} s)…"))
+
+        async_tasks.start(self.workers, lambda: syncer.test_connection(waiting), self._tested,
+                          lambda exc: self._tested(None, exc))
+
+    def _tested(self, report, exc: BaseException | None = None) -> None:
+        self.test_button.setEnabled(True)
+        if report is None:
+            self.test_result.setText(f"Could not connect: {exc}")
+            self.test_result.setStyleSheet("color: #c0392b")
+            return
+        ok = report.status == "ok"
+        self.test_result.setText(report.message)
+        self.test_result.setStyleSheet("" if ok else "color: #c0392b")

@@ -1,0 +1,90 @@
+"""Jobs in the window: cancel a running ingest within a second, resume it (from the card, and from a
+new window after a restart), and close the window while a job runs. Real engine, real repositories."""
+
+from __future__ import annotations
+
+import time
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox
+
+from .real_repos import make_package_repo
+from .test_ui_support import SLOW, close_window, open_window, window  # noqa: F401 - fixture
+
+
+def start(qtbot, window, source):
+    window.url_bar.set_source(str(source))
+    qtbot.mouseClick(window.url_bar.ingest_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: len(window.activity.cards) == 1, timeout=5000)
+    return next(iter(window.activity.cards.values()))
+
+
+def wait_for_embedding(qtbot, card):
+    bar = card.bars["embed"]
+    qtbot.waitUntil(lambda: bar.value() > 0 or card.state not in ("queued", "running"), timeout=SLOW)
+    assert card.state == "running"
+
+
+def test_cancel_a_running_job_then_resume_it(qtbot, window, tmp_path):
+    repo = make_package_repo(tmp_path / "click-repo", "click", limit=6)
+    card = start(qtbot, window, repo)
+    wait_for_embedding(qtbot, card)
+    assert card.cancel_button.isVisible()
+    clicked = time.monotonic()
+    qtbot.mouseClick(card.cancel_button, Qt.MouseButton.LeftButton)
+    assert card.state == "cancelling" and not card.cancel_button.isEnabled()  # seen at once
+    qtbot.waitUntil(lambda: card.state == "cancelled", timeout=10_000)
+    # The engine's pipeline stops between model calls (~0.5 s each); a loaded 2-core box adds to that.
+    assert time.monotonic() - clicked < 5.0
+    assert card.resume_button.isVisible() and not card.cancel_button.isVisible()
+    catalog = window.workspace.catalog
+    assert catalog.resumable_jobs()[0]["job_id"] == card.job_id
+
+    qtbot.mouseClick(card.resume_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: card.state not in ("queued", "running"), timeout=SLOW)
+    assert card.state == "done", card.result.text()
+    repo_record = catalog.list_repos()[0]
+    assert repo_record.state == "ready" and repo_record.files >= 5
+    assert catalog.count_chunks() == repo_record.chunks
+    assert catalog.resumable_jobs() == []
+
+
+def test_an_interrupted_job_is_offered_for_resume_in_a_new_window(qtbot, window, tmp_path):
+    repo = make_package_repo(tmp_path / "click-repo", "click", limit=6)
+    card = start(qtbot, window, repo)
+    wait_for_embedding(qtbot, card)
+    window.cancel_job(card.job_id)
+    qtbot.waitUntil(lambda: card.state == "cancelled", timeout=10_000)
+    close_window(qtbot, window)
+
+    again = open_window(qtbot, tmp_path)
+    try:
+        qtbot.waitUntil(lambda: card.job_id in again.activity.cards, timeout=10_000)
+        offered = again.activity.cards[card.job_id]
+        qtbot.waitUntil(offered.resume_button.isVisible, timeout=5000)
+        assert "earlier session" in offered.message.text()
+        qtbot.mouseClick(offered.resume_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: offered.state not in ("queued", "running", "cancelled"), timeout=SLOW)
+        assert offered.state == "done", offered.result.text()
+        assert "resuming" in offered.message.text() or offered.result.text()
+    finally:
+        close_window(qtbot, again)
+
+
+def test_closing_during_a_job_asks_then_cancels_cleanly(qtbot, window, tmp_path):
+    repo = make_package_repo(tmp_path / "click-repo", "click", limit=6)
+    card = start(qtbot, window, repo)
+    wait_for_embedding(qtbot, card)
+
+    window.close()  # asks first; "Keep working" leaves everything running
+    qtbot.waitUntil(lambda: window.close_prompt is not None and window.close_prompt.isVisible(), timeout=5000)
+    window.close_prompt.button(QMessageBox.StandardButton.No).click()
+    assert window.isVisible() and window.busy
+
+    window.close()
+    qtbot.waitUntil(lambda: window.close_prompt.isVisible(), timeout=5000)
+    window.close_prompt.button(QMessageBox.StandardButton.Yes).click()
+    qtbot.waitUntil(lambda: not window.isVisible(), timeout=10_000)
+    assert card.state == "cancelled" and not window.busy
+    job = window.workspace.catalog.resumable_jobs()[0]
+    assert job["job_id"] == card.job_id and job["state"] == "cancelled"

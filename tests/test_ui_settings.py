@@ -1,0 +1,135 @@
+"""Settings saved and restored (the token in the keyring only), window layout remembered, the
+diagnostics view, and Sync against the fake Pharos cloud over real HTTP."""
+
+from __future__ import annotations
+
+import json
+
+from keyring.backends import fail
+from PySide6.QtCore import Qt
+
+from pharos_desktop.engine import secrets
+
+from .cloud_server import CloudServer
+from .repo_factory import make_sample_repo
+from .test_ui_support import SLOW, close_window, ingest, open_window, window  # noqa: F401 - fixture
+
+TOKEN = "pharos-secret-token-9876"
+
+
+def files_containing(folder, text: str) -> list[str]:
+    return [str(p) for p in folder.rglob("*") if p.is_file() and text.encode() in p.read_bytes()]
+
+
+def test_settings_are_saved_and_restored_token_in_keyring_only(qtbot, window, pharos_home, memory_keyring):
+    dialog = window.open_settings()
+    dialog.api_url.setText("https://pharos.example.org/")
+    qtbot.keyClicks(dialog.cloud_token, TOKEN)
+    dialog.device.setCurrentIndex(dialog.device.findData("cpu"))
+    dialog.batch_size.setValue(16)
+    dialog.chroma_server.setChecked(True)
+    dialog.chroma_url.setText("http://localhost:8123")
+    dialog.max_kb.setValue(200)
+    dialog.excludes.setPlainText("docs/generated/\n*.min.js\n")
+    dialog.save()
+    assert not dialog.isVisible()
+
+    stored = json.loads((pharos_home / "settings.json").read_text())
+    assert stored["api_url"] == "https://pharos.example.org" and stored["device"] == "cpu"
+    assert stored["batch_size"] == 16 and stored["chroma_url"] == "http://localhost:8123"
+    assert stored["max_file_bytes"] == 200 * 1024 and stored["extra_excludes"] == ["docs/generated/", "*.min.js"]
+    assert window.workspace.settings.batch_size == 16
+    assert memory_keyring.store[(secrets.SERVICE, secrets.CLOUD_TOKEN)] == TOKEN
+    assert files_containing(pharos_home, TOKEN) == []
+
+    again = window.open_settings()  # shows what was saved; the token only as its mask
+    assert again.api_url.text() == "https://pharos.example.org" and again.batch_size.value() == 16
+    assert again.device.currentData() == "cpu" and again.chroma_server.isChecked()
+    assert again.cloud_token.text() == "" and again.cloud_token.placeholderText().endswith("9876 (type to replace)")
+    assert TOKEN not in again.cloud_token.placeholderText()
+    qtbot.keyClick(again, Qt.Key.Key_Escape)  # Esc cancels
+    assert not again.isVisible()
+
+    bad = window.open_settings()
+    bad.chroma_url.setText("")
+    bad.save()  # server mode without a URL: explained, not saved
+    assert bad.isVisible() and "Chroma" in bad.error.text()
+    bad.reject()
+
+
+def test_without_a_keyring_the_token_is_kept_for_this_run_only(qtbot, window, pharos_home):
+    import keyring
+
+    keyring.set_keyring(fail.Keyring())
+    dialog = window.open_settings()
+    assert "No system keyring" in dialog.keyring_note.text()
+    qtbot.keyClicks(dialog.cloud_token, TOKEN)
+    dialog.save()
+    assert dialog.kept_in_memory and secrets.get_secret(secrets.CLOUD_TOKEN) == TOKEN
+    assert files_containing(pharos_home, TOKEN) == []
+
+
+def test_window_layout_is_remembered(qtbot, window, tmp_path):
+    window.resize(1000, 700)
+    window.activity_dock.hide()
+    close_window(qtbot, window)
+    again = open_window(qtbot, tmp_path)
+    try:
+        assert (again.width(), again.height()) == (1000, 700)
+        assert not again.activity_dock.isVisible()
+    finally:
+        close_window(qtbot, again)
+
+
+def test_diagnostics_are_computed_off_the_ui_thread(qtbot, window):
+    dialog = window.open_diagnostics()
+    assert "Checking" in dialog.body.toPlainText()  # shown at once, before torch is imported
+    qtbot.waitUntil(lambda: dialog.report is not None, timeout=SLOW)
+    text = dialog.body.toPlainText()
+    assert dialog.report["log_file"] in text and "all-MiniLM-L6-v2" in text
+    dialog.reject()
+
+
+def test_sync_publishes_to_the_cloud_with_progress(qtbot, window, tmp_path, memory_keyring):
+    server = CloudServer(token=TOKEN).start()
+    try:
+        card = ingest(qtbot, window, make_sample_repo(tmp_path / "sample"))
+        assert card.state == "done"
+        dialog = window.open_settings()
+        dialog.api_url.setText(server.url)
+        qtbot.keyClicks(dialog.cloud_token, TOKEN)
+        qtbot.mouseClick(dialog.test_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: "connected" in dialog.test_result.text(), timeout=30_000)
+        dialog.save()
+
+        qtbot.waitUntil(lambda: window.repo_list.topLevelItemCount() == 1, timeout=10_000)
+        qtbot.waitUntil(lambda: window.repo_list.topLevelItem(0).text(7) == "not synced", timeout=10_000)
+        window.sync_action.trigger()
+        assert window.sync.busy and not window.sync_action.isEnabled()
+        sync_card = window.activity.cards[window.sync.job_id]
+        assert set(sync_card.bars) == {"connect", "plan", "upload"}
+        qtbot.waitUntil(lambda: not window.sync.busy and sync_card.state != "running", timeout=60_000)
+        assert sync_card.state == "done", sync_card.result.text()
+        assert "created" in sync_card.result.text()
+        qtbot.waitUntil(lambda: window.repo_list.topLevelItem(0).text(7).startswith("synced"), timeout=10_000)
+        assert len(server.resources) == window.repo_list.repos[window.repo_list.selected_repo_id()].files
+    finally:
+        server.stop()
+
+
+def test_a_running_sync_can_be_cancelled(qtbot, window, tmp_path, memory_keyring):
+    server = CloudServer(token=TOKEN).start()
+    server.latency = 0.1  # slow enough to cancel mid-upload
+    try:
+        assert ingest(qtbot, window, make_sample_repo(tmp_path / "sample")).state == "done"
+        window.workspace.settings.api_url = server.url
+        window.workspace.settings.sync_concurrency = 1
+        secrets.set_secret(secrets.CLOUD_TOKEN, TOKEN)
+        window.start_sync(None)
+        card = window.activity.cards[window.sync.job_id]
+        qtbot.waitUntil(lambda: card.bars["upload"].value() >= 2, timeout=60_000)
+        qtbot.mouseClick(card.cancel_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: not window.sync.busy and card.state == "cancelled", timeout=10_000)
+        assert window.sync_action.isEnabled() and card.resume_button.isVisible()
+    finally:
+        server.stop()

@@ -1,0 +1,58 @@
+"""Shared helpers for the window tests (tests/test_ui_*.py): open the real window on a real workspace."""
+
+from __future__ import annotations
+
+import pytest
+import shiboken6
+from PySide6.QtCore import QSettings
+
+SLOW = 180_000  # ms: model load + ingest on two slow CPU cores
+
+
+@pytest.fixture
+def window(qtbot, pharos_home, tmp_path):
+    window = open_window(qtbot, tmp_path)
+    yield window
+    close_window(qtbot, window)
+
+
+def open_window(qtbot, tmp_path):
+    from pharos_desktop.engine.workspace import Workspace
+    from pharos_desktop.ui.main_window import MainWindow
+
+    window = MainWindow(Workspace(), QSettings(str(tmp_path / "app.ini"), QSettings.Format.IniFormat))
+    window.show()
+    qtbot.waitExposed(window)
+    return window
+
+
+def close_window(qtbot, window) -> None:
+    """Cancel whatever still runs and close for real (the test may already have closed it)."""
+    if not shiboken6.isValid(window):
+        return
+    if window.isVisible():
+        window.queue.cancel_all()
+        window.sync.cancel()
+        qtbot.waitUntil(lambda: not window.busy, timeout=60_000)
+        window.close()
+    window.queue.cancel_all()
+    window.sync.cancel()
+    window.workers.jobs.shutdown(wait=True)
+    window.workers.reads.shutdown(wait=True)
+    window.workspace.catalog.close()
+    window.deleteLater()
+    qtbot.wait(10)
+
+
+def ingest(qtbot, window, source, timeout=SLOW):
+    """Type the source in the URL bar, press Enter, wait for the job to end; returns its card."""
+    before = set(window.activity.cards)
+    window.url_bar.source.clear()
+    qtbot.keyClicks(window.url_bar.source, str(source))
+    from PySide6.QtCore import Qt
+
+    qtbot.keyClick(window.url_bar.source, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: bool(set(window.activity.cards) - before), timeout=5000)
+    card = window.activity.cards[(set(window.activity.cards) - before).pop()]
+    qtbot.waitUntil(lambda: card.state not in ("queued", "running"), timeout=timeout)
+    return card
