@@ -1,7 +1,12 @@
-"""`pharos-desktop ingest SOURCE [--branch B] [--json]`"""
+"""`pharos-desktop ingest SOURCE [--branch B] [--json | --events]`"""
 
 from __future__ import annotations
 
+import argparse
+import sys
+import threading
+
+from ..engine.event_codec import encode
 from ..engine.ingest import Ingestor
 from .jobs import run_cancellable
 from .output import print_json
@@ -16,15 +21,31 @@ def add_parser(subparsers) -> None:
     parser.add_argument("source", help="git URL or local folder")
     parser.add_argument("--branch", "-b", help="branch to clone (default: the remote's default branch)")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    parser.add_argument("--events", action="store_true",
+                        help="write the engine's events as JSON lines to stdout (how the window runs an ingest)")
+    parser.add_argument("--job-id", help=argparse.SUPPRESS)
+
+
+_stdout_lock = threading.Lock()
+
+
+def _json_lines(event) -> None:
+    line = encode(event) + "\n"
+    with _stdout_lock:  # pipeline stages report from several threads
+        sys.stdout.write(line)
+        sys.stdout.flush()
 
 
 def run(args, workspace) -> int:
-    emit = make_emitter(verbose=args.verbose)
+    emit = _json_lines if args.events else make_emitter(verbose=args.verbose)
     try:
         result = run_cancellable(lambda cancel: Ingestor(workspace).ingest(
-            args.source, args.branch, emit=emit, cancel=cancel))
+            args.source, args.branch, emit=emit, cancel=cancel, job_id=args.job_id))
     finally:
-        emit.close()
+        if not args.events:
+            emit.close()
+    if args.events:
+        return 0
     if args.json:
         print_json(result.as_dict())
     else:

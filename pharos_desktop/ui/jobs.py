@@ -82,11 +82,12 @@ class IngestQueue(QObject):
         if job.token.cancelled:  # cancelled while still queued: never started
             self.bridge.emit(JobCancelled(job.job_id, resumable=True))
             return
-        from ..engine.ingest import Ingestor  # imported here: it pulls in the pipeline, not needed to show the window
+        from ..engine.isolated import IsolatedIngestor
 
         try:
-            Ingestor(self.workspace).ingest(job.source, job.branch, emit=self.bridge.emit, cancel=job.token,
-                                            job_id=job.job_id)
+            # In a child process: torch and the model never hold this process's lock, so the UI never stalls.
+            IsolatedIngestor(self.workspace).ingest(job.source, job.branch, emit=self.bridge.emit, cancel=job.token,
+                                                    job_id=job.job_id)
         except PharosError:
             pass  # already reported as JobFailed / JobCancelled
         except Exception as exc:  # noqa: BLE001 - anything else still ends the job visibly
