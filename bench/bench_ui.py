@@ -135,4 +135,8 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    sys.stdout.flush()
+    # Skip interpreter teardown: garbage-collecting Qt objects there can crash inside shiboken, and
+    # the figures are already printed.
+    os._exit(code)
