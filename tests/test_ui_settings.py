@@ -113,6 +113,9 @@ def test_sync_publishes_to_the_cloud_with_progress(qtbot, window, tmp_path, memo
         assert "created" in sync_card.result.text()
         qtbot.waitUntil(lambda: window.repo_list.topLevelItem(0).text(7).startswith("synced"), timeout=10_000)
         assert len(server.resources) == window.repo_list.repos[window.repo_list.selected_repo_id()].files
+        tree = window.file_tree
+        qtbot.waitUntil(lambda: tree._items and all(item.text(2) == "synced" for item in tree._items.values()),
+                        timeout=10_000)
     finally:
         server.stop()
 

@@ -23,11 +23,12 @@ class FileTree(QTreeWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setHeaderLabels(["File", "Chunks"])
+        self.setHeaderLabels(["File", "Chunks", "Sync"])
         self.setUniformRowHeights(True)
         self.header().setStretchLastSection(False)
         self.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.setColumnWidth(1, 64)
+        self.setColumnWidth(2, 64)
         self._items: dict[str, QTreeWidgetItem] = {}
         self.itemSelectionChanged.connect(self._emit_selection)
 
@@ -86,6 +87,13 @@ class FileTree(QTreeWidget):
         item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsSelectable)
         folders[path] = item
         return item
+
+    def set_sync_states(self, states: dict[str, tuple[str, str]]) -> None:
+        """path -> (synced | waiting | failed, tooltip); files without a state show nothing."""
+        for path, item in self._items.items():
+            text, tip = states.get(path, ("", ""))
+            item.setText(2, text)
+            item.setToolTip(2, tip)
 
     def select_path(self, path: str) -> None:
         item = self._items.get(path)

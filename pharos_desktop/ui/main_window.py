@@ -27,7 +27,7 @@ from .overview import OverviewView
 from .repo_list import RepoList
 from .search_panel import SearchPanel
 from .settings_dialog import SettingsDialog
-from .sync_control import SyncController, load_sync_states
+from .sync_control import SyncController, load_file_sync_states, load_sync_states
 from .url_bar import UrlBar
 from .window_state import restore_layout, save_layout
 from .workers import Workers
@@ -223,12 +223,18 @@ class MainWindow(QMainWindow):
             return  # the user moved on to another repository meanwhile
         current = self.file_tree.selected_path()
         self.file_tree.set_files(files)
+        self.workers.read(lambda: load_file_sync_states(self.workspace, repo_id),
+                          lambda states: self._show_file_sync_states(repo_id, states))
         target = self._pending_open or ((current, None) if current else None)
         self._pending_open = None
         if target:
             self.file_tree.select_path(target[0])
             if target[1] is not None or self.code_view.loaded is None:
                 self.code_view.show_file(self.repo_list.selected_repo(), target[0], target[1])
+
+    def _show_file_sync_states(self, repo_id: str, states: dict) -> None:
+        if self.repo_list.selected_repo_id() == repo_id:
+            self.file_tree.set_sync_states(states)
 
     def _file_selected(self, path: str) -> None:
         repo = self.repo_list.selected_repo()
@@ -326,6 +332,10 @@ class MainWindow(QMainWindow):
             action.setEnabled(True)
         self.cancel_sync_action.setEnabled(False)
         self.refresh_repos()
+        repo_id = self.repo_list.selected_repo_id()
+        if repo_id:
+            self.workers.read(lambda: load_file_sync_states(self.workspace, repo_id),
+                              lambda states: self._show_file_sync_states(repo_id, states))
         self._maybe_finish_close()
 
     # -- dialogs, focus --------------------------------------------------------------------------

@@ -23,10 +23,11 @@ def describe_state(state) -> str:
     if state.status == "never":
         return "not synced"
     if state.status == "failed":
-        return "sync failed"
+        return f"sync failed: {state.reason}" if state.reason else "sync failed"
     if state.changes:
         return f"{state.changes} changes to sync"
-    return "synced " + when(state.at) if state.at else "synced"
+    commit = f" {state.commit[:7]}" if state.commit else ""
+    return f"synced{commit} · {when(state.at)}" if state.at else f"synced{commit}"
 
 
 def load_sync_states(workspace: Workspace, repo_ids: list[str]) -> dict[str, str]:
@@ -41,6 +42,22 @@ def load_sync_states(workspace: Workspace, repo_ids: list[str]) -> dict[str, str
         except PharosError as exc:
             states[repo_id] = f"unknown ({exc})"
     return states
+
+
+def load_file_sync_states(workspace: Workspace, repo_id: str) -> dict[str, tuple[str, str]]:
+    """Worker thread: path -> (what the file tree shows, its tooltip), from local bookkeeping only."""
+    from ..engine.sync import Syncer
+
+    shown = {}
+    for path, state in Syncer(workspace).file_sync_states(repo_id).items():
+        at = f" {when(state.at)}" if state.at else ""
+        if state.status == "synced":
+            shown[path] = ("synced", f"published{at}\n{state.url}")
+        elif state.status == "failed":
+            shown[path] = ("failed", f"{state.message}{at}")
+        else:
+            shown[path] = ("waiting", state.message or "changed since the last sync")
+    return shown
 
 
 class SyncController(QObject):
