@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import threading
 
+from ..engine.cancel import CancelToken
 from ..engine.event_codec import encode
 from ..engine.ingest import Ingestor
 from .jobs import run_cancellable
@@ -36,11 +38,24 @@ def _json_lines(event) -> None:
         sys.stdout.flush()
 
 
+def _cancel_when_orphaned(cancel: CancelToken) -> None:
+    """In --events mode the window is our parent: if it dies, cancel, so no orphaned ingest keeps
+    writing while a new window offers to resume the same job."""
+    parent = os.getppid()
+    while not cancel.wait(0.5):
+        if os.getppid() != parent:
+            cancel.cancel()
+
+
 def run(args, workspace) -> int:
+    cancel = CancelToken()
+    if args.events and os.name == "posix":
+        threading.Thread(target=_cancel_when_orphaned, args=(cancel,), name="pharos-parent-watch",
+                         daemon=True).start()
     emit = _json_lines if args.events else make_emitter(verbose=args.verbose)
     try:
-        result = run_cancellable(lambda cancel: Ingestor(workspace).ingest(
-            args.source, args.branch, emit=emit, cancel=cancel, job_id=args.job_id))
+        result = run_cancellable(lambda token: Ingestor(workspace).ingest(
+            args.source, args.branch, emit=emit, cancel=token, job_id=args.job_id), cancel)
     finally:
         if not args.events:
             emit.close()

@@ -11,8 +11,8 @@ from ..engine.errors import Cancelled
 T = TypeVar("T")
 
 
-def run_cancellable(job: Callable[[CancelToken], T]) -> T:
-    cancel = CancelToken()
+def run_cancellable(job: Callable[[CancelToken], T], cancel: CancelToken | None = None) -> T:
+    cancel = cancel or CancelToken()
     outcome: dict[str, object] = {}
 
     def target() -> None:
