@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import pytest
 
 from pharos_desktop.engine.cancel import CancelToken
