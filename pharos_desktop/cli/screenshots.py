@@ -18,6 +18,8 @@ import time
 from pathlib import Path
 from typing import Callable
 
+from ..engine.errors import UsageError
+
 VIEWS = ("01-empty", "02-ingest-running", "03-browse-code", "04-search", "05-overview", "06-settings",
          "07-diagnostics", "08-sync-running")
 
@@ -39,9 +41,10 @@ def sample_repository(target: Path, package: str = "click") -> Path:
     import git
 
     spec = importlib.util.find_spec(package)
-    if spec is None or not spec.submodule_search_locations:
-        raise SystemExit(f"{package} is not installed: pass --source")
-    source = Path(list(spec.submodule_search_locations)[0])
+    source = Path(list(spec.submodule_search_locations)[0]) if spec and spec.submodule_search_locations else None
+    # Inside a bundle the package is compiled into an archive: there are no source files to copy.
+    if source is None or not any(source.glob("*.py")):
+        raise UsageError(f"no source files of {package} on this machine: pass --source PATH_OR_URL")
     shutil.copytree(source, target / package, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     repo = git.Repo.init(target, initial_branch="main")
     with repo.config_writer() as config:
