@@ -227,6 +227,10 @@ class Catalog:
         rows = self._conn().execute("SELECT * FROM repos ORDER BY name, repo_id").fetchall()
         return [self._with_counts(RepoRecord(**dict(row))) for row in rows]
 
+    def repo_names(self) -> dict[str, str]:
+        """repo_id -> name, without the per-repository counts that list_repos computes."""
+        return dict(self._conn().execute("SELECT repo_id, name FROM repos ORDER BY name, repo_id").fetchall())
+
     def get_repo(self, name_or_id: str) -> RepoRecord:
         """Find a repository by id, id prefix, name or source; raise UsageError with choices if ambiguous."""
         conn = self._conn()
@@ -236,7 +240,7 @@ class Catalog:
         if not rows and len(name_or_id) >= 4:
             rows = conn.execute("SELECT * FROM repos WHERE repo_id LIKE ?", (name_or_id + "%",)).fetchall()
         if not rows:
-            known = ", ".join(r.name for r in self.list_repos()) or "none yet"
+            known = ", ".join(self.repo_names().values()) or "none yet"
             raise UsageError(f"no ingested repository called {name_or_id!r} (known: {known})")
         if len(rows) > 1:
             choices = "; ".join(f"{row['repo_id']} ({row['source']})" for row in rows)

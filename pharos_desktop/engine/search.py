@@ -86,7 +86,7 @@ class Searcher:
         else:
             ranked = reciprocal_rank_fusion([c for c, _ in vector_ids], keyword_ids, weights=(1.0, KEYWORD_WEIGHT))
         records = self.workspace.catalog.get_chunks([chunk_id for chunk_id, _ in ranked])
-        repos = {r.repo_id: r.name for r in self.workspace.catalog.list_repos()}
+        repos = self.workspace.catalog.repo_names()
         hits = []
         for chunk_id, score in ranked:
             record = records.get(chunk_id)
