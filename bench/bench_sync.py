@@ -1,12 +1,15 @@
-"""Sync throughput against the fake cloud with 50 ms of latency per request (a far-away, awake server).
+"""Sync throughput against the real Pharos cloud (shared/pharos-cloud, as deployed), or the fake one.
 
 Run from the repository root:
 
-    .venv/bin/python -m bench.bench_sync [--files 1000] [--latency 0.05] [--concurrency 4]
+    .venv/bin/python -m bench.bench_sync [--files 1000] [--concurrency 8]             # the real service
+    .venv/bin/python -m bench.bench_sync --fake [--latency 0.05] [--concurrency 8]    # the fake, with latency
 
 It fills a throwaway catalog with ~1,000 real ``.py`` files from installed packages (parsed by the real
 parser, so chunk counts are realistic), then times a first full sync and a no-change re-sync, printing
-requests/s, chunks/s and both wall times. Nothing touches the user's data folder.
+requests/s, chunks/s and both wall times. On the real service the requests are counted from its own
+access log, and its fetch queue fills after 10 creates (as deployed), so the first sync takes the
+"row made, queue full" path for every file after the 10th. Nothing touches the user's data folder.
 """
 
 from __future__ import annotations
@@ -53,8 +56,9 @@ def fill_catalog(catalog, limit: int) -> tuple[int, int]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--files", type=int, default=1000)
-    parser.add_argument("--latency", type=float, default=0.05)
-    parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--fake", action="store_true", help="the project's fake cloud instead of the real one")
+    parser.add_argument("--latency", type=float, default=0.05, help="per request, with --fake")
+    parser.add_argument("--concurrency", type=int, default=8)
     args = parser.parse_args()
     os.environ["PHAROS_HOME"] = tempfile.mkdtemp(prefix="pharos-bench-sync-")
     from pharos_desktop.engine.cancel import CancelToken
@@ -67,23 +71,34 @@ def main() -> None:
     started = time.perf_counter()
     files, chunks = fill_catalog(workspace.catalog, args.files)
     print(f"catalog: {files} files, {chunks} chunks (built in {time.perf_counter() - started:.1f} s)")
-    server = CloudServer(token="bench").start()
-    server.latency = args.latency
-    syncer = Syncer(workspace, api_url=server.url, token="bench")
+    if args.fake:
+        server = CloudServer(token="bench").start()
+        server.latency = args.latency
+        url, token, stop, count = server.url, "bench", server.stop, server.total_requests
+        where = f"fake cloud, latency {args.latency * 1000:.0f} ms"
+    else:
+        from tests.real_cloud import RealCloud
+
+        cloud = RealCloud.start(Path(tempfile.mkdtemp(prefix="pharos-bench-cloud-")))
+        log = cloud.data_dir / "server.log"
+        url, token, stop = cloud.api_url, cloud.token, cloud.stop
+        count = lambda: log.read_text(errors="replace").count('HTTP/1.1" ')  # noqa: E731 - uvicorn's access log
+        where = "real cloud"
+    syncer = Syncer(workspace, api_url=url, token=token)
     try:
         for label in ("first sync", "no-change re-sync"):
-            server.reset_counts()
+            before = count()
             started = time.perf_counter()
             summary = asyncio.run(syncer.sync(emit=lambda event: None, job_id=label, cancel=CancelToken()))
             seconds = time.perf_counter() - started
-            requests = server.total_requests()
+            time.sleep(0.5)  # the access log is written after each answer
+            requests = count() - before
             print(f"{label}: {seconds:.2f} s, {requests} requests ({requests / seconds:.1f}/s), "
                   f"{summary['chunks']} chunks ({summary['chunks'] / seconds:.1f}/s), created {summary['created']}, "
                   f"unchanged {summary['unchanged']}, failed {summary['failed']}  "
-                  f"[latency {args.latency * 1000:.0f} ms, concurrency {args.concurrency}]")
+                  f"[{where}, concurrency {args.concurrency}]")
     finally:
-        server.stop()
-
+        stop()
 
 if __name__ == "__main__":
     main()

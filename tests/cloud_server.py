@@ -1,10 +1,12 @@
-"""A fake Pharos cloud on 127.0.0.1 that follows the API contract, quirks included, with fault injection.
+"""A fake Pharos cloud on 127.0.0.1 that follows the real service (shared/pharos-cloud), with fault injection.
 
-A real HTTP/1.1 server (``ThreadingHTTPServer``) in a background thread, so the client under test goes
-through real sockets, keep-alive, dropped connections and timeouts. Choices where the contract leaves
-room: rows stay ``pending`` until the create has answered, then ``completed`` (a repeated POST gets
-``200``; during queue-down it gets ``202``); a ``language`` longer than 16 characters is a ``500``
-(the real database's truncation error is unhandled there).
+Tests of sync run against the real service (tests/real_cloud.py); this server is for what the real one
+cannot do on demand: dropped connections, 5xx/429 storms, latency, cold starts, hostile answers. Where
+the two disagree, the real one is right. Like the real service: rows stay ``pending`` (no worker), so a
+repeated POST of an existing URL answers ``202`` with that row; every accepted POST pushes a fetch job
+onto a queue capped at ``max_queue`` (10) that nothing drains unless a test calls ``drain_queue``; a
+create meeting a full queue commits its row, then answers ``500 Failed to queue ingestion``; listings
+are newest first; a ``language`` longer than 16 characters is a ``500``.
 
 Tests reach in under ``server.lock``: ``server.resources`` (id -> row), ``server.chunks`` (id -> list),
 ``server.counts[(method, route)]`` with routes like ``/api/resources/{id}``. Fault helpers are
@@ -20,6 +22,7 @@ import threading
 import time
 import uuid
 from collections import Counter
+from datetime import datetime, timezone
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Callable
@@ -58,6 +61,9 @@ class CloudServer:
         self.cold_until = 0.0
         self.queue_down_left = 0
         self.queue_down_status = 500
+        self.max_queue = 10  # MAX_QUEUE_SIZE, as deployed
+        self.fetch_queue: list[str] = []  # resource ids whose fetch job waits for a worker
+        self._created = 0  # a tie-breaker for rows created within the same second
         self._faults: list[Fault] = []
         self.httpd = _QuietServer(("127.0.0.1", 0), _Handler)
         self.httpd.daemon_threads = True
@@ -96,6 +102,12 @@ class CloudServer:
         """The next ``n`` creates commit their row, then answer 500 'Failed to queue ingestion' (or 503)."""
         with self.lock:
             self.queue_down_left, self.queue_down_status = n, status
+
+    def drain_queue(self) -> int:
+        """What a worker does: take every waiting fetch job."""
+        with self.lock:
+            taken, self.fetch_queue = len(self.fetch_queue), []
+            return taken
 
     def clear_faults(self) -> None:
         with self.lock:
@@ -166,28 +178,31 @@ class CloudServer:
         if len(body.get("language") or "") > 16:
             return 500, {"detail": "Internal server error"}, {}
         same = [row for row in self.resources.values() if row["source"] == url]
-        if len(same) > 1:
-            return 500, {"detail": "Internal server error"}, {}
+        if len(same) > 1:  # the real service's catch-all turns its lookup error into this
+            return 500, {"detail": "Failed to queue ingestion"}, {}
         if same:
-            row = same[0]
-            return (202 if row["ingestion_status"] == "pending" else 200), _brief(row), {}
-        now = time.time()
-        row = {"id": str(uuid.uuid4()), "url": url, "source": body.get("source") or url,
-               "title": body.get("title") or url, "description": body.get("description"),
-               "creator": body.get("creator"), "language": body.get("language"), "type": body.get("type"),
-               "format": None, "identifier": None, "coverage": None, "subject": [], "relation": [],
-               "created_at": now, "updated_at": now, "ingestion_status": "pending"}
-        self.resources[row["id"]] = row
-        self.chunks[row["id"]] = []
+            row, status = same[0], (202 if same[0]["ingestion_status"] == "pending" else 200)
+        else:
+            self._created += 1
+            stamp = datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0).isoformat()
+            row = {"id": str(uuid.uuid4()), "url": url, "source": body.get("source") or url,
+                   "title": body.get("title") or "Untitled", "description": body.get("description"),
+                   "creator": body.get("creator"), "language": body.get("language"), "type": body.get("type"),
+                   "format": None, "identifier": None, "coverage": None, "subject": [], "relation": [],
+                   "created_at": stamp, "updated_at": stamp, "ingestion_status": "pending", "_order": self._created}
+            self.resources[row["id"]] = row
+            self.chunks[row["id"]] = []
+            status = 202
+        # The row is committed before the fetch job is queued; a queue that is down or full fails the POST.
         if self.queue_down_left > 0:
             self.queue_down_left -= 1
-            row["ingestion_status"] = "failed"
             if self.queue_down_status == 503:
                 return 503, {"detail": "Service Unavailable"}, {}
             return 500, {"detail": "Failed to queue ingestion"}, {}
-        answer = _brief(row)
-        row["ingestion_status"] = "completed"
-        return 202, answer, {}
+        if len(self.fetch_queue) >= self.max_queue:
+            return 500, {"detail": "Failed to queue ingestion"}, {}
+        self.fetch_queue.append(row["id"])
+        return status, _brief(row), {}
 
     def _list(self, query) -> tuple[int, object, dict]:
         try:
@@ -198,7 +213,10 @@ class CloudServer:
             return 500, {"detail": "Internal server error"}, {}
         if limit < 1 or offset < 0:
             return _422("limit", "Input should be greater than or equal to 1", "query")
-        rows = list(self.resources.values())
+        # Sorted by created_at (seconds), newest first by default; rows of the same second keep their creation
+        # order either way, as on the real service: "newest first" is only true to the second.
+        rows = sorted(self.resources.values(), key=lambda r: r["_order"])
+        rows.sort(key=lambda r: r["created_at"], reverse=query.get("sort_dir", "desc") != "asc")
         for key in ("type", "language"):
             if query.get(key):
                 rows = [r for r in rows if r.get(key) == query[key]]
@@ -224,7 +242,7 @@ class CloudServer:
         for key in UPDATABLE:
             if key in body:
                 row[key] = [s.title() for s in body[key]] if key == "subject" else body[key]
-        row["updated_at"] = time.time()
+        row["updated_at"] = datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0).isoformat()
         return 200, _public(row), {}
 
     def _delete(self, rid: str, _body=None) -> tuple[int, object, dict]:
@@ -248,12 +266,13 @@ class CloudServer:
         chunk = {"id": str(uuid.uuid4()), "resource_id": rid, "content": body["content"], "chunk_index": len(rows),
                  "chunk_metadata": body.get("chunk_metadata") or {}, "created_at": time.time()}
         rows.append(chunk)
-        return 201, dict(chunk, content=chunk["content"][:200]), {}
+        return 201, dict(chunk, content=_preview(chunk["content"])), {}
 
     def _list_chunks(self, query) -> tuple[int, object, dict]:
         rows = self.chunks.get(query.get("resource_id", ""), [])
         limit, offset = int(query.get("limit", 100)), int(query.get("offset", 0))
-        items = [dict(c, content=c["content"][:200]) for c in rows[offset:offset + limit]]
+        newest_first = rows[::-1]  # ordered by created_at, descending
+        items = [dict(c, content=_preview(c["content"])) for c in newest_first[offset:offset + limit]]
         return 200, {"items": items, "total": len(rows), "limit": limit, "offset": offset}, {}
 
 
@@ -268,12 +287,16 @@ def route_of(path: str) -> str:
     return path
 
 
+def _preview(content: str) -> str:
+    return content[:200] + "..." if len(content) > 200 else content
+
+
 def _brief(row: dict) -> dict:
     return {"id": row["id"], "status": "pending", "title": row["title"], "ingestion_status": row["ingestion_status"]}
 
 
 def _public(row: dict) -> dict:
-    return {k: v for k, v in row.items() if k != "source"} | {"url": row["source"]}
+    return {k: v for k, v in row.items() if not k.startswith("_")} | {"url": row["source"]}
 
 
 def _422(field: str, message: str, where: str = "body") -> tuple[int, object, dict]:

@@ -99,3 +99,25 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory):
     yield url
     process.terminate()
     process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def real_cloud_service(tmp_path_factory: pytest.TempPathFactory):
+    """The real Pharos cloud (shared/pharos-cloud), one per test session. In CI its absence is a failure."""
+    from tests.real_cloud import RealCloud, unavailable_reason
+
+    reason = unavailable_reason()
+    if reason:
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    cloud = RealCloud.start(tmp_path_factory.mktemp("real-cloud"))
+    yield cloud
+    cloud.stop()
+
+
+@pytest.fixture
+def real_cloud(real_cloud_service):
+    """The real cloud with an empty account and an empty queue."""
+    real_cloud_service.reset()
+    return real_cloud_service

@@ -13,20 +13,35 @@ from tests.test_sync_fixtures import (HOSTED, LOCAL, assert_cloud_matches, cloud
 def test_first_sync_publishes_every_indexed_file(index, cloud):
     events: list = []
     summary = run_sync(make_syncer(index, cloud), events=events)
+    notice = summary.pop("notice")
     assert summary == {"created": 20, "updated": 0, "deleted": 0, "unchanged": 0, "failed": 0, "chunks": 49,
                        "failures": []}
     assert_cloud_matches(cloud, index.catalog)
-    assert cloud.count("GET", "/api/resources") == 1
+    # 20 files, 10 queue slots: the last 10 creates made their rows but answered 500; each was found
+    # (one newest-first lookup) and its chunk count checked instead of being retried.
+    assert notice.startswith("Your files are published") and "10 of the files" in notice
     assert cloud.count("POST", "/api/resources") == 20 and cloud.count("PUT", "/api/resources/{id}") == 20
+    assert cloud.count("GET", "/api/resources") == 1 + 10
+    assert cloud.count("GET", "/chunks") == 10
     assert cloud.count("POST", "/chunks") == 49
     creates = [body for method, path, body in cloud.log if method == "POST" and path == "/api/resources"]
     assert all("source" not in body for body in creates)
     assert not any(".env" in str(body) or "big.bin" in str(body) for _, _, body in cloud.log)  # skipped stay local
-    assert all("limit=100" in path for method, path, _ in cloud.log if method == "GET")
+    assert all("limit=100" in path or "sort_dir=desc" in path for method, path, _ in cloud.log if method == "GET"
+               and "/api/resources" in path)
     uploads = [e for e in events if isinstance(e, StageProgress) and e.stage == "upload"]
     assert uploads[-1].done == uploads[-1].total == 20 and uploads[-1].unit == "files"
     assert any("49 chunks" in e.text for e in events if isinstance(e, StageMessage))
+    assert any(e.text == notice for e in events if isinstance(e, StageMessage))
     assert isinstance(events[-1], JobFinished)
+
+
+def test_a_drained_queue_needs_no_lookups(index, cloud):
+    cloud.max_queue = 1000  # as if a worker kept the queue short
+    summary = run_sync(make_syncer(index, cloud))
+    assert (summary["created"], summary["failed"], summary["notice"]) == (20, 0, "")
+    assert cloud.count("GET", "/api/resources") == 1 and cloud.count("GET", "/chunks") == 0
+    assert_cloud_matches(cloud, index.catalog)
 
 
 def test_no_change_resync_costs_only_the_listing(index, cloud):
@@ -48,7 +63,7 @@ def test_listing_is_paged_and_leaves_other_resources_alone(index, cloud):
             rid = str(uuid.uuid4())
             cloud.resources[rid] = {"id": rid, "url": f"https://example.com/{n}", "source": f"https://example.com/{n}",
                                     "title": "x", "description": "", "type": "code_file", "language": "python",
-                                    "ingestion_status": "completed"}
+                                    "ingestion_status": "completed", "created_at": "2026-01-01T00:00:00", "_order": 0}
             cloud.chunks[rid] = []
     syncer = make_syncer(index, cloud)
     run_sync(syncer)

@@ -94,9 +94,13 @@ def test_unreachable(index):
 def test_cli_sync(index, cloud, monkeypatch, capsys):
     monkeypatch.setenv("PHAROS_TOKEN", TOKEN)
     assert main(["sync", "--api-url", cloud.url, "--json"]) == 0
-    out = json.loads(capsys.readouterr().out)
+    captured = capsys.readouterr()
+    out = json.loads(captured.out)
     assert {k: out[k] for k in ("created", "updated", "deleted", "unchanged", "failed", "chunks")} == {
         "created": 20, "updated": 0, "deleted": 0, "unchanged": 0, "failed": 0, "chunks": 49}
+    # the full fetch queue is a notice, said once, not an error
+    assert out["notice"].startswith("Your files are published")
+    assert captured.err.count("fetch queue is full") == 1
     assert main(["sync", "--repo", "notes", "--api-url", cloud.url]) == 0
     assert "6 unchanged" in capsys.readouterr().out
     monkeypatch.setenv("PHAROS_TOKEN", "nope")

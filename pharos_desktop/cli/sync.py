@@ -35,7 +35,8 @@ def run(args, workspace) -> int:
     finally:
         emit.close()
     if args.json:
-        print_json({key: summary[key] for key in SUMMARY_KEYS} | {"failures": summary["failures"]})
+        print_json({key: summary[key] for key in SUMMARY_KEYS}
+                   | {"failures": summary["failures"], "notice": summary.get("notice", "")})
     else:
         print(f"{summary['created']} created, {summary['updated']} updated, {summary['deleted']} deleted, "
               f"{summary['unchanged']} unchanged, {summary['failed']} failed; {summary['chunks']} chunks uploaded "

@@ -291,6 +291,8 @@ class MainWindow(QMainWindow):
             card.show_done(f"{summary['created']} created, {summary['updated']} updated, {summary['deleted']} "
                            f"deleted, {summary['unchanged']} unchanged, {summary['failed']} failed; "
                            f"{summary['chunks']:,} chunks uploaded")
+            if summary.get("notice"):
+                card.message.setText(summary["notice"])  # show_done cleared progress text; the notice stays
         else:
             card.show_finished(summary)
         self.statusBar().showMessage("Done", 5000)

@@ -14,7 +14,7 @@ from typing import Callable
 
 import httpx
 
-from .client import TOKEN_MESSAGE, CloudClient, not_pharos_message
+from .client import TOKEN_MESSAGE, CloudClient, not_pharos_message, redirect_message
 
 WAKE_TIMEOUT = 90.0
 POLL_SECONDS = 0.5
@@ -28,13 +28,6 @@ class ConnectionReport:
     message: str  # one plain sentence naming what to fix
 
 
-def _json(response: httpx.Response):
-    try:
-        return response.json() if "json" in response.headers.get("Content-Type", "") else None
-    except ValueError:
-        return None
-
-
 async def check_connection(client: CloudClient, has_token: bool,
                            on_waiting: Callable[[float], None] | None = None,
                            wake_timeout: float = WAKE_TIMEOUT) -> ConnectionReport:
@@ -45,15 +38,19 @@ async def check_connection(client: CloudClient, has_token: bool,
     health = await _wait_for_health(client, on_waiting, wake_timeout)
     if isinstance(health, ConnectionReport):
         return health
-    body = _json(health)
+    if 300 <= health.status_code < 400:
+        return ConnectionReport("not_pharos", redirect_message(health.headers.get("Location", "")))
+    body = health.json()
     if health.status_code != 200 or body != {"status": "healthy", "service": "pharos-api"}:
         return ConnectionReport("not_pharos", not_pharos_message(client.api_url))
     try:
         answer = await client.raw("GET", "/api/resources", params={"limit": 1})
-    except httpx.HTTPError as exc:
+    except (httpx.HTTPError, TimeoutError) as exc:
         return ConnectionReport("unreachable", f"the Pharos cloud stopped answering ({type(exc).__name__}): "
                                                "check your connection and try again")
-    data = _json(answer)
+    data = answer.json()
+    if 300 <= answer.status_code < 400:
+        return ConnectionReport("not_pharos", redirect_message(answer.headers.get("Location", "")))
     if answer.status_code == 401:
         return ConnectionReport("bad_token", TOKEN_MESSAGE)
     if answer.status_code == 404 or (answer.status_code == 200 and not isinstance(data, dict)):
@@ -66,7 +63,7 @@ async def check_connection(client: CloudClient, has_token: bool,
 
 
 async def _wait_for_health(client: CloudClient, on_waiting: Callable[[float], None] | None,
-                           wake_timeout: float) -> httpx.Response | ConnectionReport:
+                           wake_timeout: float):
     started = time.monotonic()
     connect_failures = 0
     while True:
@@ -96,7 +93,7 @@ async def _wait_for_health(client: CloudClient, on_waiting: Callable[[float], No
                                                        "and your internet connection")
             await asyncio.sleep(POLL_SECONDS)
             continue
-        except httpx.HTTPError:  # a timeout or a dropped connection while it wakes up
+        except (httpx.HTTPError, TimeoutError):  # a timeout or a dropped connection while it wakes up
             if on_waiting is not None:
                 on_waiting(time.monotonic() - started)
             await asyncio.sleep(POLL_SECONDS)

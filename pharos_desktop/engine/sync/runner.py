@@ -1,5 +1,10 @@
 """Carries a sync plan out: a few files at a time, each file's chunks in order, state written as it goes.
 
+A create that the cloud answers with 5xx/429 may still have made its row: the real service commits the
+row, then fails to queue its fetch job once 10 are waiting (see shared/pharos-cloud-api.md). So a failed
+create first looks for its row (newest first, by URL) and carries on with it; it is retried, with
+backoff, only when the row really is not there.
+
 Concurrency is across files only: the server appends chunks in arrival order (``chunk_index`` is
 ignored), so one file's chunks must go one after the other. A failing file is listed and the others
 go on; a fatal error (token refused, not a Pharos API, network gone) stops everything, and so does a
@@ -19,7 +24,7 @@ from ..errors import Cancelled
 from ..events import Emit
 from ..progress import StageMeter
 from . import mapping
-from .client import CloudClient, NotPharos, RequestFailed
+from .client import CloudClient, NotPharos, RequestFailed, Transient
 from .plan import Action, Plan
 from .state import SyncState
 
@@ -28,6 +33,8 @@ T = TypeVar("T")
 
 CANCEL_POLL_SECONDS = 0.05
 UPLOAD_ATTEMPTS = 3  # per file, when its chunk count comes out wrong or its resource vanishes mid-way
+LOOKUP_PAGE = 50  # newest-first listing page when looking for a row a failed create made
+LOOKUP_PAGES = 4  # our row is among the newest few (a handful of creates are in flight at once)
 
 
 async def until_done(awaitable: Awaitable[T], cancel: CancelToken) -> T:
@@ -53,6 +60,7 @@ class Outcome:
     deleted: int = 0
     chunks: int = 0
     failures: list[dict] = field(default_factory=list)  # {"repo", "path", "message"}
+    queue_refused: int = 0  # creates whose row was made but whose fetch job the cloud could not queue
 
 
 class Runner:
@@ -125,18 +133,19 @@ class Runner:
         bodies = [mapping.chunk_body(repo, chunk, self.send_source) for chunk in chunks]
         for resource_id in action.stale_ids:
             await self._delete(resource_id)
+        # A create can return a row the plan did not know of, chunks and all: one an earlier run made and did
+        # not finish (its PUT, which types it, may not have happened), or one the listing missed (offset
+        # pages over rows created in the same second are not stable).
+        last = self.state.last_attempt(action.repo_id, action.path)
+        resumed, known_id = (last[0] == "uploading", last[1]) if last else (False, None)
         # Written before the create: a run killed from here on leaves a row the next plan repairs.
         self.state.begin(action.repo_id, action.path, action.url, action.fingerprint)
         create, update = mapping.create_body(repo, record), mapping.update_body(repo, record)
         for _ in range(UPLOAD_ATTEMPTS):
-            answer = await self.client.request("POST", "/api/resources", json=create)
-            resource_id = answer.data.get("id") if isinstance(answer.data, dict) else None
-            if not resource_id:
-                raise NotPharos(f"{self.client.api_url} answered a create without an id: check the API URL")
+            resource_id, maybe_old = await self._create(create)
             self.state.set_resource(action.repo_id, action.path, resource_id)
-            # 200 means the URL already had a row (our own after a queue-down retry, or one the listing
-            # missed): appending to a row that has chunks would double them.
-            if answer.status == 200 and await self.remote_chunk_total(resource_id) != 0:
+            # Appending to a row that already has chunks would double them.
+            if (maybe_old or resumed or resource_id == known_id) and await self.remote_chunk_total(resource_id) != 0:
                 await self._delete(resource_id)
                 continue
             if await self._fill(resource_id, update, bodies):
@@ -145,6 +154,46 @@ class Runner:
                 return True
             await self._delete(resource_id)  # incomplete or doubled chunks: start this file over
         raise RequestFailed("its chunks could not be uploaded exactly once; the next sync tries again")
+
+    async def _create(self, body: dict) -> tuple[str, bool]:
+        """The new (or found) resource's id, and whether the row may have existed before this create."""
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                answer = await self.client.request("POST", "/api/resources", json=body, retry=False)
+            except Transient as exc:
+                found = await self._find_created(body["url"])
+                if found is not None:
+                    if "queue" in exc.detail.lower():
+                        self.outcome.queue_refused += 1
+                    log.info("create of %s answered %s, but its row exists: going on with it", body["url"], exc)
+                    return found, True
+                if attempt > self.client.retries:
+                    raise RequestFailed(f"the cloud failed to create it ({exc}) after {attempt} tries",
+                                        exc.status) from None
+                await asyncio.sleep(exc.retry_after if exc.retry_after is not None else self.client.backoff(attempt))
+                continue
+            resource_id = answer.data.get("id") if isinstance(answer.data, dict) else None
+            if not resource_id:
+                raise NotPharos(f"{self.client.api_url} answered a create without an id: check the API URL")
+            # 200: the URL already had a row (the real service answers 202 for its own pending rows too).
+            return str(resource_id), answer.status == 200
+
+    async def _find_created(self, url: str) -> str | None:
+        wanted = mapping.normalize_url(url)
+        for page in range(LOOKUP_PAGES):
+            answer = await self.client.request("GET", "/api/resources", params={
+                "sort_by": "created_at", "sort_dir": "desc", "limit": LOOKUP_PAGE, "offset": page * LOOKUP_PAGE})
+            items = answer.data.get("items") if isinstance(answer.data, dict) else None
+            if not isinstance(items, list):
+                raise NotPharos(f"{self.client.api_url} is not a Pharos API: check the API URL in Settings")
+            for item in items:
+                if isinstance(item, dict) and item.get("id") and mapping.normalize_url(str(item.get("url", ""))) == wanted:
+                    return str(item["id"])
+            if len(items) < LOOKUP_PAGE:
+                return None
+        return None
 
     async def _fill(self, resource_id: str, update: dict, bodies: list[dict]) -> bool:
         """PUT the metadata and POST the chunks; False when the result cannot be trusted."""

@@ -46,6 +46,16 @@ class FileSyncState:
     message: str = ""  # failed: why; pending: what will happen
 
 
+def queue_notice(refused: int, all_published: bool) -> str:
+    """What the cloud's full fetch queue means for the user: a notice, not an error (files are published)."""
+    if not refused:
+        return ""
+    published = "Your files are published" if all_published else "The files listed above aside, your files are published"
+    return (f"{published}. Note: the cloud's own fetch queue is full: it holds jobs (10 at most) that no worker "
+            f"is processing, so it could not queue one for {refused} of the files just created. Until something "
+            "drains that queue, adding a resource through the cloud itself (its web page or API) fails too.")
+
+
 class Syncer:
     def __init__(self, workspace, *, api_url: str | None = None, token: str | None = None,
                  transport: httpx.AsyncBaseTransport | None = None, retries: int = 5, backoff_base: float = 0.5,
@@ -135,9 +145,12 @@ class Syncer:
             reason = f"{len(failures)} files failed, e.g. {failures[0]['path']}: {failures[0]['message']}" if failures else ""
             self.state.record_repo(record.repo_id, "failed" if failures else "ok", record.commit_sha, reason)
         emit(StageMessage(job_id, f"uploaded {outcome.chunks} chunks for {outcome.created + outcome.updated} files"))
+        notice = queue_notice(outcome.queue_refused, not outcome.failures)
+        if notice:
+            emit(StageMessage(job_id, notice))
         return {"created": outcome.created, "updated": outcome.updated, "deleted": outcome.deleted,
                 "unchanged": plan.unchanged, "failed": len(outcome.failures), "chunks": outcome.chunks,
-                "failures": outcome.failures}
+                "failures": outcome.failures, "notice": notice}
 
     async def _list_remote(self, client: CloudClient, emit: Emit, job_id: str, cancel: CancelToken
                            ) -> dict[str, list[str]]:

@@ -1,0 +1,127 @@
+"""Sync against the real Pharos cloud (shared/pharos-cloud, MODE=CLOUD, its queue in a real redis-server),
+with a real repository made here and ingested for real. The real service caps its fetch queue at 10
+waiting jobs that nothing drains, so every first sync of more than 10 files meets its quirk."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from pharos_desktop.engine.cancel import CancelToken
+from pharos_desktop.engine.catalog import Catalog
+from pharos_desktop.engine.ingest import Ingestor
+from pharos_desktop.engine.sync import Syncer
+from pharos_desktop.engine.sync.mapping import file_url, normalize_url
+from tests.real_cloud import RealCloud
+from tests.repo_factory import add_commit, init_repo
+from tests.test_sync_fixtures import run_sync
+
+pytestmark = pytest.mark.slow
+FILES = 120
+
+
+def make_many_file_repo(path: Path, files: int = FILES) -> Path:
+    repo = init_repo(path)
+    for n in range(files):
+        module = path / "pkg" / f"part_{n // 40}" / f"mod_{n:03d}.py"
+        module.parent.mkdir(parents=True, exist_ok=True)
+        module.write_text(
+            f'"""Module {n}: arithmetic helpers."""\n\nimport math\n\n\n'
+            f"def scale_{n}(value: float) -> float:\n"
+            f'    """Scale a value by {n}."""\n    return math.fsum([value] * {n + 1})\n\n\n'
+            f"class Counter{n}:\n    def bump(self, by: int = {n}) -> int:\n        return by + 1\n",
+            encoding="utf-8")
+    repo.git.add(A=True)
+    repo.git.commit(m="many files", no_verify=True)
+    return path
+
+
+def ingest(workspace, source: Path) -> None:
+    Ingestor(workspace).ingest(source.as_uri(), emit=lambda e: None, cancel=CancelToken())
+
+
+def assert_matches_local(cloud: RealCloud, catalog: Catalog, same_commit: bool = True) -> None:
+    """The account holds exactly one resource per indexed file, each with exactly its chunks, in order.
+    ``same_commit``: every file was published from the current commit (an unchanged file keeps the
+    commit it was published from as its coverage)."""
+    remote = cloud.resources()
+    by_url: dict[str, list[dict]] = {}
+    for row in remote:
+        by_url.setdefault(normalize_url(row["url"]), []).append(row)
+    expected = 0
+    for repo in catalog.list_repos():
+        for record in catalog.files(repo.repo_id, indexed_only=True):
+            expected += 1
+            rows = by_url.get(normalize_url(file_url(repo, record.path)), [])
+            assert len(rows) == 1, f"{record.path}: {len(rows)} resources on the cloud"
+            row = rows[0]
+            assert (row["identifier"], row["type"]) == (record.path, "code_file")
+            assert row["coverage"] == repo.commit_sha or not same_commit
+            local = catalog.chunks_for_file(repo.repo_id, record.path)
+            chunks = cloud.chunks(row["id"])
+            assert len(chunks) == len(local), f"{record.path}: {len(chunks)} chunks, {len(local)} local"
+            for mine, theirs in zip(local, chunks):
+                meta = theirs["chunk_metadata"]
+                assert (meta["symbol_name"], meta["start_line"], meta["end_line"]) == (
+                    mine.symbol, mine.start_line, mine.end_line)
+                assert theirs["content"].removesuffix("...") == mine.summary[:200]
+    assert len(remote) == expected, f"{len(remote)} resources on the cloud, {expected} files indexed"
+
+
+def requests_logged(cloud: RealCloud) -> list[str]:
+    """The service's own access log: what really reached it."""
+    lines = (cloud.data_dir / "server.log").read_text(errors="replace").splitlines()
+    return [line.split('"')[1] for line in lines if '" 20' in line or '" 50' in line or '" 40' in line]
+
+
+def test_first_sync_of_many_files_publishes_everything_then_only_changes(workspace, tmp_path, real_cloud):
+    source = make_many_file_repo(tmp_path / "many")
+    ingest(workspace, source)
+    syncer = Syncer(workspace, api_url=real_cloud.api_url, token=real_cloud.token)
+
+    first = run_sync(syncer)
+    assert (first["created"], first["failed"]) == (FILES, 0)
+    assert first["chunks"] == sum(f.chunk_count for f in workspace.catalog.files(
+        workspace.catalog.list_repos()[0].repo_id, indexed_only=True))
+    assert real_cloud.fetch_jobs_waiting() == 10  # the queue filled after 10 creates and nothing drained it
+    assert "Your files are published" in first["notice"] and f"{FILES - 10} of the files" in first["notice"]
+    assert_matches_local(real_cloud, workspace.catalog)
+
+    before = len(requests_logged(real_cloud))
+    second = run_sync(syncer)
+    assert (second["created"], second["updated"], second["deleted"], second["unchanged"]) == (0, 0, 0, FILES)
+    sent = requests_logged(real_cloud)[before:]
+    assert sent and all(request.startswith("GET /api/resources?") for request in sent), sent
+    assert len(sent) == 2  # 120 resources, 100 a page
+
+    add_commit(source, {"pkg/part_0/mod_000.py": "def changed():\n    return 1\n", "pkg/part_0/mod_001.py": None},
+               "change one, delete one")
+    ingest(workspace, source)
+    third = run_sync(syncer)
+    assert (third["created"], third["updated"], third["deleted"], third["failed"]) == (0, 1, 1, 0)
+    assert_matches_local(real_cloud, workspace.catalog, same_commit=False)
+
+
+def test_a_killed_sync_is_finished_by_the_next_with_no_duplicates(workspace, tmp_path, real_cloud, pharos_home):
+    ingest(workspace, make_many_file_repo(tmp_path / "many"))
+    env = {**os.environ, "PHAROS_HOME": str(pharos_home), "PHAROS_TOKEN": real_cloud.token}
+    process = subprocess.Popen([sys.executable, "-m", "pharos_desktop", "sync", "--api-url", real_cloud.api_url],
+                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    while len(real_cloud.resources()) < 40 and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert process.poll() is None, "the sync finished before it could be killed"
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=30)
+    partial = len(real_cloud.resources())
+    assert 40 <= partial < FILES + 5
+
+    summary = run_sync(Syncer(workspace, api_url=real_cloud.api_url, token=real_cloud.token))
+    assert summary["failed"] == 0
+    assert_matches_local(real_cloud, workspace.catalog)
