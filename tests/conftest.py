@@ -4,7 +4,6 @@ user's real settings, keyring or model cache."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -14,6 +13,8 @@ import httpx
 import keyring
 import pytest
 from keyring.backend import KeyringBackend
+
+from tests.net import free_port
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -69,12 +70,6 @@ def workspace(pharos_home: Path):
     ws = Workspace()
     yield ws
     ws.catalog.close()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="session")

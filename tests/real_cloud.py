@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import threading
 import time
@@ -19,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+
+from tests.net import free_port
 
 SHARED = Path(os.environ.get("PHAROS_SHARED_DIR", Path(__file__).resolve().parents[2] / "shared"))
 RUN = SHARED / "pharos-cloud" / "run"
@@ -44,12 +45,6 @@ def unavailable_reason() -> str | None:
     return None
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @dataclass
 class RealCloud:
     api_url: str
@@ -63,8 +58,8 @@ class RealCloud:
     @classmethod
     def start(cls, data_dir: Path) -> "RealCloud":
         env = {**os.environ, "PHAROS_CLOUD_REDIS_SERVER": redis_server() or "redis-server",
-               "PHAROS_CLOUD_PORT": str(_free_port()), "PHAROS_CLOUD_REDIS_PORT": str(_free_port()),
-               "PHAROS_CLOUD_QUEUE_PORT": str(_free_port())}
+               "PHAROS_CLOUD_PORT": str(free_port()), "PHAROS_CLOUD_REDIS_PORT": str(free_port()),
+               "PHAROS_CLOUD_QUEUE_PORT": str(free_port())}
         process = subprocess.Popen([str(RUN), str(data_dir)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                    text=True, env=env, start_new_session=True)
         values: dict[str, str] = {}

@@ -341,3 +341,20 @@ def add_commit(repo_path: Path, files: dict[str, str | bytes | None], message: s
             repo.git.add("-f", "--", rel)
     repo.git.commit(m=message, no_verify=True, allow_empty=True)
     return repo.head.commit.hexsha
+
+
+def make_many_file_repo(path: Path, files: int) -> Path:
+    """A repository of ``files`` small Python modules (a few chunks each), for runs that need many files."""
+    repo = init_repo(path)
+    for n in range(files):
+        module = path / "pkg" / f"part_{n // 40}" / f"mod_{n:03d}.py"
+        module.parent.mkdir(parents=True, exist_ok=True)
+        module.write_text(
+            f'"""Module {n}: arithmetic helpers."""\n\nimport math\n\n\n'
+            f"def scale_{n}(value: float) -> float:\n"
+            f'    """Scale a value by {n}."""\n    return math.fsum([value] * {n + 1})\n\n\n'
+            f"class Counter{n}:\n    def bump(self, by: int = {n}) -> int:\n        return by + 1\n",
+            encoding="utf-8")
+    repo.git.add(A=True)
+    repo.git.commit(m="many files", no_verify=True)
+    return path

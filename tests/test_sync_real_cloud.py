@@ -19,27 +19,11 @@ from pharos_desktop.engine.ingest import Ingestor
 from pharos_desktop.engine.sync import Syncer
 from pharos_desktop.engine.sync.mapping import file_url, normalize_url
 from tests.real_cloud import RealCloud
-from tests.repo_factory import add_commit, init_repo
+from tests.repo_factory import add_commit, make_many_file_repo
 from tests.test_sync_fixtures import run_sync
 
 pytestmark = pytest.mark.slow
 FILES = 120
-
-
-def make_many_file_repo(path: Path, files: int = FILES) -> Path:
-    repo = init_repo(path)
-    for n in range(files):
-        module = path / "pkg" / f"part_{n // 40}" / f"mod_{n:03d}.py"
-        module.parent.mkdir(parents=True, exist_ok=True)
-        module.write_text(
-            f'"""Module {n}: arithmetic helpers."""\n\nimport math\n\n\n'
-            f"def scale_{n}(value: float) -> float:\n"
-            f'    """Scale a value by {n}."""\n    return math.fsum([value] * {n + 1})\n\n\n'
-            f"class Counter{n}:\n    def bump(self, by: int = {n}) -> int:\n        return by + 1\n",
-            encoding="utf-8")
-    repo.git.add(A=True)
-    repo.git.commit(m="many files", no_verify=True)
-    return path
 
 
 def ingest(workspace, source: Path) -> None:
@@ -81,7 +65,7 @@ def requests_logged(cloud: RealCloud) -> list[str]:
 
 
 def test_first_sync_of_many_files_publishes_everything_then_only_changes(workspace, tmp_path, real_cloud):
-    source = make_many_file_repo(tmp_path / "many")
+    source = make_many_file_repo(tmp_path / "many", FILES)
     ingest(workspace, source)
     syncer = Syncer(workspace, api_url=real_cloud.api_url, token=real_cloud.token)
 
@@ -109,7 +93,7 @@ def test_first_sync_of_many_files_publishes_everything_then_only_changes(workspa
 
 
 def test_a_killed_sync_is_finished_by_the_next_with_no_duplicates(workspace, tmp_path, real_cloud, pharos_home):
-    ingest(workspace, make_many_file_repo(tmp_path / "many"))
+    ingest(workspace, make_many_file_repo(tmp_path / "many", FILES))
     env = {**os.environ, "PHAROS_HOME": str(pharos_home), "PHAROS_TOKEN": real_cloud.token}
     process = subprocess.Popen([sys.executable, "-m", "pharos_desktop", "sync", "--api-url", real_cloud.api_url],
                                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

@@ -1,7 +1,7 @@
 """Tokens live in the OS keyring only; never in settings.json, a log or an error message.
 
 Where no keyring backend exists the token is kept in memory for this run and the caller is told so.
-Environment variables (``PHAROS_TOKEN``, ``PHAROS_GIT_TOKEN``) override what the keyring holds.
+Environment variables (``PHAROS_TOKEN``, ``PHAROS_GIT_TOKEN``, ``PHAROS_QUEUE_TOKEN``) override what the keyring holds.
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ from keyring.backends import fail
 SERVICE = "pharos-desktop"
 CLOUD_TOKEN = "cloud-token"
 GIT_TOKEN = "git-token"
-_ENV = {CLOUD_TOKEN: "PHAROS_TOKEN", GIT_TOKEN: "PHAROS_GIT_TOKEN"}
+QUEUE_TOKEN = "queue-token"  # the cloud queue's Upstash REST token (or redis password)
+_ENV = {CLOUD_TOKEN: "PHAROS_TOKEN", GIT_TOKEN: "PHAROS_GIT_TOKEN", QUEUE_TOKEN: "PHAROS_QUEUE_TOKEN"}
 
 _memory: dict[str, str] = {}
 

@@ -28,6 +28,7 @@ ENV_OVERRIDES = {
     "PHAROS_CHROMA_URL": "chroma_url",
     "PHAROS_BATCH_SIZE": "batch_size",
     "PHAROS_MAX_FILE_BYTES": "max_file_bytes",
+    "PHAROS_QUEUE_URL": "queue_url",
 }
 
 
@@ -51,6 +52,8 @@ class Settings:
     sync_send_source: bool = False  # chunk content sent to the cloud: summary (default) or source text
     sync_concurrency: int = 8  # requests in flight; each file's chunks still go in order
     parse_workers: int = 0  # 0: one fewer than the CPU count, at least one
+    queue_url: str = ""  # the cloud's queue: Upstash REST (https://) or redis:// / rediss://
+    work_for_cloud: bool = False  # the window's "Work for my cloud" switch
 
     def validate(self) -> None:
         if self.device not in DEVICES:

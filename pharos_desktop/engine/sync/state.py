@@ -69,6 +69,19 @@ class SyncState:
             "SELECT * FROM sync_files WHERE api_url = ? AND repo_id = ?", (self.api_url, repo_id))
         return {row["path"]: dict(row) for row in rows}
 
+    def publish_marker(self) -> tuple[int, float]:
+        """Changes whenever a resource is created or a file finished here: a cheap "anything new?" check."""
+        row = self.catalog._conn().execute(
+            "SELECT count(resource_id), coalesce(max(synced_at), 0) FROM sync_files WHERE api_url = ?",
+            (self.api_url,)).fetchone()
+        return int(row[0]), float(row[1])
+
+    def resource_ids(self) -> set[str]:
+        """Every cloud resource this index created at this API URL (finished or not)."""
+        rows = self.catalog._conn().execute(
+            "SELECT resource_id FROM sync_files WHERE api_url = ? AND resource_id IS NOT NULL", (self.api_url,))
+        return {row[0] for row in rows}
+
     def last_attempt(self, repo_id: str, path: str) -> tuple[str, str | None] | None:
         """(status, resource id) of the last sync that touched this file, or None."""
         row = self.catalog._conn().execute(

@@ -1,0 +1,96 @@
+"""The cloud's Redis, reached the way the cloud reaches it: Upstash's REST API (the deployed service) or a
+plain ``redis://``/``rediss://`` URL (self-hosted). Both through their own well-kept clients; this module
+only gives them one shape and one error type, so the worker never knows which it talks to.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from ..errors import CloudError
+
+QUEUE_TIMEOUT = 20.0  # seconds for one command: a queue that stops answering is "down", not "slow"
+
+
+class QueueError(CloudError):
+    """The queue could not be reached or refused a command; the worker backs off and tries again."""
+
+
+class Queue:
+    """The few list and key commands the worker needs. Values are str (JSON texts)."""
+
+    def __init__(self, url: str, token: str = "") -> None:
+        self.url = url.strip().rstrip("/")
+        scheme = urlsplit(self.url).scheme.lower()
+        try:
+            if scheme in ("redis", "rediss"):
+                import redis
+
+                self._client = redis.Redis.from_url(self.url, password=token or None, decode_responses=True,
+                                                    socket_timeout=QUEUE_TIMEOUT,
+                                                    socket_connect_timeout=QUEUE_TIMEOUT)
+                self._errors: tuple[type[BaseException], ...] = (redis.RedisError, OSError)
+                self.kind = "redis"
+            elif scheme in ("http", "https"):
+                import httpx
+                from upstash_redis import Redis
+                from upstash_redis.errors import UpstashError
+
+                if not token:
+                    raise QueueError("no queue token is set: add it in Settings (or set PHAROS_QUEUE_TOKEN)")
+                # No telemetry, and no retries of its own: the worker's backoff is the one policy.
+                self._client = Redis(self.url, token, allow_telemetry=False, rest_retries=0)
+                self._errors = (UpstashError, httpx.HTTPError, OSError, ValueError)
+                self.kind = "upstash"
+            else:
+                raise QueueError(f"the queue URL must start with https:// (Upstash) or redis:// / rediss://, "
+                                 f"not {self.url or 'nothing'}: check it in Settings")
+        except QueueError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a malformed URL surfaces in several shapes
+            raise QueueError(f"cannot use the queue URL {self.url}: {exc}") from None
+
+    def _call(self, name: str, *args, **kwargs):
+        try:
+            return getattr(self._client, name)(*args, **kwargs)
+        except self._errors as exc:
+            raise QueueError(f"the queue at {_host(self.url)} failed ({type(exc).__name__}: {_short(exc)})") from None
+
+    # Each is one command (one request to Upstash).
+    def ping(self) -> None:
+        self._call("ping")
+
+    def move_first(self, source: str, destination: str) -> str | None:
+        """LMOVE source destination LEFT RIGHT: the oldest job of ``source``, atomically kept in ``destination``."""
+        return self._call("lmove", source, destination, "LEFT", "RIGHT")
+
+    def move_back(self, source: str, destination: str) -> str | None:
+        """LMOVE source destination LEFT LEFT: a job put back at the head of ``destination``."""
+        return self._call("lmove", source, destination, "LEFT", "LEFT")
+
+    def remove(self, key: str, value: str) -> int:
+        return int(self._call("lrem", key, 1, value) or 0)
+
+    def length(self, key: str) -> int:
+        return int(self._call("llen", key) or 0)
+
+    def items(self, key: str) -> list[str]:
+        return list(self._call("lrange", key, 0, -1) or [])
+
+    def push_front(self, key: str, value: str) -> None:
+        self._call("lpush", key, value)
+
+    def trim(self, key: str, keep: int) -> None:
+        self._call("ltrim", key, 0, keep - 1)
+
+    def set(self, key: str, value: str, seconds: int) -> None:
+        self._call("set", key, value, ex=seconds)
+
+
+def _host(url: str) -> str:
+    parts = urlsplit(url)
+    return parts.hostname or url  # never the password or token
+
+
+def _short(exc: BaseException) -> str:
+    return str(exc).splitlines()[0][:160] if str(exc) else "no detail"
