@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from pharos_desktop.engine.cancel import CancelToken
+from pharos_desktop.engine.events import CloudJobDone, WorkerStatus
 from pharos_desktop.engine.sync import Syncer
 from pharos_desktop.engine.worker import CloudWorker, Queue
 from pharos_desktop.engine.worker.jobs import status_key
@@ -52,13 +53,16 @@ class Running:
 
     def __init__(self, workspace, cloud, queue: Queue, **kwargs) -> None:
         self.cancel = CancelToken()
-        self.outcomes: list = []
-        self.states: list = []
+        self.events: list = []
         self.worker = CloudWorker(workspace, queue, api_url=cloud.api_url, token=cloud.token,
-                                  on_outcome=self.outcomes.append, on_state=self.states.append, **FAST, **kwargs)
+                                  emit=self.events.append, **FAST, **kwargs)
         self.error: list[BaseException] = []
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
+
+    @property
+    def outcomes(self) -> list[CloudJobDone]:
+        return [event for event in self.events if isinstance(event, CloudJobDone)]
 
     def _run(self) -> None:
         try:
@@ -198,6 +202,7 @@ def test_the_queue_going_away_backs_off_and_recovers(workspace, tmp_path, real_c
         proxy.down()
         wait_for(lambda: running.worker.state.status == "backing off", 30, "backing off")
         assert "the queue at 127.0.0.1 failed" in running.worker.state.reason
+        assert any(isinstance(e, WorkerStatus) and e.status == "backing off" for e in running.events)
         attempts = running.worker.requests["queue"]
         time.sleep(1.5)
         assert running.worker.requests["queue"] - attempts <= 4  # backing off, not a tight loop

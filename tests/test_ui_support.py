@@ -30,6 +30,8 @@ def close_window(qtbot, window) -> None:
     """Cancel whatever still runs and close for real (the test may already have closed it)."""
     if not shiboken6.isValid(window):
         return
+    window.cloud.process.stop()
+    window.cloud.closing_answered = True
     if window.isVisible():
         window.queue.cancel_all()
         window.sync.cancel()

@@ -38,7 +38,7 @@ def _json_lines(event) -> None:
         sys.stdout.flush()
 
 
-def _cancel_when_orphaned(cancel: CancelToken) -> None:
+def cancel_when_orphaned(cancel: CancelToken) -> None:
     """In --events mode the window is our parent: if it dies, cancel, so no orphaned ingest keeps
     writing while a new window offers to resume the same job."""
     parent = os.getppid()
@@ -50,7 +50,7 @@ def _cancel_when_orphaned(cancel: CancelToken) -> None:
 def run(args, workspace) -> int:
     cancel = CancelToken()
     if args.events and os.name == "posix":
-        threading.Thread(target=_cancel_when_orphaned, args=(cancel,), name="pharos-parent-watch",
+        threading.Thread(target=cancel_when_orphaned, args=(cancel,), name="pharos-parent-watch",
                          daemon=True).start()
     emit = _json_lines if args.events else make_emitter(verbose=args.verbose)
     try:

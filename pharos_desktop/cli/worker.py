@@ -5,10 +5,15 @@ from __future__ import annotations
 
 import json
 import sys
+import threading
 
+from ..engine.cancel import CancelToken
 from ..engine.errors import UsageError
+from ..engine.event_codec import encode
+from ..engine.events import CloudJobDone, WorkerStatus
 from ..engine.secrets import CLOUD_TOKEN, QUEUE_TOKEN, get_secret
-from ..engine.worker import CloudWorker, JobOutcome, Queue, WorkerState
+from ..engine.worker import CloudWorker, Queue
+from .ingest import cancel_when_orphaned
 from .jobs import run_cancellable
 from .render import make_emitter
 
@@ -23,6 +28,8 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--queue-url", metavar="URL", help="the cloud's queue: https://… (Upstash) or redis://…")
     parser.add_argument("--once", action="store_true", help="work through the queue until it is empty, then exit")
     parser.add_argument("--json", action="store_true", help="one JSON line per job on stdout")
+    parser.add_argument("--events", action="store_true",
+                        help="write the engine's events as JSON lines to stdout (how the window runs the worker)")
 
 
 def run(args, workspace) -> int:
@@ -30,26 +37,41 @@ def run(args, workspace) -> int:
     if not queue_url:
         raise UsageError("no queue URL: pass --queue-url, set PHAROS_QUEUE_URL, or set it in Settings")
     queue = Queue(queue_url, get_secret(QUEUE_TOKEN))
-    emit = make_emitter(verbose=args.verbose)
-    last_status = {"value": ""}
+    cancel = CancelToken()
+    lock = threading.Lock()
+    if args.events:
+        threading.Thread(target=cancel_when_orphaned, args=(cancel,), daemon=True).start()
+    progress = None if args.events else make_emitter(verbose=args.verbose)
 
-    def on_state(state: WorkerState) -> None:
-        if state.status != last_status["value"] and state.status in ("idle", "backing off"):
-            print(f"worker: {state.status}{': ' + state.reason if state.reason else ''}", file=sys.stderr)
-        last_status["value"] = state.status
-
-    def on_outcome(outcome: JobOutcome) -> None:
-        if args.json:
-            print(json.dumps(outcome.as_dict(), ensure_ascii=True), flush=True)
+    def emit(event) -> None:
+        if args.events:
+            with lock:  # ingest stages report from several threads
+                sys.stdout.write(encode(event) + "\n")
+                sys.stdout.flush()
+        elif isinstance(event, CloudJobDone):
+            with lock:
+                print(job_line(event, args.json), flush=True)
+        elif isinstance(event, WorkerStatus):
+            if event.status in ("idle", "backing off", "stopped") and event.reason != "the queue is empty":
+                print(f"worker: {event.status}{': ' + event.reason if event.reason else ''}", file=sys.stderr)
         else:
-            reason = f": {outcome.reason}" if outcome.reason else ""
-            print(f"{outcome.status} {outcome.repo_url} in {outcome.seconds:.1f} s ({outcome.files} files, "
-                  f"{outcome.chunks} chunks){reason}", flush=True)
+            progress(event)
 
     worker = CloudWorker(workspace, queue, api_url=args.api_url or workspace.settings.api_url,
-                         token=get_secret(CLOUD_TOKEN), emit=emit, on_state=on_state, on_outcome=on_outcome)
+                         token=get_secret(CLOUD_TOKEN), emit=emit)
     try:
-        run_cancellable(lambda cancel: worker.run(cancel, once=args.once))
+        run_cancellable(lambda token: worker.run(token, once=args.once), cancel)
     finally:
-        emit.close()
+        if progress is not None:
+            progress.close()
     return 0
+
+
+def job_line(event: CloudJobDone, as_json: bool) -> str:
+    if as_json:
+        return json.dumps({"task_id": event.task_id, "repo_url": event.repo_url, "status": event.status,
+                           "reason": event.reason, "seconds": event.seconds, "files": event.files,
+                           "chunks": event.chunks}, ensure_ascii=True)
+    reason = f": {event.reason}" if event.reason else ""
+    return (f"{event.status} {event.repo_url} in {event.seconds:.1f} s ({event.files} files, "
+            f"{event.chunks} chunks){reason}")

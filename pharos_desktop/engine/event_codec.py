@@ -9,7 +9,7 @@ from . import events
 
 _TYPES = {cls.__name__: cls for cls in (events.JobStarted, events.StageProgress, events.StageMessage,
                                         events.FileSkipped, events.JobFinished, events.JobFailed,
-                                        events.JobCancelled)}
+                                        events.JobCancelled, events.WorkerStatus, events.CloudJobDone)}
 
 
 def encode(event: events.Event) -> str:

@@ -65,6 +65,30 @@ class JobCancelled(Event):
     resumable: bool = True
 
 
+@dataclass(frozen=True)
+class WorkerStatus(Event):
+    """The cloud worker's state (see engine/worker): online and idle, working, backing off and why, stopped."""
+
+    status: str  # starting | idle | working | backing off | stopped
+    reason: str = ""
+    current: str = ""  # the repository being worked on
+    queue_length: int | None = None
+    drained: int = 0
+
+
+@dataclass(frozen=True)
+class CloudJobDone(Event):
+    """One cloud job recorded: ``completed`` or ``failed`` with the reason the command line would print."""
+
+    task_id: str
+    repo_url: str
+    status: str
+    reason: str = ""
+    seconds: float = 0.0
+    files: int = 0
+    chunks: int = 0
+
+
 Emit = Callable[[Event], None]
 
 

@@ -13,10 +13,11 @@ from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import (QDockWidget, QMainWindow, QMessageBox, QSplitter, QTabWidget, QVBoxLayout, QWidget)
 
 from ..engine.catalog import RepoRecord
-from ..engine.events import SYNC_STAGES
+from ..engine.events import INGEST_STAGES, SYNC_STAGES
 from ..engine.workspace import Workspace
 from .activity import ActivityPanel
 from .bridge import EventBridge
+from .cloud_jobs import CloudWork
 from .code_view import CodeView
 from .diagnostics import DiagnosticsDialog
 from .file_tree import FileTree
@@ -62,6 +63,8 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.code_view, "Code")
         self.tabs.addTab(self.search_panel, "Search")
         self.tabs.addTab(self.overview, "Overview")
+        self.cloud = CloudWork(workspace, self.bridge, self)
+        self.tabs.addTab(self.cloud.view, "Cloud jobs")
         self.activity = ActivityPanel()
         self._build_layout()
         self._build_actions()
@@ -162,7 +165,8 @@ class MainWindow(QMainWindow):
         self.sync.started.connect(self._sync_started)
         self.sync.ended.connect(self._sync_ended)
         bridge = self.bridge
-        bridge.started.connect(lambda e: self.activity.card(e.job_id, e.title).set_state("running"))
+        bridge.started.connect(lambda e: self.activity.card(
+            e.job_id, e.title, SYNC_STAGES if e.kind == "sync" else INGEST_STAGES).set_state("running"))
         bridge.progress.connect(self._progress)
         bridge.message.connect(lambda e: self.activity.card(e.job_id).show_message(e.text))
         bridge.skipped.connect(lambda job, batch: self.activity.card(job).add_skipped([e.reason for e in batch]))
@@ -174,6 +178,7 @@ class MainWindow(QMainWindow):
         """After the window is up: repositories, jobs left unfinished last time, a URL on the clipboard."""
         self.url_bar.offer_clipboard()
         self.refresh_repos()
+        self.cloud.restore()
         catalog = self.workspace.catalog
 
         def unfinished() -> list[dict]:
@@ -385,6 +390,10 @@ class MainWindow(QMainWindow):
         return self.queue.busy or self.sync.busy
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        if self.cloud.running and not self.cloud.closing_answered:
+            event.ignore()
+            self.cloud.ask_before_closing(self.close)
+            return
         if self.busy:
             event.ignore()
             if not self._closing:

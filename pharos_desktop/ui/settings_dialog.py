@@ -1,5 +1,5 @@
-"""Settings: cloud URL and token, model and device, batch size, data folder, Chroma mode, size cap,
-exclusions. Tokens go to the OS keyring only (``secrets.set_secret``) and are never shown back in full;
+"""Settings: cloud URL and token, the cloud queue (for "Work for my cloud"), model and device, batch size,
+data folder, Chroma mode, size cap, exclusions. Tokens go to the OS keyring only (``secrets.set_secret``) and are never shown back in full;
 everything else is saved to settings.json through ``Settings.save``."""
 
 from __future__ import annotations
@@ -68,6 +68,12 @@ class SettingsDialog(QDialog):
         self.test_button.clicked.connect(self.test_connection)
         self.test_result = QLabel()
         self.test_result.setWordWrap(True)
+        self.queue_url = QLineEdit(current.queue_url)
+        self.queue_url.setPlaceholderText("https://…upstash.io, or redis://host:6379 (for Work for my cloud)")
+        self.queue_token = TokenField(secrets.QUEUE_TOKEN)
+        self.queue_token.setToolTip("Your cloud's UPSTASH_REDIS_REST_TOKEN (or the Redis password)")
+        self.test_queue_button = QPushButton("Test queue")
+        self.test_queue_button.clicked.connect(self.test_queue)
 
         self.model = QComboBox()
         self.model.setEditable(True)
@@ -116,9 +122,12 @@ class SettingsDialog(QDialog):
         form.addRow("Cloud API URL", self.api_url)
         form.addRow("Cloud token", self.cloud_token)
         form.addRow("Git token", self.git_token)
+        form.addRow("Cloud queue URL", self.queue_url)
+        form.addRow("Cloud queue token", self.queue_token)
         form.addRow("", self.keyring_note)
         tokens_row = QHBoxLayout()
         tokens_row.addWidget(self.test_button)
+        tokens_row.addWidget(self.test_queue_button)
         tokens_row.addWidget(forget)
         tokens_row.addStretch(1)
         form.addRow("", tokens_row)
@@ -150,7 +159,7 @@ class SettingsDialog(QDialog):
             self.data_dir.setText(folder)
 
     def _forget_tokens(self) -> None:
-        for field in (self.cloud_token, self.git_token):
+        for field in (self.cloud_token, self.git_token, self.queue_token):
             field.clear()
             field.clear_requested = True
             field.setPlaceholderText("will be removed when you save")
@@ -159,6 +168,7 @@ class SettingsDialog(QDialog):
         return replace(
             self.workspace.settings,
             api_url=self.api_url.text().strip().rstrip("/"),
+            queue_url=self.queue_url.text().strip().rstrip("/"),
             model=self.model.currentText().strip(),
             device=self.device.currentData(),
             batch_size=self.batch_size.value(),
@@ -178,7 +188,7 @@ class SettingsDialog(QDialog):
             self.error.show()
             return
         kept_in_memory = False
-        for field in (self.cloud_token, self.git_token):
+        for field in (self.cloud_token, self.git_token, self.queue_token):
             value = field.new_value()
             if value is not None:
                 kept_in_memory |= not secrets.set_secret(field.name, value) and bool(value)
@@ -214,3 +224,18 @@ class SettingsDialog(QDialog):
         ok = report.status == "ok"
         self.test_result.setText(report.message)
         self.test_result.setStyleSheet("" if ok else "color: #c0392b")
+
+    def test_queue(self) -> None:
+        from ..engine.worker.queue import check_queue
+
+        token = self.queue_token.new_value()
+        url = self.queue_url.text().strip()
+        self.test_queue_button.setEnabled(False)
+        self.test_result.setText("Reaching the queue…")
+        self.workers.read(lambda: check_queue(url, token if token is not None else secrets.get_secret(
+            secrets.QUEUE_TOKEN)), self._queue_tested, lambda exc: self._queue_tested(None, exc))
+
+    def _queue_tested(self, message: str | None, exc: BaseException | None = None) -> None:
+        self.test_queue_button.setEnabled(True)
+        self.test_result.setText(message or f"The queue did not answer: {exc}")
+        self.test_result.setStyleSheet("" if message else "color: #c0392b")

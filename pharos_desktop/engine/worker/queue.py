@@ -94,3 +94,13 @@ def _host(url: str) -> str:
 
 def _short(exc: BaseException) -> str:
     return str(exc).splitlines()[0][:160] if str(exc) else "no detail"
+
+
+def check_queue(url: str, token: str) -> str:
+    """'Test queue': one line saying whether the queue answers and how many repositories wait in it."""
+    from .jobs import INGEST_QUEUE
+
+    queue = Queue(url, token)
+    queue.ping()
+    waiting = queue.length(INGEST_QUEUE)
+    return f"the queue at {_host(queue.url)} answers: {waiting} repositories waiting"

@@ -24,14 +24,12 @@ import socket
 import time
 import uuid
 from dataclasses import dataclass, field, replace
-from typing import Callable
-
 import httpx
 
 from ... import __version__
 from ..cancel import CancelToken
 from ..errors import Cancelled, CloudError, PharosError
-from ..events import Emit
+from ..events import CloudJobDone, Emit, WorkerStatus
 from ..ingest import Ingestor
 from ..settings import data_dir
 from ..sync import Syncer
@@ -49,6 +47,7 @@ BACKOFF = (2.0, 120.0)
 TICK = 1.0  # how often the local "anything published?" check and the cancel check run
 ONCE_GIVE_UP = 3  # --once: consecutive connection failures before it stops with an error
 RECENT = 20
+WORKER_JOB = "worker"  # the job id of the worker's own events
 
 
 @dataclass
@@ -73,16 +72,14 @@ def worker_id() -> str:
 
 class CloudWorker:
     def __init__(self, workspace, queue: Queue, *, api_url: str, token: str, emit: Emit | None = None,
-                 on_state: Callable[[WorkerState], None] | None = None,
-                 on_outcome: Callable[[JobOutcome], None] | None = None, idle_poll: tuple[float, float] = IDLE_POLL,
+                 idle_poll: tuple[float, float] = IDLE_POLL,
                  heartbeat_seconds: float = HEARTBEAT_SECONDS, backoff: tuple[float, float] = BACKOFF) -> None:
         self.workspace = workspace
         self.queue = queue
         self.api_url = api_url.strip().rstrip("/")
         self._token = token
+        # Ingest and sync events of the job at hand, plus WorkerStatus and CloudJobDone (job id "worker").
         self.emit: Emit = emit or (lambda event: None)
-        self._on_state = on_state or (lambda state: None)
-        self._on_outcome = on_outcome or (lambda outcome: None)
         self.idle_poll, self.heartbeat_seconds, self.backoff = idle_poll, heartbeat_seconds, backoff
         self.id = worker_id()
         self.processing = f"pharos:worker:{self.id}:processing"
@@ -195,7 +192,8 @@ class CloudWorker:
         self._call(self.queue.trim, HISTORY, HISTORY_KEEP)
         self._call(self.queue.remove, self.processing, job.raw)
         self.state.recent = [outcome, *self.state.recent][:RECENT]
-        self._on_outcome(outcome)
+        self.emit(CloudJobDone(WORKER_JOB, outcome.task_id, outcome.repo_url, outcome.status, outcome.reason,
+                               round(outcome.seconds, 2), outcome.files, outcome.chunks))
         self._set(status="idle", current="")
 
     def _recover(self) -> None:
@@ -245,5 +243,9 @@ class CloudWorker:
         return command(*args)
 
     def _set(self, **changes) -> None:
-        self.state = replace(self.state, **changes)
-        self._on_state(self.state)
+        before, self.state = self.state, replace(self.state, **changes)
+        if (before.status, before.reason, before.current, before.queue_length) != (
+                self.state.status, self.state.reason, self.state.current, self.state.queue_length) or changes.get(
+                "status") == "starting":
+            self.emit(WorkerStatus(WORKER_JOB, self.state.status, self.state.reason, self.state.current,
+                                   self.state.queue_length, self.state.drained))
