@@ -14,6 +14,7 @@ from pharos_desktop.engine.ingest import Ingestor
 from pharos_desktop.engine.secret_scan import find_secret
 
 from .repo_factory import add_commit, make_sample_repo
+from .test_sync_fixtures import cloud, make_syncer, run_sync  # noqa: F401 - cloud is a fixture
 
 AWS_ID = "AKIA" + "Q3XZ7RT2MNB4KW5P"
 GITHUB = "ghp" + "_" + "aaaaB7kQ9zX2mN4pL6vR8tY1wE3uI5oP0sD2"
@@ -103,7 +104,7 @@ def test_bare_words_are_values_in_config_and_names_in_code():
     assert find_secret(f"export AUTH_TOKEN={ENTROPY}\n", "bash") == "high-entropy assignment"
 
 
-def test_files_with_secrets_never_reach_the_index(workspace, tmp_path):
+def test_files_with_secrets_never_reach_the_index_or_the_cloud(workspace, tmp_path, cloud):
     repo = make_sample_repo(tmp_path / "sample")
     add_commit(repo, {rel: content for rel, (content, _) in LEAKY.items()} | HARMLESS, "configs")
     result = Ingestor(workspace).ingest(str(repo), emit=lambda e: None, cancel=CancelToken())
@@ -122,3 +123,12 @@ def test_files_with_secrets_never_reach_the_index(workspace, tmp_path):
     everything = b"".join(p.read_bytes() for p in workspace.root.rglob("*") if p.is_file())
     for _, value in LEAKY.values():
         assert value.encode() not in everything
+
+    # and a sync that sends source text sends none of them, not even their names
+    workspace.settings.sync_send_source = True
+    summary = run_sync(make_syncer(workspace, cloud))
+    assert summary["failed"] == 0 and summary["chunks"] > 0
+    sent = repr(cloud.log)
+    assert "def get_token" in sent
+    for rel, (_, value) in LEAKY.items():
+        assert value not in sent and rel not in sent
