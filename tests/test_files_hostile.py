@@ -127,3 +127,27 @@ def test_credential_files_by_name(tmp_path):
     result = scan(root)
     assert {entry.path for entry in result.files} == {"k8s/secret_store.py", "k8s/deployment.yaml"}
     assert dict(result.skipped) == {rel: "secret" for rel in cases}
+
+
+def test_ingest_of_a_hostile_local_repository_completes_and_reads_nothing_outside(workspace, tmp_path):
+    from pharos_desktop.engine.ingest import Ingestor
+
+    outside = tmp_path / "outside"
+    write(outside, "leak.py", "def stolen_from_outside():\n    return 'not yours'\n")
+    root = tmp_path / "project"
+    init_repo(root)
+    write(root, "app.py", "def main():\n    return 'ok'\n")
+    write(root, BAD_NAME, "def odd_name():\n    return 1\n")
+    write(root, "d/leak.py", "def mine():\n    return 1\n")
+    write(root, ".gitattributes", "gen/* linguist-generated\n")
+    write(root, "gen/schema.py", "def generated_schema():\n    return {}\n")
+    commit_all(root)
+    shutil.rmtree(root / "d")
+    os.symlink(outside, root / "d")
+
+    result = Ingestor(workspace).ingest(str(root), emit=lambda e: None, cancel=CancelToken())
+    records = {f.path: f.skip_reason for f in workspace.catalog.files(result.repo_id)}
+    assert records == {"app.py": None, ".gitattributes": "unsupported type", "\\xff.py": "unreadable name", "d": "symlink",
+                       "gen/schema.py": "generated"}
+    stored = "\n".join(c.code for c in workspace.catalog.iter_chunks(result.repo_id))
+    assert "def main" in stored and "stolen_from_outside" not in stored and "generated_schema" not in stored

@@ -132,3 +132,21 @@ def test_files_with_secrets_never_reach_the_index_or_the_cloud(workspace, tmp_pa
     assert "def get_token" in sent
     for rel, (_, value) in LEAKY.items():
         assert value not in sent and rel not in sent
+
+
+def test_a_secret_added_to_an_indexed_file_takes_the_file_out_of_the_index(workspace, tmp_path):
+    repo = make_sample_repo(tmp_path / "sample")
+    add_commit(repo, {"settings/prod.py": "DEBUG = False\n\n\ndef configure():\n    return DEBUG\n"}, "settings")
+    first = Ingestor(workspace).ingest(str(repo), emit=lambda e: None, cancel=CancelToken())
+    assert workspace.catalog.chunks_for_file(first.repo_id, "settings/prod.py")
+
+    add_commit(repo, {"settings/prod.py": f'DEBUG = False\nSECRET_KEY = "{ENTROPY}"\n\n\ndef configure():\n'
+                                          "    return DEBUG\n"}, "oops")
+    second = Ingestor(workspace).ingest(str(repo), emit=lambda e: None, cancel=CancelToken())
+    record = {f.path: f for f in workspace.catalog.files(second.repo_id)}["settings/prod.py"]
+    assert (record.skip_reason, record.chunk_count) == (SECRET_INSIDE, 0)
+    assert workspace.catalog.chunks_for_file(second.repo_id, "settings/prod.py") == []
+    assert second.chunks < first.chunks
+    embedder = workspace.embedder()
+    vector_ids = workspace.vectors().collection(embedder.name, embedder.dim).ids_for_repo(second.repo_id)
+    assert vector_ids == workspace.catalog.chunk_ids(second.repo_id)
