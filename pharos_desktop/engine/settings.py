@@ -127,6 +127,9 @@ class Settings:
 
 
 def _same_type(value: object, default: object) -> bool:
+    """Whether a value read from settings.json has the type of the field's default."""
+    if default is None:
+        return True  # an optional field: its users check it
     if isinstance(default, bool):
         return isinstance(value, bool)
     if isinstance(default, int):
@@ -137,4 +140,5 @@ def _same_type(value: object, default: object) -> bool:
 
 
 def _type_name(default: object) -> str:
-    return {bool: "true or false", int: "a whole number", str: "text", list: "a list of text"}[type(default)]
+    names = {bool: "true or false", int: "a whole number", str: "text", list: "a list of text"}
+    return names.get(type(default), type(default).__name__)
