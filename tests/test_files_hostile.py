@@ -147,7 +147,7 @@ def test_ingest_of_a_hostile_local_repository_completes_and_reads_nothing_outsid
 
     result = Ingestor(workspace).ingest(str(root), emit=lambda e: None, cancel=CancelToken())
     records = {f.path: f.skip_reason for f in workspace.catalog.files(result.repo_id)}
-    assert records == {"app.py": None, ".gitattributes": "unsupported type", "\\xff.py": "unreadable name", "d": "symlink",
-                       "gen/schema.py": "generated"}
+    assert records == {"app.py": None, ".gitattributes": "unsupported type", "\\xff.py": "unreadable name",
+                       "d": "symlink", "gen/schema.py": "generated"}
     stored = "\n".join(c.code for c in workspace.catalog.iter_chunks(result.repo_id))
     assert "def main" in stored and "stolen_from_outside" not in stored and "generated_schema" not in stored

@@ -38,9 +38,9 @@ import stat
 import subprocess
 import tempfile
 import unicodedata
-from dataclasses import dataclass
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from .cancel import CancelToken
@@ -279,7 +279,9 @@ def scan_files(root: Path, settings: Settings, *, emit: Emit, job_id: str, cance
         if not _utf8(raw):
             # The catalog, the events and the cloud all carry names as UTF-8 text: report the odd bytes
             # escaped (b"\xff" as "\\xff") and read the rest of the repository.
-            skip(os.fsencode(raw).decode("utf-8", "backslashreplace"), UNREADABLE_NAME)
+            shown = os.fsencode(raw).decode("utf-8", "backslashreplace")
+            meter.advance(1, shown)
+            skip(shown, UNREADABLE_NAME)
             continue
         path = unicodedata.normalize("NFC", raw)
         meter.advance(1, path)
@@ -349,7 +351,8 @@ def machine_made(text: str) -> bool:
     lines = text.splitlines()
     if max(map(len, lines), default=0) > MACHINE_LINE_CHARS:
         return True
-    return len(text) / max(len(lines), 1) > MACHINE_CHARS_PER_LINE and text.count(" ") < MACHINE_MAX_SPACES * len(text)
+    sparse = len(text) / max(len(lines), 1) > MACHINE_CHARS_PER_LINE
+    return sparse and text.count(" ") < MACHINE_MAX_SPACES * len(text)
 
 
 def _outside_root(entry: FileEntry) -> bool:

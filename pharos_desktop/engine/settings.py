@@ -38,7 +38,8 @@ def data_dir() -> Path:
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise ConfigError(_unusable(path, home, "it is a file, not a folder" if path.is_file() else exc.strerror)) from exc
+        why = "it is a file, not a folder" if path.is_file() else exc.strerror
+        raise ConfigError(_unusable(path, home, why)) from exc
     return path.resolve()
 
 
