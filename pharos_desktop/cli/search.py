@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
+from ..engine.errors import UsageError
 from ..engine.search import MODES, SearchFilters, Searcher
 from .output import print_json
 
@@ -24,6 +25,8 @@ def add_parser(subparsers) -> None:
 
 
 def run(args, workspace) -> int:
+    if args.limit < 1:
+        raise UsageError(f"--limit must be at least 1, not {args.limit}")
     repo_ids = [workspace.catalog.get_repo(name).repo_id for name in args.repo] if args.repo else None
     filters = SearchFilters(repo_ids, args.language, args.kind, args.path)
     hits = Searcher(workspace).search(args.query, limit=args.limit, filters=filters, mode=args.mode)

@@ -238,7 +238,9 @@ class Catalog:
         if not rows:
             rows = conn.execute("SELECT * FROM repos WHERE name = ? OR source = ?", (name_or_id, name_or_id)).fetchall()
         if not rows and len(name_or_id) >= 4:
-            rows = conn.execute("SELECT * FROM repos WHERE repo_id LIKE ?", (name_or_id + "%",)).fetchall()
+            # an id prefix, compared as text: LIKE would read "%" and "_" in the name as wildcards
+            rows = conn.execute("SELECT * FROM repos WHERE substr(repo_id, 1, ?) = ?",
+                                (len(name_or_id), name_or_id)).fetchall()
         if not rows:
             known = ", ".join(self.repo_names().values()) or "none yet"
             raise UsageError(f"no ingested repository called {name_or_id!r} (known: {known})")

@@ -12,6 +12,10 @@ class UsageError(PharosError):
     """The user asked for something that cannot be done as asked (bad option, unknown repo)."""
 
 
+class ConfigError(PharosError):
+    """The data folder or a setting cannot be used as given; the message names which and what to do."""
+
+
 class SourceError(PharosError):
     """A repository source cannot be opened or cloned."""
 

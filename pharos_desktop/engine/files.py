@@ -7,18 +7,24 @@ On top of that, files are left out with one of these reasons (stable strings: th
 them and the UI groups by them):
 
 - ``"excluded folder"``  under node_modules, vendor, dist, ... (reported once, as ``"<folder>/"``)
+- ``"unreadable name"``  a name that is not valid UTF-8 (reported with its odd bytes as ``\\xff``)
 - ``"secret"``           .env files, private keys, credential files: never read, never embedded
 - ``"lock file"``        package-lock.json, Cargo.lock, ...
-- ``"generated"``        minified, protobuf output, source maps
+- ``"generated"``        minified, protobuf output, source maps, or ``linguist-generated`` in .gitattributes
+- ``"vendored"``         ``linguist-vendored`` in .gitattributes
 - ``"user exclusion"``   matches a pattern in ``Settings.extra_excludes``
-- ``"symlink"``          never followed, wherever it points
+- ``"symlink"``          never followed, wherever it points; files git still lists under a folder
+                         that became a symlink are reported once, as that folder
 - ``"submodule"``        a submodule or nested repository (its files belong to another repository)
 - ``"special file"``     a fifo, socket or device
 - ``"too large"``        bigger than ``Settings.max_file_bytes`` (from stat, or when read)
 - ``"binary"``           a NUL byte in the first 8 KB (decided by ``read_text``)
 - ``"unreadable"``       vanished or unreadable between scan and read (decided by ``read_text``)
+- ``"generated (machine-made long lines)"``  a line over 5,000 characters, or lines of 400 on
+                         average with almost no spaces: bundled or minified output (decided by ``read_text``)
+- ``"secret inside"``    a credential in the text, see secret_scan.py (decided by ``read_text``)
 
-``"unsupported type"`` is not decided here: the pipeline decides by language.
+``"unsupported type"``, ``"parse error"`` and ``"too many chunks"`` are decided by the pipeline.
 """
 
 from __future__ import annotations
@@ -27,19 +33,22 @@ import codecs
 import fnmatch
 import hashlib
 import os
-import re
 import shutil
 import stat
 import subprocess
 import tempfile
 import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from .cancel import CancelToken
 from .errors import SourceError
 from .events import Emit, FileSkipped
+from .excludes import UserExcludes
 from .progress import StageMeter
+from .secret_scan import find_secret
 from .settings import Settings
 
 EXCLUDED_FOLDER = "excluded folder"
@@ -53,6 +62,10 @@ SPECIAL_FILE = "special file"
 TOO_LARGE = "too large"
 BINARY = "binary"
 UNREADABLE = "unreadable"
+UNREADABLE_NAME = "unreadable name"
+VENDORED = "vendored"
+MACHINE_MADE = "generated (machine-made long lines)"
+SECRET_INSIDE = "secret inside"
 
 EXCLUDED_FOLDERS = frozenset({
     "node_modules", "vendor", "dist", "build", "target", "__pycache__", ".venv", "venv", "migrations", ".git",
@@ -70,8 +83,22 @@ SECRET_PATTERNS = (
     "*.keystore", "*.jks", "credentials.json", "credentials*.json", ".netrc", ".npmrc", ".pypirc",
     # Data files named "secrets" hold secrets; a secrets.py or secrets.go module is ordinary code.
     "secrets.json", "secrets.yaml", "secrets.yml", "secrets.toml", "secrets.ini", "secrets.env", "secrets.txt",
-    "service-account*.json",
+    "service-account*.json", "client_secret*.json", "application_default_credentials.json", ".git-credentials",
+    ".dockercfg",
+    # Kubernetes secrets; Terraform variables and state hold provider keys and passwords in clear text.
+    "secret.yaml", "secret.yml", "*-secret.yaml", "*-secret.yml", "*.tfvars", "*.tfvars.json", "*.tfstate",
+    "*.tfstate.backup",
 )
+# .gitattributes, as GitHub reads it: "linguist-generated" or "=true" marks a file, "-linguist-..." or
+# "=false" unmarks it.
+LINGUIST_ATTRIBUTES = {"linguist-generated": GENERATED, "linguist-vendored": VENDORED}
+
+# Machine-made text (bundles, minified output, one-line data): no person writes a line this long, and
+# the chunks such a file makes would only crowd real code out of the results. Skipped rather than cut
+# into plain windows: its source, when it has one, is what the repository already holds.
+MACHINE_LINE_CHARS = 5_000
+MACHINE_CHARS_PER_LINE = 400
+MACHINE_MAX_SPACES = 0.08  # share of spaces under which long lines are taken for minified code, not prose
 
 BINARY_SNIFF_BYTES = 8192
 _CANCEL_EVERY = 256
@@ -84,6 +111,7 @@ class FileEntry:
     size: int
     mtime_ns: int
     language: str | None = None  # filled by the pipeline
+    root: Path | None = None  # the folder scanned: a read must resolve inside it
 
 
 @dataclass
@@ -94,19 +122,21 @@ class ScanResult:
 
 # -- listing -----------------------------------------------------------------------------------
 
-def _git_run(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
+def _git_run(args: list[str], cwd: Path, stdin: bytes | None = None) -> subprocess.CompletedProcess:
     # core.quotePath=false keeps non-ASCII names as raw UTF-8; fsmonitor off so a repo's config cannot
     # make us run one of its commands.
     command = ["git", "-c", "core.quotePath=false", "-c", "core.fsmonitor=false", *args]
     env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"}
     try:
-        return subprocess.run(command, cwd=cwd, env=env, stdin=subprocess.DEVNULL, capture_output=True, check=False)
+        if stdin is None:
+            return subprocess.run(command, cwd=cwd, env=env, stdin=subprocess.DEVNULL, capture_output=True, check=False)
+        return subprocess.run(command, cwd=cwd, env=env, input=stdin, capture_output=True, check=False)
     except FileNotFoundError as exc:
         raise SourceError("git is not installed or not on PATH; install git and try again") from exc
 
 
-def _git(args: list[str], cwd: Path) -> bytes:
-    done = _git_run(args, cwd)
+def _git(args: list[str], cwd: Path, stdin: bytes | None = None) -> bytes:
+    done = _git_run(args, cwd, stdin)
     if done.returncode != 0:
         message = done.stderr.decode("utf-8", "replace").strip().splitlines()
         raise SourceError(f"git could not list the files of {cwd}: {message[0] if message else 'unknown error'}")
@@ -135,84 +165,47 @@ def _split_z(output: bytes) -> list[str]:
     return [raw.decode("utf-8", "surrogateescape") for raw in output.split(b"\0") if raw]
 
 
-def list_git_paths(root: Path) -> list[str]:
-    """Paths git would show under ``root`` (tracked + untracked, not ignored), relative to ``root``."""
+@contextmanager
+def _git_view(root: Path) -> Iterator[list[str]]:
+    """git options that show ``root`` as git sees it: none inside a work tree; for a plain folder, a
+    throw-away bare repo gives git's own ignore and attribute rules without writing into the folder."""
     if in_git_work_tree(root):
-        return _split_z(_git(["ls-files", "--cached", "--others", "--exclude-standard", "-z"], root))
-    # A plain folder: a throw-away bare repo gives git's own ignore rules without writing into the folder.
+        yield []
+        return
     scratch = Path(tempfile.mkdtemp(prefix="pharos-scan-"))
     try:
         _git(["init", "--bare", "-q", str(scratch)], root)
-        return _split_z(_git([f"--git-dir={scratch}", f"--work-tree={root}", "ls-files", "--others",
-                              "--exclude-standard", "-z"], root))
+        yield [f"--git-dir={scratch}", f"--work-tree={root}"]
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
 
+def _list(root: Path, view: list[str]) -> list[str]:
+    tracked = ["--cached"] if not view else []
+    return _split_z(_git([*view, "ls-files", *tracked, "--others", "--exclude-standard", "-z"], root))
+
+
+def list_git_paths(root: Path) -> list[str]:
+    """Paths git would show under ``root`` (tracked + untracked, not ignored), relative to ``root``."""
+    with _git_view(root) as view:
+        return _list(root, view)
+
+
+def _linguist_marks(root: Path, view: list[str], paths: list[str]) -> dict[str, str]:
+    """path -> "generated" / "vendored" from .gitattributes, asked of git in one call for all paths."""
+    if not paths:
+        return {}
+    stdin = b"\0".join(p.encode("utf-8", "surrogateescape") for p in paths) + b"\0"
+    output = _git([*view, "check-attr", "-z", "--stdin", *LINGUIST_ATTRIBUTES], root, stdin)
+    fields = output.decode("utf-8", "surrogateescape").split("\0")
+    marks: dict[str, str] = {}
+    for path, attribute, value in zip(fields[0::3], fields[1::3], fields[2::3]):
+        if value in ("set", "true") and path not in marks:
+            marks[path] = LINGUIST_ATTRIBUTES[attribute]
+    return marks
+
+
 # -- rules -------------------------------------------------------------------------------------
-
-def _glob_regex(pattern: str) -> re.Pattern[str]:
-    """gitignore-style glob: ``**`` crosses folders, ``*`` and ``?`` do not."""
-    out, i = [], 0
-    while i < len(pattern):
-        if pattern.startswith("**/", i):
-            out.append("(?:.*/)?")
-            i += 3
-        elif pattern.startswith("**", i):
-            out.append(".*")
-            i += 2
-        elif pattern[i] == "*":
-            out.append("[^/]*")
-            i += 1
-        elif pattern[i] == "?":
-            out.append("[^/]")
-            i += 1
-        elif pattern[i] == "[" and "]" in pattern[i + 2:]:
-            end = pattern.index("]", i + 2)
-            body = pattern[i + 1:end].replace("\\", "\\\\")
-            out.append("[" + ("^" + body[1:] if body.startswith("!") else body) + "]")
-            i = end + 1
-        else:
-            out.append(re.escape(pattern[i]))
-            i += 1
-    return re.compile("".join(out))
-
-
-class UserExcludes:
-    """The common subset of gitignore patterns, for ``Settings.extra_excludes``.
-
-    ``name`` or ``*.ext`` (no slash) matches a file or folder name at any depth; ``dir/`` matches
-    folders only; a pattern with a slash (``docs/api/*.md``, ``/scripts``, ``**/fixtures``) is
-    anchored at the repository root. Negation (``!``) is not supported: such patterns are ignored.
-    """
-
-    def __init__(self, patterns: list[str]) -> None:
-        self._rules: list[tuple[re.Pattern[str], bool, bool]] = []  # (regex, anchored, folders only)
-        for raw in patterns:
-            pattern = raw.strip()
-            if not pattern or pattern.startswith(("#", "!")):
-                continue
-            folders_only = pattern.endswith("/")
-            body = pattern.rstrip("/")
-            anchored = "/" in body  # as in gitignore: a slash anywhere but the end anchors at the root
-            body = body.lstrip("/")
-            if body:
-                self._rules.append((_glob_regex(body), anchored, folders_only))
-
-    def __bool__(self) -> bool:
-        return bool(self._rules)
-
-    def matches(self, path: str) -> bool:
-        parts = path.split("/")
-        for regex, anchored, folders_only in self._rules:
-            # Candidates: every leading folder, plus the file itself unless the pattern wants folders.
-            last = len(parts) - 1 if folders_only else len(parts)
-            for n in range(1, last + 1):
-                candidate = "/".join(parts[:n]) if anchored else parts[n - 1]
-                if regex.fullmatch(candidate):
-                    return True
-        return False
-
 
 def _name_rule(name: str) -> str | None:
     lower = name.lower()
@@ -234,11 +227,42 @@ def _excluded_folder(parts: list[str]) -> str | None:
 
 # -- scan --------------------------------------------------------------------------------------
 
+def _utf8(name: str) -> bool:
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+class _SymlinkedFolders:
+    """The first folder of a path that is a symlink. git lists what its index holds, so ``d/leak.py``
+    is listed even after ``d`` became a link to somewhere else; lstat on the file alone would follow ``d``."""
+
+    def __init__(self, root: Path) -> None:
+        self._root = root
+        self._known: dict[str, bool] = {}
+
+    def above(self, raw: str) -> str | None:
+        parts = raw.rstrip("/").split("/")[:-1]
+        for n in range(1, len(parts) + 1):
+            folder = "/".join(parts[:n])
+            if folder not in self._known:
+                self._known[folder] = (self._root / folder).is_symlink()
+            if self._known[folder]:
+                return folder
+        return None
+
+
 def scan_files(root: Path, settings: Settings, *, emit: Emit, job_id: str, cancel: CancelToken) -> ScanResult:
     root = Path(root)
     cancel.raise_if_cancelled()
-    listed = sorted(set(list_git_paths(root)))
+    with _git_view(root) as view:
+        listed = sorted(set(_list(root, view)))
+        cancel.raise_if_cancelled()
+        marks = _linguist_marks(root, view, listed)
     cancel.raise_if_cancelled()
+    symlinked = _SymlinkedFolders(root)
     user = UserExcludes(list(settings.extra_excludes or []))
     meter = StageMeter(emit, job_id, "scan", total=len(listed))
     files: list[FileEntry] = []
@@ -252,9 +276,20 @@ def scan_files(root: Path, settings: Settings, *, emit: Emit, job_id: str, cance
     for count, raw in enumerate(listed):
         if count % _CANCEL_EVERY == 0:
             cancel.raise_if_cancelled()
+        if not _utf8(raw):
+            # The catalog, the events and the cloud all carry names as UTF-8 text: report the odd bytes
+            # escaped (b"\xff" as "\\xff") and read the rest of the repository.
+            shown = os.fsencode(raw).decode("utf-8", "backslashreplace")
+            meter.advance(1, shown)
+            skip(shown, UNREADABLE_NAME)
+            continue
         path = unicodedata.normalize("NFC", raw)
         meter.advance(1, path)
         abs_path = root / raw
+        link = symlinked.above(raw)
+        if link:
+            skip(unicodedata.normalize("NFC", link), SYMLINK)  # as git lists the link itself
+            continue
         try:
             info = abs_path.lstat()  # lstat: a symlink is reported, never followed
         except OSError:
@@ -267,7 +302,7 @@ def scan_files(root: Path, settings: Settings, *, emit: Emit, job_id: str, cance
         if raw.endswith("/") or stat.S_ISDIR(info.st_mode):
             skip(path.rstrip("/"), SUBMODULE)  # a gitlink, or an untracked nested repository
             continue
-        reason = _name_rule(parts[-1])
+        reason = _name_rule(parts[-1]) or marks.get(raw)
         if reason is None and user and user.matches(path):
             reason = USER_EXCLUSION
         if reason is None:
@@ -280,7 +315,7 @@ def scan_files(root: Path, settings: Settings, *, emit: Emit, job_id: str, cance
         if reason:
             skip(path, reason)
         else:
-            files.append(FileEntry(path, abs_path, info.st_size, info.st_mtime_ns))
+            files.append(FileEntry(path, abs_path, info.st_size, info.st_mtime_ns, root=root))
     meter.flush()
     files.sort(key=lambda entry: entry.path)
     return ScanResult(files, sorted(skipped.items()))
@@ -308,10 +343,41 @@ def decode_text(data: bytes) -> str:
         return data.decode("latin-1")
 
 
+def machine_made(text: str) -> bool:
+    """Lines no person writes: one over MACHINE_LINE_CHARS, or few line breaks for the size and almost
+    no spaces (minified code wrapped at a few hundred columns; prose with long paragraphs has spaces)."""
+    if len(text) <= MACHINE_LINE_CHARS:
+        return False
+    lines = text.splitlines()
+    if max(map(len, lines), default=0) > MACHINE_LINE_CHARS:
+        return True
+    sparse = len(text) / max(len(lines), 1) > MACHINE_CHARS_PER_LINE
+    return sparse and text.count(" ") < MACHINE_MAX_SPACES * len(text)
+
+
+def _outside_root(entry: FileEntry) -> bool:
+    """True when the folder of ``entry`` no longer resolves to where it lies under its root (a folder on
+    its way was swapped for a symlink after the scan)."""
+    if entry.root is None:
+        return False
+    folder = entry.abs_path.parent
+    expected = os.path.normpath(os.path.join(os.path.realpath(entry.root), os.path.relpath(folder, entry.root)))
+    return os.path.realpath(folder) != expected
+
+
 def read_text(entry: FileEntry, max_bytes: int) -> tuple[str | None, str | None, str]:
-    """Read ``entry`` once -> (text, skip_reason, content_hash); text is None when skipped."""
+    """Read ``entry`` once -> (text, skip_reason, content_hash); text is None when skipped.
+
+    Content rules are decided here, on the text just read: binary, machine-made, secret inside."""
+    if _outside_root(entry):
+        return None, SYMLINK, ""
     try:
-        with open(entry.abs_path, "rb") as handle:
+        # O_NOFOLLOW: the file itself may have become a symlink since the scan.
+        fd = os.open(entry.abs_path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0))
+    except OSError:
+        return None, (SYMLINK if os.path.islink(entry.abs_path) else UNREADABLE), ""
+    try:
+        with open(fd, "rb") as handle:
             data = handle.read(max_bytes + 1)  # one byte over the cap is enough to know
     except OSError:
         return None, UNREADABLE, ""
@@ -320,4 +386,9 @@ def read_text(entry: FileEntry, max_bytes: int) -> tuple[str | None, str | None,
     content_hash = git_blob_sha1(data)
     if b"\0" in data[:BINARY_SNIFF_BYTES]:
         return None, BINARY, content_hash
-    return decode_text(data), None, content_hash
+    text = decode_text(data)
+    if machine_made(text):
+        return None, MACHINE_MADE, content_hash
+    if find_secret(text, entry.language):
+        return None, SECRET_INSIDE, content_hash
+    return text, None, content_hash

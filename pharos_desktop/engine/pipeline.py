@@ -35,6 +35,10 @@ log = logging.getLogger(__name__)
 
 _DONE = object()  # end-of-stream marker passed down the queues
 POOL_BATCHES = 8  # texts gathered before encoding, in batches: sorting a larger pool by length pads less
+# A file at the default size cap (1 MB) of ordinary code makes 1,000-2,000 chunks; many more means
+# something machine-made slipped past the content rules, and it would flood the index.
+MAX_CHUNKS_PER_FILE = 5_000
+TOO_MANY_CHUNKS = "too many chunks"
 
 
 # One thread runs model calls, so that a cancelled job can stop waiting for a call it cannot interrupt.
@@ -191,6 +195,7 @@ class Pipeline:
         language = entry.language or detect_language(entry.path)
         if language is None:
             return self._skip(entry, "unsupported type")
+        entry.language = language  # read_text's content rules depend on it
         text, skip_reason, content_hash = read_text(entry, self.max_file_bytes)
         if skip_reason:
             return self._skip(entry, skip_reason, content_hash, language)
@@ -207,6 +212,9 @@ class Pipeline:
         except Exception as exc:  # noqa: BLE001 - one odd file must not stop the repository
             log.warning("cannot parse %s: %s", entry.path, exc)
             return self._skip(entry, "parse error", content_hash, language)
+        if len(chunks) > MAX_CHUNKS_PER_FILE:
+            log.warning("%s makes %d chunks (cap %d): skipped", entry.path, len(chunks), MAX_CHUNKS_PER_FILE)
+            return self._skip(entry, TOO_MANY_CHUNKS, content_hash, language)
         records = [
             ChunkRecord(chunk_id(self.repo_id, entry.path, content_hash, n), self.repo_id, entry.path, n, c.kind,
                         c.symbol, c.language, c.start_line, c.end_line, c.signature, c.summary, list(c.deps), c.code,

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 import platformdirs
 
-from .errors import UsageError
+from .errors import ConfigError
 
 DEFAULT_API_URL = "https://pharos-cloud-api.onrender.com"
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
@@ -35,8 +36,27 @@ ENV_OVERRIDES = {
 def data_dir() -> Path:
     home = os.environ.get("PHAROS_HOME")
     path = Path(home).expanduser() if home else Path(platformdirs.user_data_dir("PharosDesktop", "Pharos"))
-    path.mkdir(parents=True, exist_ok=True)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        why = "it is a file, not a folder" if path.is_file() else exc.strerror
+        raise ConfigError(_unusable(path, home, why)) from exc
     return path.resolve()
+
+
+def check_writable(path: Path) -> None:
+    """Raise ConfigError unless a file can be created in the data folder ``path``."""
+    try:
+        with tempfile.TemporaryFile(dir=path):
+            pass
+    except OSError as exc:
+        raise ConfigError(_unusable(path, os.environ.get("PHAROS_HOME"), f"cannot write there ({exc.strerror})")) \
+            from exc
+
+
+def _unusable(path: Path, home: str | None, why: str) -> str:
+    where = f"PHAROS_HOME={home}" if home else f"the data folder {path}"
+    return f"{where} cannot be used: {why}; set PHAROS_HOME to a folder you can write to"
 
 
 @dataclass
@@ -57,13 +77,13 @@ class Settings:
 
     def validate(self) -> None:
         if self.device not in DEVICES:
-            raise UsageError(f"device must be one of {', '.join(DEVICES)}, not {self.device!r}")
+            raise ConfigError(f"device must be one of {', '.join(DEVICES)}, not {self.device!r}")
         if self.batch_size < 1:
-            raise UsageError("batch size must be at least 1")
+            raise ConfigError("batch size must be at least 1")
         if self.max_file_bytes < 1:
-            raise UsageError("the file size cap must be at least 1 byte")
+            raise ConfigError("the file size cap must be at least 1 byte")
         if self.sync_concurrency < 1:
-            raise UsageError("sync concurrency must be at least 1")
+            raise ConfigError("sync concurrency must be at least 1")
 
     @property
     def path(self) -> Path:
@@ -77,17 +97,28 @@ class Settings:
             try:
                 stored = json.loads(path.read_text(encoding="utf-8"))
             except (OSError, ValueError) as exc:
-                raise UsageError(f"cannot read settings file {path}: {exc}; fix or delete it") from exc
-            known = {f.name for f in fields(cls)}
+                raise ConfigError(f"cannot read settings file {path}: {exc}; fix or delete it") from exc
+            if not isinstance(stored, dict):
+                raise ConfigError(f"settings file {path} does not hold a JSON object; fix or delete it")
+            defaults = {f.name: getattr(settings, f.name) for f in fields(cls)}
             for key, value in stored.items():
-                if key in known:
+                if key in defaults:
+                    if not _same_type(value, defaults[key]):
+                        raise ConfigError(f"setting {key!r} in {path} must be {_type_name(defaults[key])}, "
+                                          f"not {value!r}; fix or delete it")
                     setattr(settings, key, value)
         if apply_env:
             for var, name in ENV_OVERRIDES.items():
                 if os.environ.get(var):
                     current = getattr(settings, name)
                     raw = os.environ[var]
-                    setattr(settings, name, int(raw) if isinstance(current, int) else raw)
+                    if isinstance(current, int):
+                        try:
+                            setattr(settings, name, int(raw))
+                        except ValueError:
+                            raise ConfigError(f"{var} must be a whole number, not {raw!r}") from None
+                    else:
+                        setattr(settings, name, raw)
         settings.validate()
         return settings
 
@@ -97,3 +128,21 @@ class Settings:
         tmp = path.with_suffix(".json.tmp")
         tmp.write_text(json.dumps(asdict(self), indent=2, sort_keys=True), encoding="utf-8")
         os.replace(tmp, path)
+
+
+def _same_type(value: object, default: object) -> bool:
+    """Whether a value read from settings.json has the type of the field's default."""
+    if default is None:
+        return True  # an optional field: its users check it
+    if isinstance(default, bool):
+        return isinstance(value, bool)
+    if isinstance(default, int):
+        return isinstance(value, int) and not isinstance(value, bool)
+    if isinstance(default, list):
+        return isinstance(value, list) and all(isinstance(item, str) for item in value)
+    return isinstance(value, type(default))
+
+
+def _type_name(default: object) -> str:
+    names = {bool: "true or false", int: "a whole number", str: "text", list: "a list of text"}
+    return names.get(type(default), type(default).__name__)

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .catalog import Catalog
-from .settings import Settings, data_dir
+from .settings import Settings, check_writable, data_dir
 
 if TYPE_CHECKING:
     from .embedder import Embedder
@@ -22,6 +22,7 @@ class Workspace:
     def __init__(self, root: Path | None = None, settings: Settings | None = None) -> None:
         self.root = Path(root) if root else data_dir()
         self.root.mkdir(parents=True, exist_ok=True)
+        check_writable(self.root)  # one plain line now, rather than a database error later
         self.settings = settings or Settings.load()
         self.catalog = Catalog(self.root / "catalog.sqlite")
         self._lock = threading.Lock()

@@ -56,6 +56,8 @@ def split_chunk(chunk: Chunk, rows: list[Row], max_chars: int, header: list[str]
     header = header or []
     if header and len("\n".join(header)) + 1 > max_chars // 2:
         header = header[:1]
+    if header and len(header[0]) + 1 > max_chars // 2:
+        header = []  # a signature line this long (bundled code) would fill every part by itself
     groups = pack(rows, max_chars, header)
     if len(groups) == 1:
         return [replace(chunk, code=text)]

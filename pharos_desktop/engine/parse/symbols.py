@@ -9,6 +9,8 @@
   ``max_chars`` each; a window made only of closing braces/``end`` is dropped.
 - A chunk longer than ``max_chars`` is split on row boundaries (split.py); every part after the
   first starts with the definition's signature lines.
+- Rows are cut at the symbol's own columns where other code shares its first or last line, so
+  that symbols packed onto one line (bundled code) each get their own bytes, never the whole line.
 """
 
 from __future__ import annotations
@@ -35,7 +37,15 @@ class _Sym:
     sig: str
     sig_rows: tuple[int, int]
     doc: str
+    cols: tuple[int, int | None] = (0, None)  # where the symbol starts on its first row, ends on its last
     parent: _Sym | None = None
+
+    def line(self, lines: list[str], row: int) -> str:
+        """Row ``row`` of the file as this symbol owns it: cut at its columns on its first and last rows."""
+        text = lines[row]
+        end = self.cols[1] if row == self.end else None
+        start = self.cols[0] if row == self.start else 0
+        return text[start:end] if (start or end is not None) else text
 
 
 def parse_source(path: str, text: str, language: str, max_chars: int) -> list[Chunk]:
@@ -56,7 +66,8 @@ def parse_source(path: str, text: str, language: str, max_chars: int) -> list[Ch
         doc = doc or comments_text(comments)
         sig_node = node if outer.type == "decorated_definition" else outer
         sig, sig_end = signature(sig_node, node)
-        sym = _Sym(definition, first_row, _end_row(outer), sig, (sig_node.start_point.row, sig_end), doc)
+        sym = _Sym(definition, first_row, _end_row(outer), sig, (sig_node.start_point.row, sig_end), doc,
+                   _columns(outer, first_row, lines))
         parent = definition.container
         while parent is not None and id(parent) not in by_def:
             parent = parent.container
@@ -100,7 +111,7 @@ def parse_source(path: str, text: str, language: str, max_chars: int) -> list[Ch
         rows = _symbol_rows(sym, kids.get(id(sym), []), lines)
         if not rows:
             continue
-        header = lines[sym.sig_rows[0]:sym.sig_rows[1] + 1]
+        header = [sym.line(lines, r) for r in range(sym.sig_rows[0], min(sym.sig_rows[1], len(lines) - 1) + 1)]
         base = Chunk(path, language, _KIND.get(definition.kind, definition.kind), definition.qualname,
                      sym.start + 1, sym.end + 1, "", signature=sym.sig, docstring=sym.doc,
                      deps=deps.get(("sym", index), []))
@@ -137,15 +148,39 @@ def _symbol_rows(sym: _Sym, children: list[_Sym], lines: list[str]) -> list[Row]
     for child in sorted(children, key=lambda c: c.start):
         if child.start <= header_end or child.start < row or child.end > last:
             continue
-        rows.extend((r + 1, r + 1, lines[r]) for r in range(row, child.start))
+        rows.extend((r + 1, r + 1, sym.line(lines, r)) for r in range(row, child.start))
         sig_line = lines[child.sig_rows[0]] if child.sig_rows[0] < len(lines) else ""
         indent = sig_line[: len(sig_line) - len(sig_line.lstrip())]
         rows.append((child.start + 1, child.end + 1, f"{indent}{child.sig} ..."))
         row = child.end + 1
-    rows.extend((r + 1, r + 1, lines[r]) for r in range(row, last + 1))
+    rows.extend((r + 1, r + 1, sym.line(lines, r)) for r in range(row, last + 1))
     while rows and not rows[-1][2].strip():
         rows.pop()
     return rows
+
+
+def _columns(outer, first_row: int, lines: list[str]) -> tuple[int, int | None]:
+    """(start, end) character columns of a symbol on its first and last rows; (0, None) keeps the whole
+    line, as for every symbol that has its lines to itself."""
+    start = 0
+    if first_row == outer.start_point.row:
+        column = _char_column(lines[first_row], outer.start_point.column)
+        if lines[first_row][:column].strip():  # other code before it on the same line
+            start = column
+    end: int | None = None
+    last = _end_row(outer)
+    if last == outer.end_point.row and last < len(lines):
+        column = _char_column(lines[last], outer.end_point.column)
+        if lines[last][column:].strip():  # other code after it on the same line
+            end = column
+    return start, end
+
+
+def _char_column(line: str, byte_column: int) -> int:
+    """tree-sitter columns count UTF-8 bytes; lines are str."""
+    if line.isascii():
+        return byte_column
+    return len(line.encode("utf-8", "replace")[:byte_column].decode("utf-8", "ignore"))
 
 
 def _end_row(node) -> int:

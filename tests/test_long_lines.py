@@ -1,0 +1,75 @@
+"""Files whose lines are machine-made (bundles, minified output): skipped with a reason, never a
+flood of chunks; code that shares a line is chunked by its own columns."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+from pharos_desktop.engine.cancel import CancelToken
+from pharos_desktop.engine.files import MACHINE_MADE, FileEntry, machine_made, read_text
+from pharos_desktop.engine.ingest import Ingestor
+from pharos_desktop.engine.parse import parse_file
+from pharos_desktop.engine.pipeline import MAX_CHUNKS_PER_FILE, TOO_MANY_CHUNKS
+
+from .repo_factory import add_commit, make_sample_repo
+
+
+def bundle(target_chars: int, seed: int = 7) -> str:
+    """One line of bundler output: functions and object literals back to back, no newline."""
+    rnd = random.Random(seed)
+    parts, size, n = [], 0, 0
+    while size < target_chars:
+        n += 1
+        piece = (f"function f{n}(a,b){{var c=a+b*{rnd.randint(1, 99)};return c>{n}?g{n}(c):h{n}(a)}};"
+                 f"var o{n}={{k{n}:function(x){{return x.map(function(y){{return y+{n}}})}},v:{n}}};")
+        parts.append(piece)
+        size += len(piece)
+    return "".join(parts)
+
+
+def test_functions_sharing_one_line_get_their_own_columns():
+    text = bundle(4_000)  # under the machine-made bar: still parsed
+    assert not machine_made(text)
+    chunks = parse_file("web/app.bundle.js", text, "javascript", max_chars=1500)
+    functions = {c.symbol: c for c in chunks if c.kind == "function"}
+    assert len(functions) == text.count("function f")
+    start = text.index("function f3(")
+    assert functions["f3"].code == text[start:text.index("}", start) + 1]  # its own bytes, nothing around
+    assert all(len(c.code) < 200 for c in chunks)  # before: every function carried the whole line
+    assert sum(len(c.code) for c in chunks) <= len(text)
+
+
+def test_machine_made_rules():
+    assert machine_made(bundle(5_100))  # one line over 5,000 characters
+    wrapped = "\n".join(bundle(200_000)[i:i + 480] for i in range(0, 200_000, 480))
+    assert machine_made(wrapped)  # minifier output wrapped at 480 columns: low newline density
+    prose = ("A paragraph written by hand, soft-wrapped by the editor so that it sits on one line. " * 20 + "\n\n") * 30
+    assert not machine_made(prose)  # ~1,700-character paragraphs, as in long-form Markdown
+    assert not machine_made("x = 1\n" * 50_000)
+
+
+def test_read_text_reports_machine_made_with_its_hash(tmp_path: Path):
+    path = tmp_path / "vendor.js"
+    path.write_text(bundle(20_000))
+    info = path.stat()
+    text, reason, content_hash = read_text(FileEntry("vendor.js", path, info.st_size, info.st_mtime_ns), 1_000_000)
+    assert (text, reason) == (None, MACHINE_MADE) and len(content_hash) == 40
+
+
+def test_ingest_with_a_937_kb_one_line_bundle_stays_bounded(workspace, tmp_path: Path):
+    plain = make_sample_repo(tmp_path / "plain")
+    baseline = Ingestor(workspace).ingest(str(plain), emit=lambda e: None, cancel=CancelToken())
+
+    heavy = make_sample_repo(tmp_path / "heavy")
+    many = "".join(f"def handler_{n}(event):\n    return {n}\n\n" for n in range(MAX_CHUNKS_PER_FILE + 10))
+    add_commit(heavy, {"static/app.bundle.js": bundle(937_000), "pkg/handlers.py": many}, "add a bundle")
+    assert len((heavy / "static/app.bundle.js").read_text()) >= 937_000
+    result = Ingestor(workspace).ingest(str(heavy), emit=lambda e: None, cancel=CancelToken())
+
+    skipped = {f.path: f.skip_reason for f in workspace.catalog.files(result.repo_id) if f.skip_reason}
+    assert skipped["static/app.bundle.js"] == MACHINE_MADE
+    assert skipped["pkg/handlers.py"] == TOO_MANY_CHUNKS
+    assert result.skipped_reasons[MACHINE_MADE] == 1 and result.skipped_reasons[TOO_MANY_CHUNKS] == 1
+    assert result.skipped == baseline.skipped + 2
+    assert (result.files, result.chunks) == (baseline.files, baseline.chunks)
