@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
@@ -28,6 +29,8 @@ ENV_OVERRIDES = {
     "PHAROS_CHROMA_URL": "chroma_url",
     "PHAROS_BATCH_SIZE": "batch_size",
     "PHAROS_MAX_FILE_BYTES": "max_file_bytes",
+    "PHAROS_GIT_TOKEN_HOSTS": "git_token_hosts",
+    "PHAROS_GIT_TIMEOUT": "git_timeout",
 }
 
 
@@ -51,6 +54,9 @@ class Settings:
     sync_send_source: bool = False  # chunk content sent to the cloud: summary (default) or source text
     sync_concurrency: int = 8  # requests in flight; each file's chunks still go in order
     parse_workers: int = 0  # 0: one fewer than the CPU count, at least one
+    # The git token is offered only to these hosts, only over https (never after a redirect elsewhere).
+    git_token_hosts: list[str] = field(default_factory=lambda: ["github.com"])
+    git_timeout: int = 60  # seconds a clone/fetch may show no progress before it is stopped
 
     def validate(self) -> None:
         if self.device not in DEVICES:
@@ -61,6 +67,8 @@ class Settings:
             raise UsageError("the file size cap must be at least 1 byte")
         if self.sync_concurrency < 1:
             raise UsageError("sync concurrency must be at least 1")
+        if self.git_timeout < 1:
+            raise UsageError("the git timeout must be at least 1 second")
 
     @property
     def path(self) -> Path:
@@ -84,7 +92,11 @@ class Settings:
                 if os.environ.get(var):
                     current = getattr(settings, name)
                     raw = os.environ[var]
-                    setattr(settings, name, int(raw) if isinstance(current, int) else raw)
+                    if isinstance(current, list):
+                        value = [part for part in re.split(r"[\s,]+", raw) if part]
+                    else:
+                        value = int(raw) if isinstance(current, int) else raw
+                    setattr(settings, name, value)
         settings.validate()
         return settings
 
