@@ -46,7 +46,7 @@ _CREDENTIAL_HELPER = (
 # OpenSSH gives up on a silent server after ServerAliveInterval * ServerAliveCountMax seconds (once the
 # session is up) and on a connect after ConnectTimeout; the stall deadline covers the key exchange between.
 _SSH_SAFETY = "-o BatchMode=yes -o ConnectTimeout=20 -o ServerAliveInterval=15 -o ServerAliveCountMax=3"
-_OPENSSH_NAMES = ("ssh", "ssh.exe")
+_NOT_OPENSSH = ("plink", "tortoiseplink", "putty")  # take no -o options (git tells them apart by name too)
 
 _ANY_PROGRESS_RE = re.compile(r"^(?:remote:\s*)?[A-Za-z ]+:\s+(?:\d+% \(|\d+, done)")
 
@@ -72,10 +72,10 @@ def ssh_command() -> str | None:
         return None
     command = command or "ssh"
     try:
-        program = Path(shlex.split(command)[0]).name.lower()
+        program = Path(shlex.split(command)[0]).stem.lower()
     except (ValueError, IndexError):
         program = ""
-    return f"{command} {_SSH_SAFETY}" if program in _OPENSSH_NAMES else command
+    return command if program in _NOT_OPENSSH else f"{command} {_SSH_SAFETY}"
 
 
 def git_env(token: str, host: str | None, token_hosts: tuple[str, ...] = ()) -> dict[str, str]:
