@@ -8,6 +8,7 @@ import base64
 import ssl
 import subprocess
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -23,12 +24,14 @@ def make_certificate(folder: Path) -> tuple[Path, Path]:
 
 class GitServer:
     """Serves the bare repositories under ``root``. ``token``: demand Basic auth with that password.
-    ``redirect_to``: answer every request with a 302 to the same path on that base URL."""
+    ``redirect_to``: answer every request with a 302 to the same path on that base URL.
+    ``delay``: hold the first request that long (a slow server)."""
 
     def __init__(self, root: Path | None, *, token: str = "", host: str = "127.0.0.1",
-                 tls: tuple[Path, Path] | None = None, redirect_to: str = "") -> None:
+                 tls: tuple[Path, Path] | None = None, redirect_to: str = "", delay: float = 0) -> None:
         self.seen: list[str] = []  # the Authorization header of every request, "" when none
         self.paths: list[str] = []
+        self.delay = delay
         handler = _handler(self, root, token, redirect_to)
         self.httpd = ThreadingHTTPServer((host, 0), handler)
         self.httpd.daemon_threads = True
@@ -69,6 +72,9 @@ def _handler(server: GitServer, root: Path | None, token: str, redirect_to: str)
             auth = self.headers.get("Authorization", "")
             server.seen.append(auth)
             server.paths.append(self.path)
+            if server.delay:
+                delay, server.delay = server.delay, 0
+                time.sleep(delay)
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             if redirect_to:
                 self._reply(302, {"Location": redirect_to + self.path})
