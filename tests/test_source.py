@@ -16,7 +16,8 @@ import pytest
 from pharos_desktop.engine.cancel import CancelToken
 from pharos_desktop.engine.errors import AuthRequired, Cancelled, SourceError, UnsafeSource
 from pharos_desktop.engine.events import StageMessage, StageProgress
-from pharos_desktop.engine.source import Checkout, GitAccess, SourceSpec, open_source, parse_source
+from pharos_desktop.engine.source import (Checkout, GitAccess, SourceSpec, file_url_path, open_source,
+                                          parse_source)
 
 from .git_server import GitServer, basic, make_certificate
 from .repo_factory import add_commit, init_repo, make_sample_repo
@@ -102,6 +103,17 @@ def test_parse_local_folders(tmp_path, monkeypatch):
     assert parse_source("~/my project").location == str(folder)
     file_url = parse_source(folder.as_uri())
     assert file_url.kind == "remote" and file_url.location == folder.as_uri() and file_url.name == "my project"
+
+
+def test_file_url_with_a_host_keeps_it():
+    """file://server/share/x is a network share: a UNC path on Windows, never the local /share/x."""
+    assert file_url_path("server", "/share/team%20repo", windows=True) == "\\\\server\\share\\team repo"
+    assert file_url_path("", "/C:/work/repo", windows=True) == "C:/work/repo"
+    assert file_url_path("localhost", "/srv/repo", windows=False) == "/srv/repo"
+    with pytest.raises(SourceError, match="network share on server: mount it"):
+        file_url_path("server", "/share/repo", windows=False)
+    with pytest.raises(SourceError, match="network share on server"):
+        parse_source("file://server/share/repo")
 
 
 @pytest.mark.parametrize("text", [
