@@ -91,9 +91,9 @@ CREATE TABLE IF NOT EXISTS jobs (
     summary TEXT NOT NULL DEFAULT '{}',
     error TEXT NOT NULL DEFAULT '',
     started_at REAL NOT NULL,
-    finished_at REAL
+    finished_at REAL                      -- owner_host, owner_pid, owner_started: see catalog_jobs.py
 );
-"""  # jobs also has owner_* columns: catalog_jobs.py adds them
+"""
 
 
 @dataclass
