@@ -111,7 +111,7 @@ class Ingestor:
                     catalog.finish_job(job_id, "cancelled")
                     if catalog.find_repo(spec.repo_id):
                         catalog.set_repo_state(spec.repo_id, "interrupted")
-                emit(JobCancelled(job_id, resumable=owned))
+                emit(JobCancelled(job_id, resumable=spec is not None))
                 raise
             except PharosError as exc:
                 self._fail(job_id, spec if owned else None, str(exc), traceback.format_exc(), emit)
