@@ -53,7 +53,7 @@ def start_cli(*args: str, home: Path) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PHAROS_")}
     env["PHAROS_HOME"] = str(home)
     return subprocess.Popen([sys.executable, "-m", "pharos_desktop", *args], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
 
 
 def query(home: Path, sql: str) -> list[tuple]:
@@ -105,7 +105,7 @@ def test_one_ctrl_c_leaves_the_job_cancelled(tmp_path):
     repo = make_package_repo(tmp_path / "httpx-repo", "httpx", limit=12)
     process = start_cli("ingest", str(repo), home=home)
     wait_until(lambda: query(home, "SELECT 1 FROM files WHERE chunk_count > 0"), "the first stored file")
-    process.send_signal(signal.SIGINT)
+    os.killpg(process.pid, signal.SIGINT)  # as a terminal's Ctrl-C does: the whole foreground group
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 130, stderr
     assert job_states(home) == ["cancelled"]
