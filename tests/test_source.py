@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import os
 import socket
 import subprocess
@@ -17,8 +16,10 @@ import pytest
 from pharos_desktop.engine.cancel import CancelToken
 from pharos_desktop.engine.errors import AuthRequired, Cancelled, SourceError, UnsafeSource
 from pharos_desktop.engine.events import StageMessage, StageProgress
-from pharos_desktop.engine.source import Checkout, SourceSpec, open_source, parse_source
+from pharos_desktop.engine.source import (Checkout, GitAccess, SourceSpec, file_url_path, open_source,
+                                          parse_source)
 
+from .git_server import GitServer, basic, make_certificate
 from .repo_factory import add_commit, init_repo, make_sample_repo
 
 TOKEN = "ghp_SuperSecretToken0123456789abcdef"
@@ -32,9 +33,10 @@ def hermetic_git(monkeypatch):
 
 
 def open_it(spec: SourceSpec, clones: Path, branch: str | None = None, token: str = "",
-            cancel: CancelToken | None = None, events: list | None = None) -> Checkout:
+            cancel: CancelToken | None = None, events: list | None = None,
+            hosts: tuple[str, ...] = ("127.0.0.1",), timeout: float = 60) -> Checkout:
     sink = events if events is not None else []
-    return open_source(spec, branch, clones, token=token, emit=sink.append, job_id="job",
+    return open_source(spec, branch, clones, access=GitAccess(token, hosts, timeout), emit=sink.append, job_id="job",
                        cancel=cancel or CancelToken())
 
 
@@ -101,6 +103,17 @@ def test_parse_local_folders(tmp_path, monkeypatch):
     assert parse_source("~/my project").location == str(folder)
     file_url = parse_source(folder.as_uri())
     assert file_url.kind == "remote" and file_url.location == folder.as_uri() and file_url.name == "my project"
+
+
+def test_file_url_with_a_host_keeps_it():
+    """file://server/share/x is a network share: a UNC path on Windows, never the local /share/x."""
+    assert file_url_path("server", "/share/team%20repo", windows=True) == "\\\\server\\share\\team repo"
+    assert file_url_path("", "/C:/work/repo", windows=True) == "C:/work/repo"
+    assert file_url_path("localhost", "/srv/repo", windows=False) == "/srv/repo"
+    with pytest.raises(SourceError, match="network share on server: mount it"):
+        file_url_path("server", "/share/repo", windows=False)
+    with pytest.raises(SourceError, match="network share on server"):
+        parse_source("file://server/share/repo")
 
 
 @pytest.mark.parametrize("text", [
@@ -257,55 +270,25 @@ class _Server:
         self.httpd.server_close()
 
 
-def _git_backend_handler(root: Path, token: str, seen: list[str]):
-    """Serves ``root`` through `git http-backend`, but only with Basic auth whose password is ``token``."""
-
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args) -> None:
-            pass
-
-        def _serve(self) -> None:
-            auth = self.headers.get("Authorization", "")
-            seen.append(auth)
-            password = base64.b64decode(auth[6:]).decode().split(":", 1)[-1] if auth.startswith("Basic ") else ""
-            if password != token:
-                self.send_response(401)
-                self.send_header("WWW-Authenticate", 'Basic realm="pharos-test"')
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-                return
-            path, _, query = self.path.partition("?")
-            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            env = {"GIT_PROJECT_ROOT": str(root), "GIT_HTTP_EXPORT_ALL": "1", "PATH_INFO": path,
-                   "QUERY_STRING": query, "REQUEST_METHOD": self.command, "REMOTE_USER": "tester",
-                   "CONTENT_TYPE": self.headers.get("Content-Type", ""), "CONTENT_LENGTH": str(len(body)),
-                   "HTTP_CONTENT_ENCODING": self.headers.get("Content-Encoding", ""),
-                   "GIT_PROTOCOL": self.headers.get("Git-Protocol", ""), "PATH": "/usr/bin:/bin:/usr/local/bin"}
-            out = subprocess.run(["git", "http-backend"], input=body, env=env, capture_output=True).stdout
-            head_part, _, payload = out.partition(b"\r\n\r\n")
-            headers = [line.split(": ", 1) for line in head_part.decode().split("\r\n") if ": " in line]
-            status = next((int(v.split()[0]) for k, v in headers if k.lower() == "status"), 200)
-            self.send_response(status)
-            for key, value in headers:
-                if key.lower() != "status":
-                    self.send_header(key, value)
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-
-        do_GET = do_POST = _serve
-
-    return Handler
+@pytest.fixture
+def tls(tmp_path, monkeypatch):
+    """A certificate for 127.0.0.1/127.0.0.2 that the git processes trust."""
+    cert, key = make_certificate(tmp_path)
+    monkeypatch.setenv("GIT_SSL_CAINFO", str(cert))
+    return cert, key
 
 
 @pytest.fixture
-def private_server(upstream, tmp_path):
-    served = tmp_path / "served"
-    served.mkdir()
-    git.Repo.clone_from(upstream, served / "private.git", bare=True)
-    seen: list[str] = []
-    server = _Server(_git_backend_handler(served, TOKEN, seen))
-    server.seen = seen
+def served(upstream, tmp_path) -> Path:
+    root = tmp_path / "served"
+    root.mkdir()
+    git.Repo.clone_from(upstream, root / "private.git", bare=True)
+    return root
+
+
+@pytest.fixture
+def private_server(served, tls):
+    server = GitServer(served, token=TOKEN, tls=tls)
     yield server
     server.close()
 
@@ -330,8 +313,7 @@ def test_token_travels_only_in_the_environment(private_server, upstream, tmp_pat
     events = []
     checkout = open_it(spec, clones, token=TOKEN, events=events)
     assert checkout.commit == head(upstream)
-    expected = "Basic " + base64.b64encode(f"x-access-token:{TOKEN}".encode()).decode()
-    assert expected in private_server.seen  # the credential helper answered from the environment
+    assert basic("x-access-token", TOKEN) in private_server.seen  # the credential helper answered from the environment
     again = open_it(spec, clones, token=TOKEN)  # the update path authenticates the same way
     assert again.commit == checkout.commit
     for config in (checkout.path / ".git").rglob("*"):

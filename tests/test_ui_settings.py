@@ -31,6 +31,8 @@ def test_settings_are_saved_and_restored_token_in_keyring_only(qtbot, window, ph
     dialog.chroma_url.setText("http://localhost:8123")
     dialog.max_kb.setValue(200)
     dialog.excludes.setPlainText("docs/generated/\n*.min.js\n")
+    assert dialog.git_token_hosts.text() == "github.com"  # the default scope of the git token
+    dialog.git_token_hosts.setText("GitHub.com, git.example.org")
     dialog.save()
     assert not dialog.isVisible()
 
@@ -39,6 +41,7 @@ def test_settings_are_saved_and_restored_token_in_keyring_only(qtbot, window, ph
     assert stored["batch_size"] == 16 and stored["chroma_url"] == "http://localhost:8123"
     assert stored["max_file_bytes"] == 200 * 1024 and stored["extra_excludes"] == ["docs/generated/", "*.min.js"]
     assert window.workspace.settings.batch_size == 16
+    assert stored["git_token_hosts"] == ["github.com", "git.example.org"]
     assert memory_keyring.store[(secrets.SERVICE, secrets.CLOUD_TOKEN)] == TOKEN
     assert files_containing(pharos_home, TOKEN) == []
 

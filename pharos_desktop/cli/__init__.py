@@ -1,7 +1,7 @@
 """The headless command line: the same engine as the window, progress on stderr, results on stdout.
 
 Exit codes: 0 success, 1 failure (one line on stderr; traceback with --verbose), 2 usage error,
-130 cancelled with Ctrl-C.
+130 cancelled with Ctrl-C or SIGTERM (what a logout, systemd or `kill` sends): both cancel the same way.
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import signal
 import sys
 import traceback
 
@@ -46,7 +47,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _prepare_process() -> None:
+    # Output never fails on a console or pipe that cannot show a character (cp1252 on Windows): it shows
+    # "?" instead. JSON output is ASCII anyway.
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="replace")
+    if hasattr(signal, "SIGTERM"):
+        signal.signal(signal.SIGTERM, signal.default_int_handler)  # SIGTERM cancels like Ctrl-C
+
+
 def main(argv: list[str]) -> int:
+    _prepare_process()
     parser = build_parser()
     args = parser.parse_args(argv)
     if not args.command:
@@ -57,6 +69,7 @@ def main(argv: list[str]) -> int:
     try:
         workspace = Workspace.open()
         setup_logging(workspace.logs_dir, verbose=args.verbose)
+        workspace.catalog.mark_stale_jobs_interrupted()  # left by a process that was killed
         module = importlib.import_module(f"{__name__}.{args.command}")
         return module.run(args, workspace)
     except KeyboardInterrupt:

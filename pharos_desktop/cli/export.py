@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import sys
+
+from .output import json_line
 
 
 def add_parser(subparsers) -> None:
@@ -16,9 +17,8 @@ def run(args, workspace) -> int:
     repo = workspace.catalog.get_repo(args.repo)
     out = sys.stdout
     for chunk in workspace.catalog.iter_chunks(repo.repo_id):
-        out.write(json.dumps({"id": chunk.chunk_id, "path": chunk.path, "symbol": chunk.symbol, "kind": chunk.kind,
-                              "language": chunk.language, "start_line": chunk.start_line,
-                              "end_line": chunk.end_line, "summary": chunk.summary, "text": chunk.embedded_text},
-                             ensure_ascii=False) + "\n")
+        out.write(json_line({"id": chunk.chunk_id, "path": chunk.path, "symbol": chunk.symbol, "kind": chunk.kind,
+                           "language": chunk.language, "start_line": chunk.start_line,
+                           "end_line": chunk.end_line, "summary": chunk.summary, "text": chunk.embedded_text}))
     out.flush()
     return 0

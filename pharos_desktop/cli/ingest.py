@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import threading
 
 from ..engine.cancel import CancelToken
 from ..engine.event_codec import encode
 from ..engine.ingest import Ingestor
+from ..engine.isolated import CANCEL_LINE
 from .jobs import run_cancellable
 from .output import print_json
 from .render import make_emitter
@@ -26,6 +26,7 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--events", action="store_true",
                         help="write the engine's events as JSON lines to stdout (how the window runs an ingest)")
     parser.add_argument("--job-id", help=argparse.SUPPRESS)
+    parser.add_argument("--cancel-on-stdin", action="store_true", help=argparse.SUPPRESS)
 
 
 _stdout_lock = threading.Lock()
@@ -38,20 +39,20 @@ def _json_lines(event) -> None:
         sys.stdout.flush()
 
 
-def cancel_when_orphaned(cancel: CancelToken) -> None:
-    """In --events mode the window is our parent: if it dies, cancel, so no orphaned ingest keeps
-    writing while a new window offers to resume the same job."""
-    parent = os.getppid()
-    while not cancel.wait(0.5):
-        if os.getppid() != parent:
-            cancel.cancel()
+def cancel_on_stdin(cancel: CancelToken) -> None:
+    """How the window cancels us (no console or signal needed): a "cancel" line, or stdin closing
+    because the window is gone, so no orphaned ingest keeps writing while a new window offers to
+    resume the same job."""
+    for line in sys.stdin:
+        if line.strip() == CANCEL_LINE:
+            break
+    cancel.cancel()
 
 
 def run(args, workspace) -> int:
     cancel = CancelToken()
-    if args.events and os.name == "posix":
-        threading.Thread(target=cancel_when_orphaned, args=(cancel,), name="pharos-parent-watch",
-                         daemon=True).start()
+    if args.cancel_on_stdin:
+        threading.Thread(target=cancel_on_stdin, args=(cancel,), name="pharos-cancel-watch", daemon=True).start()
     emit = _json_lines if args.events else make_emitter(verbose=args.verbose)
     try:
         result = run_cancellable(lambda token: Ingestor(workspace).ingest(

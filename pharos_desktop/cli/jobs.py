@@ -1,4 +1,4 @@
-"""Run a blocking engine job on a worker thread so Ctrl-C on the main thread cancels it cleanly."""
+"""Run a blocking engine job on a worker thread so Ctrl-C (or SIGTERM) on the main thread cancels it cleanly."""
 
 from __future__ import annotations
 
@@ -14,21 +14,31 @@ T = TypeVar("T")
 def run_cancellable(job: Callable[[CancelToken], T], cancel: CancelToken | None = None) -> T:
     cancel = cancel or CancelToken()
     outcome: dict[str, object] = {}
+    # Our own flag, not Thread.is_alive(): a join() interrupted by Ctrl-C can leave is_alive() False while
+    # the thread still runs (CPython), and we would leave before the job had marked itself cancelled.
+    done = threading.Event()
 
     def target() -> None:
         try:
             outcome["result"] = job(cancel)
         except BaseException as exc:  # noqa: BLE001 - re-raised on the main thread
             outcome["error"] = exc
+        finally:
+            done.set()
 
-    worker = threading.Thread(target=target, name="pharos-cli-job", daemon=True)
-    worker.start()
+    threading.Thread(target=target, name="pharos-cli-job", daemon=True).start()
     try:
-        while worker.is_alive():
-            worker.join(timeout=0.1)
+        while not done.wait(0.1):
+            pass
     except KeyboardInterrupt:
         cancel.cancel()
-        worker.join(timeout=10)
+        # Let the job end itself (git stopped, temporary clone removed, job marked cancelled); the engine
+        # checks its token often. A second Ctrl-C stops waiting: the job is then found interrupted later.
+        try:
+            while not done.wait(0.1):
+                pass
+        except KeyboardInterrupt:
+            pass
         raise Cancelled() from None
     if "error" in outcome:
         raise outcome["error"]  # type: ignore[misc]

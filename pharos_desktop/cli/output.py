@@ -7,9 +7,16 @@ import sys
 import time
 
 
+# JSON output is ASCII (non-ASCII as \\u escapes): any console or pipe encoding can carry it, a cp1252
+# pipe on Windows included, and file names that are not valid UTF-8 survive as escapes.
+
 def print_json(value) -> None:
-    json.dump(value, sys.stdout, ensure_ascii=False, indent=2)
+    json.dump(value, sys.stdout, indent=2)
     sys.stdout.write("\n")
+
+
+def json_line(value) -> str:
+    return json.dumps(value) + "\n"
 
 
 def ago(timestamp: float | None) -> str:

@@ -3,6 +3,7 @@ Pharos cloud queues, ingest them here and publish them to the account."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 import threading
@@ -13,7 +14,7 @@ from ..engine.event_codec import encode
 from ..engine.events import CloudJobDone, WorkerStatus
 from ..engine.secrets import CLOUD_TOKEN, QUEUE_TOKEN, get_secret
 from ..engine.worker import CloudWorker, Queue
-from .ingest import cancel_when_orphaned
+from .ingest import cancel_on_stdin
 from .jobs import run_cancellable
 from .render import make_emitter
 
@@ -30,6 +31,7 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--json", action="store_true", help="one JSON line per job on stdout")
     parser.add_argument("--events", action="store_true",
                         help="write the engine's events as JSON lines to stdout (how the window runs the worker)")
+    parser.add_argument("--cancel-on-stdin", action="store_true", help=argparse.SUPPRESS)
 
 
 def run(args, workspace) -> int:
@@ -39,8 +41,8 @@ def run(args, workspace) -> int:
     queue = Queue(queue_url, get_secret(QUEUE_TOKEN))
     cancel = CancelToken()
     lock = threading.Lock()
-    if args.events:
-        threading.Thread(target=cancel_when_orphaned, args=(cancel,), daemon=True).start()
+    if args.cancel_on_stdin:
+        threading.Thread(target=cancel_on_stdin, args=(cancel,), name="pharos-cancel-watch", daemon=True).start()
     progress = None if args.events else make_emitter(verbose=args.verbose)
 
     def emit(event) -> None:

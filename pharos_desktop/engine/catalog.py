@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator
 
+from .catalog_jobs import JobsTable, add_owner_columns
 from .errors import StoreError, UsageError
 
 SCHEMA_VERSION = 1
@@ -90,7 +91,7 @@ CREATE TABLE IF NOT EXISTS jobs (
     summary TEXT NOT NULL DEFAULT '{}',
     error TEXT NOT NULL DEFAULT '',
     started_at REAL NOT NULL,
-    finished_at REAL
+    finished_at REAL                      -- owner_host, owner_pid, owner_started: see catalog_jobs.py
 );
 """
 
@@ -164,7 +165,7 @@ def _chunk_from_row(row: sqlite3.Row) -> ChunkRecord:
     return ChunkRecord(**values)
 
 
-class Catalog:
+class Catalog(JobsTable):
     """Thread-safe facade: each thread gets its own connection to the same database file."""
 
     def __init__(self, path: Path) -> None:
@@ -175,6 +176,7 @@ class Catalog:
             with self._write_lock:
                 conn = self._conn()
                 conn.executescript(_SCHEMA)
+                add_owner_columns(conn)
                 conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
                 conn.commit()
         except sqlite3.DatabaseError as exc:
@@ -379,32 +381,6 @@ class Catalog:
             return [row[0] for row in self._conn().execute(sql, params)]
         except sqlite3.OperationalError:
             return []
-
-    # -- jobs ---------------------------------------------------------------------------------
-
-    def start_job(self, job_id: str, kind: str, repo_id: str | None, request: dict) -> None:
-        with self._write_lock, self._conn() as conn:
-            conn.execute("INSERT OR REPLACE INTO jobs (job_id, repo_id, kind, request, state, started_at) "
-                         "VALUES (?, ?, ?, ?, 'running', ?)", (job_id, repo_id, kind, json.dumps(request), time.time()))
-
-    def finish_job(self, job_id: str, state: str, summary: dict | None = None, error: str = "") -> None:
-        with self._write_lock, self._conn() as conn:
-            conn.execute("UPDATE jobs SET state = ?, summary = ?, error = ?, finished_at = ? WHERE job_id = ?",
-                         (state, json.dumps(summary or {}), error, time.time(), job_id))
-
-    def mark_stale_jobs_interrupted(self) -> int:
-        """Jobs left 'running' by a process that died are interrupted; their repos can be resumed."""
-        with self._write_lock, self._conn() as conn:
-            conn.execute("UPDATE repos SET state = 'interrupted' WHERE state = 'ingesting'")
-            return conn.execute("UPDATE jobs SET state = 'interrupted' WHERE state = 'running'").rowcount
-
-    def resumable_jobs(self) -> list[dict]:
-        rows = self._conn().execute(
-            """SELECT j.job_id, j.repo_id, j.request, j.state FROM jobs j
-               JOIN repos r ON r.repo_id = j.repo_id
-               WHERE j.kind = 'ingest' AND j.state IN ('cancelled', 'interrupted') AND r.state != 'ready'
-               ORDER BY j.started_at DESC""").fetchall()
-        return [dict(row, request=json.loads(row["request"])) for row in rows]
 
     def size_bytes(self) -> int:
         return sum(p.stat().st_size for p in self.path.parent.glob(self.path.name + "*") if p.is_file())

@@ -13,7 +13,8 @@ _TYPES = {cls.__name__: cls for cls in (events.JobStarted, events.StageProgress,
 
 
 def encode(event: events.Event) -> str:
-    return json.dumps({"event": type(event).__name__, **dataclasses.asdict(event)}, ensure_ascii=False)
+    """ASCII JSON: readable whatever the encoding of the pipe between the processes."""
+    return json.dumps({"event": type(event).__name__, **dataclasses.asdict(event)})
 
 
 def decode(line: str) -> events.Event | None:

@@ -14,6 +14,7 @@ import time
 import traceback
 import uuid
 from concurrent.futures import Future
+from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
 
 from .cancel import CancelToken
@@ -24,7 +25,8 @@ from .events import Emit, JobCancelled, JobFailed, JobFinished, JobStarted, Stag
 from .files import FileEntry, scan_files
 from .pipeline import Pipeline, PipelineStats
 from .secrets import GIT_TOKEN, get_secret
-from .source import open_source, parse_source
+from .repo_lock import repo_lock
+from .source import CREDENTIALS_IGNORED, GitAccess, open_source, parse_source
 from .workspace import Workspace
 
 log = logging.getLogger(__name__)
@@ -90,26 +92,36 @@ class Ingestor:
         job_id = job_id or uuid.uuid4().hex[:12]
         catalog = self.workspace.catalog
         spec = None
-        try:
-            spec = parse_source(source, branch)
-            emit(JobStarted(job_id, "ingest", spec.display + (f" @ {branch}" if branch else "")))
-            catalog.start_job(job_id, "ingest", spec.repo_id, {"source": source, "branch": branch})
-            result = self._run(spec, branch, emit, cancel, job_id)
-        except Cancelled:
-            if spec is not None:
-                catalog.finish_job(job_id, "cancelled")
-                if catalog.find_repo(spec.repo_id):
-                    catalog.set_repo_state(spec.repo_id, "interrupted")
-            emit(JobCancelled(job_id, resumable=spec is not None))
-            raise
-        except PharosError as exc:
-            self._fail(job_id, spec, str(exc), traceback.format_exc(), emit)
-            raise
-        except Exception as exc:  # noqa: BLE001 - unexpected: one line for the user, the rest in the log
-            log.exception("ingest failed")
-            self._fail(job_id, spec, f"ingest failed unexpectedly: {exc}", traceback.format_exc(), emit)
-            raise PharosError(f"ingest failed unexpectedly: {exc}") from exc
-        catalog.finish_job(job_id, "done", result.as_dict())
+        owned = False  # the job and the repository's rows are ours to update only while we hold its lock
+        with ExitStack() as held:
+            try:
+                spec = parse_source(source, branch)
+                emit(JobStarted(job_id, "ingest", spec.display + (f" @ {branch}" if branch else "")))
+                if spec.credentials_stripped:
+                    emit(StageMessage(job_id, CREDENTIALS_IGNORED, "warning"))
+                held.enter_context(repo_lock(self.workspace.root, spec.repo_id, cancel=cancel, on_wait=lambda: emit(
+                    StageMessage(job_id, f"waiting: {spec.display} is being ingested by another window or command"))))
+                owned = True
+                # The request is what a resume runs again: never the credentials a pasted URL held.
+                request = {"source": spec.location if spec.credentials_stripped else source, "branch": branch}
+                catalog.start_job(job_id, "ingest", spec.repo_id, request)
+                result = self._run(spec, branch, emit, cancel, job_id)
+            except Cancelled:
+                if owned:
+                    catalog.finish_job(job_id, "cancelled")
+                    if catalog.find_repo(spec.repo_id):
+                        catalog.set_repo_state(spec.repo_id, "interrupted")
+                emit(JobCancelled(job_id, resumable=spec is not None))
+                raise
+            except PharosError as exc:
+                self._fail(job_id, spec if owned else None, str(exc), traceback.format_exc(), emit)
+                raise
+            except Exception as exc:  # noqa: BLE001 - unexpected: one line for the user, the rest in the log
+                log.exception("ingest failed")
+                self._fail(job_id, spec if owned else None, f"ingest failed unexpectedly: {exc}",
+                           traceback.format_exc(), emit)
+                raise PharosError(f"ingest failed unexpectedly: {exc}") from exc
+            catalog.finish_job(job_id, "done", result.as_dict())
         emit(JobFinished(job_id, result.as_dict()))
         return result
 
@@ -133,8 +145,10 @@ class Ingestor:
 
         began = time.perf_counter()
         emit(StageProgress(job_id, "clone", 0, None, "objects"))
-        checkout = open_source(spec, branch, workspace.clones_dir, token=get_secret(GIT_TOKEN),
-                               emit=emit, job_id=job_id, cancel=cancel)
+        access = GitAccess(get_secret(GIT_TOKEN), tuple(h.strip().lower() for h in settings.git_token_hosts),
+                           settings.git_timeout)
+        checkout = open_source(spec, branch, workspace.clones_dir, access=access, emit=emit, job_id=job_id,
+                               cancel=cancel)
         emit(StageProgress(job_id, "clone", 1, 1, "objects"))
         stage_seconds["clone"] = time.perf_counter() - began
         cancel.raise_if_cancelled()

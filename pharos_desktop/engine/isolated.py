@@ -2,8 +2,11 @@
 
 torch's import and model calls hold Python's global lock for hundreds of milliseconds at a time;
 in the window's process that freezes the UI. In a child process they cannot, and a crash in native
-code ends the job, not the app. The child reports the engine's own events as JSON lines; cancel is
-Ctrl-C (SIGINT), which the command line turns into a cooperative cancel.
+code ends the job, not the app. The child reports the engine's own events as JSON lines on stdout.
+
+Cancel goes through a channel this code owns, the child's stdin: a "cancel" line, or the pipe closing
+when the window goes away. No console or signal is needed (the windowed build on Windows has no
+console to share). If the child has not ended a while after being asked, its process tree is killed.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections import deque
 
 from .cancel import CancelToken
@@ -20,7 +24,11 @@ from .errors import Cancelled, PharosError
 from .event_codec import decode
 from .events import Emit, JobCancelled, JobFailed, JobFinished
 from .secrets import GIT_TOKEN, get_secret
+from .source import without_credentials
 from .workspace import Workspace
+
+CANCEL_LINE = "cancel"
+_KILL_AFTER = 30.0  # seconds a cancelled child may take to clean up (stop git, remove its temporary clone)
 
 
 def command_line() -> list[str]:
@@ -37,15 +45,17 @@ class IsolatedIngestor:
     def ingest(self, source: str, branch: str | None = None, *, emit: Emit, cancel: CancelToken,
                job_id: str) -> dict:
         """Blocking, like Ingestor.ingest; returns the JobFinished summary or raises PharosError."""
-        args = [*command_line(), "ingest", source, "--events", "--job-id", job_id]
+        args = [*command_line(), "ingest", without_credentials(source), "--events", "--cancel-on-stdin",
+                "--job-id", job_id]
         if branch:
             args += ["--branch", branch]
         env = dict(os.environ, PHAROS_HOME=str(self.workspace.root))
         token = get_secret(GIT_TOKEN)  # the child may have no keyring (or only this run's memory)
         if token:
             env["PHAROS_GIT_TOKEN"] = token
-        child = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        child = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                  env=env, text=True, encoding="utf-8", errors="replace",
+                                 start_new_session=(os.name == "posix"),
                                  creationflags=getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0))
         stderr_tail: deque[str] = deque(maxlen=20)
         reader = threading.Thread(target=lambda: stderr_tail.extend(child.stderr), daemon=True)
@@ -77,5 +87,27 @@ class IsolatedIngestor:
     def _cancel_when_asked(child: subprocess.Popen, cancel: CancelToken) -> None:
         while child.poll() is None:
             if cancel.wait(0.05):
-                child.send_signal(signal.CTRL_BREAK_EVENT if os.name == "nt" else signal.SIGINT)
-                return
+                break
+        else:
+            return
+        try:
+            child.stdin.write(CANCEL_LINE + "\n")
+            child.stdin.flush()
+        except OSError:
+            pass  # it is already ending
+        deadline = time.monotonic() + _KILL_AFTER
+        while child.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if child.poll() is None:
+            kill_tree(child)
+
+
+def kill_tree(child: subprocess.Popen) -> None:
+    """End a child and everything it started in its session or process group."""
+    try:
+        if os.name == "posix":
+            os.killpg(child.pid, signal.SIGKILL)
+        else:
+            subprocess.run(["taskkill", "/F", "/T", "/PID", str(child.pid)], capture_output=True)
+    except (ProcessLookupError, PermissionError, OSError):
+        pass

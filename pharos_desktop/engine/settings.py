@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -30,6 +31,8 @@ ENV_OVERRIDES = {
     "PHAROS_BATCH_SIZE": "batch_size",
     "PHAROS_MAX_FILE_BYTES": "max_file_bytes",
     "PHAROS_QUEUE_URL": "queue_url",
+    "PHAROS_GIT_TOKEN_HOSTS": "git_token_hosts",
+    "PHAROS_GIT_TIMEOUT": "git_timeout",
 }
 
 
@@ -74,6 +77,9 @@ class Settings:
     parse_workers: int = 0  # 0: one fewer than the CPU count, at least one
     queue_url: str = ""  # the cloud's queue: Upstash REST (https://) or redis:// / rediss://
     work_for_cloud: bool = False  # the window's "Work for my cloud" switch
+    # The git token is offered only to these hosts, only over https (never after a redirect elsewhere).
+    git_token_hosts: list[str] = field(default_factory=lambda: ["github.com"])
+    git_timeout: int = 60  # seconds a clone/fetch may show no progress before it is stopped
 
     def validate(self) -> None:
         if self.device not in DEVICES:
@@ -84,6 +90,8 @@ class Settings:
             raise ConfigError("the file size cap must be at least 1 byte")
         if self.sync_concurrency < 1:
             raise ConfigError("sync concurrency must be at least 1")
+        if self.git_timeout < 1:
+            raise ConfigError("the git timeout must be at least 1 second")
 
     @property
     def path(self) -> Path:
@@ -112,7 +120,9 @@ class Settings:
                 if os.environ.get(var):
                     current = getattr(settings, name)
                     raw = os.environ[var]
-                    if isinstance(current, int):
+                    if isinstance(current, list):
+                        setattr(settings, name, [part for part in re.split(r"[\s,]+", raw) if part])
+                    elif isinstance(current, int):
                         try:
                             setattr(settings, name, int(raw))
                         except ValueError:

@@ -1,11 +1,8 @@
 """Where a repository comes from: parse what the user typed, then clone, update or open it.
 
-Safety rules, all enforced here:
-- git never prompts: no terminal (own session, stdin closed, GIT_TERMINAL_PROMPT=0), no askpass
-  program, ssh in batch mode, the user's credential helpers switched off (a GUI credential manager
-  would pop up a window from a background job).
-- The token reaches git only through the environment of the git process, read by a credential
-  helper one-liner. It is never in a URL, an argument, ``.git/config``, an event or a message.
+Safety rules enforced here (how git itself is run, prompts, tokens and deadlines: gitcmd.py):
+- The token is never in a URL, an argument, ``.git/config``, an event or a message; credentials typed
+  into a URL are dropped before the URL is stored, shown or handed to git.
 - ``ext::``/``fd::`` transports and anything that git could read as an option are refused.
 """
 
@@ -14,33 +11,25 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import shutil
-import signal
-import stat
-import subprocess
-import threading
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from .cancel import CancelToken
-from .errors import AuthRequired, Cancelled, SourceError, UnsafeSource
+from .errors import SourceError, UnsafeSource
 from .events import Emit, StageMessage
 from .files import in_git_work_tree
+from .git_errors import clone_error
+from .gitcmd import Stalled, git_base, git_env, local_git, remove_tree, run_git
 from .progress import StageMeter
 
 WEB_HOSTS = ("github.com", "gitlab.com")  # hosts whose browse URLs we know how to build
 KNOWN_HOSTS = WEB_HOSTS + ("bitbucket.org", "codeberg.org")  # "github.com/owner/repo" without a scheme
 URL_SCHEMES = ("https", "http", "ssh", "git+ssh", "ssh+git", "git", "file")
 
-_TOKEN_ENV = "PHAROS_GIT_CREDENTIAL"
-_USER_ENV = "PHAROS_GIT_USERNAME"
-# A credential helper that answers only "get", from the environment. Git runs it with sh (git for
-# Windows ships one); the token itself never appears in the command. printf, not echo: dash's echo
-# would interpret backslashes in a token.
-_CREDENTIAL_HELPER = ("!f() { test \"$1\" = get || return 0; "
-                      f"printf 'username=%s\\npassword=%s\\n' \"${_USER_ENV}\" \"${_TOKEN_ENV}\"; }}; f")
+CREDENTIALS_IGNORED = ("the user name and password in the URL were ignored (they are never stored or passed on); "
+                       "put a git token in Settings or PHAROS_GIT_TOKEN instead")
 
 
 @dataclass(frozen=True)
@@ -107,6 +96,21 @@ def _remote(location: str, host: str, path: str, stripped: bool, branch: str | N
                       host, stripped)
 
 
+def file_url_path(netloc: str, path: str, *, windows: bool) -> str:
+    """The folder a file:// URL names. file://server/share/x is a network share: a UNC path on Windows,
+    refused elsewhere (never quietly read as the local /share/x)."""
+    raw = unquote(path)
+    host = unquote(netloc)
+    if host and host.lower() != "localhost":
+        if not windows:
+            raise SourceError(f"file://{host}/… names a network share on {host}: mount it and give the "
+                              "mounted folder's path instead")
+        return "\\\\" + host + raw.replace("/", "\\")
+    if windows and re.match(r"^/[A-Za-z]:", raw):
+        raw = raw[1:]  # file:///C:/x -> C:/x
+    return raw
+
+
 def _parse_url(text: str, branch: str | None) -> SourceSpec:
     scheme = _SCHEME_RE.match(text).group(1).lower()
     if scheme not in URL_SCHEMES:
@@ -117,10 +121,7 @@ def _parse_url(text: str, branch: str | None) -> SourceSpec:
     except ValueError as exc:
         raise SourceError(f"not a URL or folder (bad port): {text}") from exc
     if scheme == "file":
-        raw = unquote(parts.path)
-        if os.name == "nt" and re.match(r"^/[A-Za-z]:", raw):
-            raw = raw[1:]  # file:///C:/x -> C:/x
-        folder = Path(raw).expanduser()
+        folder = Path(file_url_path(parts.netloc, parts.path, windows=os.name == "nt")).expanduser()
         if not folder.exists():
             raise SourceError(f"folder does not exist: {folder}")
         location = folder.resolve().as_uri()
@@ -180,175 +181,36 @@ def parse_source(text: str, branch: str | None = None) -> SourceSpec:
     raise SourceError(f"not a URL or folder: {text}")
 
 
-# -- running git -------------------------------------------------------------------------------
+def without_credentials(text: str) -> str:
+    """What the user typed, minus any credentials in it: the form to store, show, log or pass on."""
+    try:
+        spec = parse_source(text)
+    except SourceError:
+        return text
+    return spec.location if spec.credentials_stripped else text
+
+
+# -- git progress ------------------------------------------------------------------------------
 
 _PROGRESS_RE = re.compile(
     r"^(?:remote:\s*)?(Receiving objects|Resolving deltas|Updating files):\s+\d+% \((\d+)/(\d+)\)")
-_ANY_PROGRESS_RE = re.compile(r"^(?:remote:\s*)?[A-Za-z ]+:\s+(?:\d+% \(|\d+, done)")
 _BRANCH_RE = re.compile(r"[^\s~^:?*\[\\]+")  # what git allows in a branch name, roughly
 _PHASE_UNITS = {"Receiving objects": "objects", "Resolving deltas": "deltas", "Updating files": "files"}
 
 
-def _git_env(token: str, host: str | None) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("GIT_ASKPASS", "SSH_ASKPASS", _TOKEN_ENV)}
-    env.update({
-        "GIT_TERMINAL_PROMPT": "0",
-        # Keep the user's own ssh command (a key of theirs) but never let it ask anything.
-        "GIT_SSH_COMMAND": (os.environ.get("GIT_SSH_COMMAND") or "ssh") + " -o BatchMode=yes -o ConnectTimeout=20",
-        "SSH_ASKPASS_REQUIRE": "never",
-        "GCM_INTERACTIVE": "never",
-        "LC_ALL": "C",  # git's messages in English, so errors can be recognised
-        "LANGUAGE": "C",
-    })
-    if token:
-        env[_TOKEN_ENV] = token
-        env[_USER_ENV] = "oauth2" if host == "gitlab.com" else "x-access-token"
-    return env
-
-
-def _git_base(token: str) -> list[str]:
-    args = ["git", "-c", "protocol.ext.allow=never", "-c", "protocol.fd.allow=never",
-            "-c", "core.askPass=", "-c", "credential.helper=", "-c", "credential.interactive=never",
-            "-c", "core.fsmonitor=false", "-c", "http.lowSpeedLimit=1000", "-c", "http.lowSpeedTime=60",
-            # no detached gc/maintenance after a fetch: it would outlive the job and hold the folder
-            "-c", "gc.autoDetach=false", "-c", "maintenance.auto=false"]
-    if token:
-        args += ["-c", f"credential.helper={_CREDENTIAL_HELPER}"]
-    return args
-
-
-def _kill(process: subprocess.Popen) -> None:
-    try:
-        if os.name == "posix":
-            os.killpg(process.pid, signal.SIGKILL)  # git's helpers (remote-https, index-pack) too
-        else:
-            process.kill()
-    except (ProcessLookupError, PermissionError):
-        pass
-
-
-def _run(args: list[str], *, env: dict[str, str], cancel: CancelToken, cwd: Path | None = None,
-         on_line=None) -> tuple[int, str, list[str]]:
-    """Run git, polling ``cancel``; returns (exit code, stdout, stderr lines)."""
-    try:
-        process = subprocess.Popen(args, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                   stderr=subprocess.PIPE, start_new_session=(os.name == "posix"),
-                                   creationflags=getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0))
-    except FileNotFoundError as exc:
-        raise SourceError("git is not installed or not on PATH; install git and try again") from exc
-    out: list[bytes] = []
-    lines: list[str] = []
-
-    def read_stdout() -> None:
-        out.append(process.stdout.read())
-
-    def read_stderr() -> None:
-        buffer = b""
-        while chunk := process.stderr.read1(4096):
-            buffer += chunk
-            *complete, buffer = re.split(rb"[\r\n]", buffer)  # progress lines end with \r
-            for raw in complete:
-                if line := raw.decode("utf-8", "replace").strip():
-                    if on_line:
-                        on_line(line)
-                    if not _ANY_PROGRESS_RE.match(line):
-                        lines.append(line)
-        if buffer.strip():
-            lines.append(buffer.decode("utf-8", "replace").strip())
-
-    readers = [threading.Thread(target=read_stdout, daemon=True), threading.Thread(target=read_stderr, daemon=True)]
-    for reader in readers:
-        reader.start()
-    while process.poll() is None:
-        if cancel.wait(0.1):
-            _kill(process)
-            process.wait()
-            for reader in readers:
-                reader.join(timeout=1)
-            raise Cancelled()
-    for reader in readers:
-        reader.join(timeout=5)  # a leftover grandchild must not hold us on its copy of the pipe
-    return process.returncode, b"".join(out).decode("utf-8", "replace"), lines
-
-
-def _local_git(args: list[str], cwd: Path) -> tuple[int, str]:
-    done = subprocess.run(["git", "-c", "core.fsmonitor=false", *args], cwd=cwd, stdin=subprocess.DEVNULL,
-                          capture_output=True, env={**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"})
-    return done.returncode, done.stdout.decode("utf-8", "replace").strip()
-
-
-# -- errors ------------------------------------------------------------------------------------
-
-_AUTH = ("authentication failed", "could not read username", "could not read password", "terminal prompts disabled",
-         "permission denied (publickey", "http basic: access denied", "error: 401", "error: 403",
-         "invalid username or password", "invalid credentials")
-_NETWORK = ("could not resolve host", "could not resolve hostname", "failed to connect", "connection refused",
-            "connection timed out", "network is unreachable", "no route to host", "operation timed out",
-            "name or service not known", "temporary failure in name resolution", "connection reset")
-_NOT_FOUND = ("repository not found", "not found", "does not appear to be a git repository", "error: 404",
-              "does not exist")
-_BRANCH = ("remote branch", "couldn't find remote ref", "could not find remote branch")
-
-
-def _scrub(text: str, token: str) -> str:
-    if token:
-        text = text.replace(token, "***")
-    return re.sub(r"(://)[^/@\s]+@", r"\1", text)  # credentials git may echo back from a URL
-
-
-def _first_relevant(lines: list[str], markers: tuple[str, ...] = ()) -> str:
-    """The one git line worth showing: the first that names the problem, else the first fatal/error."""
-    for line in lines:
-        if any(marker in line.lower() for marker in markers):
-            return _strip_prefix(line)
-    for prefix in ("fatal:", "error:", "ssh:", "remote:"):
-        for line in lines:
-            if line.lower().startswith(prefix):
-                return _strip_prefix(line)
-    return lines[-1] if lines else "git exited with an error"
-
-
-def _strip_prefix(line: str) -> str:
-    for prefix in ("fatal:", "error:", "ssh:", "remote:"):
-        if line.lower().startswith(prefix):
-            return line[len(prefix):].strip()
-    return line.strip()
-
-
-def _clone_error(spec: SourceSpec, branch: str | None, lines: list[str], token: str) -> SourceError:
-    text = "\n".join(lines).lower()
-    if any(marker in text for marker in _AUTH):
-        if token:
-            return AuthRequired(f"authentication required for {spec.display}: the saved token was refused; "
-                                "set a new one in Settings or PHAROS_GIT_TOKEN")
-        return AuthRequired(f"authentication required for {spec.display}: set a token in Settings or PHAROS_GIT_TOKEN")
-    if branch and any(marker in text for marker in _BRANCH):
-        return SourceError(f"branch '{branch}' not found in {spec.display}")
-    if "host key verification failed" in text:
-        return SourceError(f"ssh does not trust the host key of {spec.host}: run `ssh {spec.host}` once to accept it")
-    if any(marker in text for marker in _NETWORK):
-        detail = _scrub(_first_relevant(lines, _NETWORK), token)
-        return SourceError(f"cannot reach {spec.host or spec.display}: {detail}")
-    if any(marker in text for marker in _NOT_FOUND):
-        hint = "" if spec.location.startswith("file://") else " (check the URL; a private repository needs access)"
-        return SourceError(f"repository not found: {spec.display}{hint}")
-    return SourceError(f"git could not fetch {spec.display}: {_scrub(_first_relevant(lines), token)}")
-
-
 # -- opening -----------------------------------------------------------------------------------
 
-def _rmtree(path: Path) -> None:
-    def writable(func, target, _exc):  # git marks pack files read-only; Windows refuses to delete those
-        os.chmod(target, stat.S_IWRITE)
-        func(target)
-
-    if path.exists():
-        shutil.rmtree(path, onerror=writable)
+@dataclass(frozen=True)
+class GitAccess:
+    """What git may use to reach a remote: the token, the hosts it is for, the stall deadline."""
+    token: str = ""
+    token_hosts: tuple[str, ...] = ()  # lower-case host names; the token goes to no other host
+    timeout: float = 60.0  # seconds a network operation may show no progress before it is ended
 
 
 def _head(path: Path) -> tuple[str, str]:
-    code, commit = _local_git(["rev-parse", "--verify", "-q", "HEAD"], path)
-    _, branch = _local_git(["symbolic-ref", "--short", "-q", "HEAD"], path)
+    code, commit = local_git(["rev-parse", "--verify", "-q", "HEAD"], path)
+    _, branch = local_git(["symbolic-ref", "--short", "-q", "HEAD"], path)
     return (commit if code == 0 else ""), branch
 
 
@@ -384,63 +246,77 @@ def _open_local(spec: SourceSpec, branch: str | None) -> Checkout:
     return Checkout(path, commit, current, is_clone=False)
 
 
-def _default_branch(spec: SourceSpec, base: list[str], env: dict[str, str], cancel: CancelToken) -> str:
+class _Git:
+    """git commands for one source, with one environment and one way of naming failures."""
+
+    def __init__(self, spec: SourceSpec, access: GitAccess, cancel: CancelToken) -> None:
+        self.spec, self.access, self.cancel = spec, access, cancel
+        self.env = git_env(access.token, spec.host, access.token_hosts)
+        self.base = git_base(access.token)
+
+    def network(self, args: list[str], branch: str | None, *, cwd: Path | None = None,
+                on_line=None) -> str:
+        try:
+            code, out, lines = run_git(self.base + args, env=self.env, cancel=self.cancel, cwd=cwd, on_line=on_line,
+                                       timeout=self.access.timeout)
+        except Stalled as exc:
+            raise SourceError(f"{self.spec.host or self.spec.display} stopped answering: no progress for "
+                              f"{exc.seconds:g} s, so git was stopped (a slow server? raise PHAROS_GIT_TIMEOUT)") from None
+        if code != 0:
+            raise clone_error(self.spec, branch, lines, self.access)
+        return out
+
+    def local(self, args: list[str], cwd: Path) -> int:
+        return run_git(self.base + args, env=self.env, cancel=self.cancel, cwd=cwd)[0]
+
+
+def _default_branch(git: _Git) -> str:
     """The remote's default branch now (it may have changed since we cloned); "" if it does not say."""
-    code, out, lines = _run(base + ["ls-remote", "--symref", "--", spec.location, "HEAD"], env=env, cancel=cancel)
-    if code != 0:
-        raise _clone_error(spec, None, lines, env.get(_TOKEN_ENV, ""))
+    out = git.network(["ls-remote", "--symref", "--", git.spec.location, "HEAD"], None)
     match = re.search(r"^ref: refs/heads/(\S+)\s+HEAD", out, re.MULTILINE)
     return match.group(1) if match else ""
 
 
-def _update(spec: SourceSpec, branch: str | None, dest: Path, token: str, emit: Emit, job_id: str,
-            cancel: CancelToken) -> Checkout:
-    env, base = _git_env(token, spec.host), _git_base(token)
-    target = branch or _default_branch(spec, base, env, cancel) or _head(dest)[1]
+def _update(git: _Git, branch: str | None, dest: Path, emit: Emit, job_id: str) -> Checkout:
+    target = branch or _default_branch(git) or _head(dest)[1]
     if not target:
-        return _clone(spec, branch, dest, token, emit, job_id, cancel)
+        return _clone(git, branch, dest, emit, job_id)
     emit(StageMessage(job_id, f"updating the existing clone ({target})"))
     refspec = f"+refs/heads/{target}:refs/remotes/origin/{target}"
-    code, _, lines = _run(base + ["fetch", "--depth", "1", "--no-tags", "--progress", "origin", refspec],
-                          env=env, cancel=cancel, cwd=dest, on_line=_progress_reporter(emit, job_id))
-    if code != 0:
-        raise _clone_error(spec, target, lines, token)
+    git.network(["fetch", "--depth", "1", "--no-tags", "--progress", "origin", refspec], target, cwd=dest,
+                on_line=_progress_reporter(emit, job_id))
     for args in (["checkout", "-q", "-f", "-B", target, f"refs/remotes/origin/{target}"],
                  ["reset", "-q", "--hard", f"refs/remotes/origin/{target}"], ["clean", "-q", "-ffdx"]):
-        code, _, lines = _run(base + args, env=env, cancel=cancel, cwd=dest)
-        if code != 0:  # a damaged clone (disk full, killed mid-checkout): start over
+        if git.local(args, dest) != 0:  # a damaged clone (disk full, killed mid-checkout): start over
             emit(StageMessage(job_id, "the existing clone could not be updated; cloning again", "warning"))
-            return _clone(spec, branch, dest, token, emit, job_id, cancel)
+            return _clone(git, branch, dest, emit, job_id)
     commit, current = _head(dest)
     return Checkout(dest, commit, current, is_clone=True)
 
 
-def _clone(spec: SourceSpec, branch: str | None, dest: Path, token: str, emit: Emit, job_id: str,
-           cancel: CancelToken) -> Checkout:
-    env, base = _git_env(token, spec.host), _git_base(token)
-    # Cloned beside the destination and renamed at the end: a killed clone leaves only a ".tmp-" folder.
+def _clone(git: _Git, branch: str | None, dest: Path, emit: Emit, job_id: str) -> Checkout:
+    # Cloned beside the destination and renamed at the end: a killed clone leaves only a ".tmp-" folder,
+    # swept here. Only one ingest of a repository runs at a time (ingest.py), so none of these is in use.
     for stale in dest.parent.glob(f".{dest.name}.tmp-*"):
-        _rmtree(stale)
+        remove_tree(stale)
     temp = dest.parent / f".{dest.name}.tmp-{uuid.uuid4().hex[:8]}"
+    spec = git.spec
     emit(StageMessage(job_id, f"cloning {spec.display}" + (f" ({branch})" if branch else "") + " with depth 1"))
-    args = base + ["clone", "--depth", "1", "--single-branch", "--no-tags", "--progress"]
+    args = ["clone", "--depth", "1", "--single-branch", "--no-tags", "--progress"]
     if branch:
         args += ["--branch", branch]
     try:
-        code, _, lines = _run(args + ["--", spec.location, str(temp)], env=env, cancel=cancel,
-                              on_line=_progress_reporter(emit, job_id))
-        if code != 0:
-            raise _clone_error(spec, branch, lines, token)
-        _rmtree(dest)
+        git.network(args + ["--", spec.location, str(temp)], branch, on_line=_progress_reporter(emit, job_id))
+        remove_tree(dest)
         os.replace(temp, dest)
     finally:
-        _rmtree(temp)
+        remove_tree(temp)
     commit, current = _head(dest)
     return Checkout(dest, commit, current, is_clone=True)
 
 
-def open_source(spec: SourceSpec, branch: str | None, clones_dir: Path, *, token: str = "", emit: Emit,
-                job_id: str, cancel: CancelToken) -> Checkout:
+def open_source(spec: SourceSpec, branch: str | None, clones_dir: Path, *, access: GitAccess = GitAccess(),
+                emit: Emit, job_id: str, cancel: CancelToken) -> Checkout:
     """A working tree for ``spec``: the folder itself, or a fresh / updated shallow clone."""
     cancel.raise_if_cancelled()
     branch = (branch or "").strip() or None  # an empty field in the window means the default branch
@@ -449,12 +325,13 @@ def open_source(spec: SourceSpec, branch: str | None, clones_dir: Path, *, token
     if spec.kind == "local":
         return _open_local(spec, branch)
     if spec.location.startswith("file://"):
-        token = ""  # a local path never needs one; keep it out of every process we start
+        access = replace(access, token="")  # a local path never needs one; keep it out of every process we start
     clones_dir = Path(clones_dir)
     clones_dir.mkdir(parents=True, exist_ok=True)
     dest = clones_dir / spec.repo_id
+    git = _Git(spec, access, cancel)
     if (dest / ".git").is_dir():
-        code, url = _local_git(["config", "--get", "remote.origin.url"], dest)
+        code, url = local_git(["config", "--get", "remote.origin.url"], dest)
         if code == 0 and _repo_id(url, None) == _repo_id(spec.location, None):
-            return _update(spec, branch, dest, token, emit, job_id, cancel)
-    return _clone(spec, branch, dest, token, emit, job_id, cancel)
+            return _update(git, branch, dest, emit, job_id)
+    return _clone(git, branch, dest, emit, job_id)

@@ -1,7 +1,8 @@
 """Cloud jobs: the "Work for my cloud" switch, the worker's state, and the jobs it took.
 
 The worker runs as a child process (`pharos-desktop worker --events`), for the same reason an ingest
-does: torch must not stall the UI thread. Its ingest and sync events go through the event bridge, so
+does: torch must not stall the UI thread. It is cancelled the same way, through its stdin (a line, or the
+pipe closing when the window goes away). Its ingest and sync events go through the event bridge, so
 each cloud job gets the same activity card, with the same per-stage bars, as a local ingest; its own
 WorkerStatus and CloudJobDone events drive this view.
 """
@@ -9,7 +10,6 @@ WorkerStatus and CloudJobDone events drive this view.
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import threading
 import time
@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (QCheckBox, QHBoxLayout, QHeaderView, QLabel, QMes
 from ..engine import secrets
 from ..engine.event_codec import decode
 from ..engine.events import CloudJobDone, WorkerStatus
-from ..engine.isolated import command_line
+from ..engine.isolated import CANCEL_LINE, command_line
 from ..engine.worker.background import background_pid, start_background, stop_background
 from ..engine.workspace import Workspace
 from .bridge import EventBridge
@@ -63,7 +63,8 @@ class CloudWorkerProcess(QObject):
             return
         stop_background()  # one worker per data folder: the window's replaces a background one
         self._stopping = False
-        self._child = subprocess.Popen([*command_line(), "worker", "--events"], stdin=subprocess.DEVNULL,
+        self._child = subprocess.Popen([*command_line(), "worker", "--events", "--cancel-on-stdin"],
+                                       stdin=subprocess.PIPE,
                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=worker_env(self.workspace),
                                        text=True, encoding="utf-8", errors="replace",
                                        creationflags=getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0))
@@ -73,7 +74,11 @@ class CloudWorkerProcess(QObject):
         """Cancel: the job in progress stays in the worker's processing list for the next start."""
         if self.running:
             self._stopping = True
-            self._child.send_signal(signal.CTRL_BREAK_EVENT if os.name == "nt" else signal.SIGINT)
+            try:  # the channel this code owns (no console or signal needed, as for an ingest child)
+                self._child.stdin.write(CANCEL_LINE + "\n")
+                self._child.stdin.flush()
+            except OSError:
+                pass  # already ending
 
     def keep_working_in_background(self) -> int:
         """The window closes, the work goes on: a detached worker takes over (the job in hand restarts there)."""

@@ -4,6 +4,7 @@ everything else is saved to settings.json through ``Settings.save``."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 from PySide6.QtCore import QSettings
@@ -53,6 +54,10 @@ class SettingsDialog(QDialog):
         self.cloud_token = TokenField(secrets.CLOUD_TOKEN)
         self.git_token = TokenField(secrets.GIT_TOKEN)
         self.git_token.setToolTip("Used to clone private repositories over HTTPS")
+        self.git_token_hosts = QLineEdit(", ".join(current.git_token_hosts))
+        self.git_token_hosts.setPlaceholderText("github.com")
+        self.git_token_hosts.setToolTip("The git token is sent only to these hosts, only over https, and never "
+                                        "on to where a redirect points")
         forget = QPushButton("Remove tokens")
         forget.clicked.connect(self._forget_tokens)
         self.keyring_note = QLabel()
@@ -124,6 +129,7 @@ class SettingsDialog(QDialog):
         form.addRow("Git token", self.git_token)
         form.addRow("Cloud queue URL", self.queue_url)
         form.addRow("Cloud queue token", self.queue_token)
+        form.addRow("Git token hosts", self.git_token_hosts)
         form.addRow("", self.keyring_note)
         tokens_row = QHBoxLayout()
         tokens_row.addWidget(self.test_button)
@@ -175,6 +181,7 @@ class SettingsDialog(QDialog):
             chroma_url=self.chroma_url.text().strip() if self.chroma_server.isChecked() else "",
             max_file_bytes=self.max_kb.value() * 1024,
             extra_excludes=[line.strip() for line in self.excludes.toPlainText().splitlines() if line.strip()],
+            git_token_hosts=[host.lower() for host in re.split(r"[\s,]+", self.git_token_hosts.text()) if host],
         )
 
     def save(self) -> None:

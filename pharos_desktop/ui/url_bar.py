@@ -1,14 +1,17 @@
 """The bar at the top: a git URL or a folder, an optional branch, Ingest. Input is checked with the
-engine's own ``parse_source`` before a job starts, and what is wrong is said right under the bar."""
+engine's own ``parse_source`` before a job starts, and what is wrong is said right under the bar.
+Credentials in a pasted URL are dropped here, before the URL goes anywhere, and the user is told."""
 
 from __future__ import annotations
+
+import html
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget)
 
 from ..engine.errors import PharosError
-from ..engine.source import parse_source
+from ..engine.source import CREDENTIALS_IGNORED, parse_source
 
 _URL_PREFIXES = ("https://", "http://", "ssh://", "git://", "git@", "file://")
 
@@ -40,6 +43,12 @@ class UrlBar(QWidget):
         self.error.setWordWrap(True)
         self.error.setStyleSheet("color: #c0392b")
         self.error.hide()
+        self.notice = QLabel()
+        self.notice.setObjectName("urlNotice")
+        self.notice.setTextFormat(Qt.TextFormat.PlainText)
+        self.notice.setWordWrap(True)
+        self.notice.setStyleSheet("color: #b9770e")
+        self.notice.hide()
         self.offer = QLabel()
         self.offer.setTextFormat(Qt.TextFormat.RichText)
         self.offer.linkActivated.connect(lambda url: self.set_source(url))
@@ -56,6 +65,7 @@ class UrlBar(QWidget):
         layout.setSpacing(3)
         layout.addLayout(row)
         layout.addWidget(self.error)
+        layout.addWidget(self.notice)
         layout.addWidget(self.offer)
 
     # -- input -----------------------------------------------------------------------------------
@@ -80,18 +90,25 @@ class UrlBar(QWidget):
             spec = parse_source(text)
         except PharosError:
             return
-        self.offer.setText(f'Clipboard: {spec.display} — <a href="{text}">use it</a>')
+        # Clipboard text is anyone's: shown as text, never as markup, and never with its credentials.
+        link = html.escape(spec.location if spec.credentials_stripped else text, quote=True)
+        self.offer.setText(f'Clipboard: {html.escape(spec.display)} — <a href="{link}">use it</a>')
         self.offer.show()
 
     def submit(self) -> None:
         text, branch = self.source.text().strip(), self.branch.text().strip()
         try:
-            parse_source(text, branch or None)
+            spec = parse_source(text, branch or None)
         except PharosError as exc:
             self.show_error(str(exc))
             return
         self.clear_error()
         self.offer.hide()
+        if spec.credentials_stripped:
+            text = spec.location
+            self.source.setText(text)
+            self.notice.setText(CREDENTIALS_IGNORED[0].upper() + CREDENTIALS_IGNORED[1:] + ".")
+            self.notice.show()
         self.ingest_requested.emit(text, branch)
 
     def show_error(self, message: str) -> None:
@@ -101,3 +118,4 @@ class UrlBar(QWidget):
     def clear_error(self) -> None:
         self.error.clear()
         self.error.hide()
+        self.notice.hide()

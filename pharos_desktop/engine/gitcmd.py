@@ -1,0 +1,217 @@
+"""Running git safely: the environment and options every git process gets, and how it is stopped.
+
+- git never prompts: no terminal (own session, stdin closed, GIT_TERMINAL_PROMPT=0), no askpass
+  program, ssh in batch mode, the user's credential helpers switched off (a GUI credential manager
+  would pop up a window from a background job).
+- The token reaches git only through the environment of the git process, read by a credential
+  helper one-liner that answers only over https and only for the hosts the token is for. git asks
+  the helper again, with the new host, after a redirect, so a redirect elsewhere gets nothing.
+- A network operation that shows no progress for ``timeout`` seconds is ended: an ssh server that
+  sends its banner and then nothing would otherwise hold the job for ever.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import shutil
+import signal
+import stat
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+from .cancel import CancelToken
+from .errors import Cancelled, SourceError
+
+TOKEN_ENV = "PHAROS_GIT_CREDENTIAL"
+_USER_ENV = "PHAROS_GIT_USERNAME"
+_HOSTS_ENV = "PHAROS_GIT_TOKEN_HOSTS"
+# A credential helper that answers only "get", only for https, only for a host in the list, from the
+# environment. git hands it protocol= and host= (host:port when a port is given) on stdin, for the URL it
+# is talking to now, redirects included. Git runs it with sh (git for Windows ships one); the token itself
+# never appears in the command. printf, not echo: dash's echo would interpret backslashes in a token.
+# When it says no, it says so on stderr (git passes that on), so the error can name the reason.
+WITHHELD = "pharos: git token withheld from"
+_CREDENTIAL_HELPER = (
+    "!f() { test \"$1\" = get || return 0; p=; h=; "
+    "while IFS= read -r l; do case \"$l\" in protocol=*) p=${l#protocol=};; host=*) h=${l#host=};; esac; done; "
+    f"n() {{ printf '{WITHHELD} %s://%s\\n' \"$p\" \"$h\" >&2; }}; "
+    "test \"$p\" = https && test -n \"$h\" || { n; return 0; }; "
+    f"case \" ${_HOSTS_ENV} \" in *\" ${{h%:*}} \"*) ;; *) n; return 0;; esac; "
+    f"printf 'username=%s\\npassword=%s\\n' \"${_USER_ENV}\" \"${TOKEN_ENV}\"; }}; f")
+
+# OpenSSH gives up on a silent server after ServerAliveInterval * ServerAliveCountMax seconds (once the
+# session is up) and on a connect after ConnectTimeout; the stall deadline covers the key exchange between.
+_SSH_SAFETY = "-o BatchMode=yes -o ConnectTimeout=20 -o ServerAliveInterval=15 -o ServerAliveCountMax=3"
+_NOT_OPENSSH = ("plink", "tortoiseplink", "putty")  # take no -o options (git tells them apart by name too)
+
+_ANY_PROGRESS_RE = re.compile(r"^(?:remote:\s*)?[A-Za-z ]+:\s+(?:\d+% \(|\d+, done)")
+
+
+def _user_ssh_command() -> str:
+    """The user's own ssh command: GIT_SSH_COMMAND, else core.sshCommand from their git config."""
+    if os.environ.get("GIT_SSH_COMMAND"):
+        return os.environ["GIT_SSH_COMMAND"]
+    for scope in ("--global", "--system"):
+        done = subprocess.run(["git", "config", scope, "--get", "core.sshCommand"], stdin=subprocess.DEVNULL,
+                              capture_output=True, env={**os.environ, "LC_ALL": "C"})
+        if done.returncode == 0 and done.stdout.strip():
+            return done.stdout.decode("utf-8", "replace").strip()
+    return ""
+
+
+def ssh_command() -> str | None:
+    """GIT_SSH_COMMAND for our git: the user's command (their key, their proxy) plus our safety options.
+
+    None leaves the user's GIT_SSH program alone (plink and friends take no ``-o``)."""
+    command = _user_ssh_command()
+    if not command and os.environ.get("GIT_SSH"):
+        return None
+    command = command or "ssh"
+    try:
+        program = Path(shlex.split(command)[0]).stem.lower()
+    except (ValueError, IndexError):
+        program = ""
+    return command if program in _NOT_OPENSSH else f"{command} {_SSH_SAFETY}"
+
+
+def git_env(token: str, host: str | None, token_hosts: tuple[str, ...] = ()) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("GIT_ASKPASS", "SSH_ASKPASS", TOKEN_ENV, _HOSTS_ENV, "GIT_SSH_COMMAND")}
+    env.update({
+        "GIT_TERMINAL_PROMPT": "0",
+        "SSH_ASKPASS_REQUIRE": "never",
+        "GCM_INTERACTIVE": "never",
+        "LC_ALL": "C",  # git's messages in English, so errors can be recognised
+        "LANGUAGE": "C",
+    })
+    ssh = ssh_command()
+    if ssh:
+        env["GIT_SSH_COMMAND"] = ssh
+    if token:
+        env[TOKEN_ENV] = token
+        env[_USER_ENV] = "oauth2" if host == "gitlab.com" else "x-access-token"
+        env[_HOSTS_ENV] = " ".join(h.strip().lower() for h in token_hosts if h.strip())
+    return env
+
+
+def git_base(token: str) -> list[str]:
+    args = ["git", "-c", "protocol.ext.allow=never", "-c", "protocol.fd.allow=never",
+            "-c", "core.askPass=", "-c", "credential.helper=", "-c", "credential.interactive=never",
+            "-c", "core.fsmonitor=false", "-c", "core.longpaths=true",  # Windows: paths over 260 characters
+            "-c", "http.lowSpeedLimit=1000", "-c", "http.lowSpeedTime=60",
+            # no detached gc/maintenance after a fetch: it would outlive the job and hold the folder
+            "-c", "gc.autoDetach=false", "-c", "maintenance.auto=false"]
+    if token:
+        args += ["-c", f"credential.helper={_CREDENTIAL_HELPER}"]
+    return args
+
+
+def local_git(args: list[str], cwd: Path) -> tuple[int, str]:
+    done = subprocess.run(["git", "-c", "core.fsmonitor=false", "-c", "core.longpaths=true", *args], cwd=cwd,
+                          stdin=subprocess.DEVNULL, capture_output=True,
+                          env={**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"})
+    return done.returncode, done.stdout.decode("utf-8", "replace").strip()
+
+
+def _kill(process: subprocess.Popen) -> None:
+    try:
+        if os.name == "posix":
+            os.killpg(process.pid, signal.SIGKILL)  # git's helpers (ssh, remote-https, index-pack) too
+        else:
+            subprocess.run(["taskkill", "/F", "/T", "/PID", str(process.pid)], capture_output=True)
+    except (ProcessLookupError, PermissionError, OSError):
+        pass
+
+
+class Stalled(SourceError):
+    """git showed no progress for the whole deadline; the caller names the host."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"no progress for {seconds:g} s")
+        self.seconds = seconds
+
+
+def run_git(args: list[str], *, env: dict[str, str], cancel: CancelToken, cwd: Path | None = None,
+            on_line=None, timeout: float | None = None) -> tuple[int, str, list[str]]:
+    """Run git, polling ``cancel``; returns (exit code, stdout, stderr lines).
+
+    ``timeout``: end it (raising Stalled) once it has written nothing for that many seconds."""
+    try:
+        process = subprocess.Popen(args, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE, start_new_session=(os.name == "posix"),
+                                   creationflags=getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0))
+    except FileNotFoundError as exc:
+        raise SourceError("git is not installed or not on PATH; install git and try again") from exc
+    out: list[bytes] = []
+    lines: list[str] = []
+    last_output = [time.monotonic()]
+
+    def read_stdout() -> None:
+        while chunk := process.stdout.read1(65536):
+            out.append(chunk)
+            last_output[0] = time.monotonic()
+
+    def read_stderr() -> None:
+        buffer = b""
+        while chunk := process.stderr.read1(4096):
+            last_output[0] = time.monotonic()
+            buffer += chunk
+            *complete, buffer = re.split(rb"[\r\n]", buffer)  # progress lines end with \r
+            for raw in complete:
+                if line := raw.decode("utf-8", "replace").strip():
+                    if on_line:
+                        on_line(line)
+                    if not _ANY_PROGRESS_RE.match(line):
+                        lines.append(line)
+        if buffer.strip():
+            lines.append(buffer.decode("utf-8", "replace").strip())
+
+    readers = [threading.Thread(target=read_stdout, daemon=True), threading.Thread(target=read_stderr, daemon=True)]
+    for reader in readers:
+        reader.start()
+
+    def stop(error: BaseException) -> None:
+        _kill(process)
+        process.wait()
+        for reader in readers:
+            reader.join(timeout=1)
+        raise error
+
+    while process.poll() is None:
+        if cancel.wait(0.1):
+            stop(Cancelled())
+        if timeout and time.monotonic() - last_output[0] > timeout:
+            stop(Stalled(timeout))
+    for reader in readers:
+        reader.join(timeout=5)  # a leftover grandchild must not hold us on its copy of the pipe
+    return process.returncode, b"".join(out).decode("utf-8", "replace"), lines
+
+
+def remove_tree(path: Path, attempts: int = 10) -> None:
+    """Delete a clone. git marks pack files read-only (Windows refuses to delete those, and a read-only
+    folder stops it everywhere), and on Windows a virus scanner or indexer may hold a file for a moment:
+    make things writable, retry briefly, then say which folder could not go."""
+
+    def writable(func, target, _exc) -> None:
+        for item in (os.path.dirname(target), target):
+            try:
+                os.chmod(item, stat.S_IRWXU)
+            except OSError:
+                pass
+        func(target)
+
+    for attempt in range(attempts):
+        if not os.path.lexists(path):
+            return
+        try:
+            shutil.rmtree(path, onerror=writable)
+            return
+        except OSError as exc:
+            if attempt == attempts - 1:
+                raise SourceError(f"cannot delete {path}: {exc.strerror or exc}; close programs using it "
+                                  "and try again") from exc
+            time.sleep(0.1 * (attempt + 1))

@@ -1,0 +1,149 @@
+"""Real command-line processes stopped with real signals: SIGTERM cancels like Ctrl-C (git ends, the
+temporary clone goes, the job is cancelled, exit 130); one Ctrl-C leaves the job cancelled; a job left
+'running' is marked interrupted by the next start only once its process is really gone."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from pharos_desktop.engine.catalog import Catalog
+
+from .real_repos import make_package_repo
+from .test_cli import cli
+
+
+@pytest.fixture(autouse=True)
+def hermetic_git(monkeypatch):
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", os.devnull)
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+
+
+@pytest.fixture
+def stalled_server():
+    """Accepts git's request and never answers: the ingest sits in its clone, with git running."""
+    release = threading.Event()
+
+    class Stall(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            release.wait(120)
+
+        def log_message(self, *args) -> None:
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Stall)
+    httpd.daemon_threads = True
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    release.set()
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def start_cli(*args: str, home: Path, extra: dict | None = None) -> subprocess.Popen:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PHAROS_")}
+    env.update(PHAROS_HOME=str(home), **(extra or {}))
+    return subprocess.Popen([sys.executable, "-m", "pharos_desktop", *args], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+
+
+def query(home: Path, sql: str) -> list[tuple]:
+    path = home / "catalog.sqlite"
+    if not path.exists():
+        return []
+    try:
+        with sqlite3.connect(path, timeout=1) as conn:
+            return conn.execute(sql).fetchall()
+    except sqlite3.OperationalError:
+        return []
+
+
+def wait_until(condition, what: str, seconds: float = 120) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.1)
+    pytest.fail(f"timed out waiting for {what}")
+
+
+def git_processes(marker: str) -> list[str]:
+    out = subprocess.run(["ps", "-eo", "pid,stat,args"], capture_output=True, text=True).stdout
+    return [line for line in out.splitlines()
+            if marker in line and "git" in line and " Z" not in line and "ps -eo" not in line]
+
+
+def job_states(home: Path) -> list[str]:
+    return [row[0] for row in query(home, "SELECT state FROM jobs")]
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "Ctrl-C"])
+def test_one_signal_during_a_clone_cancels_it_cleanly(signum, stalled_server, tmp_path):
+    home = tmp_path / "home"
+    process = start_cli("ingest", stalled_server + "/repo.git", home=home)
+    port = stalled_server.rsplit(":", 1)[1]
+    wait_until(lambda: git_processes(port) and list((home / "clones").glob(".*.tmp-*")), "git to start cloning")
+    os.killpg(process.pid, signum)
+    _, stderr = process.communicate(timeout=30)
+    assert process.returncode == 130, stderr
+    assert stderr.strip().splitlines()[-1].startswith("cancelled")
+    assert job_states(home) == ["cancelled"]
+    assert not list((home / "clones").iterdir())  # the temporary clone is gone
+    wait_until(lambda: not git_processes(port), "git to end", seconds=5)
+
+
+def test_one_ctrl_c_while_embedding_leaves_the_job_cancelled(tmp_path):
+    home = tmp_path / "home"
+    repo = make_package_repo(tmp_path / "httpx-repo", "httpx", limit=30)
+    # small batches: the first file is stored early and most of the work is still ahead when Ctrl-C comes
+    process = start_cli("ingest", str(repo), home=home, extra={"PHAROS_BATCH_SIZE": "8"})
+    wait_until(lambda: query(home, "SELECT 1 FROM files WHERE chunk_count > 0"), "the first stored file")
+    os.killpg(process.pid, signal.SIGINT)  # as a terminal's Ctrl-C does: the whole foreground group
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    assert job_states(home) == ["cancelled"]
+    assert [row[0] for row in query(home, "SELECT state FROM repos")] == ["interrupted"]
+    assert query(home, "SELECT COUNT(*) FROM files WHERE chunk_count > 0")[0][0] < 30  # it stopped part way
+
+
+def test_a_running_job_is_interrupted_only_once_its_process_is_gone(stalled_server, tmp_path):
+    home = tmp_path / "home"
+    process = start_cli("ingest", stalled_server + "/repo.git", home=home)
+    try:
+        wait_until(lambda: job_states(home) == ["running"], "the job to start")
+        assert cli("repos", home=home).returncode == 0  # a command line starts meanwhile
+        Catalog(home / "catalog.sqlite").mark_stale_jobs_interrupted()  # what a window runs at its start
+        assert job_states(home) == ["running"]  # alive in another process: never marked interrupted
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.communicate(timeout=30)
+    assert job_states(home) == ["running"]  # what a killed process leaves behind
+    assert cli("repos", home=home).returncode == 0
+    assert job_states(home) == ["interrupted"]
+
+
+def test_a_reused_pid_does_not_keep_a_dead_job_alive(tmp_path, workspace):
+    """The row names the pid and its start time: this test process's pid with another start time is
+    someone else, so the job it names is gone."""
+    from pharos_desktop.engine.owner import this_process
+
+    catalog = workspace.catalog
+    catalog.start_job("mine", "ingest", None, {})
+    catalog.start_job("old", "ingest", None, {})
+    me = this_process()
+    with sqlite3.connect(catalog.path) as conn:
+        conn.execute("UPDATE jobs SET owner_started = ? WHERE job_id = 'old'", (me.started - 3600,))
+        conn.execute("INSERT INTO jobs (job_id, kind, state, started_at, owner_host, owner_pid, owner_started) "
+                     "VALUES ('elsewhere', 'ingest', 'running', 0, 'another-host', 1, 1)")
+    assert catalog.mark_stale_jobs_interrupted() == 1
+    states = dict(catalog._conn().execute("SELECT job_id, state FROM jobs").fetchall())
+    assert states == {"mine": "running", "old": "interrupted", "elsewhere": "running"}
