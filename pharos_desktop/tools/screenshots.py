@@ -93,6 +93,9 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as exc:
         print(f"pharos-desktop screenshots: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("cancelled", file=sys.stderr)
+        return 130
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
