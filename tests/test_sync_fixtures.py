@@ -12,7 +12,7 @@ import pytest
 from pharos_desktop.engine.cancel import CancelToken
 from pharos_desktop.engine.catalog import Catalog, ChunkRecord, FileRecord, RepoRecord
 from pharos_desktop.engine.sync import Syncer
-from tests.cloud_server import CloudServer
+from pharos_desktop.tools.fake_cloud import CloudServer
 
 TOKEN = "test-token-1234567890"
 HOSTED = RepoRecord("0123456789abcdef", "demo", "https://github.com/acme/demo", "remote",

@@ -1,6 +1,6 @@
 """The fake cloud behaves like the real one: the same contract checks run against both.
 
-The real service (shared/pharos-cloud) is the reference; the fake (tests/cloud_server.py) exists only for
+The real service (shared/pharos-cloud) is the reference; the fake (pharos_desktop/tools/fake_cloud.py) exists only for
 faults the real one cannot produce on demand. A check that passes on the real service and fails on the
 fake is a bug in the fake.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.cloud_server import CloudServer
+from pharos_desktop.tools.fake_cloud import CloudServer
 from tests.test_sync_fixtures import TOKEN
 
 

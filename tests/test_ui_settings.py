@@ -9,8 +9,8 @@ from keyring.backends import fail
 from PySide6.QtCore import Qt
 
 from pharos_desktop.engine import secrets
+from pharos_desktop.tools.fake_cloud import CloudServer
 
-from .cloud_server import CloudServer
 from .repo_factory import make_sample_repo
 from .test_ui_support import SLOW, close_window, ingest, open_window, window  # noqa: F401 - fixture
 

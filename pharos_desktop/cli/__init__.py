@@ -18,7 +18,7 @@ from ..engine.errors import Cancelled, PharosError, UsageError
 from ..engine.logs import setup_logging
 
 # Each command lives in its own module with add_parser(subparsers) and run(args, workspace) -> int.
-COMMANDS = ("ingest", "search", "repos", "export", "sync", "worker", "doctor", "screenshots")
+COMMANDS = ("ingest", "search", "repos", "export", "sync", "worker", "doctor")
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CANCELLED = 0, 1, 2, 130
 
@@ -32,7 +32,10 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="pharos-desktop",
                      description="Ingest git repositories locally and publish them to your Pharos cloud account. "
-                                 "Run with no command to open the window.")
+                                 "Run with no command to open the window.",
+                     # not a command of this parser: __main__ hands it to tools/screenshots.py, above the window
+                     epilog="pharos-desktop screenshots DIR saves a PNG of each view of the window "
+                            "(pharos-desktop screenshots --help).")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="show skipped files and tracebacks")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)

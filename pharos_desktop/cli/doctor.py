@@ -28,6 +28,7 @@ def run(args, workspace) -> int:
         ("vectors", report["vectors"]),
         ("index", f"{report['repos']} repositories, {report['chunks']} chunks, {report['index_bytes'] / 1e6:.1f} MB"),
         ("log file", report["log_file"]),
+        ("resources", report["resources"]),
     ]
     for label, value in lines:
         print(f"{label:<12} {value}")

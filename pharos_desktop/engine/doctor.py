@@ -6,6 +6,7 @@ import platform
 import sys
 from pathlib import Path
 
+from ..resources import resource_path
 from .errors import PharosError
 from .logs import LOG_NAME
 from .parse import grammar_status
@@ -43,6 +44,9 @@ def diagnose(workspace: Workspace, load_model: bool = True) -> dict:
             problems.append(str(exc))
     grammars = grammar_status()
     problems.extend(f"grammar {lang} does not load: {err}" for lang, err in grammars.items() if err)
+    icon = resource_path("icons", "pharos.svg")
+    if not icon.is_file():
+        problems.append(f"the app icon {icon} is missing: reinstall Pharos Desktop")
     report.update({
         "grammars": grammars,
         "data_dir": str(workspace.root),
@@ -51,6 +55,7 @@ def diagnose(workspace: Workspace, load_model: bool = True) -> dict:
         "repos": len(workspace.catalog.list_repos()),
         "chunks": workspace.catalog.count_chunks(),
         "log_file": str(workspace.logs_dir / LOG_NAME),
+        "resources": str(resource_path()),
         "problems": problems,
         "ok": not problems,
     })

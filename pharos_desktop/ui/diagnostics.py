@@ -17,7 +17,8 @@ from .workers import Workers
 
 _ROWS = (("Python", "python"), ("Platform", "platform"), ("torch", "torch"), ("Device", "device"), ("GPU", "gpu"),
          ("Model", "model"), ("Dimensions", "dim"), ("Model runs on", "model_device"), ("Data folder", "data_dir"),
-         ("Vectors", "vectors"), ("Repositories", "repos"), ("Chunks", "chunks"), ("Log file", "log_file"))
+         ("Vectors", "vectors"), ("Repositories", "repos"), ("Chunks", "chunks"), ("Log file", "log_file"),
+         ("Resources", "resources"))
 
 
 def run_diagnose(workspace: Workspace) -> dict:

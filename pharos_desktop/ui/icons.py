@@ -1,14 +1,15 @@
-"""Icons: the app icon and kind icons are SVG files under resources/icons; language badges are drawn
+"""Icons: the app icon and kind icons are SVG files under pharos_desktop/resources/icons; language badges are drawn
 here (a coloured rounded square with a short label), so a new language needs one line, not a file."""
 
 from __future__ import annotations
 
-import sys
 from functools import lru_cache
 from pathlib import Path
 
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPixmap
+
+from ..resources import resource_path
 
 # GitHub-linguist-like colours, so the badges look familiar; the charts reuse them.
 LANGUAGE_COLORS: dict[str, str] = {
@@ -27,16 +28,8 @@ KIND_COLORS: dict[str, str] = {
 }
 
 
-def resources_dir() -> Path:
-    """resources/ next to the package, or inside a PyInstaller bundle."""
-    frozen = getattr(sys, "_MEIPASS", None)
-    if frozen:
-        return Path(frozen) / "resources"
-    return Path(__file__).resolve().parents[2] / "resources"
-
-
 def icon_path(name: str) -> Path:
-    return resources_dir() / "icons" / name
+    return resource_path("icons", name)
 
 
 @lru_cache(maxsize=None)

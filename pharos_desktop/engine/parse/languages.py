@@ -11,12 +11,12 @@ under a lock); every thread gets its own ``Parser`` per language (``threading.lo
 from __future__ import annotations
 
 import importlib
-import sys
 import threading
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 
 from tree_sitter import Language, Parser, Query
 
+from ...resources import resource_path
 from ..errors import GrammarMissing
 
 # language -> (module, function, pip package)
@@ -83,16 +83,6 @@ def detect_language(path: str) -> str | None:
     return EXTENSIONS.get(suffix)
 
 
-def queries_dir() -> Path:
-    """resources/queries next to the package, or inside a PyInstaller bundle."""
-    frozen = getattr(sys, "_MEIPASS", None)
-    if frozen:
-        bundled = Path(frozen) / "resources" / "queries"
-        if bundled.is_dir():
-            return bundled
-    return Path(__file__).resolve().parents[3] / "resources" / "queries"
-
-
 _lock = threading.Lock()
 _languages: dict[str, Language] = {}
 _queries: dict[str, Query] = {}
@@ -107,7 +97,7 @@ def _missing(language: str, why: object) -> GrammarMissing:
 
 def _bad_query(language: str, why: object) -> GrammarMissing:
     return GrammarMissing(f"the tag query for {language} does not load ({why}); "
-                          f"reinstall Pharos Desktop (resources/queries is part of it)")
+                          f"reinstall Pharos Desktop (its resources/queries folder is part of it)")
 
 
 def get_language(language: str) -> Language:
@@ -129,7 +119,7 @@ def get_language(language: str) -> Language:
 def query_source(language: str) -> str:
     """The text of a language's query file, with any "; inherits: x" files prepended."""
     name = _QUERY_FILE.get(language, language)
-    path = queries_dir() / f"{name}.scm"
+    path = resource_path("queries", f"{name}.scm")
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:

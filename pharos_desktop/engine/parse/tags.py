@@ -1,6 +1,6 @@
 """Run a language's tag query over a tree and turn the matches into qualified definitions.
 
-Rules (see resources/queries/python.scm for the capture names):
+Rules (see pharos_desktop/resources/queries/python.scm for the capture names):
 
 - The same node captured twice keeps the most specific kind (``interface`` beats ``class``).
 - A definition's container is its nearest enclosing definition or ``@scope``. Inside a function

@@ -1,14 +1,18 @@
-"""`pharos-desktop screenshots DIR [--source PATH_OR_URL]`: drive the real window through its main views
-and save one PNG per view (works offscreen: QT_QPA_PLATFORM=offscreen).
+"""Drive the real window through its main views and save one PNG per view (offscreen works:
+QT_QPA_PLATFORM=offscreen).
+
+    python -m pharos_desktop.tools.screenshots DIR [--source PATH_OR_URL]
+    pharos-desktop screenshots DIR [--source PATH_OR_URL]      # the same; also in the bundle
 
 It runs against a fresh temporary data folder and an in-memory keyring, so your own index, settings
 and tokens are never touched. Without --source it ingests a small git repository built from an
-installed package's source (click). The sync view needs the fake cloud from tests/cloud_server.py
-(present in a source checkout); without it that screenshot is skipped.
+installed package's source (click). The sync view syncs to the fake cloud (tools/fake_cloud.py) on
+127.0.0.1.
 """
 
 from __future__ import annotations
 
+import argparse
 import importlib.util
 import os
 import shutil
@@ -18,15 +22,19 @@ import time
 from pathlib import Path
 from typing import Callable
 
+import keyring
+
 from ..engine.errors import UsageError
+from .fake_cloud import CloudServer
+from .memory_keyring import MemoryKeyring
 
 VIEWS = ("01-empty", "02-ingest-running", "03-browse-code", "04-search", "05-overview", "06-settings",
          "07-diagnostics", "08-sync-running")
 
 
-def add_parser(subparsers) -> None:
-    parser = subparsers.add_parser(
-        "screenshots", help="save a PNG of each view of the window (for docs and review)",
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="pharos-desktop screenshots",
         description="Open the window (offscreen works), ingest a repository, search, open the overview, settings, "
                     "diagnostics and a sync against a local fake cloud, saving one PNG per view into DIR. Uses a "
                     "temporary data folder: your own data is untouched.")
@@ -34,6 +42,7 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--source", metavar="PATH_OR_URL",
                         help="repository to ingest (default: a git repo built from the installed click package)")
     parser.add_argument("--query", default="parse command line options", help="search shown in the search view")
+    return parser
 
 
 def sample_repository(target: Path, package: str = "click") -> Path:
@@ -55,26 +64,6 @@ def sample_repository(target: Path, package: str = "click") -> Path:
     return target
 
 
-def _memory_keyring() -> None:
-    import keyring
-    from keyring.backend import KeyringBackend
-
-    class MemoryKeyring(KeyringBackend):
-        priority = 1
-        store: dict = {}
-
-        def get_password(self, service, username):
-            return self.store.get((service, username))
-
-        def set_password(self, service, username, password):
-            self.store[(service, username)] = password
-
-        def delete_password(self, service, username):
-            self.store.pop((service, username), None)
-
-    keyring.set_keyring(MemoryKeyring())
-
-
 def wait_until(app, condition: Callable[[], bool], timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
@@ -91,15 +80,22 @@ def settle(app, seconds: float = 0.3) -> None:
         time.sleep(0.01)
 
 
-def run(args, workspace) -> int:  # noqa: ARG001 - the user's workspace is deliberately not used
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     out = Path(args.dir).expanduser().resolve()
     out.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix="pharos-screenshots-"))
     os.environ["PHAROS_HOME"] = str(scratch / "home")
     os.environ.pop("PHAROS_TOKEN", None)
-    _memory_keyring()
+    keyring.set_keyring(MemoryKeyring())
     try:
         return _shoot(args, out, scratch)
+    except UsageError as exc:
+        print(f"pharos-desktop screenshots: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("cancelled", file=sys.stderr)
+        return 130
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
@@ -179,14 +175,6 @@ def _shoot(args, out: Path, scratch: Path) -> int:
 
 
 def _shoot_sync(app, window, workspace, shot) -> None:
-    checkout = Path(__file__).resolve().parents[2]
-    if (checkout / "tests" / "cloud_server.py").exists() and str(checkout) not in sys.path:
-        sys.path.append(str(checkout))
-    try:
-        from tests.cloud_server import CloudServer  # the fake cloud, in a source checkout only
-    except ImportError:
-        print("screenshots: tests/cloud_server.py not found; sync screenshot skipped", file=sys.stderr)
-        return
     from ..engine import secrets
 
     server = CloudServer(token="screenshot-token").start()
@@ -207,3 +195,7 @@ def _shoot_sync(app, window, workspace, shot) -> None:
         wait_until(app, lambda: not window.sync.busy, 60, "the sync to stop")
     finally:
         server.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -11,6 +11,10 @@ are newest first; a ``language`` longer than 16 characters is a ``500``.
 Tests reach in under ``server.lock``: ``server.resources`` (id -> row), ``server.chunks`` (id -> list),
 ``server.counts[(method, route)]`` with routes like ``/api/resources/{id}``. Fault helpers are
 thread-safe and apply to the next matching requests.
+
+It lives in the package, not in tests/, because the screenshot tool (tools/screenshots.py) shows a sync
+against it from a checkout, an installed wheel and the bundle alike. It only runs when a test or that
+tool starts it.
 """
 
 from __future__ import annotations
