@@ -69,7 +69,8 @@ def test_hits_say_why_they_matched(workspace):
 
 def test_rank_fusion_counts_each_symbol_once_at_its_best_rank():
     key_of = {"a1": ("r", "a.py", "A"), "a2": ("r", "a.py", "A"), "b": ("r", "b.py", "B"), "c": ("r", "c.py", "C")}
-    ranked = rank_symbols([("a2", 0.7), ("a1", 0.6), ("b", 0.5)], ["b", "c", "a1"], key_of, (1.0, 1.0), k=10)
+    ranked = rank_symbols([("a2", 0.7), ("a1", 0.6), ("b", 0.5)], [("b", 9.0), ("c", 5.0), ("a1", 1.0)], key_of,
+                          (1.0, 1.0), k=10)
     assert [c.key[2] for c in ranked] == ["B", "A", "C"]
     a = next(c for c in ranked if c.key[2] == "A")
     # a1 is in both rankings, so it is the part shown; the symbol's similarity is its best part's.
@@ -92,3 +93,13 @@ def test_relevance_is_0_to_100_and_rewards_words_and_meaning():
     ("src/contest.py", "")])
 def test_path_roles(path, role):
     assert path_role(path) == role
+
+
+def test_score_fusion_scales_each_ranker_and_keeps_the_ranks_for_explaining():
+    key_of = {"a": ("r", "a.py", "A"), "b": ("r", "b.py", "B"), "c": ("r", "c.py", "C")}
+    vector = [("a", 0.62), ("b", 0.60), ("c", 0.30)]  # a and b mean about the same
+    keyword = [("b", 12.0), ("c", 11.0), ("a", 2.0)]  # b is a clear keyword match
+    ranked = rank_symbols(vector, keyword, key_of, (1.0, 1.0), k=30, fusion="scores")
+    assert [c.key[2] for c in ranked] == ["B", "A", "C"]
+    b = ranked[0]
+    assert (b.vector_rank, b.keyword_rank) == (2, 1) and b.score == pytest.approx((0.60 - 0.30) / (0.62 - 0.30) + 1.0)

@@ -74,3 +74,11 @@ def test_file_names_fit_the_tree_at_the_default_window_size(window):  # noqa: F8
         assert metrics.horizontalAdvance(name) <= room, (name, room)
         assert f"tests/{name}" in tree._items[f"tests/{name}"].toolTip(0)
     assert tree.textElideMode() == Qt.TextElideMode.ElideMiddle  # longer names keep both ends
+
+
+def test_the_query_model_is_warmed_before_the_first_search(qtbot, panel):
+    panel.mode = "hybrid"
+    panel.query.setFocus()  # focus alone (no typing) starts the warm-up on a worker thread
+    panel.warm_up()
+    qtbot.waitUntil(lambda: panel._warm == "warm", timeout=180_000)
+    assert panel.workspace._embedder is not None and not panel._searched_once

@@ -343,6 +343,11 @@ class Catalog:
     def keyword_search(self, match: str, limit: int, repo_ids: list[str] | None = None,
                        weights: dict[str, float] | None = None) -> list[str]:
         """Chunk ids best first for an FTS5 MATCH expression over tokens (see keyword_index)."""
+        return [chunk_id for chunk_id, _ in self.keyword_scores(match, limit, repo_ids, weights)]
+
+    def keyword_scores(self, match: str, limit: int, repo_ids: list[str] | None = None,
+                       weights: dict[str, float] | None = None) -> list[tuple[str, float]]:
+        """(chunk id, bm25 score, higher is better), best first."""
         return keyword_index.search(self._conn(), match, limit, repo_ids, weights)
 
     def symbol_part_counts(self, keys: list[tuple[str, str, str]]) -> dict[tuple[str, str, str], int]:

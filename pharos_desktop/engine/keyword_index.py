@@ -58,17 +58,18 @@ def match_expression(terms: list[str], prefix: bool = False) -> str:
 
 
 def search(conn: sqlite3.Connection, match: str, limit: int, repo_ids: list[str] | None = None,
-           weights: dict[str, float] | None = None) -> list[str]:
-    """Chunk ids, best first (bm25 with per-field weights)."""
+           weights: dict[str, float] | None = None) -> list[tuple[str, float]]:
+    """(chunk id, score) best first; the score is bm25 with per-field weights, higher is better."""
     weights = weights or WEIGHTS
-    sql = ("SELECT c.chunk_id FROM chunks_kw JOIN chunks c ON c.rowid = chunks_kw.rowid WHERE chunks_kw MATCH ?")
+    rank = f"bm25(chunks_kw, {', '.join(str(float(weights[f])) for f in FIELDS)})"
+    sql = f"SELECT c.chunk_id, -{rank} FROM chunks_kw JOIN chunks c ON c.rowid = chunks_kw.rowid WHERE chunks_kw MATCH ?"
     params: list[object] = [match]
     if repo_ids:
         sql += f" AND c.repo_id IN ({','.join('?' * len(repo_ids))})"
         params.extend(repo_ids)
-    sql += f" ORDER BY bm25(chunks_kw, {', '.join(str(float(weights[f])) for f in FIELDS)}) LIMIT ?"
+    sql += f" ORDER BY {rank} LIMIT ?"
     params.append(limit)
     try:
-        return [row[0] for row in conn.execute(sql, params)]
+        return [(row[0], row[1]) for row in conn.execute(sql, params)]
     except sqlite3.OperationalError:  # a malformed expression finds nothing rather than failing the search
         return []

@@ -66,13 +66,16 @@ class Candidate:
     score: float = 0.0
 
 
-def rank_symbols(vector: list[tuple[str, float]], keyword: list[str], key_of: dict[str, tuple[str, str, str]],
-                 weights: tuple[float, float], k: int, merge: bool = True) -> list[Candidate]:
-    """Reciprocal rank fusion over symbols: the parts of one symbol count once, at their best rank,
-    and the part shown is the one the rankers liked best."""
+def rank_symbols(vector: list[tuple[str, float]], keyword: list[tuple[str, float]],
+                 key_of: dict[str, tuple[str, str, str]], weights: tuple[float, float], k: int, merge: bool = True,
+                 fusion: str = "rrf") -> list[Candidate]:
+    """Fusion over symbols: the parts of one symbol count once, at their best rank, and the part shown
+    is the one the rankers liked best. ``rrf`` sums weight / (k + rank); ``scores`` sums each ranker's
+    score scaled to 0..1 within its list (cosine similarity, bm25), times its weight."""
     candidates: dict[tuple, Candidate] = {}
     part_score: dict[str, float] = {}
-    for ranking, weight, which in (([c for c, _ in vector], weights[0], "vector"), (keyword, weights[1], "keyword")):
+    for ranking, weight, which in (([c for c, _ in vector], weights[0], "vector"),
+                                   ([c for c, _ in keyword], weights[1], "keyword")):
         seen: dict[tuple, int] = {}
         for position, chunk_id in enumerate(ranking, start=1):
             if chunk_id not in key_of:
@@ -87,11 +90,24 @@ def rank_symbols(vector: list[tuple[str, float]], keyword: list[str], key_of: di
                 setattr(candidate, f"{which}_rank", rank)
                 candidate.score += weight / (k + rank)
     similarity = dict(vector)
+    vector_scaled, keyword_scaled = _scaled(vector), _scaled(keyword)
     for candidate in candidates.values():
         candidate.chunk_id = max(candidate.chunk_ids, key=lambda c: part_score.get(c, 0.0))
         sims = [similarity[c] for c in candidate.chunk_ids if c in similarity]
         candidate.similarity = max(sims) if sims else None
+        if fusion == "scores":
+            candidate.score = weights[0] * max((vector_scaled.get(c, 0.0) for c in candidate.chunk_ids), default=0.0) \
+                + weights[1] * max((keyword_scaled.get(c, 0.0) for c in candidate.chunk_ids), default=0.0)
     return sorted(candidates.values(), key=lambda c: -c.score)
+
+
+def _scaled(scored: list[tuple[str, float]]) -> dict[str, float]:
+    """Scores mapped to 0..1 between the lowest and the highest in the list."""
+    if not scored:
+        return {}
+    low, high = min(s for _, s in scored), max(s for _, s in scored)
+    span = (high - low) or 1.0
+    return {chunk_id: (s - low) / span for chunk_id, s in scored}
 
 
 # Field -> how much a query word found there says about the hit (for the 0-100 relevance).

@@ -30,6 +30,7 @@ class Tuning:
     container_penalty: float = 1.0  # score factor for a class whose own member is also a candidate
     field_weights: dict[str, float] = field(default_factory=lambda: dict(keyword_index.WEIGHTS))
     prefix: bool = False  # match query words as prefixes of indexed words
+    fusion: str = "rrf"  # rrf (ranks) | scores (each ranker's scores scaled to 0..1)
 
 
 @dataclass
@@ -99,10 +100,10 @@ class Searcher:
         keyword = self._keyword_ranking(terms, depth, filters) if mode != "vector" else []
         catalog = self.workspace.catalog
         records = {cid: r for cid, r in catalog.get_chunks(list(dict.fromkeys(
-            [c for c, _ in vector] + keyword))).items() if _passes(r, filters)}
+            [c for c, _ in vector] + [c for c, _ in keyword]))).items() if _passes(r, filters)}
         key_of = {cid: (r.repo_id, r.path, r.symbol) for cid, r in records.items()}
         weights = {"hybrid": (1.0, tuning.keyword_weight), "vector": (1.0, 0.0), "keyword": (0.0, 1.0)}[mode]
-        candidates = rank_symbols(vector, keyword, key_of, weights, tuning.rrf_k, tuning.merge_parts)
+        candidates = rank_symbols(vector, keyword, key_of, weights, tuning.rrf_k, tuning.merge_parts, tuning.fusion)
         words = set(terms)
         how_to = asks_for_docs(query)
         members = {(c.key[0], c.key[1], c.key[2].rpartition(".")[0]) for c in candidates if "." in c.key[2]}
@@ -141,11 +142,11 @@ class Searcher:
             return []
         return collection.query(embedder.embed_query(query), depth, _chroma_where(filters))
 
-    def _keyword_ranking(self, terms: list[str], depth: int, filters: SearchFilters) -> list[str]:
+    def _keyword_ranking(self, terms: list[str], depth: int, filters: SearchFilters) -> list[tuple[str, float]]:
         if not terms:
             return []
         expression = keyword_index.match_expression(terms, self.tuning.prefix)
-        return self.workspace.catalog.keyword_search(expression, depth, filters.repo_ids, self.tuning.field_weights)
+        return self.workspace.catalog.keyword_scores(expression, depth, filters.repo_ids, self.tuning.field_weights)
 
 
 def _passes(record: ChunkRecord, filters: SearchFilters) -> bool:

@@ -75,6 +75,12 @@ def _words(text: str) -> list[str]:
     return out
 
 
+def plain_words(text: str) -> str:
+    """Identifiers and paths as lower-case words a language model reads (``wait_incrementing.__call__`` ->
+    ``wait incrementing call``), unstemmed."""
+    return " ".join(_words(text))
+
+
 def tokens(text: str) -> list[str]:
     """Every token of text, in order (for the index)."""
     return [stem(word) for word in _words(text)]
