@@ -40,7 +40,7 @@ K = 10
 RECALL_AT = 5
 # What decides the chunks and their embedded text; a change here means a fresh (re-embedded) index.
 _CHUNKER_SOURCES = ("pharos_desktop/engine/parse", "pharos_desktop/engine/summaries.py",
-                    "pharos_desktop/engine/chunks.py", "resources/queries")
+                    "pharos_desktop/engine/tokens.py", "pharos_desktop/engine/chunks.py", "resources/queries")
 
 
 def load_questions(split: str = "all") -> list[dict]:

@@ -354,8 +354,9 @@ class Catalog:
         """(repo_id, path, symbol) -> how many chunks (parts) that symbol has in that file."""
         counts: dict[tuple[str, str, str], int] = {}
         for repo_id, path in dict.fromkeys((k[0], k[1]) for k in keys):
-            for symbol, n in self._conn().execute(
-                    "SELECT symbol, COUNT(*) FROM chunks WHERE repo_id = ? AND path = ? GROUP BY symbol", (repo_id, path)):
+            rows = self._conn().execute(
+                "SELECT symbol, COUNT(*) FROM chunks WHERE repo_id = ? AND path = ? GROUP BY symbol", (repo_id, path))
+            for symbol, n in rows:
                 counts[(repo_id, path, symbol)] = n
         return {key: counts.get(key, 1) for key in keys}
 

@@ -26,7 +26,8 @@ CREATE TRIGGER IF NOT EXISTS chunks_kw_ai AFTER INSERT ON chunks BEGIN
     INSERT INTO chunks_kw(rowid, name, path, doc, code) VALUES (new.rowid, {_SOURCES.format(p="new")});
 END;
 CREATE TRIGGER IF NOT EXISTS chunks_kw_ad AFTER DELETE ON chunks BEGIN
-    INSERT INTO chunks_kw(chunks_kw, rowid, name, path, doc, code) VALUES ('delete', old.rowid, {_SOURCES.format(p="old")});
+    INSERT INTO chunks_kw(chunks_kw, rowid, name, path, doc, code)
+    VALUES ('delete', old.rowid, {_SOURCES.format(p="old")});
 END;
 """
 
@@ -62,7 +63,8 @@ def search(conn: sqlite3.Connection, match: str, limit: int, repo_ids: list[str]
     """(chunk id, score) best first; the score is bm25 with per-field weights, higher is better."""
     weights = weights or WEIGHTS
     rank = f"bm25(chunks_kw, {', '.join(str(float(weights[f])) for f in FIELDS)})"
-    sql = f"SELECT c.chunk_id, -{rank} FROM chunks_kw JOIN chunks c ON c.rowid = chunks_kw.rowid WHERE chunks_kw MATCH ?"
+    sql = (f"SELECT c.chunk_id, -{rank} FROM chunks_kw JOIN chunks c ON c.rowid = chunks_kw.rowid "
+           "WHERE chunks_kw MATCH ?")
     params: list[object] = [match]
     if repo_ids:
         sql += f" AND c.repo_id IN ({','.join('?' * len(repo_ids))})"

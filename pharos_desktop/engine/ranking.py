@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .tokens import tokens
+from .tokens import stem, tokens
 
 ROLES = ("test", "example", "vendored", "docs")
 _ROLE_DIRS = {
@@ -19,12 +19,12 @@ _ROLE_DIRS = {
 _TEST_FILE = re.compile(r"(^test_.*\.py$|_tests?\.(py|go|rb|rs|exs?)$|^conftest\.py$|\.(test|spec)\.[cm]?[jt]sx?$"
                         r"|(Test|Tests|Spec)\.(java|kt|cs|swift|scala|php)$|_spec\.rb$|\.test-d\.ts$)")
 _DOC_FILE = re.compile(r"\.(md|markdown|rst|adoc|asciidoc|txt)$", re.IGNORECASE)
-# Query words that say the user wants such files after all.
-_ASKS_FOR = {
-    "test": {"test", "tests", "testing", "spec", "specs", "mock", "mocks", "fixture", "fixtures", "conftest"},
-    "example": {"example", "examples", "demo", "demos", "sample", "samples"},
-    "vendored": {"vendor", "vendored", "vendoring", "third", "bundled"},
-}
+# Query words that say the user wants such files after all (stemmed, as query terms are).
+_ASKS_FOR = {role: {stem(word) for word in words.split()} for role, words in {
+    "test": "test tests testing spec specs mock mocks fixture fixtures conftest",
+    "example": "example examples demo demos sample samples tutorial",
+    "vendored": "vendor vendored vendoring third bundled",
+}.items()}
 
 
 def path_role(path: str) -> str:
@@ -68,10 +68,11 @@ class Candidate:
 
 def rank_symbols(vector: list[tuple[str, float]], keyword: list[tuple[str, float]],
                  key_of: dict[str, tuple[str, str, str]], weights: tuple[float, float], k: int, merge: bool = True,
-                 fusion: str = "rrf") -> list[Candidate]:
+                 fusion: str = "rrf", scaling: str = "minmax") -> list[Candidate]:
     """Fusion over symbols: the parts of one symbol count once, at their best rank, and the part shown
     is the one the rankers liked best. ``rrf`` sums weight / (k + rank); ``scores`` sums each ranker's
-    score scaled to 0..1 within its list (cosine similarity, bm25), times its weight."""
+    score scaled to 0..1 within its list (cosine similarity, bm25), times its weight: ``minmax`` maps
+    the list's lowest to 0 and its highest to 1, ``top`` divides by the highest."""
     candidates: dict[tuple, Candidate] = {}
     part_score: dict[str, float] = {}
     for ranking, weight, which in (([c for c, _ in vector], weights[0], "vector"),
@@ -90,7 +91,9 @@ def rank_symbols(vector: list[tuple[str, float]], keyword: list[tuple[str, float
                 setattr(candidate, f"{which}_rank", rank)
                 candidate.score += weight / (k + rank)
     similarity = dict(vector)
-    vector_scaled, keyword_scaled = _scaled(vector), _scaled(keyword)
+    if 0.0 in weights:  # one ranker alone: its own scores order the hits, nothing to put on one scale
+        scaling = "none"
+    vector_scaled, keyword_scaled = _scaled(vector, scaling), _scaled(keyword, scaling)
     for candidate in candidates.values():
         candidate.chunk_id = max(candidate.chunk_ids, key=lambda c: part_score.get(c, 0.0))
         sims = [similarity[c] for c in candidate.chunk_ids if c in similarity]
@@ -101,11 +104,12 @@ def rank_symbols(vector: list[tuple[str, float]], keyword: list[tuple[str, float
     return sorted(candidates.values(), key=lambda c: -c.score)
 
 
-def _scaled(scored: list[tuple[str, float]]) -> dict[str, float]:
-    """Scores mapped to 0..1 between the lowest and the highest in the list."""
-    if not scored:
-        return {}
-    low, high = min(s for _, s in scored), max(s for _, s in scored)
+def _scaled(scored: list[tuple[str, float]], scaling: str) -> dict[str, float]:
+    """Scores mapped to 0..1: between the lowest and the highest in the list, or as a share of the highest."""
+    if not scored or scaling == "none":
+        return dict(scored)
+    high = max(s for _, s in scored)
+    low = min(s for _, s in scored) if scaling == "minmax" else 0.0
     span = (high - low) or 1.0
     return {chunk_id: (s - low) / span for chunk_id, s in scored}
 

@@ -47,7 +47,8 @@ def explain(hit) -> str:
     keyword = f"keywords: #{hit.keyword_rank}" if hit.keyword_rank else "keywords: —"
     words = "\n".join(f"  {field}: {' '.join(found)}" for field, found in hit.matched.items())
     parts = f"\nbest of {hit.parts} parts: lines {hit.start_line}–{hit.end_line} shown" if hit.parts > 1 else ""
-    return f"relevance {hit.relevance}/100\n{vector}\n{keyword}" + (f"\nmatched words:\n{words}" if words else "") + parts
+    matched = f"\nmatched words:\n{words}" if words else ""
+    return f"relevance {hit.relevance}/100\n{vector}\n{keyword}{matched}{parts}"
 
 
 class SearchPanel(QWidget):
