@@ -50,6 +50,7 @@ LEVERS: list[tuple[str, Tuning]] = [
     ("tests/examples not demoted", replace(D, role_penalty=1.0)),
     ("docs not demoted", replace(D, docs_penalty=1.0)),
     ("class not demoted when its member matches", replace(D, container_penalty=1.0)),
+    ("constructors not demoted", replace(D, constructor_penalty=1.0)),
     ("prefix match", replace(D, prefix=True)),
     ("fields equal", replace(D, field_weights=dict.fromkeys(keyword_index.FIELDS, 1.0))),
     ("name weight 5", replace(D, field_weights=_weights(name=5.0))),

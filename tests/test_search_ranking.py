@@ -105,3 +105,16 @@ def test_score_fusion_scales_each_ranker_and_keeps_the_ranks_for_explaining():
     assert [c.key[2] for c in ranked] == ["B", "A", "C"]
     b = ranked[0]
     assert (b.vector_rank, b.keyword_rank) == (2, 1) and b.score == pytest.approx((0.60 - 0.30) / (0.62 - 0.30) + 1.0)
+
+
+def test_a_constructor_steps_back_unless_the_question_is_about_construction(workspace):
+    init = chunk("src/retry.py", 0, "Retrying.__init__", "def __init__(self, stop, wait): self.wait = wait",
+                 "[python] def __init__(self, stop, wait):")
+    call = chunk("src/retry.py", 1, "Retrying.__call__", "def __call__(self, fn): sleep(self.wait(state))",
+                 "[python] def __call__(self, fn):")
+    workspace.catalog.replace_file("r1", FileRecord("src/retry.py", "python", 10, 1, "r"), [init, call])
+    assert Searcher(workspace).search("retrying wait", mode="keyword")[0].symbol == "Retrying.__call__"
+    plain = Searcher(workspace, Tuning(constructor_penalty=1.0)).search("retrying wait", mode="keyword")
+    assert plain[0].symbol == "Retrying.__init__"  # on words alone the constructor wins
+    initialised = Searcher(workspace).search("how is retrying wait initialized", mode="keyword")
+    assert initialised[0].symbol == "Retrying.__init__"

@@ -11,11 +11,14 @@ from dataclasses import dataclass, field
 from . import keyword_index
 from .catalog import ChunkRecord
 from .ranking import asks_for, asks_for_docs, matched_fields, path_role, rank_symbols, relevance
-from .tokens import query_terms
+from .tokens import query_terms, stem
 from .workspace import Workspace
 
 MODES = ("hybrid", "vector", "keyword")
 CONTAINER_KINDS = ("class", "struct", "interface", "trait", "enum", "module_symbol")
+CONSTRUCTORS = ("__init__", "__new__", "constructor")
+_CONSTRUCTION_WORDS = {stem(w) for w in "init initial initialize initialise constructor construct create new instance "
+                       "instantiate setup".split()}
 
 
 @dataclass
@@ -32,6 +35,7 @@ class Tuning:
     role_penalty: float = 0.5  # score factor for tests/examples/vendored copies the query did not ask for
     docs_penalty: float = 0.6  # score factor for documents when the query is not a how-to question
     container_penalty: float = 0.6  # score factor for a class whose own member is also a candidate
+    constructor_penalty: float = 0.5  # score factor for __init__/constructor unless the query asks for one
     field_weights: dict[str, float] = field(default_factory=lambda: dict(keyword_index.WEIGHTS))
     prefix: bool = False  # match query words as prefixes of indexed words
 
@@ -119,6 +123,8 @@ class Searcher:
                 candidate.score *= tuning.docs_penalty
             if candidate.key in members and records[candidate.chunk_id].kind in CONTAINER_KINDS:
                 candidate.score *= tuning.container_penalty
+            if candidate.key[2].rpartition(".")[2] in CONSTRUCTORS and not words & _CONSTRUCTION_WORDS:
+                candidate.score *= tuning.constructor_penalty
         if mode != "hybrid":  # one ranker only: nothing that only the other one found
             candidates = [c for c in candidates if getattr(c, f"{mode}_rank") is not None]
         candidates = sorted(candidates, key=lambda c: -c.score)[:limit]
