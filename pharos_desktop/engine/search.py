@@ -114,16 +114,17 @@ class Searcher:
                                   tuning.scaling)
         words = set(terms)
         how_to = asks_for_docs(query)
-        members = {(c.key[0], c.key[1], c.key[2].rpartition(".")[0]) for c in candidates if "." in c.key[2]}
-        for candidate in candidates:
-            role = path_role(candidate.key[1])
+        found = [records[c.chunk_id] for c in candidates]
+        members = {(r.repo_id, r.path, r.symbol.rpartition(".")[0]) for r in found if "." in r.symbol}
+        for candidate, record in zip(candidates, found):
+            role = path_role(record.path)
             if role in ("test", "example", "vendored") and not asks_for(role, words):
                 candidate.score *= tuning.role_penalty
             elif role == "docs" and not how_to:
                 candidate.score *= tuning.docs_penalty
-            if candidate.key in members and records[candidate.chunk_id].kind in CONTAINER_KINDS:
+            if (record.repo_id, record.path, record.symbol) in members and record.kind in CONTAINER_KINDS:
                 candidate.score *= tuning.container_penalty
-            if candidate.key[2].rpartition(".")[2] in CONSTRUCTORS and not words & _CONSTRUCTION_WORDS:
+            if record.symbol.rpartition(".")[2] in CONSTRUCTORS and not words & _CONSTRUCTION_WORDS:
                 candidate.score *= tuning.constructor_penalty
         if mode != "hybrid":  # one ranker only: nothing that only the other one found
             candidates = [c for c in candidates if getattr(c, f"{mode}_rank") is not None]
