@@ -1,5 +1,5 @@
 """How search orders and explains its hits, as pure functions (no store, no model): what role a file
-plays (test, example, vendored copy, docs), reciprocal rank fusion over symbols, and a 0-100
+plays (test, example, vendored copy, docs), fusion of the two rankings over symbols, and a 0-100
 relevance with the reasons behind it."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from .tokens import stem, tokens
 
-ROLES = ("test", "example", "vendored", "docs")
+ROLES = ("test", "example", "vendored", "docs")  # every role but ordinary code
 _ROLE_DIRS = {
     "test": {"test", "tests", "__tests__", "testing", "spec", "specs", "__mocks__", "fixtures"},
     "example": {"example", "examples", "demo", "demos", "sample", "samples"},

@@ -1,7 +1,12 @@
 """Search: the query embedded with the index's model (nearest chunks in Chroma) fused with keyword
-search (FTS5 over names, paths, summaries and code, see keyword_index), by reciprocal rank fusion over
-symbols, so the parts of one long symbol make one hit. Tests, examples and vendored copies step back
-unless the question asks for them. Each hit carries a 0-100 relevance and why it matched."""
+search (FTS5 over names, paths, summaries and code, see keyword_index). Fusion is over symbols, so the
+parts of one long symbol make one hit; each ranker's scores are scaled to 0..1 and summed with weights.
+Tests, examples and vendored copies step back unless the question asks for them, documents unless it
+is a how-to question, a class when one of its own members matched, a constructor unless construction
+is asked about. Each hit carries a 0-100 relevance and why it matched.
+
+The query goes through ``workspace.embedder().embed_query`` only, so a lighter query encoder can
+stand in for the model without changes here."""
 
 from __future__ import annotations
 

@@ -14,6 +14,7 @@ from PySide6.QtGui import QBrush, QPalette
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QTreeWidget,
                                QTreeWidgetItem, QVBoxLayout, QWidget)
 
+from ..engine.ranking import ROLES
 from ..engine.workspace import Workspace
 from .icons import KIND_COLORS, kind_icon, language_icon
 from .workers import Workers
@@ -21,7 +22,7 @@ from .workers import Workers
 DEBOUNCE_MS = 300
 WARM_UP_DELAY_MS = 1500  # after the window shows: let it paint and settle before the model loads
 ALL = "all"
-SIDE_ROLES = ("test", "docs", "example", "vendored")  # what the filter hides
+SIDE_ROLES = ROLES  # what the filter hides: all but ordinary code
 COLUMNS = ["Symbol", "Path", "Lines", "Relevance", "Why", "Summary"]
 
 
