@@ -9,6 +9,7 @@ import pytest
 from pharos_desktop.engine.catalog import ChunkRecord, FileRecord, RepoRecord
 from pharos_desktop.engine.ranking import path_role, rank_symbols, relevance
 from pharos_desktop.engine.search import Searcher, Tuning
+from pharos_desktop.engine.tokens import query_terms
 from pharos_desktop.engine.workspace import Workspace
 
 
@@ -118,3 +119,11 @@ def test_a_constructor_steps_back_unless_the_question_is_about_construction(work
     assert plain[0].symbol == "Retrying.__init__"  # on words alone the constructor wins
     initialised = Searcher(workspace).search("how is retrying wait initialized", mode="keyword")
     assert initialised[0].symbol == "Retrying.__init__"
+
+
+def test_relevance_never_rises_down_the_list(workspace):
+    hits = Searcher(workspace).search("load config from a python file", mode="keyword")
+    assert len(hits) >= 3
+    numbers = [hit.relevance for hit in hits]
+    assert numbers == sorted(numbers, reverse=True) and 0 < numbers[0] <= 100
+    assert numbers[0] == relevance(query_terms("load config from a python file"), hits[0].matched, None)

@@ -66,7 +66,7 @@ class SearchHit:
     end_line: int
     score: float  # fused score, only for ordering
     summary: str
-    relevance: int = 0  # 0-100, see ranking.relevance
+    relevance: int = 0  # 0-100: the best hit's ranking.relevance, the others in proportion to their score
     parts: int = 1  # parts the symbol was split into; more than one: the lines are the best part's
     vector_rank: int | None = None  # rank among symbols in each ranking (None: not in its top)
     keyword_rank: int | None = None
@@ -144,10 +144,15 @@ class Searcher:
             hits.append(SearchHit(
                 record.chunk_id, repos.get(record.repo_id, record.repo_id), record.repo_id, record.path,
                 record.symbol, record.kind, record.language, record.start_line, record.end_line,
-                round(candidate.score, 5), record.summary, relevance(terms, matched, candidate.similarity),
-                parts.get(candidate.key, 1), candidate.vector_rank, candidate.keyword_rank,
-                None if candidate.similarity is None else round(candidate.similarity, 3), matched,
-                path_role(record.path)))
+                candidate.score, record.summary, 0, parts.get(candidate.key, 1), candidate.vector_rank,
+                candidate.keyword_rank, None if candidate.similarity is None else round(candidate.similarity, 3),
+                matched, path_role(record.path)))
+        if hits:
+            # The best hit's relevance says how well it matches on its own (words and meaning); the others
+            # follow in proportion to their score, so the numbers never rise down the list.
+            top = relevance(terms, hits[0].matched, hits[0].similarity)
+            for hit in hits:
+                hit.relevance = round(top * hit.score / hits[0].score) if hits[0].score > 0 else 0
         return hits
 
     def _vector_ranking(self, query: str, depth: int, filters: SearchFilters) -> list[tuple[str, float]]:
