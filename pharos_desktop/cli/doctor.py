@@ -12,6 +12,14 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--no-model", action="store_true", help="do not load the embedding model")
 
 
+def _runtime_line(report: dict) -> str:
+    made = ", ".join(f"{runtime} ({n} repositories)" for runtime, n in report["index_runtimes"].items())
+    line = report["runtime"] or "not loaded"
+    if report["runtime"] and report["query_runtime"] != report["runtime"]:
+        line += f", queries {report['query_runtime']}"
+    return f"{line} (setting: {report['runtime_setting']})" + (f"; index made by {made}" if made else "")
+
+
 def run(args, workspace) -> int:
     report = diagnose(workspace, load_model=not args.no_model)
     if args.json:
@@ -22,6 +30,7 @@ def run(args, workspace) -> int:
         ("device", report["device"] + (f" ({report['gpu']})" if report["gpu"] else "")),
         ("torch", report["torch"]),
         ("model", f"{report['model']} ({report['dim']}-dim)" if report["dim"] else report["model"]),
+        ("runtime", _runtime_line(report)),
         ("grammars", f"{len(report['grammars']) - len(broken)}/{len(report['grammars'])} load: "
                      + ", ".join(lang for lang, err in report["grammars"].items() if not err)),
         ("data folder", report["data_dir"]),

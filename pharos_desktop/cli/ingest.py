@@ -10,6 +10,7 @@ import threading
 from ..engine.cancel import CancelToken
 from ..engine.event_codec import encode
 from ..engine.ingest import Ingestor
+from ..engine.priority import lower_priority
 from .jobs import run_cancellable
 from .output import print_json
 from .render import make_emitter
@@ -52,6 +53,8 @@ def run(args, workspace) -> int:
     if args.events and os.name == "posix":
         threading.Thread(target=_cancel_when_orphaned, args=(cancel,), name="pharos-parent-watch",
                          daemon=True).start()
+    if args.events and workspace.settings.low_priority:
+        lower_priority()  # the window's ingest child: the user keeps working meanwhile
     emit = _json_lines if args.events else make_emitter(verbose=args.verbose)
     try:
         result = run_cancellable(lambda token: Ingestor(workspace).ingest(

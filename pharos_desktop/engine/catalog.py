@@ -34,6 +34,7 @@ CREATE TABLE IF NOT EXISTS repos (
     checkout_path TEXT NOT NULL DEFAULT '',
     model TEXT NOT NULL DEFAULT '',
     dim INTEGER NOT NULL DEFAULT 0,
+    runtime TEXT NOT NULL DEFAULT '',   -- what made the vectors: torch-fp32, torch-fp16, onnx-int8 (+ joins a mix)
     state TEXT NOT NULL DEFAULT 'new',   -- new | ingesting | ready | interrupted | failed
     error TEXT NOT NULL DEFAULT '',
     created_at REAL NOT NULL,
@@ -107,6 +108,7 @@ class RepoRecord:
     checkout_path: str = ""
     model: str = ""
     dim: int = 0
+    runtime: str = ""
     state: str = "new"
     error: str = ""
     created_at: float = 0.0
@@ -175,6 +177,8 @@ class Catalog:
             with self._write_lock:
                 conn = self._conn()
                 conn.executescript(_SCHEMA)
+                if "runtime" not in {row[1] for row in conn.execute("PRAGMA table_info(repos)")}:
+                    conn.execute("ALTER TABLE repos ADD COLUMN runtime TEXT NOT NULL DEFAULT ''")  # older catalogs
                 conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
                 conn.commit()
         except sqlite3.DatabaseError as exc:
@@ -261,6 +265,11 @@ class Catalog:
             """SELECT language, COUNT(*) FROM files WHERE repo_id = ? AND skip_reason IS NULL
                GROUP BY language ORDER BY COUNT(*) DESC""", (repo.repo_id,)) if lang}
         return repo
+
+    def runtimes(self) -> dict[str, int]:
+        """What made the index's vectors (torch-fp32, onnx-int8, ...) -> how many repositories."""
+        rows = self._conn().execute("SELECT runtime, COUNT(*) FROM repos WHERE runtime != '' GROUP BY runtime")
+        return dict(rows.fetchall())
 
     def delete_repo(self, repo_id: str) -> None:
         with self._write_lock, self._conn() as conn:

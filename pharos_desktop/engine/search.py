@@ -102,7 +102,7 @@ class Searcher:
     def _vector_ranking(self, query: str, depth: int, filters: SearchFilters) -> list[tuple[str, float]]:
         if self.workspace.catalog.count_chunks() == 0:
             return []
-        embedder = self.workspace.embedder()
+        embedder = self.workspace.query_embedder()
         collection = self.workspace.vectors().existing_collection(embedder.name, embedder.dim)
         if collection is None:
             return []

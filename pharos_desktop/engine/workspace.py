@@ -53,6 +53,15 @@ class Workspace:
                 self._embedder = Embedder.load(self.settings)
             return self._embedder
 
+    def query_embedder(self) -> "Embedder":
+        """The model for embedding search queries: the light ONNX one where the model has one (no torch)."""
+        from .embedder import Embedder
+
+        with self._lock:
+            if self._embedder is not None and self._embedder.matches(self.settings):
+                return self._embedder  # already loaded for documents: no second copy in memory
+        return Embedder.load_for_queries(self.settings)
+
     def vectors(self) -> "VectorStore":
         from .vectors import VectorStore
 
