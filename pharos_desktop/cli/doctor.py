@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from ..engine.doctor import diagnose
 from .output import print_json
 
 
@@ -21,6 +20,8 @@ def _runtime_line(report: dict) -> str:
 
 
 def run(args, workspace) -> int:
+    from ..engine.doctor import diagnose  # here, not at the top: a search must not pay for it (see cli/ingest.py)
+
     report = diagnose(workspace, load_model=not args.no_model)
     if args.json:
         print_json(report)

@@ -9,8 +9,6 @@ import threading
 
 from ..engine.cancel import CancelToken
 from ..engine.event_codec import encode
-from ..engine.ingest import Ingestor
-from ..engine.priority import lower_priority
 from .jobs import run_cancellable
 from .output import print_json
 from .render import make_emitter
@@ -49,6 +47,11 @@ def _cancel_when_orphaned(cancel: CancelToken) -> None:
 
 
 def run(args, workspace) -> int:
+    # Imported here, not at the top: every command's parser is built on each start, and a search must not pay
+    # for the ingest's imports (see bench/bench_search_cli.py).
+    from ..engine.ingest import Ingestor
+    from ..engine.priority import lower_priority
+
     cancel = CancelToken()
     if args.events and os.name == "posix":
         threading.Thread(target=_cancel_when_orphaned, args=(cancel,), name="pharos-parent-watch",

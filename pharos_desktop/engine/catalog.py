@@ -362,8 +362,15 @@ class Catalog:
                 found[row["chunk_id"]] = _chunk_from_row(row)
         return found
 
-    def chunk_ids(self, repo_id: str) -> set[str]:
+    def chunk_ids(self, repo_id: str | None) -> set[str]:
+        """The chunk ids of one repository, or of all of them (None)."""
+        if repo_id is None:
+            return {row[0] for row in self._conn().execute("SELECT chunk_id FROM chunks")}
         return {row[0] for row in self._conn().execute("SELECT chunk_id FROM chunks WHERE repo_id = ?", (repo_id,))}
+
+    def chunks_state(self) -> tuple:
+        """Changes whenever chunks are added or removed (count, rowid sum and max): cheap, for cache keys."""
+        return tuple(self._conn().execute("SELECT COUNT(*), TOTAL(rowid), MAX(rowid) FROM chunks").fetchone())
 
     def count_chunks(self, repo_id: str | None = None) -> int:
         if repo_id is None:

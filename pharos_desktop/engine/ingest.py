@@ -202,6 +202,8 @@ class Ingestor:
         if stats.embedded:
             runtime = made_by(runtime if reused or stats.unchanged else "", model_future.result().made_by)
 
+        if stats.embedded or stats.parsed or gone:
+            workspace.refresh_search_snapshot(model, dim)  # so a search from a fresh process needs no Chroma
         catalog.set_repo_state(spec.repo_id, "ready", commit_sha=checkout.commit, branch=checkout.branch,
                                ingested_at=time.time(), model=model, dim=dim, runtime=runtime)
         final = catalog.find_repo(spec.repo_id)

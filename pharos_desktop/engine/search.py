@@ -103,7 +103,7 @@ class Searcher:
         if self.workspace.catalog.count_chunks() == 0:
             return []
         embedder = self.workspace.query_embedder()
-        collection = self.workspace.vectors().existing_collection(embedder.name, embedder.dim)
+        collection = self.workspace.search_vectors(embedder.name, embedder.dim)
         if collection is None:
             return []
         return collection.query(embedder.embed_query(query), depth, _chroma_where(filters))
