@@ -16,7 +16,6 @@ import json
 import logging
 import os
 import platform
-import re
 import sys
 import threading
 from pathlib import Path
@@ -66,19 +65,18 @@ def expected_window_chars(settings: Settings) -> int:
 
 
 def _torch_may_have_gpu() -> bool:
-    """False when torch cannot reach a GPU here: a CPU-only build off Apple Silicon. Read from torch's version
-    file, because importing torch costs seconds and hundreds of MB that the ONNX runtime does not need."""
+    """False when torch cannot reach a GPU here: a CPU-only build off Apple silicon. Told by the libraries it
+    ships (CUDA and ROCm builds carry c10_cuda / c10_hip), because importing torch costs seconds and hundreds
+    of MB that the ONNX runtime does not need."""
     if sys.platform == "darwin" and platform.machine() == "arm64":
         return True  # MPS
     spec = importlib.util.find_spec("torch")
     if spec is None or not spec.origin:
         return False
-    try:
-        version_file = (Path(spec.origin).parent / "version.py").read_text(encoding="utf-8")
-    except OSError:
-        return True  # inside a bundle there is no source to read: ask torch itself
-    found = re.search(r"^cuda\b[^=]*=\s*(.+)$", version_file, re.MULTILINE)
-    return found is None or found.group(1).strip() != "None"
+    libraries = Path(spec.origin).parent / "lib"
+    if not libraries.is_dir():
+        return True  # cannot tell: ask torch itself
+    return any(libraries.glob("*c10_cuda*")) or any(libraries.glob("*c10_hip*"))
 
 
 def pick_device(wanted: str) -> str:

@@ -33,7 +33,7 @@ _GRAPH = "model-int8.onnx"
 _INFO = "pharos_onnx.json"
 _INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 # Bumped when the export changes, so caches made by an older version are made again.
-_EXPORT_VERSION = 2
+_EXPORT_VERSION = 3
 _export_lock = threading.Lock()
 
 
@@ -89,7 +89,19 @@ def ensure_graph(model_folder: str | Path, cache_root: Path) -> Path:
             return ready
         target = cache_root / f"{model_folder.name}-{_fingerprint(model_folder)}"
         export(model_folder, target)
+        _remove_older(cache_root, model_folder, keep=target)
         return target
+
+
+def _remove_older(cache_root: Path, model_folder: Path, keep: Path) -> None:
+    """Graphs made earlier from the same folder (other weights, an older export) are never used again."""
+    for folder in cache_root.glob(f"{model_folder.name}-*"):
+        try:
+            source = json.loads((folder / _INFO).read_text(encoding="utf-8")).get("source")
+        except (OSError, ValueError):
+            continue
+        if folder != keep and source == str(model_folder):
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def export(model_folder: Path, target: Path) -> None:
@@ -116,10 +128,12 @@ def export(model_folder: Path, target: Path) -> None:
 
 
 def _export_into(model_folder: Path, work: Path) -> None:
+    import onnxruntime
     import torch
     from onnxruntime.quantization import QuantType, quantize_dynamic
     from sentence_transformers import SentenceTransformer
 
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     model = SentenceTransformer(str(model_folder), device="cpu", local_files_only=True)
     max_tokens = int(model.max_seq_length or 256)
 
@@ -132,7 +146,8 @@ def _export_into(model_folder: Path, work: Path) -> None:
             features = {"input_ids": input_ids, "attention_mask": attention_mask, "token_type_ids": token_type_ids}
             return self.model(features)["sentence_embedding"]
 
-    sample = model.tokenize(["def example(value):", "a longer sample sentence, so the batch needs padding"])
+    tokenize = getattr(model, "preprocess", None) or model.tokenize  # renamed in sentence-transformers 6
+    sample = tokenize(["def example(value):", "a longer sample sentence, so the batch needs padding"])
     fp32 = work / "model-fp32.onnx"
     axes = {name: {0: "batch", 1: "tokens"} for name in _INPUTS}
     with torch.no_grad(), warnings.catch_warnings():
@@ -145,10 +160,17 @@ def _export_into(model_folder: Path, work: Path) -> None:
     quiet = _DropLogs()
     logging.getLogger().addFilter(quiet)  # the quantizer's advice to pre-process, logged on the root logger
     try:
-        quantize_dynamic(str(fp32), str(work / _GRAPH), weight_type=QuantType.QInt8, per_channel=True)
+        quantize_dynamic(str(fp32), str(work / "model-int8-raw.onnx"), weight_type=QuantType.QInt8, per_channel=True)
     finally:
         logging.getLogger().removeFilter(quiet)
+    # Fuse the graph now (attention, layer norm, GELU: the same on every CPU), so each process that loads it
+    # (a search from the command line) skips that work: about a third of the load time.
+    options = onnxruntime.SessionOptions()
+    options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
+    options.optimized_model_filepath = str(work / _GRAPH)
+    onnxruntime.InferenceSession(str(work / "model-int8-raw.onnx"), options, providers=["CPUExecutionProvider"])
     fp32.unlink()
+    (work / "model-int8-raw.onnx").unlink()
     shutil.copyfile(model_folder / "tokenizer.json", work / "tokenizer.json")
     dimension = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
     info = {"fingerprint": _fingerprint(model_folder), "source": str(model_folder), "max_tokens": max_tokens,
