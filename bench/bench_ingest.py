@@ -163,6 +163,7 @@ def summarise(runtime: str, rows: list[dict], reference: dict | None) -> dict:
                **{key: median(key) for key in ("engine_s", "process_s", "peak_mb", "embed_stage_s", "pure_embed_s",
                                                "reingest_engine_s", "reingest_process_s")}}
     summary["chunks_per_s"] = round(summary["chunks"] / summary["engine_s"], 1)
+    summary["engine_s_by_round"] = [r["engine_s"] for r in rows]
     summary["mrr"] = rows[-1].get("mrr", {})
     if reference is not None and "vectors_file" in rows[-1]:
         mine, theirs = np.load(rows[-1]["vectors_file"]), np.load(reference["vectors_file"])
@@ -187,6 +188,10 @@ def print_table(summaries: list[dict], packages: str, files: int, questions: int
         print(f"{s['runtime']:<10} {s['chunks_per_s']:>8.1f} {s['engine_s']:>8.1f} "
               f"{base['engine_s'] / s['engine_s']:>9.2f}x {s['peak_mb']:>8.0f} {s['pure_embed_s']:>7.1f} "
               f"{s['reingest_engine_s']:>5.2f} ({s['reingest_process_s']:.2f})  {mrr}")
+        if s is not base:
+            paired = [b / m for b, m in zip(base["engine_s_by_round"], s["engine_s_by_round"])]
+            print(f"{'':<10} vs {base['runtime']} round by round (same moment, same load): "
+                  + ", ".join(f"{ratio:.2f}x" for ratio in paired))
         if "cosine_to_first" in s:
             print(f"{'':<10} cosine to {base['runtime']}'s vectors: mean {s['cosine_to_first'][0]}, "
                   f"min {s['cosine_to_first'][1]}")

@@ -32,6 +32,9 @@ RUNTIME = "onnx-int8"
 _GRAPH = "model-int8.onnx"
 _INFO = "pharos_onnx.json"
 _INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+# Attention holds batch x heads x length^2 scores: 64 texts of 256 word pieces peak near 2 GB. A CPU runs as
+# fast with a few thousand tokens a batch, so long texts go in smaller batches (peak ~0.6 GB, same speed).
+TOKENS_PER_BATCH = 4096
 # Bumped when the export changes, so caches made by an older version are made again.
 _EXPORT_VERSION = 3
 _export_lock = threading.Lock()
@@ -205,7 +208,8 @@ class OnnxModel:
         except Exception as exc:  # a damaged cache: say where, so the user can delete it
             raise ModelError(f"cannot load the ONNX model in {folder}: {exc}; delete that folder to make it "
                              "again") from exc
-        self._tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
+        self._tokenizer.no_padding()  # batches are padded here, to their own longest text
+        self._pad_id = self._tokenizer.token_to_id("[PAD]") or 0
         self.set_max_tokens(self.max_seq_length)
 
     def set_max_tokens(self, max_tokens: int) -> None:
@@ -213,15 +217,23 @@ class OnnxModel:
         self._tokenizer.enable_truncation(max_tokens)
 
     def encode(self, texts: list[str], batch_size: int):
+        """L2-normalised float32 vectors, in batches of similar length and at most TOKENS_PER_BATCH tokens."""
         import numpy as np
 
+        tokens = [encoding.ids for encoding in self._tokenizer.encode_batch(texts)]
+        order = sorted(range(len(texts)), key=lambda n: len(tokens[n]))
         vectors = np.zeros((len(texts), self.dim), dtype="float32")
-        order = sorted(range(len(texts)), key=lambda n: len(texts[n]))  # similar lengths pad less
-        for start in range(0, len(order), batch_size):
-            batch = order[start:start + batch_size]
-            encoded = self._tokenizer.encode_batch([texts[n] for n in batch])
-            ids = np.array([e.ids for e in encoded], dtype="int64")
-            mask = np.array([e.attention_mask for e in encoded], dtype="int64")
+        start = 0
+        while start < len(order):
+            longest = len(tokens[order[min(start + batch_size, len(order)) - 1]])
+            batch = order[start:start + max(1, min(batch_size, TOKENS_PER_BATCH // max(1, longest)))]
+            width = len(tokens[batch[-1]])
+            ids = np.full((len(batch), width), self._pad_id, dtype="int64")
+            mask = np.zeros((len(batch), width), dtype="int64")
+            for row, n in enumerate(batch):
+                ids[row, :len(tokens[n])] = tokens[n]
+                mask[row, :len(tokens[n])] = 1
             feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
             vectors[batch] = self._session.run(None, feed)[0]
+            start += len(batch)
         return vectors
