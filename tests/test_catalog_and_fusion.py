@@ -1,4 +1,4 @@
-"""The catalog (SQLite + FTS5) and rank fusion, on a real database file."""
+"""The catalog (SQLite + FTS5 keyword index), on a real database file."""
 
 from __future__ import annotations
 
@@ -6,7 +6,12 @@ import pytest
 
 from pharos_desktop.engine.catalog import Catalog, ChunkRecord, FileRecord, RepoRecord
 from pharos_desktop.engine.errors import UsageError
-from pharos_desktop.engine.search import fts_expression, keyword_terms, reciprocal_rank_fusion
+from pharos_desktop.engine.keyword_index import match_expression
+from pharos_desktop.engine.tokens import query_terms
+
+
+def fts_expression(query: str) -> str:
+    return match_expression(query_terms(query))
 
 
 def chunk(repo_id: str, path: str, n: int, symbol: str, summary: str, kind: str = "function") -> ChunkRecord:
@@ -76,10 +81,3 @@ def test_jobs_survive_a_dead_process(catalog):
     assert catalog.mark_stale_jobs_interrupted() == 1
     assert catalog.get_repo("r1").state == "interrupted"
     assert catalog.resumable_jobs()[0]["request"]["source"] == "https://github.com/o/alpha"
-
-
-def test_keyword_terms_and_fusion():
-    assert keyword_terms("Where is getUserName defined?") == ["get", "user", "name", "defined"]
-    fused = reciprocal_rank_fusion(["a", "b", "c"], ["c", "a", "d"])
-    assert [item for item, _ in fused][:2] == ["a", "c"]
-    assert {item for item, _ in fused} == {"a", "b", "c", "d"}

@@ -50,12 +50,15 @@ def test_summaries_of_other_chunks() -> None:
 
 
 def test_embedding_text() -> None:
+    head = "authenticate user (auth service)\n"  # the symbol and its file as plain words come first
     chunk = symbol_chunk(code="x" * 5000)
     chunk.summary = summarize(chunk)
-    assert embedding_text(chunk, include_code=False, max_chars=1000) == chunk.summary
+    assert embedding_text(chunk, include_code=False, max_chars=1000) == head + chunk.summary
     text = embedding_text(chunk, include_code=True, max_chars=1000)
-    assert len(text) == 1000 and text.startswith(chunk.summary + "\n\nxxx")
+    assert len(text) == 1000 and text.startswith(head + chunk.summary + "\n\nxxx")
     short = symbol_chunk(code="def f(): pass")
     short.summary = summarize(short)
-    assert embedding_text(short, include_code=True, max_chars=1000) == short.summary + "\n\ndef f(): pass"
-    assert embedding_text(short, include_code=True, max_chars=20) == short.summary[:20]
+    assert embedding_text(short, include_code=True, max_chars=1000) == head + short.summary + "\n\ndef f(): pass"
+    assert embedding_text(short, include_code=True, max_chars=20) == head[:20]
+    window = symbol_chunk(kind="text", symbol="<lines 1-50>", path="deploy/config.yaml")
+    assert embedding_text(window, include_code=False, max_chars=1000).startswith(" (deploy config)\n")

@@ -1,38 +1,80 @@
-"""`pharos-desktop search QUERY [--limit N] [--repo R] [--language L] [--kind K] [--path GLOB] [--json]`"""
+"""`pharos-desktop search QUERY [--limit N] [--repo R] [--language L] [--kind K] [--path GLOB] [--explain] [--json]`"""
 
 from __future__ import annotations
 
-from dataclasses import asdict
+import argparse
 
-from ..engine.search import MODES, SearchFilters, Searcher
+from ..engine.errors import UsageError
+from ..engine.search import MODES, SearchFilters, Searcher, SearchHit
 from .output import print_json
 
-_JSON_KEYS = ("repo", "path", "symbol", "kind", "language", "start_line", "end_line", "score", "summary")
+_JSON_KEYS = ("repo", "path", "symbol", "kind", "language", "start_line", "end_line", "relevance", "parts", "role",
+              "score", "summary")
+_EXPLAIN_KEYS = ("vector_rank", "keyword_rank", "similarity", "matched")
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
 
 
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser("search", help="search ingested repositories",
-                                   description="Semantic search fused with keyword search (reciprocal rank fusion).")
+                                   description="Semantic search fused with keyword search; one hit per symbol, "
+                                               "with a relevance from 0 to 100 and why it matched.")
     parser.add_argument("query")
-    parser.add_argument("--limit", "-n", type=int, default=10)
+    parser.add_argument("--limit", "-n", type=_positive, default=10)
     parser.add_argument("--repo", action="append", help="only this repository (name or id); repeatable")
     parser.add_argument("--language", action="append", help="only this language; repeatable")
     parser.add_argument("--kind", action="append", help="only this chunk kind (function, method, class, ...)")
     parser.add_argument("--path", help="only paths matching this glob, e.g. 'src/*.py'")
     parser.add_argument("--mode", choices=MODES, default="hybrid")
+    parser.add_argument("--explain", action="store_true",
+                        help="show each hit's rank in the vector and keyword rankings and the words that matched")
     parser.add_argument("--json", action="store_true")
 
 
 def run(args, workspace) -> int:
+    if args.limit < 1:  # also reached when called without the argparse type
+        raise UsageError("--limit must be at least 1")
     repo_ids = [workspace.catalog.get_repo(name).repo_id for name in args.repo] if args.repo else None
     filters = SearchFilters(repo_ids, args.language, args.kind, args.path)
     hits = Searcher(workspace).search(args.query, limit=args.limit, filters=filters, mode=args.mode)
     if args.json:
-        print_json([{key: asdict(hit)[key] for key in _JSON_KEYS} for hit in hits])
+        keys = _JSON_KEYS + (_EXPLAIN_KEYS if args.explain else ())
+        print_json([{**{key: getattr(hit, key) for key in keys}, "why": hit.reasons} for hit in hits])
         return 0
     if not hits:
         print("no results")
     for hit in hits:
-        print(f"{hit.score:.3f}  {hit.repo}:{hit.path}:{hit.start_line}-{hit.end_line}  {hit.symbol} ({hit.kind})")
-        print("        " + hit.summary.splitlines()[0] if hit.summary else "")
+        print(f"{hit.relevance:>3}  {hit.repo}:{hit.path}:{hit.start_line}-{hit.end_line}  {describe(hit)}")
+        print(f"     why: {', '.join(hit.reasons) or 'fused rank only'}")
+        if args.explain:
+            print("     " + explain(hit))
+        if hit.summary:
+            print("     " + hit.summary.splitlines()[0])
     return 0
+
+
+def describe(hit: SearchHit) -> str:
+    """symbol (kind), with the parts it has and the role of its file (test, docs...)."""
+    notes = [hit.kind]
+    if hit.parts > 1:
+        notes.append(f"best of {hit.parts} parts")
+    if hit.role:
+        notes.append(hit.role)
+    return f"{hit.symbol} ({', '.join(notes)})"
+
+
+def explain(hit: SearchHit) -> str:
+    vector = f"vector #{hit.vector_rank}" if hit.vector_rank else "vector -"
+    if hit.similarity is not None:
+        vector += f" (similarity {hit.similarity:.2f})"
+    keyword = f"keyword #{hit.keyword_rank}" if hit.keyword_rank else "keyword -"
+    fields = "; ".join(f"{name}: {' '.join(words)}" for name, words in hit.matched.items()) or "no words"
+    return f"{vector} · {keyword} · matched {fields}"

@@ -9,7 +9,6 @@ what makes an interrupted ingest resumable: anything not ``done`` is simply done
 from __future__ import annotations
 
 import json
-import re
 import sqlite3
 import threading
 import time
@@ -17,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator
 
+from . import keyword_index
 from .errors import StoreError, UsageError
 
 SCHEMA_VERSION = 1
@@ -69,19 +69,6 @@ CREATE TABLE IF NOT EXISTS chunks (
     FOREIGN KEY (repo_id, path) REFERENCES files(repo_id, path) ON DELETE CASCADE
 );
 CREATE INDEX IF NOT EXISTS chunks_by_file ON chunks(repo_id, path, ordinal);
-CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
-    symbol, path, summary, code, content='chunks', content_rowid='rowid', tokenize='unicode61 remove_diacritics 2'
-);
-CREATE TRIGGER IF NOT EXISTS chunks_ai AFTER INSERT ON chunks BEGIN
-    INSERT INTO chunks_fts(rowid, symbol, path, summary, code)
-    VALUES (new.rowid, pharos_words(new.symbol), pharos_words(new.path), pharos_words(new.summary),
-            pharos_words(new.code));
-END;
-CREATE TRIGGER IF NOT EXISTS chunks_ad AFTER DELETE ON chunks BEGIN
-    INSERT INTO chunks_fts(chunks_fts, rowid, symbol, path, summary, code)
-    VALUES ('delete', old.rowid, pharos_words(old.symbol), pharos_words(old.path), pharos_words(old.summary),
-            pharos_words(old.code));
-END;
 CREATE TABLE IF NOT EXISTS jobs (
     job_id TEXT PRIMARY KEY,
     repo_id TEXT,
@@ -152,14 +139,6 @@ _CHUNK_COLUMNS = ("chunk_id, repo_id, path, ordinal, kind, symbol, language, sta
                   "signature, summary, deps, code, embedded_text")
 
 
-_IDENTIFIER_PARTS = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|[_./\\:-]+")
-
-
-def identifier_words(text: str) -> str:
-    """``text`` plus its identifiers split (getUserName -> get User Name, a/b_c.py -> a b c py) for FTS."""
-    return f"{text} {_IDENTIFIER_PARTS.sub(' ', text)}"
-
-
 def _chunk_from_row(row: sqlite3.Row) -> ChunkRecord:
     values = dict(row)
     values["deps"] = json.loads(values["deps"])
@@ -181,6 +160,7 @@ class Catalog:
                     conn.execute("ALTER TABLE repos ADD COLUMN runtime TEXT NOT NULL DEFAULT ''")  # older catalogs
                 conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
                 conn.commit()
+                keyword_index.ensure(conn)
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"cannot open the catalog at {self.path}: {exc}") from exc
 
@@ -190,8 +170,7 @@ class Catalog:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
             conn.row_factory = sqlite3.Row
-            # The FTS triggers index split identifiers; every connection that writes chunks needs this.
-            conn.create_function("pharos_words", 1, identifier_words, deterministic=True)
+            keyword_index.register(conn)
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA foreign_keys=ON")
@@ -377,22 +356,29 @@ class Catalog:
             return self._conn().execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
         return self._conn().execute("SELECT COUNT(*) FROM chunks WHERE repo_id = ?", (repo_id,)).fetchone()[0]
 
-    def keyword_search(self, match: str, limit: int, repo_ids: list[str] | None = None) -> list[str]:
-        """Chunk ids best first for an FTS5 MATCH expression.
+    def keyword_search(self, match: str, limit: int, repo_ids: list[str] | None = None,
+                       weights: dict[str, float] | None = None) -> list[str]:
+        """Chunk ids best first for an FTS5 MATCH expression over tokens (see keyword_index)."""
+        return [chunk_id for chunk_id, _ in self.keyword_scores(match, limit, repo_ids, weights)]
 
-        Column weights (symbol 10, path 3, summary 1, code 0.3) were chosen on bench/search_eval.py."""
-        sql = ("SELECT c.chunk_id FROM chunks_fts JOIN chunks c ON c.rowid = chunks_fts.rowid "
-               "WHERE chunks_fts MATCH ?")
-        params: list[object] = [match]
-        if repo_ids:
-            sql += f" AND c.repo_id IN ({','.join('?' * len(repo_ids))})"
-            params.extend(repo_ids)
-        sql += " ORDER BY bm25(chunks_fts, 10.0, 3.0, 1.0, 0.3) LIMIT ?"
-        params.append(limit)
-        try:
-            return [row[0] for row in self._conn().execute(sql, params)]
-        except sqlite3.OperationalError:
-            return []
+    def keyword_scores(self, match: str, limit: int, repo_ids: list[str] | None = None,
+                       weights: dict[str, float] | None = None) -> list[tuple[str, float]]:
+        """(chunk id, bm25 score, higher is better), best first."""
+        return keyword_index.search(self._conn(), match, limit, repo_ids, weights)
+
+    def symbol_part_counts(self, keys: list[tuple[str, str, str]]) -> dict[tuple[str, str, str], int]:
+        """(repo_id, path, symbol) -> how many chunks (parts) that symbol has in that file."""
+        counts: dict[tuple[str, str, str], int] = {}
+        for repo_id, path in dict.fromkeys((k[0], k[1]) for k in keys):
+            rows = self._conn().execute(
+                "SELECT symbol, COUNT(*) FROM chunks WHERE repo_id = ? AND path = ? GROUP BY symbol", (repo_id, path))
+            for symbol, n in rows:
+                counts[(repo_id, path, symbol)] = n
+        return {key: counts.get(key, 1) for key in keys}
+
+    def rebuild_keyword_index(self) -> None:
+        with self._write_lock, self._conn() as conn:
+            keyword_index.rebuild(conn)
 
     # -- jobs ---------------------------------------------------------------------------------
 

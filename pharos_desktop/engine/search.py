@@ -1,22 +1,43 @@
-"""Search: the query embedded with the index's model (nearest chunks in Chroma) fused with FTS5
-keyword search over symbol names, paths and summaries, by reciprocal rank fusion."""
+"""Search: the query embedded with the index's model (nearest chunks in Chroma) fused with keyword
+search (FTS5 over names, paths, summaries and code, see keyword_index), by reciprocal rank fusion over
+symbols, so the parts of one long symbol make one hit. Tests, examples and vendored copies step back
+unless the question asks for them. Each hit carries a 0-100 relevance and why it matched."""
 
 from __future__ import annotations
 
 import fnmatch
-import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from . import keyword_index
 from .catalog import ChunkRecord
+from .ranking import asks_for, asks_for_docs, matched_fields, path_role, rank_symbols, relevance
+from .tokens import query_terms, stem
 from .workspace import Workspace
 
 MODES = ("hybrid", "vector", "keyword")
-# Reciprocal rank fusion: score = sum of weight / (K + rank). Keyword search is the weaker ranker on
-# natural-language questions, so it counts half; K and the weight were chosen on bench/search_eval.py.
-RRF_K = 30
-KEYWORD_WEIGHT = 0.5
-_STOPWORDS = frozenset("""a an and are as at be by do does for from how i in is it of on or the this to what when
-where which who why with that there their into can""".split())
+CONTAINER_KINDS = ("class", "struct", "interface", "trait", "enum", "module_symbol")
+CONSTRUCTORS = ("__init__", "__new__", "constructor")
+_CONSTRUCTION_WORDS = {stem(w) for w in "init initial initialize initialise constructor construct create new instance "
+                       "instantiate setup".split()}
+
+
+@dataclass
+class Tuning:
+    """The knobs bench/search_levers.py measures. The defaults were chosen on the tuned codebases of
+    bench/search_eval.py only (ties within 0.005 MRR went to the milder setting); the held-out
+    codebases never chose anything. The vector ranking always counts 1."""
+    fusion: str = "scores"  # scores: each ranker's scores scaled to 0..1 and summed | rrf: by ranks
+    scaling: str = "minmax"  # for score fusion: minmax (lowest in the list 0, highest 1) | top (share of highest)
+    keyword_weight: float = 0.75  # weight of the keyword ranking
+    rrf_k: int = 30  # for rrf fusion (and for picking the part shown)
+    depth: int = 50  # candidates fetched from each ranker (at least 4x the limit)
+    merge_parts: bool = True
+    role_penalty: float = 0.5  # score factor for tests/examples/vendored copies the query did not ask for
+    docs_penalty: float = 0.6  # score factor for documents when the query is not a how-to question
+    container_penalty: float = 0.6  # score factor for a class whose own member is also a candidate
+    constructor_penalty: float = 0.5  # score factor for __init__/constructor unless the query asks for one
+    field_weights: dict[str, float] = field(default_factory=lambda: dict(keyword_index.WEIGHTS))
+    prefix: bool = False  # match query words as prefixes of indexed words
 
 
 @dataclass
@@ -29,42 +50,45 @@ class SearchFilters:
 
 @dataclass
 class SearchHit:
-    chunk_id: str
+    chunk_id: str  # the best-matching part of the symbol
     repo: str
     repo_id: str
     path: str
     symbol: str
     kind: str
     language: str
-    start_line: int
+    start_line: int  # of that part
     end_line: int
-    score: float
+    score: float  # fused score, only for ordering
     summary: str
+    relevance: int = 0  # 0-100, see ranking.relevance
+    parts: int = 1  # parts the symbol was split into; more than one: the lines are the best part's
+    vector_rank: int | None = None  # rank among symbols in each ranking (None: not in its top)
+    keyword_rank: int | None = None
+    similarity: float | None = None
+    matched: dict[str, list[str]] = field(default_factory=dict)  # field -> query words found there
+    role: str = ""  # test | example | vendored | docs | "" (ordinary code)
 
-
-def keyword_terms(query: str) -> list[str]:
-    """Words of the query, with camelCase and snake_case split, lower-cased, stopwords dropped."""
-    words = re.findall(r"[A-Za-z0-9]+", re.sub(r"([a-z])([A-Z])", r"\1 \2", query))
-    return [w.lower() for w in words if w.lower() not in _STOPWORDS and len(w) > 1]
-
-
-def fts_expression(query: str) -> str:
-    terms = keyword_terms(query)
-    return " OR ".join(f'"{term}"*' for term in dict.fromkeys(terms))
-
-
-def reciprocal_rank_fusion(*rankings: list[str], weights: tuple[float, ...] | None = None,
-                           k: int = RRF_K) -> list[tuple[str, float]]:
-    scores: dict[str, float] = {}
-    for ranking, weight in zip(rankings, weights or (1.0,) * len(rankings)):
-        for rank, item in enumerate(ranking):
-            scores[item] = scores.get(item, 0.0) + weight / (k + rank + 1)
-    return sorted(scores.items(), key=lambda pair: -pair[1])
+    @property
+    def reasons(self) -> list[str]:
+        """Why it matched, in words: the fields holding query words, and "meaning" when the vector
+        ranking put it near the top."""
+        why = [name for name in ("name", "doc", "path", "code") if name in self.matched]
+        if self.vector_rank is not None and self.vector_rank <= 10:
+            why.append("meaning")
+        return why
 
 
 class Searcher:
-    def __init__(self, workspace: Workspace) -> None:
+    def __init__(self, workspace: Workspace, tuning: Tuning | None = None) -> None:
         self.workspace = workspace
+        self.tuning = tuning or Tuning()
+
+    def warm_up(self) -> None:
+        """Load the query model and read the vectors now, so the first search does not wait."""
+        if self.workspace.catalog.count_chunks():
+            embedder = self.workspace.query_embedder()
+            self.workspace.search_vectors(embedder.name, embedder.dim)
 
     def search(self, query: str, *, limit: int = 20, filters: SearchFilters | None = None,
                mode: str = "hybrid") -> list[SearchHit]:
@@ -73,30 +97,52 @@ class Searcher:
             raise ValueError(f"mode must be one of {MODES}")
         filters = filters or SearchFilters()
         query = query.strip()
-        if not query:
+        if not query or limit < 1:
             return []
+        tuning = self.tuning
+        terms = query_terms(query)
         # Over-fetch: filters that Chroma and FTS cannot apply (path globs) drop candidates afterwards.
-        depth = max(limit * 4, 50)
-        vector_ids = self._vector_ranking(query, depth, filters) if mode != "keyword" else []
-        keyword_ids = self._keyword_ranking(query, depth, filters) if mode != "vector" else []
-        if mode == "vector":
-            ranked = vector_ids
-        elif mode == "keyword":
-            ranked = [(chunk_id, 1.0 / (RRF_K + n + 1)) for n, chunk_id in enumerate(keyword_ids)]
-        else:
-            ranked = reciprocal_rank_fusion([c for c, _ in vector_ids], keyword_ids, weights=(1.0, KEYWORD_WEIGHT))
-        records = self.workspace.catalog.get_chunks([chunk_id for chunk_id, _ in ranked])
-        repos = self.workspace.catalog.repo_names()
+        depth = max(limit * 4, tuning.depth)
+        vector = self._vector_ranking(query, depth, filters) if mode != "keyword" else []
+        keyword = self._keyword_ranking(terms, depth, filters) if mode != "vector" else []
+        catalog = self.workspace.catalog
+        records = {cid: r for cid, r in catalog.get_chunks(list(dict.fromkeys(
+            [c for c, _ in vector] + [c for c, _ in keyword]))).items() if _passes(r, filters)}
+        key_of = {cid: (r.repo_id, r.path, r.symbol) for cid, r in records.items()}
+        weights = {"hybrid": (1.0, tuning.keyword_weight), "vector": (1.0, 0.0), "keyword": (0.0, 1.0)}[mode]
+        candidates = rank_symbols(vector, keyword, key_of, weights, tuning.rrf_k, tuning.merge_parts, tuning.fusion,
+                                  tuning.scaling)
+        words = set(terms)
+        how_to = asks_for_docs(query)
+        found = [records[c.chunk_id] for c in candidates]
+        members = {(r.repo_id, r.path, r.symbol.rpartition(".")[0]) for r in found if "." in r.symbol}
+        for candidate, record in zip(candidates, found):
+            role = path_role(record.path)
+            if role in ("test", "example", "vendored") and not asks_for(role, words):
+                candidate.score *= tuning.role_penalty
+            elif role == "docs" and not how_to:
+                candidate.score *= tuning.docs_penalty
+            if (record.repo_id, record.path, record.symbol) in members and record.kind in CONTAINER_KINDS:
+                candidate.score *= tuning.container_penalty
+            if record.symbol.rpartition(".")[2] in CONSTRUCTORS and not words & _CONSTRUCTION_WORDS:
+                candidate.score *= tuning.constructor_penalty
+        if mode != "hybrid":  # one ranker only: nothing that only the other one found
+            candidates = [c for c in candidates if getattr(c, f"{mode}_rank") is not None]
+        candidates = sorted(candidates, key=lambda c: -c.score)[:limit]
+        parts = catalog.symbol_part_counts([c.key for c in candidates])
+        repos = catalog.repo_names()
         hits = []
-        for chunk_id, score in ranked:
-            record = records.get(chunk_id)
-            if record is None or not self._passes(record, filters):
-                continue
-            hits.append(SearchHit(chunk_id, repos.get(record.repo_id, record.repo_id), record.repo_id, record.path,
-                                  record.symbol, record.kind, record.language, record.start_line, record.end_line,
-                                  round(score, 4), record.summary))
-            if len(hits) >= limit:
-                break
+        for candidate in candidates:
+            record = records[candidate.chunk_id]
+            matched = matched_fields(terms, {"name": record.symbol, "path": record.path, "doc": record.summary,
+                                             "code": record.code})
+            hits.append(SearchHit(
+                record.chunk_id, repos.get(record.repo_id, record.repo_id), record.repo_id, record.path,
+                record.symbol, record.kind, record.language, record.start_line, record.end_line,
+                round(candidate.score, 5), record.summary, relevance(terms, matched, candidate.similarity),
+                parts.get(candidate.key, 1), candidate.vector_rank, candidate.keyword_rank,
+                None if candidate.similarity is None else round(candidate.similarity, 3), matched,
+                path_role(record.path)))
         return hits
 
     def _vector_ranking(self, query: str, depth: int, filters: SearchFilters) -> list[tuple[str, float]]:
@@ -108,23 +154,23 @@ class Searcher:
             return []
         return collection.query(embedder.embed_query(query), depth, _chroma_where(filters))
 
-    def _keyword_ranking(self, query: str, depth: int, filters: SearchFilters) -> list[str]:
-        expression = fts_expression(query)
-        if not expression:
+    def _keyword_ranking(self, terms: list[str], depth: int, filters: SearchFilters) -> list[tuple[str, float]]:
+        if not terms:
             return []
-        return self.workspace.catalog.keyword_search(expression, depth, filters.repo_ids)
+        expression = keyword_index.match_expression(terms, self.tuning.prefix)
+        return self.workspace.catalog.keyword_scores(expression, depth, filters.repo_ids, self.tuning.field_weights)
 
-    @staticmethod
-    def _passes(record: ChunkRecord, filters: SearchFilters) -> bool:
-        if filters.repo_ids and record.repo_id not in filters.repo_ids:
-            return False
-        if filters.languages and record.language not in filters.languages:
-            return False
-        if filters.kinds and record.kind not in filters.kinds:
-            return False
-        if filters.path_glob and not fnmatch.fnmatch(record.path, filters.path_glob):
-            return False
-        return True
+
+def _passes(record: ChunkRecord, filters: SearchFilters) -> bool:
+    if filters.repo_ids and record.repo_id not in filters.repo_ids:
+        return False
+    if filters.languages and record.language not in filters.languages:
+        return False
+    if filters.kinds and record.kind not in filters.kinds:
+        return False
+    if filters.path_glob and not fnmatch.fnmatch(record.path, filters.path_glob):
+        return False
+    return True
 
 
 def _chroma_where(filters: SearchFilters) -> dict | None:

@@ -16,11 +16,17 @@ there are none). Other chunks use the same shape with a first line that says wha
     [yaml] lines 1-50 of config.yaml
 
 Every part of a split symbol has the symbol's summary.
+
+The embedded text starts with the symbol and its file as plain words (``wait incrementing call
+(tenacity wait)``): a small sentence model matches questions to those far better than to
+``wait_incrementing.__call__`` (bench/search_levers.py, "embedded text"). Then the summary and as much
+of the code as fits.
 """
 
 from __future__ import annotations
 
 from .chunks import SYMBOL_KINDS, Chunk
+from .tokens import plain_words
 
 MAX_DOCSTRING = 512
 MAX_DEPS = 20
@@ -49,8 +55,14 @@ def summarize(chunk: Chunk) -> str:
 
 
 def embedding_text(chunk: Chunk, include_code: bool, max_chars: int) -> str:
-    """The string that gets embedded: the summary, then (when include_code) a blank line and as
-    much of the code as fits in max_chars in total."""
+    """The string that gets embedded: the symbol and path as words, the summary, then (when
+    include_code) a blank line and as much of the code as fits in max_chars in total."""
+    name = "" if chunk.symbol.startswith("<") else plain_words(chunk.symbol)
+    head = f"{name} ({plain_words(chunk.path.rsplit('.', 1)[0])})\n"
+    return (head + _summary_and_code(chunk, include_code, max_chars))[:max_chars]
+
+
+def _summary_and_code(chunk: Chunk, include_code: bool, max_chars: int) -> str:
     summary = chunk.summary or summarize(chunk)
     if len(summary) >= max_chars:
         return summary[:max_chars]

@@ -1,5 +1,9 @@
 """The selected repository's files as a folder tree, with language badges and chunk counts per file
-and per folder. Skipped files are listed greyed out with the reason, so nothing silently vanishes."""
+and per folder. Skipped files are listed greyed out with the reason, so nothing silently vanishes.
+
+Names get the room: the count and sync columns are only as wide as their content, a name too long
+for the column is elided in the middle (``test_bas…ings.py`` keeps both ends), and hovering shows the
+full path."""
 
 from __future__ import annotations
 
@@ -25,10 +29,14 @@ class FileTree(QTreeWidget):
         super().__init__(parent)
         self.setHeaderLabels(["File", "Chunks", "Sync"])
         self.setUniformRowHeights(True)
-        self.header().setStretchLastSection(False)
-        self.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        self.setColumnWidth(1, 64)
-        self.setColumnWidth(2, 64)
+        self.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.setIndentation(14)
+        header = self.header()
+        header.setStretchLastSection(False)
+        header.setMinimumSectionSize(24)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
         self._items: dict[str, QTreeWidgetItem] = {}
         self.itemSelectionChanged.connect(self._emit_selection)
 

@@ -77,7 +77,7 @@ class MainWindow(QMainWindow):
         self.lower_split.addWidget(self.file_tree)
         self.lower_split.addWidget(self.tabs)
         self.lower_split.setStretchFactor(1, 1)
-        self.lower_split.setSizes([260, 760])
+        self.lower_split.setSizes([330, 690])  # the tree wide enough for names like test_templating.py
         self.main_split = QSplitter(Qt.Orientation.Vertical)
         self.main_split.addWidget(self.repo_list)
         self.main_split.addWidget(self.lower_split)

@@ -1,29 +1,54 @@
 """Search as you type: debounced, run on a worker thread, and only the newest query's answer shown
-(a slower, older search finishing late is dropped). Choosing a result opens the code at that place."""
+(a slower, older search finishing late is dropped). Choosing a result opens the code at that place.
+
+One row per symbol, with a 0-100 relevance and why it matched; the tooltip explains the ranks. Hits from
+tests, docs and examples are marked, and a check box hides them. The query model is warmed on a worker
+shortly after the panel first shows (and when the query box gets focus), so the first search is quick."""
 
 from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QTreeWidget, QTreeWidgetItem,
-                               QVBoxLayout, QWidget)
+from PySide6.QtCore import QEvent, QObject, QTimer, Signal
+from PySide6.QtGui import QBrush, QPalette
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QTreeWidget,
+                               QTreeWidgetItem, QVBoxLayout, QWidget)
 
 from ..engine.workspace import Workspace
 from .icons import KIND_COLORS, kind_icon, language_icon
 from .workers import Workers
 
 DEBOUNCE_MS = 300
+WARM_UP_DELAY_MS = 1500  # after the window shows: let it paint and settle before the model loads
 ALL = "all"
+SIDE_ROLES = ("test", "docs", "example", "vendored")  # what the filter hides
+COLUMNS = ["Symbol", "Path", "Lines", "Relevance", "Why", "Summary"]
 
 
-def run_search(workspace: Workspace, query: str, repo_ids, languages, kinds):
+def run_search(workspace: Workspace, query: str, repo_ids, languages, kinds, mode: str = "hybrid"):
     """Worker thread. Imported lazily: search pulls in the model and Chroma."""
     from ..engine.search import SearchFilters, Searcher
 
     started = time.perf_counter()
-    hits = Searcher(workspace).search(query, limit=50, filters=SearchFilters(repo_ids, languages, kinds))
+    hits = Searcher(workspace).search(query, limit=50, filters=SearchFilters(repo_ids, languages, kinds), mode=mode)
     return hits, time.perf_counter() - started
+
+
+def warm_up(workspace: Workspace) -> None:
+    """Worker thread: load the query model and open the vector store before the first search."""
+    from ..engine.search import Searcher
+
+    Searcher(workspace).warm_up()
+
+
+def explain(hit) -> str:
+    """The tooltip of a hit: its ranks in both rankings and the words found where."""
+    vector = f"meaning: #{hit.vector_rank} (similarity {hit.similarity:.2f})" if hit.vector_rank else "meaning: —"
+    keyword = f"keywords: #{hit.keyword_rank}" if hit.keyword_rank else "keywords: —"
+    words = "\n".join(f"  {field}: {' '.join(found)}" for field, found in hit.matched.items())
+    parts = f"\nbest of {hit.parts} parts: lines {hit.start_line}–{hit.end_line} shown" if hit.parts > 1 else ""
+    matched = f"\nmatched words:\n{words}" if words else ""
+    return f"relevance {hit.relevance}/100\n{vector}\n{keyword}{matched}{parts}"
 
 
 class SearchPanel(QWidget):
@@ -35,14 +60,19 @@ class SearchPanel(QWidget):
         self.workers = workers
         self.selected_repo_id: str | None = None
         self.hits: list = []
+        self.all_hits: list = []
+        self.mode = "hybrid"  # search mode (tests use "keyword", which needs no model)
         self._generation = 0
         self._searched_once = False
+        self._warm = "cold"  # cold | warming | warm
+        self._query, self._seconds = "", 0.0  # of the hits shown
 
         self.query = QLineEdit()
         self.query.setPlaceholderText("Search code by meaning or name, e.g. “parse command line options”  (Ctrl+F)")
         self.query.setClearButtonEnabled(True)
         self.query.textChanged.connect(self._schedule)
         self.query.returnPressed.connect(self.search_now)
+        self.query.installEventFilter(self)
         self.scope = QComboBox()
         self.scope.addItem("All repositories", ALL)
         self.scope.addItem("Selected repository", "selected")
@@ -54,19 +84,23 @@ class SearchPanel(QWidget):
             self.kind.addItem(kind_icon(kind), kind, kind)
         for combo in (self.scope, self.language, self.kind):
             combo.currentIndexChanged.connect(self._schedule)
+        self.hide_side = QCheckBox("Hide tests, docs, examples")
+        self.hide_side.setToolTip("Hide results from test, documentation, example and vendored files")
+        self.hide_side.toggled.connect(lambda _checked: self._render())
         self.status = QLabel("Type to search all ingested repositories.")
         self.status.setStyleSheet("color: palette(placeholder-text)")
 
         self.results = QTreeWidget()
-        self.results.setHeaderLabels(["Symbol", "Path", "Lines", "Score", "Summary"])
+        self.results.setHeaderLabels(COLUMNS)
         self.results.setRootIsDecorated(False)
         self.results.setUniformRowHeights(True)
         self.results.setAlternatingRowColors(True)
         header = self.results.header()
         header.setStretchLastSection(True)
-        for column, width in ((0, 200), (1, 260), (2, 70), (3, 60)):
+        for column, width in ((0, 240), (1, 240), (2, 70), (3, 70), (4, 130)):
             self.results.setColumnWidth(column, width)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.Fixed)
+        header.setSectionResizeMode(3, QHeaderView.ResizeMode.Fixed)
         self.results.itemActivated.connect(self._activated)
 
         self._timer = QTimer(self)
@@ -79,6 +113,7 @@ class SearchPanel(QWidget):
         filters.addWidget(self.scope)
         filters.addWidget(self.language)
         filters.addWidget(self.kind)
+        filters.addWidget(self.hide_side)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(filters)
@@ -108,6 +143,30 @@ class SearchPanel(QWidget):
     def _schedule(self, *_args) -> None:
         self._timer.start()  # restarts: the search runs once typing pauses
 
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt override
+        super().showEvent(event)
+        if self._warm == "cold":
+            QTimer.singleShot(WARM_UP_DELAY_MS, self.warm_up)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
+        if watched is self.query and event.type() == QEvent.Type.FocusIn:
+            self.warm_up()  # the user is about to type
+        return super().eventFilter(watched, event)
+
+    def warm_up(self) -> None:
+        """Load the query model on a worker (once; a no-op while nothing is indexed)."""
+        if self._warm != "cold" or self.mode == "keyword":
+            return
+        self._warm = "warming"
+
+        def done(_result=None) -> None:
+            self._warm = "warm" if self.workspace.catalog.count_chunks() else "cold"
+
+        def failed(exc: BaseException) -> None:
+            self._warm = "cold"  # the search itself will report the problem
+
+        self.workers.read(lambda: warm_up(self.workspace), done, failed)
+
     def search_now(self) -> None:
         self._timer.stop()
         self._generation += 1
@@ -115,7 +174,7 @@ class SearchPanel(QWidget):
         query = self.query.text().strip()
         if not query:
             self.results.clear()
-            self.hits = []
+            self.hits, self.all_hits = [], []
             self.status.setText("Type to search all ingested repositories.")
             return
         repo_ids = None
@@ -126,9 +185,10 @@ class SearchPanel(QWidget):
             repo_ids = [self.selected_repo_id]
         languages = None if self.language.currentData() == ALL else [self.language.currentData()]
         kinds = None if self.kind.currentData() == ALL else [self.kind.currentData()]
-        self.status.setText("Searching… (the first search loads the model)" if not self._searched_once
-                            else "Searching…")
-        self.workers.read(lambda: run_search(self.workspace, query, repo_ids, languages, kinds),
+        first = not self._searched_once and self._warm != "warm" and self.mode != "keyword"
+        self.status.setText("Searching… (the first search loads the model)" if first else "Searching…")
+        mode = self.mode
+        self.workers.read(lambda: run_search(self.workspace, query, repo_ids, languages, kinds, mode),
                           lambda answer: self._show(generation, query, *answer),
                           lambda exc: self._failed(generation, exc))
 
@@ -140,23 +200,45 @@ class SearchPanel(QWidget):
         if generation != self._generation:
             return  # a newer query was typed meanwhile
         self._searched_once = True
-        self.hits = hits
+        self._warm = "warm" if self.mode != "keyword" else self._warm
+        self.all_hits = hits
+        self._query, self._seconds = query, seconds
+        self._render()
+
+    def _render(self) -> None:
+        """Show all_hits, without tests/docs/examples when the filter is on."""
+        hidden = self.hide_side.isChecked()
+        self.hits = [h for h in self.all_hits if not (hidden and h.role in SIDE_ROLES)]
         self.results.clear()
-        for hit in hits:
+        grey = QBrush(self.palette().color(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text))
+        for hit in self.hits:
             item = QTreeWidgetItem(self.results)
             item.setIcon(0, kind_icon(hit.kind))
-            item.setText(0, hit.symbol)
-            item.setToolTip(0, f"{hit.kind} · {hit.language}")
+            item.setText(0, hit.symbol + (f"  [{hit.role}]" if hit.role else ""))
+            more = f" · best of {hit.parts} parts" if hit.parts > 1 else ""
+            item.setToolTip(0, f"{hit.kind} · {hit.language}{more}" + (f" · from {hit.role}" if hit.role else ""))
             item.setText(1, f"{hit.repo}/{hit.path}")
             item.setToolTip(1, f"{hit.repo}/{hit.path}")
             item.setIcon(1, language_icon(hit.language))
-            item.setText(2, f"{hit.start_line}–{hit.end_line}")
-            item.setText(3, f"{hit.score:.3f}")
-            item.setText(4, hit.summary)
-            item.setToolTip(4, hit.summary)
-        noun = "result" if len(hits) == 1 else "results"
-        self.status.setText(f"{len(hits)} {noun} for “{query}” in {seconds:.2f} s — double-click or Enter opens one")
-        if hits:
+            item.setText(2, f"{hit.start_line}–{hit.end_line}" + ("+" if hit.parts > 1 else ""))
+            item.setToolTip(2, f"best of {hit.parts} parts" if hit.parts > 1 else "")
+            item.setText(3, str(hit.relevance))
+            item.setText(4, ", ".join(hit.reasons))
+            for column in (3, 4):
+                item.setToolTip(column, explain(hit))
+            item.setText(5, hit.summary)
+            item.setToolTip(5, hit.summary)
+            if hit.role in SIDE_ROLES:
+                for column in range(len(COLUMNS)):
+                    item.setForeground(column, grey)
+        if not self._query:
+            return
+        noun = "result" if len(self.hits) == 1 else "results"
+        hidden_note = f" ({len(self.all_hits) - len(self.hits)} from tests, docs, examples hidden)" \
+            if len(self.hits) < len(self.all_hits) else ""
+        self.status.setText(f"{len(self.hits)} {noun} for “{self._query}” in {self._seconds:.2f} s{hidden_note}"
+                            " — double-click or Enter opens one")
+        if self.hits:
             self.results.setCurrentItem(self.results.topLevelItem(0))
 
     def _activated(self, item: QTreeWidgetItem, _column: int) -> None:

@@ -22,7 +22,8 @@ trait, enum
 module_symbol   ``Accounts``                           Ruby modules
 imports         ``<imports>``                          top-level import/use/include/require lines
 module          ``<module>``                           other top-level code, in windows
-section         ``Install > Linux`` / ``<preamble>``   Markdown headings
+section         ``Install > Linux`` / ``<preamble>``   Markdown, reStructuredText, AsciiDoc headings
+                ``Changes > Version 2.0``              (a changelog: one per release)
 text            ``<lines 1-50>``                       50-line windows (5 overlap) of other text
 ==============  ====================================  ==========================================
 """
@@ -36,7 +37,7 @@ from ..errors import GrammarMissing
 from ..summaries import summarize
 from .languages import SOURCE_LANGUAGES, TEXT_LANGUAGES, detect_language, grammar_status
 from .symbols import parse_source
-from .textchunks import markdown_chunks, window_chunks
+from .textchunks import document_chunks, window_chunks
 
 __all__ = ["SOURCE_LANGUAGES", "TEXT_LANGUAGES", "detect_language", "grammar_status", "parse_file"]
 
@@ -63,10 +64,11 @@ def parse_file(path: str, text: str, language: str, max_chars: int = 1500) -> li
             for chunk in chunks:
                 chunk.kind = "module"
                 chunk.symbol = "<module>"
-    elif language == "markdown":
-        chunks = markdown_chunks(path, text, language, max_chars)
     else:
-        chunks = window_chunks(path, text, language, max_chars)
+        # Markdown, reStructuredText and AsciiDoc by section (a changelog by release); other text in windows.
+        chunks = document_chunks(path, text, language, max_chars)
+        if chunks is None:
+            chunks = window_chunks(path, text, language, max_chars)
     for chunk in chunks:
         chunk.summary = summarize(chunk)
     return chunks

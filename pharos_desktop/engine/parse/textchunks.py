@@ -1,12 +1,15 @@
 """Chunks of non-source files.
 
-- Markdown: one ``section`` chunk per heading (ATX ``#`` and setext ``===``/``---`` headings,
-  never inside fenced code or the front matter). The symbol is the heading path,
+- Documents (Markdown, reStructuredText, AsciiDoc): one ``section`` chunk per heading (headings.py
+  finds them, never inside code blocks or front matter). The symbol is the heading path,
   ``"Install > Linux"``; text above the first heading is ``"<preamble>"``. A heading with no text of
   its own that is directly followed by a deeper heading is folded into it (its path shows there).
   A long section is split into parts that each start with the heading line.
+- A changelog (CHANGES.rst, CHANGELOG.md, HISTORY, NEWS...) is chunked by release: headings below the
+  level of the first one naming a version stay inside their release.
 - Everything else (YAML, TOML, JSON, Dockerfile, SQL, plain text): ``text`` windows of 50 lines
-  with 5 lines of overlap, symbol ``"<lines 1-50>"``; a window over the budget is split into parts.
+  with 5 lines of overlap, symbol ``"<lines 1-50>"``; a window over the budget is split into parts,
+  each labelled with its own lines.
 """
 
 from __future__ import annotations
@@ -14,20 +17,43 @@ from __future__ import annotations
 import re
 
 from ..chunks import Chunk
+from .headings import Heading, asciidoc_headings, markdown_headings, release_headings, rst_headings
 from .split import Row, split_chunk, windows
 
 WINDOW_LINES = 50
 WINDOW_OVERLAP = 5
 PREAMBLE = "<preamble>"
 
-_ATX = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")
-_SETEXT = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
-_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+_RST = re.compile(r"\.(rst|rest)$", re.IGNORECASE)
+_ASCIIDOC = re.compile(r"\.(adoc|asciidoc|asc)$", re.IGNORECASE)
+_CHANGELOG = re.compile(r"^(change(s|log|_log|-log)?|history|news|release[-_ ]?notes|releases)(\.\w+)?$",
+                        re.IGNORECASE)
+
+
+def document_chunks(path: str, text: str, language: str, max_chars: int) -> list[Chunk] | None:
+    """Section chunks of a Markdown, reStructuredText or AsciiDoc file; None for other text."""
+    lines = text.split("\n")
+    name = path.rsplit("/", 1)[-1]
+    if language == "markdown":
+        headings = markdown_headings(lines)
+    elif _RST.search(name):
+        headings = rst_headings(lines)
+    elif _ASCIIDOC.search(name):
+        headings = asciidoc_headings(lines)
+    else:
+        return None
+    if _CHANGELOG.match(name):
+        headings = release_headings(headings)
+    return section_chunks(path, language, lines, headings, max_chars)
 
 
 def markdown_chunks(path: str, text: str, language: str, max_chars: int) -> list[Chunk]:
     lines = text.split("\n")
-    headings = _headings(lines)  # (row, level, title, heading rows)
+    return section_chunks(path, language, lines, markdown_headings(lines), max_chars)
+
+
+def section_chunks(path: str, language: str, lines: list[str], headings: list[Heading],
+                   max_chars: int) -> list[Chunk]:
     chunks: list[Chunk] = []
     first = headings[0][0] if headings else len(lines)
     if any(line.strip() for line in lines[:first]):
@@ -41,41 +67,10 @@ def markdown_chunks(path: str, text: str, language: str, max_chars: int) -> list
         body = lines[row + heading_rows:end]
         if not any(line.strip() for line in body) and n + 1 < len(headings) and headings[n + 1][1] > level:
             continue
-        heading = " ".join(line.strip() for line in lines[row:row + heading_rows])
+        heading = lines[row + 1 if heading_rows == 3 else row].strip()  # the title line, not its adornment
         symbol = " > ".join(t for _, t in stack)
         chunks.extend(_section(path, language, symbol, heading, lines, row, end, max_chars))
     return chunks
-
-
-def _headings(lines: list[str]) -> list[tuple[int, int, str, int]]:
-    found: list[tuple[int, int, str, int]] = []
-    fence = ""
-    start = 0
-    if lines and lines[0].strip() == "---":  # YAML front matter
-        for row in range(1, len(lines)):
-            if lines[row].strip() in ("---", "..."):
-                start = row + 1
-                break
-    for row in range(start, len(lines)):
-        line = lines[row]
-        marker = _FENCE.match(line)
-        if fence:
-            if marker and marker.group(1)[0] == fence[0] and len(marker.group(1)) >= len(fence):
-                fence = ""
-            continue
-        if marker:
-            fence = marker.group(1)
-            continue
-        atx = _ATX.match(line)
-        if atx:
-            found.append((row, len(atx.group(1)), (atx.group(2) or "").strip(), 1))
-            continue
-        setext = _SETEXT.match(line)
-        if setext and row > start and lines[row - 1].strip() and not _ATX.match(lines[row - 1]) \
-                and not _SETEXT.match(lines[row - 1]) and (not found or found[-1][0] + found[-1][3] <= row - 1):
-            level = 1 if setext.group(1)[0] == "=" else 2
-            found.append((row - 1, level, lines[row - 1].strip(), 2))
-    return found
 
 
 def _section(path: str, language: str, symbol: str, heading: str, lines: list[str], start: int, end: int,
@@ -100,5 +95,7 @@ def window_chunks(path: str, text: str, language: str, max_chars: int) -> list[C
             continue
         first, last = window[0][0], window[-1][0]
         base = Chunk(path, language, "text", f"<lines {first}-{last}>", first, last, "")
-        chunks.extend(split_chunk(base, window, max_chars))
+        for part in split_chunk(base, window, max_chars):
+            part.symbol = f"<lines {part.start_line}-{part.end_line}>"  # a part's label names its own lines
+            chunks.append(part)
     return chunks

@@ -1,0 +1,108 @@
+"""The codebases the search evaluation runs on: real sources nobody here wrote, pinned.
+
+Python ones come from packages installed in the virtualenv; JavaScript and TypeScript ones from npm
+tarballs (``npm pack NAME@VERSION``, fetched once into the cache folder). Each becomes its own git
+repository, ingested into one data folder that is cached under ``PHAROS_EVAL_CACHE`` (default
+``/tmp/pharos-search-eval``): re-running the evaluation re-embeds nothing unless the chunker changed.
+
+The split is fixed here: *tuned* codebases may be used to choose weights; *heldout* ones never are.
+Flask, Werkzeug, Jinja2, Click and Express are kept out on purpose (independent checks), and so is
+``requests``, whose old question set was tuned on.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import importlib.util
+import os
+import shutil
+import subprocess
+import tarfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import git
+
+
+@dataclass(frozen=True)
+class Corpus:
+    name: str
+    language: str
+    split: str  # tuned | heldout
+    pypi: str = ""  # installed Python package (import name); its version is read from its metadata
+    dist: str = ""  # its distribution name
+    npm: str = ""  # npm spec NAME@VERSION
+    include: tuple[str, ...] = ()  # for npm: folders/files inside the tarball's package/ to keep
+
+
+CORPORA = (
+    Corpus("tenacity", "python", "tuned", pypi="tenacity", dist="tenacity"),
+    Corpus("axios", "javascript", "tuned", npm="axios@1.7.9", include=("lib", "README.md", "CHANGELOG.md")),
+    Corpus("immer", "typescript", "tuned", npm="immer@10.1.1", include=("src", "readme.md")),
+    Corpus("httpx", "python", "heldout", pypi="httpx", dist="httpx"),
+    Corpus("luxon", "javascript", "heldout", npm="luxon@3.5.0", include=("src", "README.md")),
+    Corpus("redux-toolkit", "typescript", "heldout", npm="@reduxjs/toolkit@2.2.7", include=("src", "README.md")),
+)
+SPLITS = ("tuned", "heldout")
+
+
+def cache_dir() -> Path:
+    path = Path(os.environ.get("PHAROS_EVAL_CACHE", "/tmp/pharos-search-eval"))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def corpus(name: str) -> Corpus:
+    return next(c for c in CORPORA if c.name == name)
+
+
+def version(c: Corpus) -> str:
+    return c.npm.rpartition("@")[2] if c.npm else importlib.metadata.version(c.dist)
+
+
+def build_repo(c: Corpus, root: Path) -> Path:
+    """The codebase as a committed git repository under root (reused when already there)."""
+    target = root / f"{c.name}-{version(c)}"
+    if (target / ".git").is_dir():
+        return target
+    staging = target.with_name(target.name + ".tmp")
+    shutil.rmtree(staging, ignore_errors=True)
+    if c.npm:
+        package = _npm_package(c.npm, root / "npm")
+        for item in c.include:
+            source = package / item
+            if source.is_dir():
+                shutil.copytree(source, staging / item)
+            elif source.is_file():
+                staging.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(source, staging / item)
+    else:
+        spec_root = Path(importlib.util.find_spec(c.pypi).submodule_search_locations[0])
+        shutil.copytree(spec_root, staging / c.pypi, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.so"))
+    repo = git.Repo.init(staging, initial_branch="main")
+    with repo.config_writer() as config:
+        config.set_value("user", "name", "Pharos Eval")
+        config.set_value("user", "email", "eval@pharos.invalid")
+    repo.git.add(A=True)
+    repo.index.commit(f"{c.name} {version(c)}")
+    repo.close()
+    staging.rename(target)
+    return target
+
+
+def _npm_package(spec: str, folder: Path) -> Path:
+    """The unpacked package/ folder of an npm tarball, fetched with `npm pack` on first use."""
+    name, _, ver = spec.rpartition("@")
+    slug = name.lstrip("@").replace("/", "-") + "-" + ver
+    unpacked = folder / slug
+    if (unpacked / "package").is_dir():
+        return unpacked / "package"
+    folder.mkdir(parents=True, exist_ok=True)
+    tarball = folder / f"{slug}.tgz"
+    if not tarball.is_file():
+        subprocess.run(["npm", "pack", spec, "--silent", "--pack-destination", str(folder)], check=True,
+                       stdout=subprocess.DEVNULL, timeout=300)
+    with tarfile.open(tarball) as archive:
+        archive.extractall(unpacked, filter="data")
+    return unpacked / "package"
+

@@ -1,0 +1,77 @@
+"""The keyword index: SQLite FTS5 over each chunk's name, path, doc (its summary: signature, docstring,
+calls) and code, all tokenized in Python by tokens.py so index and query agree exactly.
+
+The table is contentless (the text lives in ``chunks``); triggers keep it in step with ``chunks``.
+A catalog written by an older version (another tokenizer) is re-indexed on open: no re-embedding.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from .tokens import index_text
+
+VERSION = "3"  # bump when tokens.py or the indexed fields change: the index is rebuilt on open
+FIELDS = ("name", "path", "doc", "code")
+# bm25 weight per field. Chosen on the tuned codebases of bench/search_eval.py (see its lever table).
+WEIGHTS = {"name": 10.0, "path": 3.0, "doc": 1.0, "code": 0.3}
+
+_SOURCES = "pharos_tokens({p}.symbol), pharos_tokens({p}.path), pharos_tokens({p}.summary), pharos_tokens({p}.code)"
+_SCHEMA = f"""
+DROP TRIGGER IF EXISTS chunks_ai;
+DROP TRIGGER IF EXISTS chunks_ad;
+DROP TABLE IF EXISTS chunks_fts;
+CREATE VIRTUAL TABLE IF NOT EXISTS chunks_kw USING fts5(name, path, doc, code, content='', tokenize='ascii');
+CREATE TRIGGER IF NOT EXISTS chunks_kw_ai AFTER INSERT ON chunks BEGIN
+    INSERT INTO chunks_kw(rowid, name, path, doc, code) VALUES (new.rowid, {_SOURCES.format(p="new")});
+END;
+CREATE TRIGGER IF NOT EXISTS chunks_kw_ad AFTER DELETE ON chunks BEGIN
+    INSERT INTO chunks_kw(chunks_kw, rowid, name, path, doc, code)
+    VALUES ('delete', old.rowid, {_SOURCES.format(p="old")});
+END;
+"""
+
+
+def register(conn: sqlite3.Connection) -> None:
+    """Every connection that writes chunks needs the tokenizer the triggers call."""
+    conn.create_function("pharos_tokens", 1, index_text, deterministic=True)
+
+
+def ensure(conn: sqlite3.Connection) -> None:
+    """Create the index, or rebuild it when it was written with another tokenizer."""
+    conn.executescript(_SCHEMA)
+    row = conn.execute("SELECT value FROM meta WHERE key = 'keyword_index'").fetchone()
+    if row is None or row[0] != VERSION:
+        rebuild(conn)
+        conn.execute("INSERT OR REPLACE INTO meta VALUES ('keyword_index', ?)", (VERSION,))
+    conn.commit()
+
+
+def rebuild(conn: sqlite3.Connection) -> None:
+    conn.execute("INSERT INTO chunks_kw(chunks_kw) VALUES ('delete-all')")
+    conn.execute(f"INSERT INTO chunks_kw(rowid, name, path, doc, code) SELECT c.rowid, {_SOURCES.format(p='c')} "
+                 "FROM chunks c")
+
+
+def match_expression(terms: list[str], prefix: bool = False) -> str:
+    """An FTS5 query matching any of the (already tokenized) terms."""
+    return " OR ".join(f'"{term}"' + ("*" if prefix else "") for term in terms)
+
+
+def search(conn: sqlite3.Connection, match: str, limit: int, repo_ids: list[str] | None = None,
+           weights: dict[str, float] | None = None) -> list[tuple[str, float]]:
+    """(chunk id, score) best first; the score is bm25 with per-field weights, higher is better."""
+    weights = weights or WEIGHTS
+    rank = f"bm25(chunks_kw, {', '.join(str(float(weights[f])) for f in FIELDS)})"
+    sql = (f"SELECT c.chunk_id, -{rank} FROM chunks_kw JOIN chunks c ON c.rowid = chunks_kw.rowid "
+           "WHERE chunks_kw MATCH ?")
+    params: list[object] = [match]
+    if repo_ids:
+        sql += f" AND c.repo_id IN ({','.join('?' * len(repo_ids))})"
+        params.extend(repo_ids)
+    sql += f" ORDER BY {rank} LIMIT ?"
+    params.append(limit)
+    try:
+        return [(row[0], row[1]) for row in conn.execute(sql, params)]
+    except sqlite3.OperationalError:  # a malformed expression finds nothing rather than failing the search
+        return []
