@@ -1,16 +1,18 @@
 """Ingestion benchmark, per embedding runtime, on one real repository.
 
-    .venv/bin/python -m bench.bench_ingest [--runtime torch,onnx-int8] [--rounds 1] [--packages httpx,...]
-                                           [--out bench/results/ingest.json]
+    .venv/bin/python -m bench.bench_ingest [--runtime torch,onnx-int8,onnx-int8:nice] [--rounds 2]
+                                           [--packages httpx,...] [--out bench/results/ingest.json]
 
 Builds a git repository from installed packages' sources (nobody here wrote them; a fresh clone
 builds it offline), plus a few files the ingest skips (images, data files). Then, for each runtime,
 each step in its own process and in a fresh data folder: a full `pharos-desktop ingest` (engine and
 process time, peak memory); the same runtime embedding exactly the same texts and nothing else; an
-unchanged re-ingest; and the held-out search quality of the index it made (MRR@10 over the search
-evaluation's held-out questions about these packages, fused and vector-only, with the index's own
-queries and, for torch, with the ONNX query model that the command line uses). The runtimes run
-interleaved, round after round, so a busy shared machine slows them alike; each figure is the median
+unchanged re-ingest; and the held-out search quality of the index it made: MRR@10 over
+bench/search_eval.py's held-out questions about these packages (httpx), fused and vector-only, with
+the index's own queries and, for torch, with the ONNX query model that the command line uses. The
+runtimes run interleaved, round after round, so a busy shared machine slows them alike; each figure
+is the median over rounds, and the ratios are also given round by round. Configurations can add
+":nice" (the ingest at nice 10, as the window runs it) or ":cores=N" (the max_cores setting).
 over rounds. The ONNX graph is made once before timing (its cost is printed on its own).
 """
 
@@ -34,8 +36,6 @@ from tests.real_repos import make_package_repo  # noqa: E402
 # ~1,600 chunks: a run of every runtime fits in minutes on two shared cores. httpx carries the held-out
 # questions; the others are there to be searched past.
 DEFAULT_PACKAGES = "httpx,h11,keyring,tenacity"
-QUESTIONS = ROOT / "bench" / "search_eval_questions.json"
-HELD_OUT = ("httpx",)  # codebases of the search evaluation's held-out split that are installed packages
 
 PURE_EMBED = """
 import json, sqlite3, sys, time
@@ -53,6 +53,7 @@ print(json.dumps({"texts": len(texts), "seconds": time.perf_counter() - began}))
 EVALUATE = """
 import json, sys
 import numpy as np
+from bench.search_eval import K, is_answer
 from pharos_desktop.engine.search import Searcher
 from pharos_desktop.engine.workspace import Workspace
 questions, vectors_out = json.loads(sys.argv[1]), sys.argv[2]
@@ -61,9 +62,8 @@ searcher, result = Searcher(workspace), {}
 for mode in ("hybrid", "vector"):
     reciprocal = []
     for q in questions:
-        hits = searcher.search(q["q"], limit=10, mode=mode)
-        ranks = [n for n, hit in enumerate(hits, 1) if any(hit.path == e["path"] and (
-            hit.symbol == e["symbol"] or hit.symbol.endswith(" > " + e["symbol"])) for e in q["expect"])]
+        hits = searcher.search(q["q"], limit=K, mode=mode)
+        ranks = [n for n, hit in enumerate(hits, 1) if is_answer(hit, q["expect"])]
         reciprocal.append(1 / ranks[0] if ranks else 0.0)
     result[mode] = sum(reciprocal) / max(1, len(reciprocal))
 result["query_runtime"] = workspace.query_embedder().made_by
@@ -105,11 +105,14 @@ def build_repository(target: Path, packages: list[str]) -> int:
     return sum(1 for p in target.rglob("*.py") if ".git" not in p.parts)
 
 
-def held_out_questions(path: Path, packages: list[str]) -> list[dict]:
-    if not path.is_file():
-        return []
-    questions = json.loads(path.read_text(encoding="utf-8"))["questions"]
-    return [q for q in questions if q["codebase"] in HELD_OUT and q["codebase"] in packages]
+def held_out_questions(packages: list[str]) -> list[dict]:
+    """The search evaluation's held-out questions about codebases in this repository (installed packages,
+    whose files sit under their package folder here as there)."""
+    from bench.search_corpora import CORPORA
+    from bench.search_eval import load_questions
+
+    held_out = {c.name for c in CORPORA if c.split == "heldout" and c.pypi in packages}
+    return [q for q in load_questions("heldout") if q["codebase"] in held_out]
 
 
 def measure(config: str, repo: Path, home: Path, base_env: dict, questions: list[dict]) -> dict:
@@ -205,12 +208,11 @@ def main() -> int:
                         help="comma-separated: torch, onnx-int8 or auto, each optionally with :nice and :cores=N")
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--packages", default=DEFAULT_PACKAGES)
-    parser.add_argument("--questions", type=Path, default=QUESTIONS, help="the search evaluation's questions")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     runtimes = args.runtime.split(",")
     packages = args.packages.split(",")
-    questions = held_out_questions(args.questions, packages)
+    questions = held_out_questions(packages)
     with tempfile.TemporaryDirectory(prefix="pharos-bench-") as tmp:
         repo = Path(tmp) / "repo"
         files = build_repository(repo, packages)
