@@ -12,8 +12,8 @@ bench/search_eval.py's held-out questions about these packages (httpx), fused an
 the index's own queries and, for torch, with the ONNX query model that the command line uses. The
 runtimes run interleaved, round after round, so a busy shared machine slows them alike; each figure
 is the median over rounds, and the ratios are also given round by round. Configurations can add
-":nice" (the ingest at nice 10, as the window runs it) or ":cores=N" (the max_cores setting).
-over rounds. The ONNX graph is made once before timing (its cost is printed on its own).
+":nice" (the ingest at nice 10, as the window runs it) or ":cores=N" (the max_cores setting). The
+ONNX graph is made once before timing (its cost is printed on its own).
 """
 
 from __future__ import annotations
