@@ -228,25 +228,3 @@ def test_unchanged_reingest_with_skipped_files_needs_no_model_or_vector_store(wo
     assert fresh._embedder is None and fresh._vectors is None
     assert workspace.catalog.find_repo(first.repo_id).runtime == workspace.embedder().made_by == "onnx-int8"
 
-
-def test_identical_chunks_are_embedded_once(workspace, tmp_path, monkeypatch):
-    from .repo_factory import init_repo
-
-    source = "\n\n".join(f"def helper_{n}(value):\n    \"\"\"Helper number {n}.\"\"\"\n    return value * {n}\n"
-                         for n in range(6))
-    repo_path = tmp_path / "copies"
-    for folder in ("copy_a", "copy_b", "src"):
-        (repo_path / folder).mkdir(parents=True)
-        (repo_path / folder / "helpers.py").write_text(source)
-    repo = init_repo(repo_path)
-    repo.git.add(A=True)
-    repo.index.commit("three copies")
-    embedder = workspace.embedder()
-    sent: list[str] = []
-    real = embedder.embed_documents
-    monkeypatch.setattr(embedder, "embed_documents", lambda texts: sent.extend(texts) or real(texts))
-    result, _ = ingest(workspace, repo_path)
-    assert result.embedded == result.chunks == 3 * len(set(sent)) and len(sent) == len(set(sent))
-    assert_consistent(workspace, result.repo_id)
-    hits = Searcher(workspace).search("helper number 4", limit=3, mode="vector")
-    assert {hit.path for hit in hits} == {"copy_a/helpers.py", "copy_b/helpers.py", "src/helpers.py"}

@@ -254,18 +254,13 @@ class Pipeline:
         import numpy as np
 
         texts = [c.embedded_text for w in files for c in w.chunks]
-        unique = list(dict.fromkeys(texts))  # identical texts (copied files, generated code) are embedded once
-        order = sorted(range(len(unique)), key=lambda n: len(unique[n]))
-        unique_vectors = np.zeros((len(unique), embedder.dim), dtype="float32")
+        order = sorted(range(len(texts)), key=lambda n: len(texts[n]))
+        vectors = np.zeros((len(texts), embedder.dim), dtype="float32")
         for start in range(0, len(order), self.batch_size):
             batch = order[start:start + self.batch_size]
-            unique_vectors[batch] = self._wait(self._model_calls.submit(embedder.embed_documents,
-                                                                        [unique[n] for n in batch]))
+            vectors[batch] = self._wait(self._model_calls.submit(embedder.embed_documents, [texts[n] for n in batch]))
             self._clocks["embed"].tick()
             self._meters["embed"].advance(len(batch))
-        self._meters["embed"].advance(len(texts) - len(unique))
-        position = {text: n for n, text in enumerate(unique)}
-        vectors = unique_vectors[[position[text] for text in texts]] if texts else unique_vectors
         offset = 0
         for work in files:
             work.vectors = vectors[offset:offset + len(work.chunks)]
