@@ -48,9 +48,9 @@ EXCLUDES = [
     # test frameworks and test suites
     "pytest", "_pytest", "pytestqt", "pytest_timeout", "hypothesis",
     "chromadb.test", "numpy.tests", "scipy.conftest",
-    # chromadb: we pass our own embeddings (embedding_function=None), so its ONNX MiniLM is never used;
-    # the server, the k8s/cloud clients and its CLI are not either
-    "onnxruntime", "kubernetes", "chromadb.server", "chromadb.cli", "chromadb.app", "uvicorn", "fastapi",
+    # chromadb: we pass our own embeddings (embedding_function=None), so its ONNX MiniLM is never used (our
+    # own int8 graph runs on onnxruntime, which stays); the server, the k8s/cloud clients and its CLI are not either
+    "kubernetes", "chromadb.server", "chromadb.cli", "chromadb.app", "uvicorn", "fastapi",
     "uvloop", "watchfiles", "httptools", "websockets",
     # torch extras we never call (compiler back ends, tensorboard, onnx export)
     "triton", "tensorboard", "torch.utils.tensorboard", "onnx", "onnxscript", "torchvision", "torchaudio",
@@ -97,7 +97,7 @@ _DEAD_DATA = re.compile(
 # Metadata of dev/test tools and excluded packages (hook-transformers copies every dist in transformers'
 # dependency table that is installed, pytest-timeout included); without the package it only misleads.
 _DEAD_METADATA = re.compile(
-    r"(^|[/\\])(pytest|pytest_[a-z_]+|_pytest|hypothesis|onnxruntime|kubernetes|matplotlib|ipython|tensorboard|"
+    r"(^|[/\\])(pytest|pytest_[a-z_]+|_pytest|hypothesis|kubernetes|matplotlib|ipython|tensorboard|"
     r"pyinstaller|pyinstaller_hooks_contrib|import_linter|grimp|pip|setuptools)-[^/\\]+\.dist-info([/\\]|$)",
     re.IGNORECASE)
 

@@ -22,13 +22,20 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 
+@pytest.fixture(scope="session")
+def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One cache of models made from the bundled weights (the ONNX graph) for the whole run: made once."""
+    return tmp_path_factory.mktemp("model-cache")
+
+
 @pytest.fixture(autouse=True)
-def pharos_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def pharos_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, model_cache: Path) -> Path:
     for name in list(os.environ):
         if name.startswith("PHAROS_"):
             monkeypatch.delenv(name)
     home = tmp_path / "pharos-home"
     monkeypatch.setenv("PHAROS_HOME", str(home))
+    monkeypatch.setenv("PHAROS_MODEL_CACHE", str(model_cache))
     return home
 
 

@@ -16,7 +16,7 @@ EXPECTED_HIT_KEYS = {"repo", "path", "symbol", "kind", "language", "start_line",
 
 
 def cli(*args: str, home: Path, env: dict | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("PHAROS_")}
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("PHAROS_") or k == "PHAROS_MODEL_CACHE"}
     environment.update({"PHAROS_HOME": str(home), **(env or {})})
     return subprocess.run([sys.executable, "-m", "pharos_desktop", *args], capture_output=True, text=True,
                           env=environment, timeout=timeout)
@@ -76,5 +76,8 @@ def test_doctor_reports_machine(tmp_path):
     assert report.returncode == 0, report.stdout + report.stderr
     data = json.loads(report.stdout)
     assert data["device"] == "cpu" and data["dim"] == 384
+    assert data["runtime"] == data["query_runtime"] == "onnx-int8" and data["runtime_setting"] == "auto"
+    text = cli("doctor", home=tmp_path / "home")
+    assert "runtime      onnx-int8 (setting: auto)" in text.stdout
     assert not any(data["grammars"].values()) and len(data["grammars"]) >= 18
     assert data["data_dir"] == str((tmp_path / "home").resolve())

@@ -213,3 +213,18 @@ def test_killed_process_leaves_a_consistent_index_that_resumes(workspace, tmp_pa
     assert_consistent(workspace, result.repo_id)
     for record in workspace.catalog.files(result.repo_id, indexed_only=True):
         assert record.chunk_count == len(workspace.catalog.chunks_for_file(result.repo_id, record.path)) > 0
+
+
+def test_unchanged_reingest_with_skipped_files_needs_no_model_or_vector_store(workspace, sample):
+    """Files skipped for what they hold (binary, unsupported) are not read again while unchanged, so a
+    repository with nothing to embed never loads the model or opens Chroma (seconds each)."""
+    from pharos_desktop.engine.workspace import Workspace
+
+    first, _ = ingest(workspace, sample.as_uri())
+    assert {"binary", "unsupported type"} <= set(first.skipped_reasons)
+    fresh = Workspace(workspace.root, workspace.settings)
+    second, _ = ingest(fresh, sample.as_uri())
+    assert second.embedded == 0 and second.skipped == first.skipped
+    assert fresh._embedder is None and fresh._vectors is None
+    assert workspace.catalog.find_repo(first.repo_id).runtime == workspace.embedder().made_by == "onnx-int8"
+

@@ -27,6 +27,10 @@ def test_settings_are_saved_and_restored_token_in_keyring_only(qtbot, window, ph
     qtbot.keyClicks(dialog.cloud_token, TOKEN)
     dialog.device.setCurrentIndex(dialog.device.findData("cpu"))
     dialog.batch_size.setValue(16)
+    assert dialog.runtime.currentData() == "auto" and dialog.max_cores.text() == "All"
+    dialog.runtime.setCurrentIndex(dialog.runtime.findData("onnx-int8"))
+    dialog.max_cores.setValue(2)
+    dialog.low_priority.setChecked(False)
     dialog.chroma_server.setChecked(True)
     dialog.chroma_url.setText("http://localhost:8123")
     dialog.max_kb.setValue(200)
@@ -40,6 +44,7 @@ def test_settings_are_saved_and_restored_token_in_keyring_only(qtbot, window, ph
     assert stored["api_url"] == "https://pharos.example.org" and stored["device"] == "cpu"
     assert stored["batch_size"] == 16 and stored["chroma_url"] == "http://localhost:8123"
     assert stored["max_file_bytes"] == 200 * 1024 and stored["extra_excludes"] == ["docs/generated/", "*.min.js"]
+    assert stored["runtime"] == "onnx-int8" and stored["max_cores"] == 2 and stored["low_priority"] is False
     assert window.workspace.settings.batch_size == 16
     assert stored["git_token_hosts"] == ["github.com", "git.example.org"]
     assert memory_keyring.store[(secrets.SERVICE, secrets.CLOUD_TOKEN)] == TOKEN
@@ -48,6 +53,8 @@ def test_settings_are_saved_and_restored_token_in_keyring_only(qtbot, window, ph
     again = window.open_settings()  # shows what was saved; the token only as its mask
     assert again.api_url.text() == "https://pharos.example.org" and again.batch_size.value() == 16
     assert again.device.currentData() == "cpu" and again.chroma_server.isChecked()
+    assert again.runtime.currentData() == "onnx-int8" and again.max_cores.value() == 2
+    assert not again.low_priority.isChecked()
     assert again.cloud_token.text() == "" and again.cloud_token.placeholderText().endswith("9876 (type to replace)")
     assert TOKEN not in again.cloud_token.placeholderText()
     qtbot.keyClick(again, Qt.Key.Key_Escape)  # Esc cancels
@@ -90,6 +97,7 @@ def test_diagnostics_are_computed_off_the_ui_thread(qtbot, window):
     qtbot.waitUntil(lambda: dialog.report is not None, timeout=SLOW)
     text = dialog.body.toPlainText()
     assert dialog.report["log_file"] in text and "all-MiniLM-L6-v2" in text
+    assert "Runtime" in text and "onnx-int8" in text  # the CPU runtime this machine uses
     dialog.reject()
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from ..engine.doctor import diagnose
 from .output import print_json
 
 
@@ -12,7 +11,17 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--no-model", action="store_true", help="do not load the embedding model")
 
 
+def _runtime_line(report: dict) -> str:
+    made = ", ".join(f"{runtime} ({n} repositories)" for runtime, n in report["index_runtimes"].items())
+    line = report["runtime"] or "not loaded"
+    if report["runtime"] and report["query_runtime"] != report["runtime"]:
+        line += f", queries {report['query_runtime']}"
+    return f"{line} (setting: {report['runtime_setting']})" + (f"; index made by {made}" if made else "")
+
+
 def run(args, workspace) -> int:
+    from ..engine.doctor import diagnose  # here, not at the top: a search must not pay for it (see cli/ingest.py)
+
     report = diagnose(workspace, load_model=not args.no_model)
     if args.json:
         print_json(report)
@@ -22,6 +31,7 @@ def run(args, workspace) -> int:
         ("device", report["device"] + (f" ({report['gpu']})" if report["gpu"] else "")),
         ("torch", report["torch"]),
         ("model", f"{report['model']} ({report['dim']}-dim)" if report["dim"] else report["model"]),
+        ("runtime", _runtime_line(report)),
         ("grammars", f"{len(report['grammars']) - len(broken)}/{len(report['grammars'])} load: "
                      + ", ".join(lang for lang, err in report["grammars"].items() if not err)),
         ("data folder", report["data_dir"]),

@@ -8,7 +8,6 @@ import threading
 
 from ..engine.cancel import CancelToken
 from ..engine.event_codec import encode
-from ..engine.ingest import Ingestor
 from ..engine.isolated import CANCEL_LINE
 from .jobs import run_cancellable
 from .output import print_json
@@ -50,9 +49,16 @@ def cancel_on_stdin(cancel: CancelToken) -> None:
 
 
 def run(args, workspace) -> int:
+    # Imported here, not at the top: every command's parser is built on each start, and a search must not pay
+    # for the ingest's imports (see bench/bench_search_cli.py).
+    from ..engine.ingest import Ingestor
+    from ..engine.priority import lower_priority
+
     cancel = CancelToken()
     if args.cancel_on_stdin:
         threading.Thread(target=cancel_on_stdin, args=(cancel,), name="pharos-cancel-watch", daemon=True).start()
+    if args.events and workspace.settings.low_priority:
+        lower_priority()  # the window's ingest child: the user keeps working meanwhile
     emit = _json_lines if args.events else make_emitter(verbose=args.verbose)
     try:
         result = run_cancellable(lambda token: Ingestor(workspace).ingest(

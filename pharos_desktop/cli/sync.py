@@ -6,7 +6,6 @@ import asyncio
 import sys
 import uuid
 
-from ..engine.sync import Syncer
 from .jobs import run_cancellable
 from .output import print_json
 from .render import make_emitter
@@ -26,6 +25,8 @@ def add_parser(subparsers) -> None:
 
 
 def run(args, workspace) -> int:
+    from ..engine.sync import Syncer  # here, not at the top: a search must not pay for httpx (see cli/ingest.py)
+
     syncer = Syncer(workspace, api_url=args.api_url)
     emit = make_emitter(verbose=args.verbose)
     job_id = uuid.uuid4().hex[:12]

@@ -35,6 +35,7 @@ CREATE TABLE IF NOT EXISTS repos (
     checkout_path TEXT NOT NULL DEFAULT '',
     model TEXT NOT NULL DEFAULT '',
     dim INTEGER NOT NULL DEFAULT 0,
+    runtime TEXT NOT NULL DEFAULT '',   -- what made the vectors: torch-fp32, torch-fp16, onnx-int8 (+ joins a mix)
     state TEXT NOT NULL DEFAULT 'new',   -- new | ingesting | ready | interrupted | failed
     error TEXT NOT NULL DEFAULT '',
     created_at REAL NOT NULL,
@@ -95,6 +96,7 @@ class RepoRecord:
     checkout_path: str = ""
     model: str = ""
     dim: int = 0
+    runtime: str = ""
     state: str = "new"
     error: str = ""
     created_at: float = 0.0
@@ -156,6 +158,8 @@ class Catalog(JobsTable):
                 conn = self._conn()
                 conn.executescript(_SCHEMA)
                 add_owner_columns(conn)
+                if "runtime" not in {row[1] for row in conn.execute("PRAGMA table_info(repos)")}:
+                    conn.execute("ALTER TABLE repos ADD COLUMN runtime TEXT NOT NULL DEFAULT ''")  # older catalogs
                 conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
                 conn.commit()
                 keyword_index.ensure(conn)
@@ -244,6 +248,11 @@ class Catalog(JobsTable):
             """SELECT language, COUNT(*) FROM files WHERE repo_id = ? AND skip_reason IS NULL
                GROUP BY language ORDER BY COUNT(*) DESC""", (repo.repo_id,)) if lang}
         return repo
+
+    def runtimes(self) -> dict[str, int]:
+        """What made the index's vectors (torch-fp32, onnx-int8, ...) -> how many repositories."""
+        rows = self._conn().execute("SELECT runtime, COUNT(*) FROM repos WHERE runtime != '' GROUP BY runtime")
+        return dict(rows.fetchall())
 
     def delete_repo(self, repo_id: str) -> None:
         with self._write_lock, self._conn() as conn:
@@ -336,8 +345,15 @@ class Catalog(JobsTable):
                 found[row["chunk_id"]] = _chunk_from_row(row)
         return found
 
-    def chunk_ids(self, repo_id: str) -> set[str]:
+    def chunk_ids(self, repo_id: str | None) -> set[str]:
+        """The chunk ids of one repository, or of all of them (None)."""
+        if repo_id is None:
+            return {row[0] for row in self._conn().execute("SELECT chunk_id FROM chunks")}
         return {row[0] for row in self._conn().execute("SELECT chunk_id FROM chunks WHERE repo_id = ?", (repo_id,))}
+
+    def chunks_state(self) -> tuple:
+        """Changes whenever chunks are added or removed (count, rowid sum and max): cheap, for cache keys."""
+        return tuple(self._conn().execute("SELECT COUNT(*), TOTAL(rowid), MAX(rowid) FROM chunks").fetchone())
 
     def count_chunks(self, repo_id: str | None = None) -> int:
         if repo_id is None:

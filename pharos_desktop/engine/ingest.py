@@ -20,10 +20,10 @@ from dataclasses import asdict, dataclass, field
 from .cancel import CancelToken
 from .catalog import FileRecord, RepoRecord
 from .errors import Cancelled, PharosError
-from .embedder import expected_window_chars
+from .embedder import expected_window_chars, made_by
 from .events import Emit, JobCancelled, JobFailed, JobFinished, JobStarted, StageMessage, StageProgress
-from .files import FileEntry, scan_files
-from .pipeline import Pipeline, PipelineStats
+from .files import BINARY, FileEntry, scan_files
+from .pipeline import UNSUPPORTED_TYPE, Pipeline, PipelineStats
 from .secrets import GIT_TOKEN, get_secret
 from .repo_lock import repo_lock
 from .source import CREDENTIALS_IGNORED, GitAccess, open_source, parse_source
@@ -176,7 +176,7 @@ class Ingestor:
         todo, reused = self._plan(scan.files, known)
         if todo and model_future is None:
             model_future = _load_in_background(workspace)
-        if model_future is None:
+        if model_future is None or (todo and previous and previous.dim and not model_changed):
             model, dim = previous.model, previous.dim
         elif todo:
             # The pipeline waits for the model itself, so parsing overlaps the load; deleting vectors needs
@@ -206,14 +206,20 @@ class Ingestor:
             pipeline = Pipeline(repo_id=spec.repo_id, catalog=catalog, collection=collection, embedder=model_future,
                                 window_chars=expected_window_chars(settings), batch_size=settings.batch_size,
                                 max_file_bytes=settings.max_file_bytes, include_code=settings.embed_code, emit=emit,
-                                job_id=job_id, cancel=cancel, parse_workers=settings.parse_workers)
+                                job_id=job_id, cancel=cancel, parse_workers=settings.parse_workers or settings.max_cores)
             stats = pipeline.run(todo, known)
-            embedder = model_future.result()
-            model, dim = embedder.name, embedder.dim
+            if stats.embedded or not dim or model != settings.model:  # else: no need to wait for the model
+                embedder = model_future.result()
+                model, dim = embedder.name, embedder.dim
         stage_seconds.update(stats.stage_seconds)
+        runtime = previous.runtime if previous and not model_changed else ""
+        if stats.embedded:
+            runtime = made_by(runtime if reused or stats.unchanged else "", model_future.result().made_by)
 
+        if stats.embedded or stats.parsed or gone:
+            workspace.refresh_search_snapshot(model, dim)  # so a search from a fresh process needs no Chroma
         catalog.set_repo_state(spec.repo_id, "ready", commit_sha=checkout.commit, branch=checkout.branch,
-                               ingested_at=time.time(), model=model, dim=dim)
+                               ingested_at=time.time(), model=model, dim=dim, runtime=runtime)
         final = catalog.find_repo(spec.repo_id)
         assert final is not None
         return IngestResult(final.name, final.repo_id, final.source, final.commit_sha, final.files, final.chunks,
@@ -238,8 +244,11 @@ class Ingestor:
         todo, reused = [], 0
         for entry in entries:
             before = known.get(entry.path)
-            if (before and before.skip_reason is None and before.size == entry.size
-                    and before.mtime_ns == entry.mtime_ns and before.content_hash):
+            # A file skipped for what its bytes are stays skipped while they are the same; reading it again
+            # would make an unchanged repository load the model and open the vector store for nothing.
+            kept = before and (before.skip_reason is None and before.content_hash
+                               or before.skip_reason in (BINARY, UNSUPPORTED_TYPE))
+            if kept and before.size == entry.size and before.mtime_ns == entry.mtime_ns:
                 reused += 1
             else:
                 todo.append(entry)

@@ -34,6 +34,7 @@ from .summaries import embedding_text
 log = logging.getLogger(__name__)
 
 _DONE = object()  # end-of-stream marker passed down the queues
+UNSUPPORTED_TYPE = "unsupported type"  # a skip reason decided here, by language
 POOL_BATCHES = 8  # texts gathered before encoding, in batches: sorting a larger pool by length pads less
 # A file at the default size cap (1 MB) of ordinary code makes 1,000-2,000 chunks; many more means
 # something machine-made slipped past the content rules, and it would flood the index.
@@ -194,7 +195,7 @@ class Pipeline:
     def _parse_one(self, entry: FileEntry) -> FileWork:
         language = entry.language or detect_language(entry.path)
         if language is None:
-            return self._skip(entry, "unsupported type")
+            return self._skip(entry, UNSUPPORTED_TYPE)
         entry.language = language  # read_text's content rules depend on it
         text, skip_reason, content_hash = read_text(entry, self.max_file_bytes)
         if skip_reason:
@@ -226,7 +227,7 @@ class Pipeline:
                                    len(records)), records)
 
     def _embed_loop(self, inbox: queue.Queue, out: queue.Queue, producers: int) -> None:
-        embedder = self._wait(self.embedder_future)
+        embedder = None  # waited for at the first text to embed: a run with none never needs the model
         finished_producers = 0
         pending: list[FileWork] = []
         waiting_texts = 0
@@ -249,10 +250,11 @@ class Pipeline:
             # Encode a full pool; or at least one full batch when parsing has nothing more right now, so the
             # model never idles waiting for it.
             if pending and (waiting_texts >= pool or (item is None and waiting_texts >= self.batch_size)):
+                embedder = embedder or self._wait(self.embedder_future)
                 self._embed_files(embedder, pending, out)
                 pending, waiting_texts = [], 0
         if pending:
-            self._embed_files(embedder, pending, out)
+            self._embed_files(embedder or self._wait(self.embedder_future), pending, out)
         self._put(out, _DONE)
 
     def _embed_files(self, embedder, files: list[FileWork], out: queue.Queue) -> None:
@@ -313,7 +315,8 @@ class Pipeline:
         fresh = [w for w in batch if not w.unchanged and w.record.skip_reason is None]
         unchanged = [w.record for w in batch if w.unchanged]
         skipped = [w.record for w in batch if w.record.skip_reason is not None]
-        replaced = [w.record.path for w in batch if not w.unchanged and self._known.get(w.record.path)]
+        replaced = [w.record.path for w in batch if not w.unchanged and self._known.get(w.record.path)
+                    and self._known[w.record.path].skip_reason is None]  # only indexed files have vectors
         if replaced:
             self.collection.delete_paths(self.repo_id, replaced)
         ids = [c.chunk_id for w in fresh for c in w.chunks]

@@ -90,10 +90,10 @@ class Searcher:
         self.tuning = tuning or Tuning()
 
     def warm_up(self) -> None:
-        """Load the query model and open the vector store now, so the first search does not wait."""
+        """Load the query model and read the vectors now, so the first search does not wait."""
         if self.workspace.catalog.count_chunks():
-            self.workspace.embedder()
-            self.workspace.vectors()
+            embedder = self.workspace.query_embedder()
+            self.workspace.search_vectors(embedder.name, embedder.dim)
 
     def search(self, query: str, *, limit: int = 20, filters: SearchFilters | None = None,
                mode: str = "hybrid") -> list[SearchHit]:
@@ -158,8 +158,8 @@ class Searcher:
     def _vector_ranking(self, query: str, depth: int, filters: SearchFilters) -> list[tuple[str, float]]:
         if self.workspace.catalog.count_chunks() == 0:
             return []
-        embedder = self.workspace.embedder()
-        collection = self.workspace.vectors().existing_collection(embedder.name, embedder.dim)
+        embedder = self.workspace.query_embedder()
+        collection = self.workspace.search_vectors(embedder.name, embedder.dim)
         if collection is None:
             return []
         return collection.query(embedder.embed_query(query), depth, _chroma_where(filters))

@@ -21,12 +21,16 @@ from .errors import ConfigError
 DEFAULT_API_URL = "https://pharos-cloud-api.onrender.com"
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 DEVICES = ("auto", "cpu", "cuda", "mps")
+# auto: torch on a GPU, the int8 ONNX graph on a CPU (engine/embedder.py); or either one always.
+RUNTIMES = ("auto", "torch", "onnx-int8")
 
 # Environment variable -> settings field. Values from the environment win over the file.
 ENV_OVERRIDES = {
     "PHAROS_API_URL": "api_url",
     "PHAROS_MODEL": "model",
     "PHAROS_DEVICE": "device",
+    "PHAROS_RUNTIME": "runtime",
+    "PHAROS_MAX_CORES": "max_cores",
     "PHAROS_CHROMA_URL": "chroma_url",
     "PHAROS_BATCH_SIZE": "batch_size",
     "PHAROS_MAX_FILE_BYTES": "max_file_bytes",
@@ -67,6 +71,7 @@ class Settings:
     api_url: str = DEFAULT_API_URL
     model: str = DEFAULT_MODEL  # a sentence-transformers name or a local folder
     device: str = "auto"  # auto | cpu | cuda | mps
+    runtime: str = "auto"  # auto | torch | onnx-int8
     batch_size: int = 64
     chroma_url: str = ""  # empty: Chroma on disk under the data folder; else a `chroma run` server URL
     max_file_bytes: int = 1_000_000
@@ -80,10 +85,16 @@ class Settings:
     # The git token is offered only to these hosts, only over https (never after a redirect elsewhere).
     git_token_hosts: list[str] = field(default_factory=lambda: ["github.com"])
     git_timeout: int = 60  # seconds a clone/fetch may show no progress before it is stopped
+    max_cores: int = 0  # cores an ingest may keep busy (model threads, parse workers); 0: all of them
+    low_priority: bool = True  # the window's ingest runs below normal OS priority, so the desktop stays responsive
 
     def validate(self) -> None:
         if self.device not in DEVICES:
             raise ConfigError(f"device must be one of {', '.join(DEVICES)}, not {self.device!r}")
+        if self.runtime not in RUNTIMES:
+            raise ConfigError(f"runtime must be one of {', '.join(RUNTIMES)}, not {self.runtime!r}")
+        if self.max_cores < 0:
+            raise ConfigError("max cores must be 0 (all) or more")
         if self.batch_size < 1:
             raise ConfigError("batch size must be at least 1")
         if self.max_file_bytes < 1:

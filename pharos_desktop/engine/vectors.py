@@ -58,6 +58,12 @@ class VectorCollection:
     def count(self) -> int:
         return self._collection.count()
 
+    def everything(self, page: int = 5000):
+        """(ids, embeddings, metadatas) of every vector, a page at a time."""
+        for offset in range(0, self.count(), page):
+            rows = self._collection.get(include=["embeddings", "metadatas"], limit=page, offset=offset)
+            yield rows["ids"], rows["embeddings"], rows["metadatas"]
+
     def query(self, embedding, limit: int, where: dict | None = None) -> list[tuple[str, float]]:
         """(chunk id, cosine similarity) best first."""
         if self._collection.count() == 0:

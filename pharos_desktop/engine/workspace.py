@@ -28,6 +28,7 @@ class Workspace:
         self._lock = threading.Lock()
         self._embedder: Embedder | None = None
         self._vectors: VectorStore | None = None
+        self._snapshot: tuple | None = None  # (key, VectorSnapshot) last read for search
 
     @classmethod
     def open(cls) -> "Workspace":
@@ -53,6 +54,64 @@ class Workspace:
             if self._embedder is None or not self._embedder.matches(self.settings):
                 self._embedder = Embedder.load(self.settings)
             return self._embedder
+
+    def query_embedder(self) -> "Embedder":
+        """The model for embedding search queries: the light ONNX one where the model has one (no torch)."""
+        from .embedder import Embedder
+
+        with self._lock:
+            if self._embedder is not None and self._embedder.matches(self.settings):
+                return self._embedder  # already loaded for documents: no second copy in memory
+        return Embedder.load_for_queries(self.settings)
+
+    def search_vectors(self, model: str, dim: int):
+        """What vector search reads: the snapshot while it is current (no chromadb import), else Chroma,
+        refreshing the snapshot for the next search. None when this model has no vectors here."""
+        from .vector_snapshot import VectorSnapshot, snapshot_key
+
+        if self.settings.chroma_url:  # a server holds the index; nothing local to copy
+            return self.vectors().existing_collection(model, dim)
+        key = snapshot_key(self.catalog.chunks_state(), model, dim)
+        cached = self._snapshot
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        snapshot = VectorSnapshot.load(self._snapshot_path(model, dim), key)
+        if snapshot is None:
+            collection = self.vectors().existing_collection(model, dim)
+            if collection is None:
+                return None
+            self.refresh_search_snapshot(model, dim)
+            return collection
+        self._snapshot = (key, snapshot)
+        return snapshot
+
+    def refresh_search_snapshot(self, model: str, dim: int) -> None:
+        """Copy this model's vectors of the catalog's chunks out of Chroma (after an ingest changed them)."""
+        import numpy as np
+
+        from .vector_snapshot import VectorSnapshot, snapshot_key
+
+        if self.settings.chroma_url:
+            return
+        key = snapshot_key(self.catalog.chunks_state(), model, dim)  # before reading: a write meanwhile stales it
+        collection = self.vectors().existing_collection(model, dim)
+        if collection is None:
+            return
+        wanted = self.catalog.chunk_ids(None)
+        ids, vectors, metadatas = [], [], []
+        for page_ids, page_vectors, page_metadatas in collection.everything():
+            for chunk_id, vector, metadata in zip(page_ids, page_vectors, page_metadatas):
+                if chunk_id in wanted:  # vectors of an interrupted run that the catalog never took are left out
+                    ids.append(chunk_id)
+                    vectors.append(vector)
+                    metadatas.append(metadata or {})
+        VectorSnapshot.write(self._snapshot_path(model, dim), key, ids,
+                             np.asarray(vectors, dtype="float32").reshape(len(ids), dim), metadatas)
+
+    def _snapshot_path(self, model: str, dim: int) -> Path:
+        from .vectors import collection_name
+
+        return self.root / "search-cache" / f"{collection_name(model, dim)}.npz"
 
     def vectors(self) -> "VectorStore":
         from .vectors import VectorStore

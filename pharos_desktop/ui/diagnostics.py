@@ -16,7 +16,8 @@ from .icons import app_icon
 from .workers import Workers
 
 _ROWS = (("Python", "python"), ("Platform", "platform"), ("torch", "torch"), ("Device", "device"), ("GPU", "gpu"),
-         ("Model", "model"), ("Dimensions", "dim"), ("Model runs on", "model_device"), ("Data folder", "data_dir"),
+         ("Model", "model"), ("Dimensions", "dim"), ("Model runs on", "model_device"), ("Runtime", "runtime"),
+         ("Queries run on", "query_runtime"), ("Data folder", "data_dir"),
          ("Vectors", "vectors"), ("Repositories", "repos"), ("Chunks", "chunks"), ("Log file", "log_file"),
          ("Resources", "resources"))
 
@@ -30,7 +31,7 @@ def run_diagnose(workspace: Workspace) -> dict:
 def report_html(report: dict) -> str:
     rows = [f"<tr><td><b>{label}</b></td><td>{escape(str(report.get(key, '')) or '—')}</td></tr>"
             for label, key in _ROWS]
-    rows.insert(10, f"<tr><td><b>Index size</b></td><td>{size(report.get('index_bytes', 0))}</td></tr>")
+    rows.insert(12, f"<tr><td><b>Index size</b></td><td>{size(report.get('index_bytes', 0))}</td></tr>")
     grammars = report.get("grammars") or {}
     broken = {lang: err for lang, err in grammars.items() if err}
     grammar_line = (f"{len(grammars) - len(broken)} of {len(grammars)} load"

@@ -8,13 +8,13 @@ import re
 from dataclasses import replace
 
 from PySide6.QtCore import QSettings
-from PySide6.QtWidgets import (QButtonGroup, QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout,
-                               QHBoxLayout, QLabel, QLineEdit, QPlainTextEdit, QPushButton, QRadioButton, QSpinBox,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFileDialog,
+                               QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPlainTextEdit, QPushButton, QRadioButton,
+                               QSpinBox, QVBoxLayout, QWidget)
 
 from ..engine import secrets
 from ..engine.errors import PharosError
-from ..engine.settings import DEVICES, Settings
+from ..engine.settings import DEVICES, RUNTIMES, Settings
 from ..engine.workspace import Workspace
 from . import async_tasks
 from .workers import Workers
@@ -89,9 +89,20 @@ class SettingsDialog(QDialog):
             self.device.addItem({"auto": "Automatic", "cpu": "CPU", "cuda": "CUDA (NVIDIA GPU)",
                                  "mps": "MPS (Apple GPU)"}.get(device, device), device)
         self.device.setCurrentIndex(max(0, self.device.findData(current.device)))
+        self.runtime = QComboBox()
+        for runtime in RUNTIMES:
+            self.runtime.addItem({"auto": "Automatic (torch on a GPU, ONNX int8 on a CPU)", "torch": "torch",
+                                  "onnx-int8": "ONNX int8 (CPU)"}.get(runtime, runtime), runtime)
+        self.runtime.setCurrentIndex(max(0, self.runtime.findData(current.runtime)))
         self.batch_size = QSpinBox()
         self.batch_size.setRange(1, 4096)
         self.batch_size.setValue(current.batch_size)
+        self.max_cores = QSpinBox()
+        self.max_cores.setRange(0, 1024)
+        self.max_cores.setSpecialValueText("All")
+        self.max_cores.setValue(current.max_cores)
+        self.low_priority = QCheckBox("Ingest at low priority, so the rest of the desktop stays responsive")
+        self.low_priority.setChecked(current.low_priority)
 
         self.data_dir = QLineEdit(str(app_settings.value(DATA_DIR_KEY, "") or workspace.root))
         browse = QPushButton("Choose…")
@@ -140,7 +151,10 @@ class SettingsDialog(QDialog):
         form.addRow("", self.test_result)
         form.addRow("Embedding model", self.model)
         form.addRow("Device", self.device)
+        form.addRow("Runtime", self.runtime)
         form.addRow("Batch size", self.batch_size)
+        form.addRow("Cores for ingest", self.max_cores)
+        form.addRow("", self.low_priority)
         form.addRow("Data folder", data_row)
         form.addRow("Vector store", chroma_row)
         form.addRow("Skip files over", self.max_kb)
@@ -177,7 +191,10 @@ class SettingsDialog(QDialog):
             queue_url=self.queue_url.text().strip().rstrip("/"),
             model=self.model.currentText().strip(),
             device=self.device.currentData(),
+            runtime=self.runtime.currentData(),
             batch_size=self.batch_size.value(),
+            max_cores=self.max_cores.value(),
+            low_priority=self.low_priority.isChecked(),
             chroma_url=self.chroma_url.text().strip() if self.chroma_server.isChecked() else "",
             max_file_bytes=self.max_kb.value() * 1024,
             extra_excludes=[line.strip() for line in self.excludes.toPlainText().splitlines() if line.strip()],

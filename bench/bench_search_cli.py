@@ -1,0 +1,103 @@
+"""Command-line search latency: `pharos-desktop search` as whole processes, on an index of 20,000+ chunks.
+
+    .venv/bin/python -m bench.bench_search_cli [--runs 15] [--home DIR]
+
+Builds (once; the data folder is kept under --home, default /tmp/pharos-bench-search) an index of
+installed packages' sources with the default runtime, then times whole `pharos-desktop search`
+processes (start, imports, query model, vectors, keyword search, printing), several questions in
+turn, and prints the median and the 95th percentile (target: median <= 1.0 s), with what the
+process imported that it should not need (torch, chromadb).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.real_repos import make_package_repo  # noqa: E402
+
+PACKAGES = "pygments,rich,aiohttp,anyio,httpx,git,typer,h11,keyring,tenacity,platformdirs,markdown_it,httpcore"
+QUESTIONS = ("where is the retry delay computed", "how are cookies stored between requests",
+             "lexer for python source", "render a progress bar in the terminal", "read the git config file",
+             "parse a markdown heading", "open a TCP connection with a timeout")
+REPORT_IMPORTS = """
+import sys, runpy
+sys.argv = ["pharos-desktop", *sys.argv[1:]]
+try:
+    runpy.run_module("pharos_desktop", run_name="__main__")
+except SystemExit:
+    pass
+print("IMPORTED", sorted(name for name in ("torch", "transformers", "chromadb") if name in sys.modules),
+      file=sys.stderr)
+"""
+
+
+def build_index(home: Path, env: dict, packages: str, min_chunks: int) -> int:
+    import sqlite3
+
+    catalog = home / "catalog.sqlite"
+    if catalog.exists():
+        with sqlite3.connect(catalog) as conn:
+            chunks = conn.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
+        if chunks >= min_chunks:
+            return chunks
+    repo = home.parent / (home.name + "-repo")
+    if not (repo / ".git").is_dir():
+        make_package_repo(repo, *packages.split(","))
+    print(f"ingesting {repo} (once) ...", file=sys.stderr, flush=True)
+    subprocess.run([sys.executable, "-m", "pharos_desktop", "ingest", str(repo)], env=env, check=True,
+                   stdout=subprocess.DEVNULL)
+    with sqlite3.connect(catalog) as conn:
+        return conn.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--home", type=Path, default=Path("/tmp/pharos-bench-search/home"))
+    parser.add_argument("--packages", default=PACKAGES)
+    parser.add_argument("--min-chunks", type=int, default=20_000)
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PHAROS_") or k == "PHAROS_MODEL_CACHE"}
+    env.update({"PHAROS_HOME": str(args.home), "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT)})
+    args.home.mkdir(parents=True, exist_ok=True)
+    chunks = build_index(args.home, env, args.packages, args.min_chunks)
+
+    walls = []
+    for run in range(args.runs + 1):
+        question = QUESTIONS[run % len(QUESTIONS)]
+        began = time.perf_counter()
+        done = subprocess.run([sys.executable, "-m", "pharos_desktop", "search", question, "--limit", "10"],
+                              env=env, capture_output=True, text=True)
+        wall = time.perf_counter() - began
+        if done.returncode != 0:
+            raise SystemExit(done.stderr)
+        if run:  # the first run only warms the disk cache
+            walls.append(wall)
+    imported = subprocess.run([sys.executable, "-c", REPORT_IMPORTS, "search", QUESTIONS[0]], env=env,
+                              capture_output=True, text=True).stderr.strip().splitlines()[-1]
+    walls.sort()
+    report = {"chunks": chunks, "runs": len(walls), "p50_s": round(statistics.median(walls), 3),
+              "p95_s": round(walls[min(len(walls) - 1, int(0.95 * len(walls)))], 3), "min_s": round(walls[0], 3)}
+    print(f"index: {chunks} chunks in {args.home}")
+    print(f"pharos-desktop search, whole process, {len(walls)} runs: p50 {report['p50_s']:.2f} s, "
+          f"p95 {report['p95_s']:.2f} s, min {report['min_s']:.2f} s (target p50 <= 1.0 s)")
+    print(f"heavy modules imported by a search: {imported}")
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(report, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,90 @@
+"""A read-only copy of one model's vectors for quick searches from a fresh process.
+
+Importing chromadb alone takes longer than the command line's whole search budget (about a second),
+so ``pharos-desktop search`` reads this file instead: the vectors of every chunk the catalog holds,
+float16, with the fields that search filters on. An exact nearest-neighbour scan of 20,000 of them
+takes milliseconds. The copy is made from Chroma after an ingest (and whenever a search finds it out
+of date), and it is trusted only while the catalog's chunks are exactly those it was made from;
+otherwise search reads Chroma, as always. Chroma stays the store that ingest writes and sync reads.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+_FILTER_FIELDS = ("repo_id", "language", "kind")
+
+
+def snapshot_key(catalog_state: tuple, model: str, dim: int) -> str:
+    """Identifies the catalog's chunks (count, rowid sum and max) and the model: any write changes it."""
+    return hashlib.sha1(repr((catalog_state, model, dim)).encode()).hexdigest()
+
+
+class VectorSnapshot:
+    """Answers ``query`` like VectorCollection.query (cosine similarity, best first), from memory."""
+
+    def __init__(self, ids, vectors, fields: dict) -> None:
+        self._ids, self._vectors, self._fields = ids, vectors, fields
+
+    @classmethod
+    def load(cls, path: Path, key: str) -> "VectorSnapshot | None":
+        """The snapshot at ``path`` if it was made for ``key``, else None (missing, stale or damaged)."""
+        import numpy as np
+
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                if str(data["key"]) != key:
+                    return None
+                return cls(data["ids"], data["vectors"].astype("float32"),
+                           {name: data[name] for name in _FILTER_FIELDS})
+        except (OSError, ValueError, KeyError) as exc:
+            log.info("search snapshot %s not usable: %s", path, exc)
+            return None
+
+    @staticmethod
+    def write(path: Path, key: str, ids: list[str], vectors, metadatas: list[dict]) -> None:
+        import numpy as np
+
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp.npz")
+        fields = {name: np.array([m.get(name) or "" for m in metadatas], dtype=str) for name in _FILTER_FIELDS}
+        np.savez(tmp, key=np.array(key), ids=np.array(ids, dtype=str),
+                 vectors=np.asarray(vectors, dtype="float16").reshape(len(ids), -1), **fields)
+        os.replace(tmp, path)  # readers see the old file or the new one, never half of one
+
+    def count(self) -> int:
+        return len(self._ids)
+
+    def query(self, embedding, limit: int, where: dict | None = None) -> list[tuple[str, float]]:
+        import numpy as np
+
+        if not len(self._ids):
+            return []
+        scores = self._vectors @ np.asarray(embedding, dtype="float32")
+        mask = self._mask(where)
+        if mask is not None:
+            scores = np.where(mask, scores, -np.inf)
+        limit = min(limit, int(mask.sum()) if mask is not None else len(scores))
+        if limit <= 0:
+            return []
+        best = np.argpartition(-scores, limit - 1)[:limit]
+        best = best[np.argsort(-scores[best], kind="stable")]
+        return [(str(self._ids[n]), float(scores[n])) for n in best]
+
+    def _mask(self, where: dict | None):
+        """Chroma's ``where`` as search.py builds it: {field: {"$in": [...]}} or {"$and": [those]}."""
+        import numpy as np
+
+        if not where:
+            return None
+        clauses = where.get("$and", [where])
+        mask = np.ones(len(self._ids), dtype=bool)
+        for clause in clauses:
+            for name, condition in clause.items():
+                mask &= np.isin(self._fields[name], list(condition["$in"]))
+        return mask
