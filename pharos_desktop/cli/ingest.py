@@ -6,9 +6,8 @@ import argparse
 import sys
 import threading
 
-from ..engine.cancel import CancelToken
+from ..engine.cancel import CANCEL_LINE, CancelToken
 from ..engine.event_codec import encode
-from ..engine.isolated import CANCEL_LINE
 from .jobs import run_cancellable
 from .output import print_json
 from .render import make_emitter

@@ -12,8 +12,6 @@ from ..engine.cancel import CancelToken
 from ..engine.errors import UsageError
 from ..engine.event_codec import encode
 from ..engine.events import CloudJobDone, WorkerStatus
-from ..engine.secrets import CLOUD_TOKEN, QUEUE_TOKEN, get_secret
-from ..engine.worker import CloudWorker, Queue
 from .ingest import cancel_on_stdin
 from .jobs import run_cancellable
 from .render import make_emitter
@@ -35,6 +33,10 @@ def add_parser(subparsers) -> None:
 
 
 def run(args, workspace) -> int:
+    # Imported here, not at the top: every command's parser is built on each start (see cli/ingest.py).
+    from ..engine.secrets import CLOUD_TOKEN, QUEUE_TOKEN, get_secret
+    from ..engine.worker import CloudWorker, Queue
+
     queue_url = (args.queue_url or workspace.settings.queue_url).strip()
     if not queue_url:
         raise UsageError("no queue URL: pass --queue-url, set PHAROS_QUEUE_URL, or set it in Settings")

@@ -4,6 +4,9 @@ import threading
 
 from .errors import Cancelled
 
+# What a parent writes on a child job's stdin to cancel it (engine/isolated.py): no console or signal needed.
+CANCEL_LINE = "cancel"
+
 
 class CancelToken:
     """Set once by the caller; checked by workers between items so a cancel lands within a second."""

@@ -19,7 +19,7 @@ import threading
 import time
 from collections import deque
 
-from .cancel import CancelToken
+from .cancel import CANCEL_LINE, CancelToken
 from .errors import Cancelled, PharosError
 from .event_codec import decode
 from .events import Emit, JobCancelled, JobFailed, JobFinished
@@ -27,7 +27,6 @@ from .secrets import GIT_TOKEN, get_secret
 from .source import without_credentials
 from .workspace import Workspace
 
-CANCEL_LINE = "cancel"
 _KILL_AFTER = 30.0  # seconds a cancelled child may take to clean up (stop git, remove its temporary clone)
 
 

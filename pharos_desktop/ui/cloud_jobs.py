@@ -19,9 +19,10 @@ from PySide6.QtWidgets import (QCheckBox, QHBoxLayout, QHeaderView, QLabel, QMes
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
 from ..engine import secrets
+from ..engine.cancel import CANCEL_LINE
 from ..engine.event_codec import decode
 from ..engine.events import CloudJobDone, WorkerStatus
-from ..engine.isolated import CANCEL_LINE, command_line
+from ..engine.isolated import command_line
 from ..engine.worker.background import background_pid, start_background, stop_background
 from ..engine.workspace import Workspace
 from .bridge import EventBridge
