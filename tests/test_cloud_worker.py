@@ -127,6 +127,18 @@ def test_a_users_sync_of_many_files_leaves_no_fetch_jobs_of_ours(workspace, tmp_
         assert api.post("/api/resources", json={"url": "https://example.org/mine"}).status_code == 202
 
 
+def _queue(cloud, repo_url: str, task_id: str, submitted: float | None = None) -> None:
+    """A job as the cloud's ingest route writes it (straight into Redis, to set its age or a bad URL)."""
+    cloud.redis().rpush("ingest_queue", json.dumps({
+        "repo_url": repo_url, "submitted_at_unix": submitted if submitted is not None else time.time(),
+        "ttl": 86400, "task_id": task_id, "status": "pending"}))
+
+
+def _start_worker(cloud, pharos_home) -> subprocess.Popen:
+    env = {**os.environ, "PHAROS_HOME": str(pharos_home), "PHAROS_TOKEN": cloud.token}
+    return subprocess.Popen(_worker_command(cloud), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
 def _worker_command(cloud, *extra: str) -> list[str]:
     return [sys.executable, "-m", "pharos_desktop", "worker", "--api-url", cloud.api_url,
             "--queue-url", cloud.redis_url, "--json", *extra]
@@ -136,13 +148,9 @@ def test_expired_and_failing_jobs_are_recorded_failed_and_the_worker_goes_on(tmp
                                                                              pharos_home):
     good = git_daemon.publish(make_many_file_repo(tmp_path / "work", 3), "good")
     redis = real_cloud.redis()
-    old = time.time() - 2 * 86400
-    redis.rpush("ingest_queue", json.dumps({"repo_url": good, "submitted_at_unix": old, "ttl": 86400,
-                                            "task_id": "expired-1", "status": "pending"}))
-    redis.rpush("ingest_queue", json.dumps({"repo_url": git_daemon.url("missing"), "submitted_at_unix": time.time(),
-                                            "ttl": 86400, "task_id": "missing-1", "status": "pending"}))
-    redis.rpush("ingest_queue", json.dumps({"repo_url": good, "submitted_at_unix": time.time(), "ttl": 86400,
-                                            "task_id": "good-1", "status": "pending"}))
+    _queue(real_cloud, good, "expired-1", submitted=time.time() - 2 * 86400)
+    _queue(real_cloud, git_daemon.url("missing"), "missing-1")
+    _queue(real_cloud, good, "good-1")
     env = {**os.environ, "PHAROS_HOME": str(pharos_home), "PHAROS_TOKEN": real_cloud.token}
     done = subprocess.run(_worker_command(real_cloud, "--once"), env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
@@ -156,12 +164,9 @@ def test_expired_and_failing_jobs_are_recorded_failed_and_the_worker_goes_on(tmp
 
 def test_a_worker_killed_mid_job_finishes_it_after_a_restart_without_duplicates(tmp_path, real_cloud, git_daemon,
                                                                                 pharos_home):
-    repo_url = git_daemon.publish(make_many_file_repo(tmp_path / "work", 60), "big")
-    env = {**os.environ, "PHAROS_HOME": str(pharos_home), "PHAROS_TOKEN": real_cloud.token}
+    _queue(real_cloud, git_daemon.publish(make_many_file_repo(tmp_path / "work", 60), "big"), "kill-1")
     redis = real_cloud.redis()
-    redis.rpush("ingest_queue", json.dumps({"repo_url": repo_url, "submitted_at_unix": time.time(), "ttl": 86400,
-                                            "task_id": "kill-1", "status": "pending"}))
-    process = subprocess.Popen(_worker_command(real_cloud), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process = _start_worker(real_cloud, pharos_home)
     try:
         wait_for(lambda: len(real_cloud.resources()) >= 15, 300, "publishing part of the job")
         assert redis.get(status_key("kill-1")) == "running"
@@ -172,6 +177,7 @@ def test_a_worker_killed_mid_job_finishes_it_after_a_restart_without_duplicates(
             process.kill()
     assert redis.llen("ingest_queue") == 0  # the job sits in the dead worker's processing list
 
+    env = {**os.environ, "PHAROS_HOME": str(pharos_home), "PHAROS_TOKEN": real_cloud.token}
     done = subprocess.run(_worker_command(real_cloud, "--once"), env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout.splitlines()[-1])["status"] == "completed"
@@ -180,12 +186,9 @@ def test_a_worker_killed_mid_job_finishes_it_after_a_restart_without_duplicates(
 
 
 def test_sigterm_leaves_the_job_for_the_next_start(tmp_path, real_cloud, git_daemon, pharos_home):
-    repo_url = git_daemon.publish(make_many_file_repo(tmp_path / "work", 60), "big")
-    env = {**os.environ, "PHAROS_HOME": str(pharos_home), "PHAROS_TOKEN": real_cloud.token}
+    _queue(real_cloud, git_daemon.publish(make_many_file_repo(tmp_path / "work", 60), "big"), "term-1")
     redis = real_cloud.redis()
-    redis.rpush("ingest_queue", json.dumps({"repo_url": repo_url, "submitted_at_unix": time.time(), "ttl": 86400,
-                                            "task_id": "term-1", "status": "pending"}))
-    process = subprocess.Popen(_worker_command(real_cloud), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process = _start_worker(real_cloud, pharos_home)
     wait_for(lambda: redis.get(status_key("term-1")) == "running", 120, "the job starting")
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=60) == 130
@@ -208,8 +211,7 @@ def test_the_queue_going_away_backs_off_and_recovers(workspace, tmp_path, real_c
         assert running.worker.requests["queue"] - attempts <= 4  # backing off, not a tight loop
         proxy.up()
         repo_url = git_daemon.publish(make_many_file_repo(tmp_path / "work", 3), "back")
-        real_cloud.redis().rpush("ingest_queue", json.dumps({"repo_url": repo_url, "submitted_at_unix": time.time(),
-                                                             "ttl": 86400, "task_id": "back-1"}))
+        _queue(real_cloud, repo_url, "back-1")
         wait_for(lambda: running.outcomes, 300, "the job after the queue came back")
     finally:
         running.stop()

@@ -64,6 +64,18 @@ def servers():
         server.stop()
 
 
+def _one_request(url: str, path: str, **client_options) -> None:
+    """One request through the sync's client, as a sync would send it."""
+    async def run() -> None:
+        client = CloudClient(url, TOKEN, **client_options)
+        try:
+            await client.request("GET", path)
+        finally:
+            await client.aclose()
+
+    asyncio.run(run())
+
+
 def _json(handler, status: int, body: bytes = b'{"detail": "x"}') -> None:
     handler.send_response(status)
     handler.send_header("Content-Type", "application/json")
@@ -106,17 +118,10 @@ def test_a_trickling_server_cannot_hang_a_request_past_its_deadline(servers):
 
     server = servers(trickle)
 
-    async def one_request() -> None:
-        client = CloudClient(server.url, TOKEN, retries=1, backoff_base=0.01, attempt_deadline=1.0)
-        try:
-            await client.request("GET", "/api/resources")
-        finally:
-            await client.aclose()
-
     started = time.monotonic()
     try:
         with pytest.raises(Unreachable, match="TimeoutError"):
-            asyncio.run(one_request())
+            _one_request(server.url, "/api/resources", retries=1, backoff_base=0.01, attempt_deadline=1.0)
     finally:
         stop.set()
     assert time.monotonic() - started < 10  # two attempts of 1 s each, plus backoff
@@ -138,15 +143,8 @@ def test_a_huge_error_body_is_not_read(servers):
 
     server = servers(huge)
 
-    async def one_request() -> None:
-        client = CloudClient(server.url, TOKEN, retries=0)
-        try:
-            await client.request("GET", "/api/resources/abc")
-        finally:
-            await client.aclose()
-
     with pytest.raises(RequestFailed, match="HTTP 500"):
-        asyncio.run(one_request())
+        _one_request(server.url, "/api/resources/abc", retries=0)
     time.sleep(0.5)  # the server notices the closed connection
     # The client hung up after its cap; what the server got out is that plus the sockets' buffers.
     assert sent["bytes"] < 32 * 1024 * 1024
@@ -165,12 +163,5 @@ def test_a_huge_success_body_is_refused(servers):
 
     server = servers(huge)
 
-    async def one_request() -> None:
-        client = CloudClient(server.url, TOKEN, retries=0)
-        try:
-            await client.request("GET", "/api/resources")
-        finally:
-            await client.aclose()
-
     with pytest.raises(NotPharos, match="answer over 32 MB"):
-        asyncio.run(one_request())
+        _one_request(server.url, "/api/resources", retries=0)
