@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 
 from ..engine.errors import UsageError
 from ..engine.search import MODES, SearchFilters, Searcher, SearchHit
@@ -13,22 +12,12 @@ _JSON_KEYS = ("repo", "path", "symbol", "kind", "language", "start_line", "end_l
 _EXPLAIN_KEYS = ("vector_rank", "keyword_rank", "similarity", "matched")
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
-
-
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser("search", help="search ingested repositories",
                                    description="Semantic search fused with keyword search; one hit per symbol, "
                                                "with a relevance from 0 to 100 and why it matched.")
     parser.add_argument("query")
-    parser.add_argument("--limit", "-n", type=_positive, default=10)
+    parser.add_argument("--limit", "-n", type=int, default=10)
     parser.add_argument("--repo", action="append", help="only this repository (name or id); repeatable")
     parser.add_argument("--language", action="append", help="only this language; repeatable")
     parser.add_argument("--kind", action="append", help="only this chunk kind (function, method, class, ...)")
@@ -40,8 +29,8 @@ def add_parser(subparsers) -> None:
 
 
 def run(args, workspace) -> int:
-    if args.limit < 1:  # also reached when called without the argparse type
-        raise UsageError("--limit must be at least 1")
+    if args.limit < 1:  # a usage error in one line, without argparse's usage block
+        raise UsageError(f"--limit must be at least 1, not {args.limit}")
     repo_ids = [workspace.catalog.get_repo(name).repo_id for name in args.repo] if args.repo else None
     filters = SearchFilters(repo_ids, args.language, args.kind, args.path)
     hits = Searcher(workspace).search(args.query, limit=args.limit, filters=filters, mode=args.mode)
