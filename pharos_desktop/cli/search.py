@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from ..engine.errors import UsageError
 from ..engine.search import MODES, SearchFilters, Searcher, SearchHit
 from .output import print_json
