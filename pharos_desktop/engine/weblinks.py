@@ -24,6 +24,7 @@ across commits (the cloud's resource URL), the commit where it must show exactly
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from urllib.parse import quote, urlsplit
 
 GITHUB = "github"
@@ -32,7 +33,8 @@ BITBUCKET = "bitbucket"
 
 _BLOB = {GITHUB: "/blob/", GITLAB: "/-/blob/", BITBUCKET: "/src/"}
 _PUBLIC = {"github.com", "gitlab.com", "bitbucket.org"}  # always https on the standard port
-_SCP_RE = re.compile(r"^(?:[^@/:\s]+@)?(?P<host>[^@/:\s\\]+):(?P<path>[^\\].*)$")
+# git's scp-like form, [user@]host:path (git reads it so only when no "/" comes before the ":")
+SCP_RE = re.compile(r"^(?:(?P<user>[^@/:\s]+)@)?(?P<host>[^@/:\s\\]+):(?P<path>[^\\].*)$")
 
 
 def host_kind(host: str | None) -> str | None:
@@ -70,7 +72,7 @@ def web_base(remote: str) -> str | None:
             port = parts.port if scheme in ("http", "https") else None
         except ValueError:
             return None
-    elif scp := _SCP_RE.match(remote):
+    elif scp := SCP_RE.match(remote):
         scheme, host, path, port = "ssh", scp.group("host").lower(), "/" + scp.group("path"), None
     else:
         return None
@@ -86,6 +88,11 @@ def web_base(remote: str) -> str | None:
     return f"{web_scheme}://{host}{f':{port}' if port else ''}/{clean}"
 
 
+@lru_cache(maxsize=64)
+def _kind_of_base(base: str) -> str | None:
+    return host_kind(urlsplit(base).hostname)  # a sync asks once per file, for a handful of repositories
+
+
 def line_anchor(kind: str, start: int, end: int | None = None) -> str:
     """``#…`` for line ``start``, or lines ``start`` to ``end`` when ``end`` is given (even the same line)."""
     if kind == BITBUCKET:
@@ -98,7 +105,7 @@ def line_anchor(kind: str, start: int, end: int | None = None) -> str:
 def blob_url(base: str, ref: str, path: str, start: int | None = None, end: int | None = None) -> str | None:
     """The web page of ``path`` (repository-relative, "/" separators) at ``ref`` in the repository at
     ``base`` (a ``web_base``), at line ``start`` (to ``end``) when given; None for a host we have no links for."""
-    kind = host_kind(urlsplit(base).hostname)
+    kind = _kind_of_base(base)
     if kind is None:
         return None
     url = f"{base.rstrip('/')}{_BLOB[kind]}{quote(ref, safe='/')}/{quote(path, safe='/')}"

@@ -15,7 +15,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from ..errors import SourceError, UnsafeSource
-from ..weblinks import host_kind, repository_path, web_base
+from ..weblinks import SCP_RE, host_kind, repository_path, web_base
 
 KNOWN_HOSTS = ("github.com", "gitlab.com", "bitbucket.org", "codeberg.org")  # "github.com/owner/repo", no scheme
 URL_SCHEMES = ("https", "http", "ssh", "git+ssh", "ssh+git", "git", "file")
@@ -38,7 +38,6 @@ class SourceSpec:
 
 _TRANSPORT_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9+.\-]*::")
 _SCHEME_RE = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*)://")
-_SCP_RE = re.compile(r"^(?:(?P<user>[^@/:\s]+)@)?(?P<host>[^@/:\s\\]+):(?P<path>[^\\].*)$")
 
 
 def repo_id(location: str, branch: str | None) -> str:
@@ -129,7 +128,7 @@ def parse_source(text: str, branch: str | None = None) -> SourceSpec:
         return SourceSpec("local", location, location, folder.name or location, repo_id(location, branch),
                           None, None)
 
-    scp = _SCP_RE.match(text)
+    scp = SCP_RE.match(text)
     if scp and len(scp.group("host")) > 1 and ("@" in text or "." in scp.group("host")):
         host, path = scp.group("host").lower(), "/" + scp.group("path").lstrip("/")
         if host.startswith("-"):
