@@ -159,8 +159,8 @@ def run_git(args: list[str], *, env: dict[str, str], cancel: CancelToken, cwd: P
 
     ``timeout``: end it (raising Stalled) once it has written nothing for that many seconds."""
     try:
-        process = subprocess.Popen(_command(args, env), cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                   stderr=subprocess.PIPE, start_new_session=(os.name == "posix"),
+        process = subprocess.Popen(_command(args, env), cwd=cwd, env=env, stdin=subprocess.DEVNULL,
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=(os.name == "posix"),
                                    creationflags=getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0))
     except FileNotFoundError as exc:
         raise SourceError(NOT_INSTALLED) from exc

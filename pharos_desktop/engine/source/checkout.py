@@ -66,7 +66,7 @@ class _Git:
     def __init__(self, spec: SourceSpec, access: GitAccess, cancel: CancelToken) -> None:
         self.spec, self.access, self.cancel = spec, access, cancel
         self.env = git_env(access.token, spec.host, access.token_hosts)
-        
+
     def network(self, args: list[str], branch: str | None, *, cwd: Path | None = None,
                 on_line=None) -> str:
         try:

@@ -5,9 +5,10 @@ URL scheme (the resource's identity on the server, which is idempotent on it):
 - hosted repositories (``repo.web_base`` set): the file's web page at the branch (else the commit),
   ``https://github.com/o/r/blob/<ref>/<quoted path>``, as weblinks.py builds it for each host, so a link
   in the cloud opens the file where it lives;
-- any other repository (local folder, a host weblinks.py has no links for): ``https://pharos.local/repo/
-  <repo_id>/<quoted path>``. ``pharos.local`` is not a real host: it is a stable, unique name that never leaks the local
-  folder path (a privacy choice) and never collides with a hosted URL.
+- any other repository (local folder, a host weblinks.py has no links for):
+  ``https://pharos.local/repo/<repo_id>/<quoted path>``. ``pharos.local`` is not a real host: it is a
+  stable, unique name that never leaks the local folder path (a privacy choice) and never collides with
+  a hosted URL.
 
 The path is percent-quoted (``/`` kept), which is a fixed point of the server's URL normalisation, so
 what we send is what the listing returns.
