@@ -18,6 +18,8 @@ import pytest
 
 from pharos_desktop.engine.cancel import CancelToken
 from pharos_desktop.engine.errors import SourceError
+from pharos_desktop.engine.files import scan_files
+from pharos_desktop.engine.settings import Settings
 from pharos_desktop.engine.source import GitAccess, open_source, parse_source
 
 from .repo_factory import make_sample_repo
@@ -153,8 +155,37 @@ def test_a_clone_with_read_only_packs_and_folders_is_deleted(shared_tmp, tmp_pat
     drop = "os.setgid(65534); os.setuid(65534); " if os.geteuid() == 0 else ""
     if drop:
         subprocess.run(["chown", "-R", "65534:65534", str(shared_tmp / "clones")], check=True)
-    code = ("import os, sys; from pathlib import Path; from pharos_desktop.engine.gitcmd import remove_tree; "
+    code = ("import os, sys; from pathlib import Path; from pharos_desktop.engine.source import remove_tree; "
             + drop + "remove_tree(Path(sys.argv[1]))")
     done = subprocess.run([sys.executable, "-c", code, str(clone)], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert not clone.exists()
+
+
+def test_without_git_cloning_and_scanning_say_so_in_one_line(tmp_path, monkeypatch):
+    upstream = make_sample_repo(tmp_path / "upstream")
+    (tmp_path / "no-git").mkdir()
+    monkeypatch.setenv("PATH", str(tmp_path / "no-git"))
+    with pytest.raises(SourceError, match="^git is not installed or not on PATH; install git and try again$"):
+        open_source(parse_source(upstream.as_uri()), None, tmp_path / "clones", emit=lambda e: None, job_id="job",
+                    cancel=CancelToken())
+    with pytest.raises(SourceError, match="^git is not installed or not on PATH; install git and try again$"):
+        scan_files(upstream, Settings(), emit=lambda e: None, job_id="job", cancel=CancelToken())
+
+
+def test_git_is_started_only_by_engine_git():
+    """One runner: no other engine module builds a git command line (its flags and environment would drift)."""
+    import ast
+
+    import pharos_desktop.engine as engine
+
+    root = Path(engine.__file__).parent
+    starts = []
+    for module in root.rglob("*.py"):
+        if module == root / "git.py":
+            continue
+        for node in ast.walk(ast.parse(module.read_text(encoding="utf-8"))):
+            if (isinstance(node, ast.List) and node.elts and isinstance(node.elts[0], ast.Constant)
+                    and node.elts[0].value == "git"):
+                starts.append(f"{module.relative_to(root)}:{node.lineno}")
+    assert starts == []

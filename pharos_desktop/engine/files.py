@@ -35,7 +35,6 @@ import hashlib
 import os
 import shutil
 import stat
-import subprocess
 import tempfile
 import unicodedata
 from collections.abc import Iterator
@@ -47,6 +46,7 @@ from .cancel import CancelToken
 from .errors import SourceError
 from .events import Emit, FileSkipped
 from .excludes import UserExcludes
+from .git import run_local
 from .progress import StageMeter
 from .secret_scan import find_secret
 from .settings import Settings
@@ -122,21 +122,8 @@ class ScanResult:
 
 # -- listing -----------------------------------------------------------------------------------
 
-def _git_run(args: list[str], cwd: Path, stdin: bytes | None = None) -> subprocess.CompletedProcess:
-    # core.quotePath=false keeps non-ASCII names as raw UTF-8; fsmonitor off so a repo's config cannot
-    # make us run one of its commands.
-    command = ["git", "-c", "core.quotePath=false", "-c", "core.fsmonitor=false", *args]
-    env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"}
-    try:
-        if stdin is None:
-            return subprocess.run(command, cwd=cwd, env=env, stdin=subprocess.DEVNULL, capture_output=True, check=False)
-        return subprocess.run(command, cwd=cwd, env=env, input=stdin, capture_output=True, check=False)
-    except FileNotFoundError as exc:
-        raise SourceError("git is not installed or not on PATH; install git and try again") from exc
-
-
 def _git(args: list[str], cwd: Path, stdin: bytes | None = None) -> bytes:
-    done = _git_run(args, cwd, stdin)
+    done = run_local(args, cwd, stdin)
     if done.returncode != 0:
         message = done.stderr.decode("utf-8", "replace").strip().splitlines()
         raise SourceError(f"git could not list the files of {cwd}: {message[0] if message else 'unknown error'}")
@@ -149,7 +136,7 @@ def in_git_work_tree(root: Path) -> bool:
     A folder inside someone else's repository that ignores it (a dotfiles repo in $HOME, a .venv in a
     project) is read as a plain folder: that repository would show none of its files.
     """
-    done = _git_run(["rev-parse", "--show-toplevel"], root)
+    done = run_local(["rev-parse", "--show-toplevel"], root)
     if done.returncode != 0:
         return False
     top = Path(done.stdout.decode("utf-8", "surrogateescape").strip()).resolve()
@@ -157,7 +144,7 @@ def in_git_work_tree(root: Path) -> bool:
     if top == here:
         return True
     relative = here.relative_to(top).as_posix() + "/"
-    return _git_run(["check-ignore", "-q", "--", relative], top).returncode != 0
+    return run_local(["check-ignore", "-q", "--", relative], top).returncode != 0
 
 
 def _split_z(output: bytes) -> list[str]:

@@ -12,7 +12,6 @@ console to share). If the child has not ended a while after being asked, its pro
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import threading
@@ -23,6 +22,7 @@ from .cancel import CANCEL_LINE, CancelToken
 from .errors import Cancelled, PharosError
 from .event_codec import decode
 from .events import Emit, JobCancelled, JobFailed, JobFinished
+from .processes import kill_tree
 from .secrets import GIT_TOKEN, get_secret
 from .source import without_credentials
 from .workspace import Workspace
@@ -99,14 +99,3 @@ class IsolatedIngestor:
             time.sleep(0.1)
         if child.poll() is None:
             kill_tree(child)
-
-
-def kill_tree(child: subprocess.Popen) -> None:
-    """End a child and everything it started in its session or process group."""
-    try:
-        if os.name == "posix":
-            os.killpg(child.pid, signal.SIGKILL)
-        else:
-            subprocess.run(["taskkill", "/F", "/T", "/PID", str(child.pid)], capture_output=True)
-    except (ProcessLookupError, PermissionError, OSError):
-        pass

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote
 
 from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
@@ -13,6 +12,7 @@ from PySide6.QtWidgets import (QHBoxLayout, QHeaderView, QLabel, QPushButton, QS
                                QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
 
 from ..engine.catalog import ChunkRecord, RepoRecord
+from ..engine.weblinks import blob_url
 from ..engine.workspace import Workspace
 from .code_editor import CodeEditor
 from .format import elide_middle
@@ -65,15 +65,11 @@ def _text_from_chunks(chunks: list[ChunkRecord]) -> str:
 
 
 def web_url(repo: RepoRecord, path: str, start: int | None, end: int | None) -> str | None:
-    """The file on GitHub/GitLab at the indexed commit, at those lines."""
+    """The file on its host at the indexed commit (so the lines are the ones shown here), at those lines."""
     if not repo.web_base:
         return None
     ref = repo.commit_sha or repo.branch or "HEAD"
-    gitlab = "gitlab" in repo.web_base
-    url = f"{repo.web_base.rstrip('/')}/{'-/' if gitlab else ''}blob/{ref}/{quote(path)}"
-    if start:
-        url += f"#L{start}" + (f"-{'' if gitlab else 'L'}{end}" if end and end != start else "")
-    return url
+    return blob_url(repo.web_base, ref, path, start, end if end and end != start else None)
 
 
 class CodeView(QWidget):

@@ -2,12 +2,13 @@
 
 URL scheme (the resource's identity on the server, which is idempotent on it):
 
-- hosted repositories (``repo.web_base`` set): the file's web page,
-  ``https://github.com/o/r/blob/<branch or commit>/<quoted path>`` (GitLab: ``/-/blob/``), so a link in
-  the cloud opens the file where it lives;
-- any other repository (local folder, self-hosted git): ``https://pharos.local/repo/<repo_id>/<quoted
-  path>``. ``pharos.local`` is not a real host: it is a stable, unique name that never leaks the local
-  folder path (a privacy choice) and never collides with a hosted URL.
+- hosted repositories (``repo.web_base`` set): the file's web page at the branch (else the commit),
+  ``https://github.com/o/r/blob/<ref>/<quoted path>``, as weblinks.py builds it for each host, so a link
+  in the cloud opens the file where it lives;
+- any other repository (local folder, a host weblinks.py has no links for):
+  ``https://pharos.local/repo/<repo_id>/<quoted path>``. ``pharos.local`` is not a real host: it is a
+  stable, unique name that never leaks the local folder path (a privacy choice) and never collides with
+  a hosted URL.
 
 The path is percent-quoted (``/`` kept), which is a fixed point of the server's URL normalisation, so
 what we send is what the listing returns.
@@ -20,6 +21,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 from ..catalog import ChunkRecord, FileRecord, RepoRecord
 from ..chunks import cloud_node_type
+from ..weblinks import blob_url
 
 # Bump when the bodies change shape: every file is then published again on the next sync.
 MAPPING_VERSION = 1
@@ -52,16 +54,13 @@ def repo_url(repo: RepoRecord) -> str:
     return f"{LOCAL_URL_BASE}/{repo.repo_id}"
 
 
-def is_hosted(repo: RepoRecord) -> bool:
-    return bool(repo.web_base)
+def web_link(repo: RepoRecord, path: str, start: int | None = None, end: int | None = None) -> str | None:
+    """The file's page on its host at ``ref_of(repo)`` (at those lines); None when it is not hosted."""
+    return blob_url(repo.web_base, ref_of(repo), path, start, end) if repo.web_base else None
 
 
 def file_url(repo: RepoRecord, path: str) -> str:
-    quoted = quote(path, safe="/")
-    if repo.web_base:
-        blob = "/-/blob/" if "gitlab" in (urlsplit(repo.web_base).hostname or "") else "/blob/"
-        return f"{repo.web_base.rstrip('/')}{blob}{quote(ref_of(repo), safe='/')}/{quoted}"
-    return f"{LOCAL_URL_BASE}/{repo.repo_id}/{quoted}"
+    return web_link(repo, path) or f"{LOCAL_URL_BASE}/{repo.repo_id}/{quote(path, safe='/')}"
 
 
 def normalize_url(url: str) -> str:
@@ -111,9 +110,6 @@ def update_body(repo: RepoRecord, record: FileRecord) -> dict:
 def chunk_body(repo: RepoRecord, chunk: ChunkRecord, send_source: bool) -> dict:
     """POST /chunks body without ``resource_id``. Code fields ride in chunk_metadata (top-level extras are dropped)."""
     content = chunk.code if send_source else (chunk.summary or f"[{chunk.language}] {chunk.symbol}")
-    github_uri = None
-    if is_hosted(repo):
-        github_uri = f"{file_url(repo, chunk.path)}#L{chunk.start_line}-L{chunk.end_line}"
     return {
         "content": content,
         "chunk_index": chunk.ordinal,
@@ -124,7 +120,7 @@ def chunk_body(repo: RepoRecord, chunk: ChunkRecord, send_source: bool) -> dict:
             "start_line": chunk.start_line,
             "end_line": chunk.end_line,
             "semantic_summary": chunk.summary,
-            "github_uri": github_uri,
+            "github_uri": web_link(repo, chunk.path, chunk.start_line, chunk.end_line),
             "branch_reference": ref_of(repo),
             "dependencies": list(chunk.deps),
         },

@@ -6,11 +6,12 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from .errors import AuthRequired, SourceError
-from .gitcmd import WITHHELD
+from ..errors import AuthRequired, SourceError
+from ..git import WITHHELD
 
 if TYPE_CHECKING:
-    from .source import GitAccess, SourceSpec
+    from .checkout import GitAccess
+    from .spec import SourceSpec
 
 _AUTH = ("authentication failed", "could not read username", "could not read password", "terminal prompts disabled",
          "permission denied (publickey", "http basic: access denied", "error: 401", "error: 403",

@@ -1,5 +1,8 @@
-"""Running git safely: the environment and options every git process gets, and how it is stopped.
+"""The one way the engine runs git: the environment and options every git process gets, how it is
+stopped, and what its progress lines mean. Nothing else in the engine starts git.
 
+- Every git gets the same ``-c`` options (``_SAFETY``): no repository config can make us run one of its
+  programs (fsmonitor, ext::/fd:: transports), long Windows paths work, names come back as raw UTF-8.
 - git never prompts: no terminal (own session, stdin closed, GIT_TERMINAL_PROMPT=0), no askpass
   program, ssh in batch mode, the user's credential helpers switched off (a GUI credential manager
   would pop up a window from a background job).
@@ -15,9 +18,6 @@ from __future__ import annotations
 import os
 import re
 import shlex
-import shutil
-import signal
-import stat
 import subprocess
 import threading
 import time
@@ -25,6 +25,11 @@ from pathlib import Path
 
 from .cancel import CancelToken
 from .errors import Cancelled, SourceError
+from .events import Emit
+from .processes import kill_tree
+from .progress import StageMeter
+
+NOT_INSTALLED = "git is not installed or not on PATH; install git and try again"
 
 TOKEN_ENV = "PHAROS_GIT_CREDENTIAL"
 _USER_ENV = "PHAROS_GIT_USERNAME"
@@ -49,6 +54,9 @@ _SSH_SAFETY = "-o BatchMode=yes -o ConnectTimeout=20 -o ServerAliveInterval=15 -
 _NOT_OPENSSH = ("plink", "tortoiseplink", "putty")  # take no -o options (git tells them apart by name too)
 
 _ANY_PROGRESS_RE = re.compile(r"^(?:remote:\s*)?[A-Za-z ]+:\s+(?:\d+% \(|\d+, done)")
+_PROGRESS_RE = re.compile(
+    r"^(?:remote:\s*)?(Receiving objects|Resolving deltas|Updating files):\s+\d+% \((\d+)/(\d+)\)")
+_PHASE_UNITS = {"Receiving objects": "objects", "Resolving deltas": "deltas", "Updating files": "files"}
 
 
 def _user_ssh_command() -> str:
@@ -56,8 +64,7 @@ def _user_ssh_command() -> str:
     if os.environ.get("GIT_SSH_COMMAND"):
         return os.environ["GIT_SSH_COMMAND"]
     for scope in ("--global", "--system"):
-        done = subprocess.run(["git", "config", scope, "--get", "core.sshCommand"], stdin=subprocess.DEVNULL,
-                              capture_output=True, env={**os.environ, "LC_ALL": "C"})
+        done = run_local(["config", scope, "--get", "core.sshCommand"])
         if done.returncode == 0 and done.stdout.strip():
             return done.stdout.decode("utf-8", "replace").strip()
     return ""
@@ -78,16 +85,25 @@ def ssh_command() -> str | None:
     return command if program in _NOT_OPENSSH else f"{command} {_SSH_SAFETY}"
 
 
-def git_env(token: str, host: str | None, token_hosts: tuple[str, ...] = ()) -> dict[str, str]:
+def local_env() -> dict[str, str]:
+    """The environment of every git we start: never prompts, English messages (so errors can be recognised),
+    no optional index locks (a scan must not block the user's own git in that folder)."""
     env = {k: v for k, v in os.environ.items()
-           if k not in ("GIT_ASKPASS", "SSH_ASKPASS", TOKEN_ENV, _HOSTS_ENV, "GIT_SSH_COMMAND")}
+           if k not in ("GIT_ASKPASS", "SSH_ASKPASS", TOKEN_ENV, _USER_ENV, _HOSTS_ENV, "GIT_SSH_COMMAND")}
     env.update({
         "GIT_TERMINAL_PROMPT": "0",
+        "GIT_OPTIONAL_LOCKS": "0",
         "SSH_ASKPASS_REQUIRE": "never",
         "GCM_INTERACTIVE": "never",
-        "LC_ALL": "C",  # git's messages in English, so errors can be recognised
+        "LC_ALL": "C",
         "LANGUAGE": "C",
     })
+    return env
+
+
+def git_env(token: str, host: str | None, token_hosts: tuple[str, ...] = ()) -> dict[str, str]:
+    """``local_env`` plus what talking to a remote needs: our ssh options, and the token when there is one."""
+    env = local_env()
     ssh = ssh_command()
     if ssh:
         env["GIT_SSH_COMMAND"] = ssh
@@ -98,33 +114,34 @@ def git_env(token: str, host: str | None, token_hosts: tuple[str, ...] = ()) -> 
     return env
 
 
-def git_base(token: str) -> list[str]:
-    args = ["git", "-c", "protocol.ext.allow=never", "-c", "protocol.fd.allow=never",
-            "-c", "core.askPass=", "-c", "credential.helper=", "-c", "credential.interactive=never",
-            "-c", "core.fsmonitor=false", "-c", "core.longpaths=true",  # Windows: paths over 260 characters
-            "-c", "http.lowSpeedLimit=1000", "-c", "http.lowSpeedTime=60",
-            # no detached gc/maintenance after a fetch: it would outlive the job and hold the folder
-            "-c", "gc.autoDetach=false", "-c", "maintenance.auto=false"]
-    if token:
-        args += ["-c", f"credential.helper={_CREDENTIAL_HELPER}"]
-    return args
+_SAFETY = ("-c", "protocol.ext.allow=never", "-c", "protocol.fd.allow=never",
+           "-c", "core.askPass=", "-c", "credential.helper=", "-c", "credential.interactive=never",
+           "-c", "core.fsmonitor=false", "-c", "core.longpaths=true",  # Windows: paths over 260 characters
+           "-c", "core.quotePath=false",  # non-ASCII names as raw UTF-8, not quoted octal
+           "-c", "http.lowSpeedLimit=1000", "-c", "http.lowSpeedTime=60",
+           # no detached gc/maintenance after a fetch: it would outlive the job and hold the folder
+           "-c", "gc.autoDetach=false", "-c", "maintenance.auto=false")
+
+
+def _command(args: list[str], env: dict[str, str]) -> list[str]:
+    """The full command line: git, our options, the token's credential helper when ``env`` carries a token."""
+    helper = ["-c", f"credential.helper={_CREDENTIAL_HELPER}"] if env.get(TOKEN_ENV) else []
+    return ["git", *_SAFETY, *helper, *args]
+
+
+def run_local(args: list[str], cwd: Path | None = None, stdin: bytes | None = None) -> subprocess.CompletedProcess:
+    """A quick git command on a folder (no network, no cancel): its exit code, stdout and stderr as bytes."""
+    try:
+        return subprocess.run(_command(args, {}), cwd=cwd, env=local_env(), capture_output=True, check=False,
+                              **({"input": stdin} if stdin is not None else {"stdin": subprocess.DEVNULL}))
+    except FileNotFoundError as exc:
+        raise SourceError(NOT_INSTALLED) from exc
 
 
 def local_git(args: list[str], cwd: Path) -> tuple[int, str]:
-    done = subprocess.run(["git", "-c", "core.fsmonitor=false", "-c", "core.longpaths=true", *args], cwd=cwd,
-                          stdin=subprocess.DEVNULL, capture_output=True,
-                          env={**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"})
+    """``run_local``'s exit code and stdout as stripped text."""
+    done = run_local(args, cwd)
     return done.returncode, done.stdout.decode("utf-8", "replace").strip()
-
-
-def _kill(process: subprocess.Popen) -> None:
-    try:
-        if os.name == "posix":
-            os.killpg(process.pid, signal.SIGKILL)  # git's helpers (ssh, remote-https, index-pack) too
-        else:
-            subprocess.run(["taskkill", "/F", "/T", "/PID", str(process.pid)], capture_output=True)
-    except (ProcessLookupError, PermissionError, OSError):
-        pass
 
 
 class Stalled(SourceError):
@@ -137,15 +154,16 @@ class Stalled(SourceError):
 
 def run_git(args: list[str], *, env: dict[str, str], cancel: CancelToken, cwd: Path | None = None,
             on_line=None, timeout: float | None = None) -> tuple[int, str, list[str]]:
-    """Run git, polling ``cancel``; returns (exit code, stdout, stderr lines).
+    """Run git (``args`` after the program name) in ``env`` (``git_env``), polling ``cancel``; returns
+    (exit code, stdout, stderr lines other than progress). ``on_line`` sees every stderr line as it comes.
 
     ``timeout``: end it (raising Stalled) once it has written nothing for that many seconds."""
     try:
-        process = subprocess.Popen(args, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                   stderr=subprocess.PIPE, start_new_session=(os.name == "posix"),
+        process = subprocess.Popen(_command(args, env), cwd=cwd, env=env, stdin=subprocess.DEVNULL,
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=(os.name == "posix"),
                                    creationflags=getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0))
     except FileNotFoundError as exc:
-        raise SourceError("git is not installed or not on PATH; install git and try again") from exc
+        raise SourceError(NOT_INSTALLED) from exc
     out: list[bytes] = []
     lines: list[str] = []
     last_output = [time.monotonic()]
@@ -175,7 +193,7 @@ def run_git(args: list[str], *, env: dict[str, str], cancel: CancelToken, cwd: P
         reader.start()
 
     def stop(error: BaseException) -> None:
-        _kill(process)
+        kill_tree(process)  # git's helpers (ssh, remote-https, index-pack) too
         process.wait()
         for reader in readers:
             reader.join(timeout=1)
@@ -191,27 +209,22 @@ def run_git(args: list[str], *, env: dict[str, str], cancel: CancelToken, cwd: P
     return process.returncode, b"".join(out).decode("utf-8", "replace"), lines
 
 
-def remove_tree(path: Path, attempts: int = 10) -> None:
-    """Delete a clone. git marks pack files read-only (Windows refuses to delete those, and a read-only
-    folder stops it everywhere), and on Windows a virus scanner or indexer may hold a file for a moment:
-    make things writable, retry briefly, then say which folder could not go."""
+def progress_reporter(emit: Emit, job_id: str):
+    """An ``on_line`` for ``run_git`` that turns git's --progress lines into the job's "clone" progress."""
+    meters: dict[str, StageMeter] = {}
 
-    def writable(func, target, _exc) -> None:
-        for item in (os.path.dirname(target), target):
-            try:
-                os.chmod(item, stat.S_IRWXU)
-            except OSError:
-                pass
-        func(target)
+    def on_line(line: str) -> None:
+        match = _PROGRESS_RE.match(line)
+        if not match:
+            return
+        phase, done, total = match.group(1), int(match.group(2)), int(match.group(3))
+        meter = meters.get(phase)
+        if meter is None:
+            meter = meters[phase] = StageMeter(emit, job_id, "clone", total, _PHASE_UNITS[phase])
+        meter.total = total
+        if done > meter.done:
+            meter.advance(done - meter.done, phase.lower())
+        if done == total:
+            meter.flush()
 
-    for attempt in range(attempts):
-        if not os.path.lexists(path):
-            return
-        try:
-            shutil.rmtree(path, onerror=writable)
-            return
-        except OSError as exc:
-            if attempt == attempts - 1:
-                raise SourceError(f"cannot delete {path}: {exc.strerror or exc}; close programs using it "
-                                  "and try again") from exc
-            time.sleep(0.1 * (attempt + 1))
+    return on_line
