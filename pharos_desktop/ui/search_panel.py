@@ -114,11 +114,14 @@ class SearchPanel(QWidget):
         filters.addWidget(self.scope)
         filters.addWidget(self.language)
         filters.addWidget(self.kind)
-        filters.addWidget(self.hide_side)
+        # The check box shares a line with the status, so the panel stays narrow enough for a small screen.
+        below = QHBoxLayout()
+        below.addWidget(self.status, 1)
+        below.addWidget(self.hide_side)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(filters)
-        layout.addWidget(self.status)
+        layout.addLayout(below)
         layout.addWidget(self.results, 1)
 
     def set_languages(self, languages: list[str]) -> None:
