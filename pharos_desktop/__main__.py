@@ -4,7 +4,10 @@ the tool never import each other: this is the one place that chooses between the
 
 from __future__ import annotations
 
+import os
 import sys
+
+EXIT_CANCELLED = 130
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -19,7 +22,15 @@ def main(argv: list[str] | None = None) -> int:
         return screenshots_main(args[1:])
     from .cli import main as cli_main
 
-    return cli_main(args)
+    code = cli_main(args)
+    if code == EXIT_CANCELLED:
+        # What was done is committed and the job is marked cancelled. A model call that cannot be interrupted
+        # may still run on a native thread (onnxruntime, torch); tearing the interpreter down under it can
+        # abort the process, so leave at once.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code
 
 
 if __name__ == "__main__":

@@ -135,8 +135,10 @@ def _queue(cloud, repo_url: str, task_id: str, submitted: float | None = None) -
 
 
 def _start_worker(cloud, pharos_home) -> subprocess.Popen:
-    env = {**os.environ, "PHAROS_HOME": str(pharos_home), "PHAROS_TOKEN": cloud.token}
-    return subprocess.Popen(_worker_command(cloud), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    """A worker process; its stderr goes to a file beside the data folder (read it when a test fails)."""
+    env = {**os.environ, "PHAROS_HOME": str(pharos_home), "PHAROS_TOKEN": cloud.token, "PYTHONFAULTHANDLER": "1"}
+    log = open(pharos_home.parent / "worker-stderr.txt", "w")  # noqa: SIM115 - handed to the child
+    return subprocess.Popen(_worker_command(cloud), env=env, stdout=subprocess.DEVNULL, stderr=log)
 
 
 def _worker_command(cloud, *extra: str) -> list[str]:
@@ -191,7 +193,8 @@ def test_sigterm_leaves_the_job_for_the_next_start(tmp_path, real_cloud, git_dae
     process = _start_worker(real_cloud, pharos_home)
     wait_for(lambda: redis.get(status_key("term-1")) == "running", 120, "the job starting")
     process.send_signal(signal.SIGTERM)
-    assert process.wait(timeout=60) == 130
+    code = process.wait(timeout=60)
+    assert code == 130, (pharos_home.parent / "worker-stderr.txt").read_text()[-3000:]
     processing = [key for key in redis.keys("pharos:worker:*:processing")]
     assert len(processing) == 1 and redis.llen(processing[0]) == 1  # kept, not lost, not done
 
