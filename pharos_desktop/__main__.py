@@ -4,10 +4,10 @@ the tool never import each other: this is the one place that chooses between the
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
-
-EXIT_CANCELLED = 130
+import threading
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -23,12 +23,14 @@ def main(argv: list[str] | None = None) -> int:
     from .cli import main as cli_main
 
     code = cli_main(args)
-    if code == EXIT_CANCELLED:
-        # What was done is committed and the job is marked cancelled. A model call that cannot be interrupted
-        # may still run on a native thread (onnxruntime, torch); tearing the interpreter down under it can
-        # abort the process, so leave at once.
+    if any(thread.is_alive() for thread in threading.enumerate() if thread is not threading.main_thread()):
+        # What the command did is committed (or it failed or was cancelled). Work it no longer waits for may
+        # still run on a thread inside native code: a model loading in the background when a clone fails
+        # at once, or a model call a cancel abandoned (onnxruntime, torch). Tearing the interpreter down
+        # under it can abort the process ("terminate called without an active exception"), so leave now.
         sys.stdout.flush()
         sys.stderr.flush()
+        logging.shutdown()
         os._exit(code)
     return code
 
