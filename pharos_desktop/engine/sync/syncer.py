@@ -53,7 +53,9 @@ def queue_notice(refused: int, all_published: bool) -> str:
     published = "Your files are published" if all_published else "The files listed above aside, your files are published"
     return (f"{published}. Note: the cloud's own fetch queue is full: it holds jobs (10 at most) that no worker "
             f"is processing, so it could not queue one for {refused} of the files just created. Until something "
-            "drains that queue, adding a resource through the cloud itself (its web page or API) fails too.")
+            "drains that queue, adding a resource through the cloud itself (its web page or API) fails too. "
+            "Switch on \"Work for my cloud\" (the Cloud jobs tab, or pharos-desktop worker): it clears the jobs "
+            "of the files Pharos Desktop published.")
 
 
 class Syncer:
