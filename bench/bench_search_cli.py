@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 
 from tests.real_repos import make_package_repo  # noqa: E402
 
-PACKAGES = "pygments,rich,aiohttp,anyio,httpx,git,typer,h11,keyring,tenacity,platformdirs,markdown_it,httpcore"
+PACKAGES = "pygments,rich,aiohttp,anyio,httpx,git,typer,h11,keyring,tenacity,platformdirs,markdown_it,httpcore,pydantic"
 QUESTIONS = ("where is the retry delay computed", "how are cookies stored between requests",
              "lexer for python source", "render a progress bar in the terminal", "read the git config file",
              "parse a markdown heading", "open a TCP connection with a timeout")
