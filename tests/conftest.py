@@ -104,3 +104,21 @@ def real_cloud(real_cloud_service):
     """The real cloud with an empty account and an empty queue."""
     real_cloud_service.reset()
     return real_cloud_service
+
+
+@pytest.fixture
+def hermetic_git(monkeypatch):
+    """No global or system git config of the developer's (excludesFile, credential helper, insteadOf,
+    templates) may change what a test's git commands do."""
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", os.devnull)
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+
+
+@pytest.fixture
+def tls(tmp_path, monkeypatch):
+    """A throwaway certificate for 127.0.0.1 and 127.0.0.2 that the git processes trust: (cert, key)."""
+    from tests.git_server import make_certificate
+
+    cert, key = make_certificate(tmp_path)
+    monkeypatch.setenv("GIT_SSL_CAINFO", str(cert))
+    return cert, key

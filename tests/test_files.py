@@ -18,6 +18,8 @@ from pharos_desktop.engine.settings import Settings
 
 from .repo_factory import IGNORED, SAMPLE_KEPT, SAMPLE_SKIPPED, add_commit, init_repo, make_sample_repo
 
+pytestmark = pytest.mark.usefixtures("hermetic_git")  # shared fixture: tests/conftest.py
+
 
 def scan(root: Path, settings: Settings | None = None, events: list | None = None, cancel: CancelToken | None = None):
     sink = events if events is not None else []
@@ -33,13 +35,6 @@ def write(root: Path, rel: str, content: str | bytes = "x = 1\n") -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
     return target
-
-
-@pytest.fixture(autouse=True)
-def hermetic_git(monkeypatch):
-    """The developer's global excludesFile or templates must not change what a scan finds."""
-    monkeypatch.setenv("GIT_CONFIG_GLOBAL", os.devnull)
-    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
 
 
 @pytest.fixture

@@ -16,13 +16,9 @@ from pharos_desktop.engine.settings import Settings
 
 from .repo_factory import init_repo
 
+pytestmark = pytest.mark.usefixtures("hermetic_git")  # shared fixture: tests/conftest.py
+
 BAD_NAME = os.fsdecode(b"\xff.py")  # not UTF-8: surrogate-escaped by Python, raw bytes on disk
-
-
-@pytest.fixture(autouse=True)
-def hermetic_git(monkeypatch):
-    monkeypatch.setenv("GIT_CONFIG_GLOBAL", os.devnull)
-    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
 
 
 def scan(root: Path):

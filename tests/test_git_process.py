@@ -26,9 +26,7 @@ from .repo_factory import make_sample_repo
 
 
 @pytest.fixture(autouse=True)
-def hermetic_git(monkeypatch, tmp_path):
-    monkeypatch.setenv("GIT_CONFIG_GLOBAL", os.devnull)
-    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+def hermetic_ssh(hermetic_git, monkeypatch, tmp_path):
     monkeypatch.delenv("GIT_SSH_COMMAND", raising=False)
     monkeypatch.delenv("GIT_SSH", raising=False)
     monkeypatch.setenv("HOME", str(tmp_path))  # no ~/.ssh/config of the developer's

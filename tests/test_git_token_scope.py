@@ -4,7 +4,6 @@ every Authorization header it receives."""
 
 from __future__ import annotations
 
-import os
 
 import git
 import pytest
@@ -13,17 +12,13 @@ from pharos_desktop.engine.cancel import CancelToken
 from pharos_desktop.engine.errors import AuthRequired
 from pharos_desktop.engine.source import GitAccess, open_source, parse_source
 
-from .git_server import GitServer, basic, make_certificate
+from .git_server import GitServer, basic
 from .repo_factory import make_sample_repo
 from .test_cli import cli
 
+pytestmark = pytest.mark.usefixtures("hermetic_git")  # shared fixture: tests/conftest.py
+
 TOKEN = "ghp_ScopedToken0123456789abcdefABCDEF"
-
-
-@pytest.fixture(autouse=True)
-def hermetic_git(monkeypatch):
-    monkeypatch.setenv("GIT_CONFIG_GLOBAL", os.devnull)
-    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
 
 
 @pytest.fixture
@@ -32,13 +27,6 @@ def served(tmp_path):
     root.mkdir()
     git.Repo.clone_from(make_sample_repo(tmp_path / "upstream"), root / "private.git", bare=True)
     return root
-
-
-@pytest.fixture
-def tls(tmp_path, monkeypatch):
-    cert, key = make_certificate(tmp_path)
-    monkeypatch.setenv("GIT_SSL_CAINFO", str(cert))
-    return cert, key
 
 
 @pytest.fixture

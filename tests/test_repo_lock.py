@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-import os
 
 import git
 import pytest
@@ -13,13 +12,9 @@ from .git_server import GitServer
 from .repo_factory import make_sample_repo
 from .test_signals import job_states, start_cli, wait_until
 
+pytestmark = pytest.mark.usefixtures("hermetic_git")  # shared fixture: tests/conftest.py
+
 WAITING = "is being ingested by another window or command"
-
-
-@pytest.fixture(autouse=True)
-def hermetic_git(monkeypatch):
-    monkeypatch.setenv("GIT_CONFIG_GLOBAL", os.devnull)
-    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
 
 
 def test_one_ingest_per_repository_at_a_time(tmp_path):

@@ -21,11 +21,7 @@ from pharos_desktop.engine.catalog import Catalog
 from .real_repos import make_package_repo
 from .test_cli import cli
 
-
-@pytest.fixture(autouse=True)
-def hermetic_git(monkeypatch):
-    monkeypatch.setenv("GIT_CONFIG_GLOBAL", os.devnull)
-    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+pytestmark = pytest.mark.usefixtures("hermetic_git")  # shared fixture: tests/conftest.py
 
 
 @pytest.fixture

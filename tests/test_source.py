@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
 import threading
@@ -19,17 +18,12 @@ from pharos_desktop.engine.events import StageMessage, StageProgress
 from pharos_desktop.engine.source import (Checkout, GitAccess, SourceSpec, file_url_path, open_source,
                                           parse_source)
 
-from .git_server import GitServer, basic, make_certificate
+from .git_server import GitServer, basic
 from .repo_factory import add_commit, init_repo, make_sample_repo
 
+pytestmark = pytest.mark.usefixtures("hermetic_git")  # shared fixture: tests/conftest.py
+
 TOKEN = "ghp_SuperSecretToken0123456789abcdef"
-
-
-@pytest.fixture(autouse=True)
-def hermetic_git(monkeypatch):
-    """No global credential helper, insteadOf or template of the developer's may take part."""
-    monkeypatch.setenv("GIT_CONFIG_GLOBAL", os.devnull)
-    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
 
 
 def open_it(spec: SourceSpec, clones: Path, branch: str | None = None, token: str = "",
@@ -268,14 +262,6 @@ class _Server:
     def close(self) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
-
-
-@pytest.fixture
-def tls(tmp_path, monkeypatch):
-    """A certificate for 127.0.0.1/127.0.0.2 that the git processes trust."""
-    cert, key = make_certificate(tmp_path)
-    monkeypatch.setenv("GIT_SSL_CAINFO", str(cert))
-    return cert, key
 
 
 @pytest.fixture

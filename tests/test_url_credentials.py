@@ -5,7 +5,6 @@ bar shows clipboard text as text, never as markup."""
 from __future__ import annotations
 
 import html
-import os
 import re
 
 import git
@@ -62,9 +61,7 @@ def test_credentials_typed_into_the_bar_are_dropped_and_explained(qtbot, bar):
     assert bar.notice.isVisible() and "ignored" in bar.notice.text() and "PHAROS_GIT_TOKEN" in bar.notice.text()
 
 
-def test_the_cli_drops_credentials_everywhere_and_says_so_once(tmp_path, monkeypatch):
-    monkeypatch.setenv("GIT_CONFIG_GLOBAL", os.devnull)
-    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+def test_the_cli_drops_credentials_everywhere_and_says_so_once(tmp_path, monkeypatch, hermetic_git):
     served = tmp_path / "served"
     served.mkdir()
     git.Repo.clone_from(make_sample_repo(tmp_path / "upstream"), served / "open.git", bare=True)

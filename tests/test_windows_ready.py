@@ -20,6 +20,8 @@ from pharos_desktop.engine.isolated import IsolatedIngestor, kill_tree
 from .repo_factory import add_commit, init_repo
 from .test_signals import git_processes, job_states, start_cli, stalled_server, wait_until  # noqa: F401 - fixture
 
+pytestmark = pytest.mark.usefixtures("hermetic_git")  # shared fixture: tests/conftest.py
+
 
 
 def cp1252(*args: str, home) -> subprocess.CompletedProcess:
@@ -28,12 +30,6 @@ def cp1252(*args: str, home) -> subprocess.CompletedProcess:
     env.update(PHAROS_HOME=str(home), PYTHONIOENCODING="cp1252")
     return subprocess.run([sys.executable, "-m", "pharos_desktop", *args], capture_output=True, env=env,
                           encoding="cp1252", timeout=300)
-
-
-@pytest.fixture(autouse=True)
-def hermetic_git(monkeypatch):
-    monkeypatch.setenv("GIT_CONFIG_GLOBAL", os.devnull)
-    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
 
 
 @pytest.fixture
