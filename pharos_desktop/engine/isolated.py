@@ -23,7 +23,7 @@ from .errors import Cancelled, PharosError
 from .event_codec import decode
 from .events import Emit, JobCancelled, JobFailed, JobFinished
 from .processes import kill_tree
-from .secrets import GIT_TOKEN, get_secret
+from .secrets import GIT_TOKEN, as_environment
 from .source import without_credentials
 from .workspace import Workspace
 
@@ -37,6 +37,11 @@ def command_line() -> list[str]:
     return [sys.executable, "-m", "pharos_desktop"]
 
 
+def child_env(workspace: Workspace, *secret_names: str) -> dict[str, str]:
+    """A child command's environment: this data folder, and these secrets (see secrets.as_environment)."""
+    return {**os.environ, "PHAROS_HOME": str(workspace.root), **as_environment(*secret_names)}
+
+
 class IsolatedIngestor:
     def __init__(self, workspace: Workspace) -> None:
         self.workspace = workspace
@@ -48,12 +53,8 @@ class IsolatedIngestor:
                 "--job-id", job_id]
         if branch:
             args += ["--branch", branch]
-        env = dict(os.environ, PHAROS_HOME=str(self.workspace.root))
-        token = get_secret(GIT_TOKEN)  # the child may have no keyring (or only this run's memory)
-        if token:
-            env["PHAROS_GIT_TOKEN"] = token
         child = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                 env=env, text=True, encoding="utf-8", errors="replace",
+                                 env=child_env(self.workspace, GIT_TOKEN), text=True, encoding="utf-8", errors="replace",
                                  start_new_session=(os.name == "posix"),
                                  creationflags=getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0))
         stderr_tail: deque[str] = deque(maxlen=20)

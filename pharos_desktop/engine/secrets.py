@@ -40,6 +40,13 @@ def get_secret(name: str) -> str:
     return ""
 
 
+def as_environment(*names: str) -> dict[str, str]:
+    """The environment variables that hand these secrets to a child process (which may have no keyring,
+    or only this run's memory): only those that are set."""
+    values = {_ENV[name]: get_secret(name) for name in names}
+    return {var: value for var, value in values.items() if value}
+
+
 def set_secret(name: str, value: str) -> bool:
     """Store ``value``; returns False when it could only be kept for this run (no keyring)."""
     if keyring_available():

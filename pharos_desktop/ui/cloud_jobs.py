@@ -9,7 +9,6 @@ WorkerStatus and CloudJobDone events drive this view.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import threading
 import time
@@ -22,7 +21,7 @@ from ..engine import secrets
 from ..engine.cancel import CANCEL_LINE
 from ..engine.event_codec import decode
 from ..engine.events import CloudJobDone, WorkerStatus
-from ..engine.isolated import command_line
+from ..engine.isolated import child_env, command_line
 from ..engine.worker.background import background_pid, start_background, stop_background
 from ..engine.workspace import Workspace
 from .bridge import EventBridge
@@ -33,14 +32,7 @@ STATE_WORDS = {"starting": "Starting…", "idle": "Online, waiting for jobs", "w
 
 
 def worker_env(workspace: Workspace) -> dict[str, str]:
-    """The child's environment: this data folder, and the tokens (the child may have no keyring)."""
-    env = dict(os.environ, PHAROS_HOME=str(workspace.root))
-    for name, var in ((secrets.CLOUD_TOKEN, "PHAROS_TOKEN"), (secrets.QUEUE_TOKEN, "PHAROS_QUEUE_TOKEN"),
-                      (secrets.GIT_TOKEN, "PHAROS_GIT_TOKEN")):
-        value = secrets.get_secret(name)
-        if value:
-            env[var] = value
-    return env
+    return child_env(workspace, secrets.CLOUD_TOKEN, secrets.QUEUE_TOKEN, secrets.GIT_TOKEN)
 
 
 class CloudWorkerProcess(QObject):
