@@ -61,7 +61,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=8)
     args = parser.parse_args()
     os.environ["PHAROS_HOME"] = tempfile.mkdtemp(prefix="pharos-bench-sync-")
-    from pharos_desktop.engine.cancel import CancelToken
+    from pharos_desktop.engine.jobs import Task
     from pharos_desktop.engine.settings import Settings
     from pharos_desktop.engine.sync import Syncer
     from pharos_desktop.engine.workspace import Workspace
@@ -89,13 +89,13 @@ def main() -> None:
         for label in ("first sync", "no-change re-sync"):
             before = count()
             started = time.perf_counter()
-            summary = asyncio.run(syncer.sync(emit=lambda event: None, job_id=label, cancel=CancelToken()))
+            summary = asyncio.run(syncer.sync(task=Task("sync")))
             seconds = time.perf_counter() - started
             time.sleep(0.5)  # the access log is written after each answer
             requests = count() - before
             print(f"{label}: {seconds:.2f} s, {requests} requests ({requests / seconds:.1f}/s), "
-                  f"{summary['chunks']} chunks ({summary['chunks'] / seconds:.1f}/s), created {summary['created']}, "
-                  f"unchanged {summary['unchanged']}, failed {summary['failed']}  "
+                  f"{summary.chunks} chunks ({summary.chunks / seconds:.1f}/s), created {summary.created}, "
+                  f"unchanged {summary.unchanged}, failed {summary.failed}  "
                   f"[{where}, concurrency {args.concurrency}]")
     finally:
         stop()

@@ -28,9 +28,8 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 from bench.search_corpora import CORPORA, SPLITS, build_repo, cache_dir  # noqa: E402
-from pharos_desktop.engine.cancel import CancelToken  # noqa: E402
-from pharos_desktop.engine.events import ignore_events  # noqa: E402
 from pharos_desktop.engine.ingest import Ingestor  # noqa: E402
+from pharos_desktop.engine.jobs import Task  # noqa: E402
 from pharos_desktop.engine.search import MODES, SearchFilters, Searcher  # noqa: E402
 from pharos_desktop.engine.settings import Settings  # noqa: E402
 from pharos_desktop.engine.workspace import Workspace  # noqa: E402
@@ -71,7 +70,7 @@ def prepare_workspace(home: Path | None = None, settings: Settings | None = None
         if repo.name not in known or any(r.state != "ready" for r in workspace.catalog.list_repos()
                                          if r.name == repo.name):
             print(f"ingesting {repo.name} ...", file=sys.stderr, flush=True)
-            Ingestor(workspace).ingest(str(repo), emit=ignore_events, cancel=CancelToken())
+            Ingestor(workspace).ingest(str(repo), task=Task("ingest"))
     return workspace
 
 

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
 
 from pharos_desktop.engine.catalog import Catalog, ChunkRecord, FileRecord, RepoRecord
@@ -76,14 +73,3 @@ def test_get_repo_by_name_id_prefix_and_errors(catalog):
     catalog.upsert_repo(RepoRecord("r3", "alpha", "https://gitlab.com/x/alpha", "remote"))
     with pytest.raises(UsageError, match="several repositories"):
         catalog.get_repo("alpha")
-
-
-def test_jobs_survive_a_dead_process(catalog):
-    # the job is started by another process, which then ends without finishing it
-    started = ("import sys; from pharos_desktop.engine.catalog import Catalog; Catalog(sys.argv[1]).start_job("
-               "'j1', 'ingest', 'r1', {'source': 'https://github.com/o/alpha', 'branch': None})")
-    subprocess.run([sys.executable, "-c", started, str(catalog.path)], check=True)
-    catalog.set_repo_state("r1", "ingesting")
-    assert catalog.mark_stale_jobs_interrupted() == 1
-    assert catalog.get_repo("r1").state == "interrupted"
-    assert catalog.resumable_jobs()[0]["request"]["source"] == "https://github.com/o/alpha"

@@ -16,6 +16,7 @@ import pytest
 
 from pharos_desktop.engine.cancel import CancelToken
 from pharos_desktop.engine.events import CloudJobDone, WorkerStatus
+from pharos_desktop.engine.jobs import Task
 from pharos_desktop.engine.sync import Syncer
 from pharos_desktop.engine.worker import CloudWorker, Queue
 from pharos_desktop.engine.worker.jobs import status_key
@@ -114,11 +115,11 @@ def test_a_users_sync_of_many_files_leaves_no_fetch_jobs_of_ours(workspace, tmp_
     from pharos_desktop.engine.ingest import Ingestor
 
     source = make_many_file_repo(tmp_path / "many", 40)
-    Ingestor(workspace).ingest(source.as_uri(), emit=lambda e: None, cancel=CancelToken())
+    Ingestor(workspace).ingest(source.as_uri(), task=Task("ingest"))
     running = Running(workspace, real_cloud, Queue(real_cloud.redis_url))
     try:
         summary = run_sync(Syncer(workspace, api_url=real_cloud.api_url, token=real_cloud.token))
-        assert (summary["created"], summary["failed"]) == (40, 0)
+        assert (summary.created, summary.failed) == (40, 0)
         wait_for(lambda: real_cloud.fetch_jobs_waiting() == 0, 30, "clearing our fetch jobs")
     finally:
         running.stop()

@@ -14,6 +14,7 @@ from pharos_desktop.engine.cancel import CancelToken
 from pharos_desktop.engine.errors import Cancelled
 from pharos_desktop.engine.events import FileSkipped, StageProgress
 from pharos_desktop.engine.files import FileEntry, git_blob_sha1, read_text, scan_files
+from pharos_desktop.engine.jobs import Task
 from pharos_desktop.engine.settings import Settings
 
 from .repo_factory import IGNORED, SAMPLE_KEPT, SAMPLE_SKIPPED, add_commit, init_repo, make_sample_repo
@@ -23,7 +24,7 @@ pytestmark = pytest.mark.usefixtures("hermetic_git")  # shared fixture: tests/co
 
 def scan(root: Path, settings: Settings | None = None, events: list | None = None, cancel: CancelToken | None = None):
     sink = events if events is not None else []
-    return scan_files(root, settings or Settings(), emit=sink.append, job_id="job", cancel=cancel or CancelToken())
+    return scan_files(root, settings or Settings(), task=Task("ingest", sink.append, cancel or CancelToken(), "job"))
 
 
 def kept(result) -> set[str]:
@@ -252,7 +253,6 @@ def test_scan_after_add_commit(sample):
 def test_scan_of_a_fresh_clone_matches_the_working_tree(sample, tmp_path):
     from pharos_desktop.engine.source import open_source, parse_source
 
-    checkout = open_source(parse_source(sample.as_uri()), None, tmp_path / "clones", emit=lambda e: None,
-                           job_id="job", cancel=CancelToken())
+    checkout = open_source(parse_source(sample.as_uri()), None, tmp_path / "clones", task=Task("ingest", job_id="job"))
     result = scan(checkout.path)
     assert kept(result) == SAMPLE_KEPT and dict(result.skipped) == SAMPLE_SKIPPED

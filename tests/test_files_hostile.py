@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from pharos_desktop.engine.cancel import CancelToken
 from pharos_desktop.engine.files import read_text, scan_files
+from pharos_desktop.engine.jobs import Task
 from pharos_desktop.engine.settings import Settings
 
 from .repo_factory import init_repo
@@ -22,7 +22,7 @@ BAD_NAME = os.fsdecode(b"\xff.py")  # not UTF-8: surrogate-escaped by Python, ra
 
 
 def scan(root: Path):
-    return scan_files(root, Settings(), emit=lambda event: None, job_id="job", cancel=CancelToken())
+    return scan_files(root, Settings(), task=Task("ingest", job_id="job"))
 
 
 def write(root: Path, rel: str, content: str = "def f():\n    return 1\n") -> Path:
@@ -141,7 +141,7 @@ def test_ingest_of_a_hostile_local_repository_completes_and_reads_nothing_outsid
     shutil.rmtree(root / "d")
     os.symlink(outside, root / "d")
 
-    result = Ingestor(workspace).ingest(str(root), emit=lambda e: None, cancel=CancelToken())
+    result = Ingestor(workspace).ingest(str(root), task=Task("ingest"))
     records = {f.path: f.skip_reason for f in workspace.catalog.files(result.repo_id)}
     assert records == {"app.py": None, ".gitattributes": "unsupported type", "\\xff.py": "unreadable name",
                        "d": "symlink", "gen/schema.py": "generated"}

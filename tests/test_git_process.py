@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from pharos_desktop.engine.cancel import CancelToken
 from pharos_desktop.engine.errors import SourceError
 from pharos_desktop.engine.files import scan_files
+from pharos_desktop.engine.jobs import Task
 from pharos_desktop.engine.settings import Settings
 from pharos_desktop.engine.source import GitAccess, open_source, parse_source
 
@@ -58,8 +58,8 @@ def silent_ssh():
 
 def open_ssh(port: int, tmp_path: Path, timeout: float):
     spec = parse_source(f"ssh://git@127.0.0.1:{port}/x.git")
-    return open_source(spec, None, tmp_path / "clones", access=GitAccess(timeout=timeout), emit=lambda e: None,
-                       job_id="job", cancel=CancelToken())
+    return open_source(spec, None, tmp_path / "clones", access=GitAccess(timeout=timeout),
+                       task=Task("ingest", job_id="job"))
 
 
 def ssh_children() -> list[str]:
@@ -122,8 +122,7 @@ def test_git_runs_with_long_paths_on(tmp_path, monkeypatch):
 
     monkeypatch.setattr(subprocess, "Popen", recording)
     upstream = make_sample_repo(tmp_path / "upstream")
-    open_source(parse_source(upstream.as_uri()), None, tmp_path / "clones", emit=lambda e: None, job_id="j",
-                cancel=CancelToken())
+    open_source(parse_source(upstream.as_uri()), None, tmp_path / "clones", task=Task("ingest", job_id="j"))
     git_calls = [args for args in calls if args[0] == "git" and args[1] != "config"]
     assert git_calls and all("core.longpaths=true" in args for args in git_calls)
 
@@ -165,10 +164,9 @@ def test_without_git_cloning_and_scanning_say_so_in_one_line(tmp_path, monkeypat
     (tmp_path / "no-git").mkdir()
     monkeypatch.setenv("PATH", str(tmp_path / "no-git"))
     with pytest.raises(SourceError, match="^git is not installed or not on PATH; install git and try again$"):
-        open_source(parse_source(upstream.as_uri()), None, tmp_path / "clones", emit=lambda e: None, job_id="job",
-                    cancel=CancelToken())
+        open_source(parse_source(upstream.as_uri()), None, tmp_path / "clones", task=Task("ingest", job_id="job"))
     with pytest.raises(SourceError, match="^git is not installed or not on PATH; install git and try again$"):
-        scan_files(upstream, Settings(), emit=lambda e: None, job_id="job", cancel=CancelToken())
+        scan_files(upstream, Settings(), task=Task("ingest", job_id="job"))
 
 
 def test_git_is_started_only_by_engine_git():

@@ -8,8 +8,8 @@ from __future__ import annotations
 import git
 import pytest
 
-from pharos_desktop.engine.cancel import CancelToken
 from pharos_desktop.engine.errors import AuthRequired
+from pharos_desktop.engine.jobs import Task
 from pharos_desktop.engine.source import GitAccess, open_source, parse_source
 
 from .git_server import GitServer, basic
@@ -44,7 +44,7 @@ def servers():
 
 def clone(url: str, tmp_path, hosts: tuple[str, ...]):
     return open_source(parse_source(url), None, tmp_path / "clones", access=GitAccess(TOKEN, hosts),
-                       emit=lambda event: None, job_id="job", cancel=CancelToken())
+                       task=Task("ingest", job_id="job"))
 
 
 def test_token_reaches_a_host_it_is_for_over_https(served, tls, servers, tmp_path):

@@ -11,6 +11,7 @@ from pharos_desktop.engine.cancel import CancelToken
 from pharos_desktop.engine.errors import Cancelled, SourceError
 from pharos_desktop.engine.events import FileSkipped, JobCancelled, JobFinished, StageProgress
 from pharos_desktop.engine.ingest import Ingestor
+from pharos_desktop.engine.jobs import Task
 from pharos_desktop.engine.search import SearchFilters, Searcher
 
 from .real_repos import make_package_repo
@@ -19,7 +20,8 @@ from .repo_factory import add_commit, make_sample_repo
 
 def ingest(workspace, source, branch=None, cancel=None):
     events = []
-    result = Ingestor(workspace).ingest(str(source), branch, emit=events.append, cancel=cancel or CancelToken())
+    task = Task("ingest", events.append, cancel or CancelToken())
+    result = Ingestor(workspace).ingest(str(source), branch, task=task)
     return result, events
 
 
@@ -105,12 +107,12 @@ def test_cancel_then_resume_finishes_without_duplicates(workspace, tmp_path):
             cancel.cancel()
 
     with pytest.raises(Cancelled):
-        Ingestor(workspace).ingest(str(repo), emit=watch, cancel=cancel)
+        Ingestor(workspace).ingest(str(repo), task=Task("ingest", watch, cancel))
     assert isinstance(events[-1], JobCancelled)
     repo_id = workspace.catalog.list_repos()[0].repo_id
     partial = workspace.catalog.count_chunks(repo_id)
     assert workspace.catalog.list_repos()[0].state == "interrupted"
-    assert [job["repo_id"] for job in workspace.catalog.resumable_jobs()] == [repo_id]
+    assert [job.repo_id for job in workspace.jobs.resumable()] == [repo_id]
     result, events = ingest(workspace, repo)
     assert result.embedded < result.chunks or partial == 0
     assert result.chunks >= partial
@@ -131,7 +133,7 @@ def test_cancel_lands_within_a_second(workspace, tmp_path):
 
     def run():
         try:
-            Ingestor(workspace).ingest(str(repo), emit=watch, cancel=cancel)
+            Ingestor(workspace).ingest(str(repo), task=Task("ingest", watch, cancel))
         except Cancelled as exc:
             outcome["cancelled"] = exc
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from pharos_desktop.engine.cancel import CancelToken
 from pharos_desktop.engine.ingest import Ingestor
+from pharos_desktop.engine.jobs import Task
 
 from .repo_factory import add_commit, make_sample_repo
 from .test_sync_fixtures import TOKEN, assert_cloud_matches, cloud, make_syncer, run_sync  # noqa: F401
@@ -13,9 +13,9 @@ __all__ = ["cloud"]
 
 def test_ingested_repo_round_trips_to_the_cloud(workspace, tmp_path, cloud):  # noqa: F811
     sample = make_sample_repo(tmp_path / "sample")
-    Ingestor(workspace).ingest(sample.as_uri(), emit=lambda e: None, cancel=CancelToken())
+    Ingestor(workspace).ingest(sample.as_uri(), task=Task("ingest"))
     first = run_sync(make_syncer(workspace, cloud))
-    assert first["failed"] == 0 and first["created"] == len(workspace.catalog.files(
+    assert first.failed == 0 and first.created == len(workspace.catalog.files(
         workspace.catalog.list_repos()[0].repo_id, indexed_only=True))
     assert_cloud_matches(cloud, workspace.catalog)
     published = {row["identifier"] for row in cloud.resources.values()}
@@ -23,15 +23,15 @@ def test_ingested_repo_round_trips_to_the_cloud(workspace, tmp_path, cloud):  # 
 
     cloud.reset_counts()
     again = run_sync(make_syncer(workspace, cloud))
-    assert (again["created"], again["updated"], again["deleted"], again["chunks"]) == (0, 0, 0, 0)
+    assert (again.created, again.updated, again.deleted, again.chunks) == (0, 0, 0, 0)
     assert cloud.total_requests() == cloud.count("GET", "/api/resources")
 
     py_files = sorted(p for p in published if p.endswith(".py"))
     add_commit(sample, {py_files[0]: "def changed():\n    return 1\n", py_files[1]: None,
                         "pkg/added.py": "def added():\n    return 2\n"}, "edit")
-    Ingestor(workspace).ingest(sample.as_uri(), emit=lambda e: None, cancel=CancelToken())
+    Ingestor(workspace).ingest(sample.as_uri(), task=Task("ingest"))
     third = run_sync(make_syncer(workspace, cloud))
-    assert (third["created"], third["updated"], third["deleted"], third["failed"]) == (1, 1, 1, 0)
+    assert (third.created, third.updated, third.deleted, third.failed) == (1, 1, 1, 0)
     # An unchanged file keeps the commit its content was published from as its coverage; everything
     # else, and every chunk, must equal the local index.
     repo = workspace.catalog.list_repos()[0]

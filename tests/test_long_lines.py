@@ -6,9 +6,9 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
-from pharos_desktop.engine.cancel import CancelToken
 from pharos_desktop.engine.files import MACHINE_MADE, FileEntry, machine_made, read_text
 from pharos_desktop.engine.ingest import Ingestor
+from pharos_desktop.engine.jobs import Task
 from pharos_desktop.engine.parse import parse_file
 from pharos_desktop.engine.pipeline import MAX_CHUNKS_PER_FILE, TOO_MANY_CHUNKS
 
@@ -59,13 +59,13 @@ def test_read_text_reports_machine_made_with_its_hash(tmp_path: Path):
 
 def test_ingest_with_a_937_kb_one_line_bundle_stays_bounded(workspace, tmp_path: Path):
     plain = make_sample_repo(tmp_path / "plain")
-    baseline = Ingestor(workspace).ingest(str(plain), emit=lambda e: None, cancel=CancelToken())
+    baseline = Ingestor(workspace).ingest(str(plain), task=Task("ingest"))
 
     heavy = make_sample_repo(tmp_path / "heavy")
     many = "".join(f"def handler_{n}(event):\n    return {n}\n\n" for n in range(MAX_CHUNKS_PER_FILE + 10))
     add_commit(heavy, {"static/app.bundle.js": bundle(937_000), "pkg/handlers.py": many}, "add a bundle")
     assert len((heavy / "static/app.bundle.js").read_text()) >= 937_000
-    result = Ingestor(workspace).ingest(str(heavy), emit=lambda e: None, cancel=CancelToken())
+    result = Ingestor(workspace).ingest(str(heavy), task=Task("ingest"))
 
     skipped = {f.path: f.skip_reason for f in workspace.catalog.files(result.repo_id) if f.skip_reason}
     assert skipped["static/app.bundle.js"] == MACHINE_MADE

@@ -16,7 +16,6 @@ import pytest
 
 from pharos_desktop.engine import embedder as embedder_module
 from pharos_desktop.engine import onnx_model
-from pharos_desktop.engine.cancel import CancelToken
 from pharos_desktop.engine.embedder import Embedder, bundled_model_path, choose_runtime, model_cache_dir
 from pharos_desktop.engine.errors import ModelError
 from pharos_desktop.engine.ingest import Ingestor
@@ -29,6 +28,7 @@ from .repo_factory import add_commit, make_sample_repo
 LOAD_AND_REPORT = """
 import json, sys
 from pharos_desktop.engine.embedder import Embedder
+from pharos_desktop.engine.jobs import Task
 from pharos_desktop.engine.settings import Settings
 embedder = Embedder.load(Settings.load())
 vector = embedder.embed_query("where is the retry delay computed")
@@ -126,7 +126,7 @@ def test_cpu_only_torch_is_known_without_importing_it():
 
 
 def ingest(workspace, source):
-    return Ingestor(workspace).ingest(str(source), emit=lambda event: None, cancel=CancelToken())
+    return Ingestor(workspace).ingest(str(source), task=Task("ingest"))
 
 
 def test_switching_runtime_keeps_vectors_and_records_the_mix(tmp_path, pharos_home):

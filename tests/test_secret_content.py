@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from pharos_desktop.engine.cancel import CancelToken
 from pharos_desktop.engine.files import SECRET_INSIDE, FileEntry, read_text
 from pharos_desktop.engine.ingest import Ingestor
+from pharos_desktop.engine.jobs import Task
 from pharos_desktop.engine.secret_scan import find_secret
 
 from .repo_factory import add_commit, make_sample_repo
@@ -107,7 +107,7 @@ def test_bare_words_are_values_in_config_and_names_in_code():
 def test_files_with_secrets_never_reach_the_index_or_the_cloud(workspace, tmp_path, cloud):
     repo = make_sample_repo(tmp_path / "sample")
     add_commit(repo, {rel: content for rel, (content, _) in LEAKY.items()} | HARMLESS, "configs")
-    result = Ingestor(workspace).ingest(str(repo), emit=lambda e: None, cancel=CancelToken())
+    result = Ingestor(workspace).ingest(str(repo), task=Task("ingest"))
 
     records = {f.path: f for f in workspace.catalog.files(result.repo_id)}
     assert {rel: records[rel].skip_reason for rel in LEAKY} == {rel: SECRET_INSIDE for rel in LEAKY}
@@ -127,7 +127,7 @@ def test_files_with_secrets_never_reach_the_index_or_the_cloud(workspace, tmp_pa
     # and a sync that sends source text sends none of them, not even their names
     workspace.settings.sync_send_source = True
     summary = run_sync(make_syncer(workspace, cloud))
-    assert summary["failed"] == 0 and summary["chunks"] > 0
+    assert summary.failed == 0 and summary.chunks > 0
     sent = repr(cloud.log)
     assert "def get_token" in sent
     for rel, (_, value) in LEAKY.items():
@@ -137,12 +137,12 @@ def test_files_with_secrets_never_reach_the_index_or_the_cloud(workspace, tmp_pa
 def test_a_secret_added_to_an_indexed_file_takes_the_file_out_of_the_index(workspace, tmp_path):
     repo = make_sample_repo(tmp_path / "sample")
     add_commit(repo, {"settings/prod.py": "DEBUG = False\n\n\ndef configure():\n    return DEBUG\n"}, "settings")
-    first = Ingestor(workspace).ingest(str(repo), emit=lambda e: None, cancel=CancelToken())
+    first = Ingestor(workspace).ingest(str(repo), task=Task("ingest"))
     assert workspace.catalog.chunks_for_file(first.repo_id, "settings/prod.py")
 
     add_commit(repo, {"settings/prod.py": f'DEBUG = False\nSECRET_KEY = "{ENTROPY}"\n\n\ndef configure():\n'
                                           "    return DEBUG\n"}, "oops")
-    second = Ingestor(workspace).ingest(str(repo), emit=lambda e: None, cancel=CancelToken())
+    second = Ingestor(workspace).ingest(str(repo), task=Task("ingest"))
     record = {f.path: f for f in workspace.catalog.files(second.repo_id)}["settings/prod.py"]
     assert (record.skip_reason, record.chunk_count) == (SECRET_INSIDE, 0)
     assert workspace.catalog.chunks_for_file(second.repo_id, "settings/prod.py") == []

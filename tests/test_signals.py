@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from pharos_desktop.engine.catalog import Catalog
+from pharos_desktop.engine.jobs import JobsTable
 
 from .real_repos import make_package_repo
 from .test_cli import cli
@@ -117,7 +118,7 @@ def test_a_running_job_is_interrupted_only_once_its_process_is_gone(stalled_serv
     try:
         wait_until(lambda: job_states(home) == ["running"], "the job to start")
         assert cli("repos", home=home).returncode == 0  # a command line starts meanwhile
-        Catalog(home / "catalog.sqlite").mark_stale_jobs_interrupted()  # what a window runs at its start
+        JobsTable(Catalog(home / "catalog.sqlite")).mark_stale_interrupted()  # what a window runs at its start
         assert job_states(home) == ["running"]  # alive in another process: never marked interrupted
     finally:
         process.send_signal(signal.SIGKILL)
@@ -132,14 +133,13 @@ def test_a_reused_pid_does_not_keep_a_dead_job_alive(tmp_path, workspace):
     someone else, so the job it names is gone."""
     from pharos_desktop.engine.owner import this_process
 
-    catalog = workspace.catalog
-    catalog.start_job("mine", "ingest", None, {})
-    catalog.start_job("old", "ingest", None, {})
+    jobs = workspace.jobs
+    jobs.start("mine", "ingest", None, {})
+    jobs.start("old", "ingest", None, {})
     me = this_process()
-    with sqlite3.connect(catalog.path) as conn:
+    with sqlite3.connect(workspace.catalog.path) as conn:
         conn.execute("UPDATE jobs SET owner_started = ? WHERE job_id = 'old'", (me.started - 3600,))
         conn.execute("INSERT INTO jobs (job_id, kind, state, started_at, owner_host, owner_pid, owner_started) "
                      "VALUES ('elsewhere', 'ingest', 'running', 0, 'another-host', 1, 1)")
-    assert catalog.mark_stale_jobs_interrupted() == 1
-    states = dict(catalog._conn().execute("SELECT job_id, state FROM jobs").fetchall())
-    assert states == {"mine": "running", "old": "interrupted", "elsewhere": "running"}
+    assert jobs.mark_stale_interrupted() == 1
+    assert jobs.states() == {"mine": "running", "old": "interrupted", "elsewhere": "running"}

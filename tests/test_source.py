@@ -15,6 +15,7 @@ import pytest
 from pharos_desktop.engine.cancel import CancelToken
 from pharos_desktop.engine.errors import AuthRequired, Cancelled, SourceError, UnsafeSource
 from pharos_desktop.engine.events import StageMessage, StageProgress
+from pharos_desktop.engine.jobs import Task
 from pharos_desktop.engine.source import (Checkout, GitAccess, SourceSpec, file_url_path, open_source,
                                           parse_source)
 
@@ -30,8 +31,8 @@ def open_it(spec: SourceSpec, clones: Path, branch: str | None = None, token: st
             cancel: CancelToken | None = None, events: list | None = None,
             hosts: tuple[str, ...] = ("127.0.0.1",), timeout: float = 60) -> Checkout:
     sink = events if events is not None else []
-    return open_source(spec, branch, clones, access=GitAccess(token, hosts, timeout), emit=sink.append, job_id="job",
-                       cancel=cancel or CancelToken())
+    return open_source(spec, branch, clones, access=GitAccess(token, hosts, timeout),
+                       task=Task("ingest", sink.append, cancel or CancelToken(), "job"))
 
 
 def head(path: Path) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from pharos_desktop.engine.events import JobFinished, StageMessage, StageProgress
+from pharos_desktop.engine.events import JobFinished, StageMessage, StageProgress, SyncSummary
 from pharos_desktop.engine.sync import Syncer
 from tests.test_sync_fixtures import (HOSTED, LOCAL, assert_cloud_matches, cloud, expected_url,  # noqa: F401
                                       index, make_syncer, put_file, run_sync)
@@ -13,9 +13,8 @@ from tests.test_sync_fixtures import (HOSTED, LOCAL, assert_cloud_matches, cloud
 def test_first_sync_publishes_every_indexed_file(index, cloud):
     events: list = []
     summary = run_sync(make_syncer(index, cloud), events=events)
-    notice = summary.pop("notice")
-    assert summary == {"created": 20, "updated": 0, "deleted": 0, "unchanged": 0, "failed": 0, "chunks": 49,
-                       "failures": []}
+    notice = summary.notice
+    assert summary == SyncSummary(created=20, chunks=49, notice=notice)
     assert_cloud_matches(cloud, index.catalog)
     # 20 files, 10 queue slots: the last 10 creates made their rows but answered 500; each was found
     # (one newest-first lookup) and its chunk count checked instead of being retried.
@@ -39,7 +38,7 @@ def test_first_sync_publishes_every_indexed_file(index, cloud):
 def test_a_drained_queue_needs_no_lookups(index, cloud):
     cloud.max_queue = 1000  # as if a worker kept the queue short
     summary = run_sync(make_syncer(index, cloud))
-    assert (summary["created"], summary["failed"], summary["notice"]) == (20, 0, "")
+    assert (summary.created, summary.failed, summary.notice) == (20, 0, "")
     assert cloud.count("GET", "/api/resources") == 1 and cloud.count("GET", "/chunks") == 0
     assert_cloud_matches(cloud, index.catalog)
 
@@ -49,12 +48,12 @@ def test_no_change_resync_costs_only_the_listing(index, cloud):
     run_sync(syncer)
     cloud.reset_counts()
     summary = run_sync(syncer)
-    assert summary["unchanged"] == 20 and summary["created"] == summary["updated"] == summary["chunks"] == 0
+    assert summary.unchanged == 20 and summary.created == summary.updated == summary.chunks == 0
     assert dict(cloud.counts) == {("GET", "/api/resources"): 1}
     # a new commit without content changes is not a change either
     index.catalog.upsert_repo(HOSTED.__class__(**{**HOSTED.__dict__, "commit_sha": "e" * 40}))
     cloud.reset_counts()
-    assert run_sync(make_syncer(index, cloud))["unchanged"] == 20 and cloud.total_requests() == 1
+    assert run_sync(make_syncer(index, cloud)).unchanged == 20 and cloud.total_requests() == 1
 
 
 def test_listing_is_paged_and_leaves_other_resources_alone(index, cloud):
@@ -80,16 +79,16 @@ def test_changed_added_and_deleted_files(index, cloud):
     put_file(index.catalog, HOSTED.repo_id, "src/pkg/mod_01.py", version="v2", chunks=5)
     put_file(index.catalog, LOCAL.repo_id, "notes/new.go", language="go", chunks=2)
     index.catalog.delete_files(HOSTED.repo_id, ["setup.py"])
-    assert syncer.repo_sync_state(HOSTED.repo_id).status == "pending"
-    assert syncer.repo_sync_state(HOSTED.repo_id).changes == 2
+    assert syncer.status.repo(HOSTED.repo_id).status == "pending"
+    assert syncer.status.repo(HOSTED.repo_id).changes == 2
     cloud.reset_counts()
     summary = run_sync(syncer)
-    assert (summary["created"], summary["updated"], summary["deleted"], summary["unchanged"]) == (1, 1, 1, 18)
-    assert summary["chunks"] == 7
+    assert (summary.created, summary.updated, summary.deleted, summary.unchanged) == (1, 1, 1, 18)
+    assert summary.chunks == 7
     assert old_id not in cloud.resources
     assert cloud.count("DELETE", "/api/resources/{id}") == 2 and cloud.count("POST", "/chunks") == 7
     assert_cloud_matches(cloud, index.catalog)
-    assert syncer.repo_sync_state(HOSTED.repo_id).status == "synced"
+    assert syncer.status.repo(HOSTED.repo_id).status == "synced"
 
 
 def test_resource_deleted_on_the_server_is_created_again(index, cloud):
@@ -99,7 +98,7 @@ def test_resource_deleted_on_the_server_is_created_again(index, cloud):
         rid = next(r["id"] for r in cloud.resources.values() if r["identifier"] == "README.md")
         del cloud.resources[rid], cloud.chunks[rid]
     summary = run_sync(syncer)
-    assert (summary["created"], summary["unchanged"]) == (1, 19)
+    assert (summary.created, summary.unchanged) == (1, 19)
     assert_cloud_matches(cloud, index.catalog)
 
 
@@ -111,9 +110,9 @@ def test_half_finished_upload_is_repaired(index, cloud):
         rid = next(r["id"] for r in cloud.resources.values() if r["source"] == url)
         del cloud.chunks[rid][1:]
     syncer.state.begin(HOSTED.repo_id, "src/pkg/mod_02.py", url, "whatever")
-    assert syncer.file_sync_states(HOSTED.repo_id)["src/pkg/mod_02.py"].status == "pending"
+    assert syncer.status.files(HOSTED.repo_id)["src/pkg/mod_02.py"].status == "pending"
     summary = run_sync(syncer)
-    assert (summary["updated"], summary["unchanged"]) == (1, 19)
+    assert (summary.updated, summary.unchanged) == (1, 19)
     assert_cloud_matches(cloud, index.catalog)
 
 
@@ -122,21 +121,21 @@ def test_send_source_setting_republishes_with_code(index, cloud):
     run_sync(syncer)
     index.settings.sync_send_source = True
     summary = run_sync(syncer)
-    assert summary["updated"] == 20
+    assert summary.updated == 20
     assert_cloud_matches(cloud, index.catalog, send_source=True)
 
 
 def test_one_repository_and_removed_repository(index, cloud):
     syncer = make_syncer(index, cloud)
-    assert syncer.repo_sync_state(LOCAL.repo_id).status == "never"
-    assert run_sync(syncer, repo="notes")["created"] == 6
+    assert syncer.status.repo(LOCAL.repo_id).status == "never"
+    assert run_sync(syncer, repo="notes").created == 6
     assert len(cloud.resources) == 6
-    assert syncer.repo_sync_state(LOCAL.repo_id).status == "synced"
-    assert syncer.repo_sync_state(HOSTED.repo_id).status == "never"
+    assert syncer.status.repo(LOCAL.repo_id).status == "synced"
+    assert syncer.status.repo(HOSTED.repo_id).status == "never"
     run_sync(syncer)
     index.catalog.delete_repo(LOCAL.repo_id)  # a repository removed from the app: a full sync removes it
     summary = run_sync(syncer)
-    assert summary["deleted"] == 6 and len(cloud.resources) == 14
+    assert summary.deleted == 6 and len(cloud.resources) == 14
     assert_cloud_matches(cloud, index.catalog)
 
 
@@ -145,10 +144,10 @@ def test_file_states_and_defaults_from_settings_and_secrets(index, cloud, monkey
     index.settings.api_url = cloud.url + "/"
     syncer = Syncer(index)
     assert syncer.api_url == cloud.url
-    states = syncer.file_sync_states(HOSTED.repo_id)
+    states = syncer.status.files(HOSTED.repo_id)
     assert len(states) == 14 and {s.status for s in states.values()} == {"pending"}
     run_sync(syncer)
-    states = syncer.file_sync_states(HOSTED.repo_id)
+    states = syncer.status.files(HOSTED.repo_id)
     assert {s.status for s in states.values()} == {"synced"}
     readme = states["README.md"]
     assert readme.resource_id in cloud.resources and readme.url == expected_url(HOSTED, "README.md")

@@ -77,7 +77,7 @@ def test_sync_waits_through_a_cold_start(index, cloud, monkeypatch):
     cloud.cold_start(1.5)
     monkeypatch.setattr("pharos_desktop.engine.sync.syncer.WAKING_NOTICE_SECONDS", 0.5)
     events: list = []
-    assert run_sync(make_syncer(index, cloud), events=events)["created"] == 20
+    assert run_sync(make_syncer(index, cloud), events=events).created == 20
     assert any("waking up" in getattr(e, "text", "") for e in events)
     assert_cloud_matches(cloud, index.catalog)
 

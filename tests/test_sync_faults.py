@@ -11,6 +11,7 @@ import pytest
 from pharos_desktop.engine.cancel import CancelToken
 from pharos_desktop.engine.errors import Cancelled, CloudError
 from pharos_desktop.engine.events import JobCancelled, StageProgress
+from pharos_desktop.engine.jobs import Task
 from tests.test_sync_fixtures import assert_cloud_matches, cloud, index, make_syncer, run_sync  # noqa: F401
 
 
@@ -20,7 +21,7 @@ def test_dropped_connections_before_an_answer_are_retried(index, cloud):
     cloud.drop(2, method="PUT")
     cloud.drop(1, method="GET")
     summary = run_sync(make_syncer(index, cloud))
-    assert summary["failed"] == 0 and summary["created"] == 20
+    assert summary.failed == 0 and summary.created == 20
     assert_cloud_matches(cloud, index.catalog)
 
 
@@ -28,7 +29,7 @@ def test_answer_lost_after_a_chunk_was_stored_does_not_leave_a_duplicate(index, 
     cloud.max_queue = 10**6  # a worker keeps the fetch queue short: only the dropped answers count here
     cloud.drop(2, method="POST", path="/chunks", after=True)  # stored, but the client never hears it
     summary = run_sync(make_syncer(index, cloud))
-    assert summary["failed"] == 0
+    assert summary.failed == 0
     assert cloud.count("GET", "/chunks") == 2  # the two uncertain files were counted, and redone
     assert_cloud_matches(cloud, index.catalog)
 
@@ -40,7 +41,7 @@ def test_bursts_of_500_503_and_429_with_retry_after(index, cloud):
     started = time.monotonic()
     summary = run_sync(make_syncer(index, cloud))
     assert time.monotonic() - started >= 0.3  # Retry-After honoured, not the 10 ms test backoff
-    assert summary["failed"] == 0
+    assert summary.failed == 0
     assert_cloud_matches(cloud, index.catalog)
 
 
@@ -49,7 +50,7 @@ def test_queue_down_creates_are_recovered_without_duplicates(index, cloud, statu
     cloud.max_queue = 10**6  # only the queue being down fails creates here
     cloud.queue_down(5, status)
     summary = run_sync(make_syncer(index, cloud))
-    assert summary["failed"] == 0 and summary["created"] == 20
+    assert summary.failed == 0 and summary.created == 20
     # each failed create's row is found in the listing and its chunk count checked: never POSTed again
     assert cloud.count("POST", "/api/resources") == 20
     assert cloud.count("GET", "/api/resources") == 1 + 5 and cloud.count("GET", "/chunks") == 5
@@ -73,19 +74,19 @@ def test_one_bad_file_does_not_stop_the_others(index, cloud):
     cloud.fail(100, 500, method="POST", path="/api/resources", match=lambda b: "mod_04" in b.get("url", ""))
     syncer = make_syncer(index, cloud)
     summary = run_sync(syncer)
-    assert summary["failed"] == 2 and summary["created"] == 18
-    messages = {f["path"]: f["message"] for f in summary["failures"]}
+    assert summary.failed == 2 and summary.created == 18
+    messages = {f.path: f.message for f in summary.failures}
     assert "title: String should have at most 255 characters" in messages["src/pkg/mod_03.py"]
     assert "HTTP 500" in messages["src/pkg/mod_04.py"]
-    state = syncer.repo_sync_state("0123456789abcdef")
+    state = syncer.status.repo("0123456789abcdef")
     assert state.status == "failed" and "2 files failed" in state.reason
-    assert syncer.file_sync_states("0123456789abcdef")["src/pkg/mod_03.py"].status == "failed"
+    assert syncer.status.files("0123456789abcdef")["src/pkg/mod_03.py"].status == "failed"
     cloud.clear_faults()
     cloud._faults.clear()
     summary = run_sync(syncer)
-    assert (summary["created"], summary["unchanged"], summary["failed"]) == (2, 18, 0)
+    assert (summary.created, summary.unchanged, summary.failed) == (2, 18, 0)
     assert_cloud_matches(cloud, index.catalog)
-    assert syncer.repo_sync_state("0123456789abcdef").status == "synced"
+    assert syncer.status.repo("0123456789abcdef").status == "synced"
 
 
 def test_network_loss_stops_the_sync_and_the_next_one_completes(index, cloud):
@@ -94,7 +95,7 @@ def test_network_loss_stops_the_sync_and_the_next_one_completes(index, cloud):
         run_sync(make_syncer(index, cloud, retries=2))
     cloud.clear_faults()
     summary = run_sync(make_syncer(index, cloud))
-    assert summary["failed"] == 0
+    assert summary.failed == 0
     assert_cloud_matches(cloud, index.catalog)
 
 
@@ -113,13 +114,13 @@ def test_cancel_lands_fast_and_the_next_sync_resumes(index, cloud):
 
     syncer = make_syncer(index, cloud)
     with pytest.raises(Cancelled):
-        asyncio.run(syncer.sync(emit=emit, job_id="j", cancel=cancel))
+        asyncio.run(syncer.sync(task=Task("sync", emit, cancel, "j")))
     assert time.monotonic() - cancelled_at[0] < 1.0
     assert isinstance(events[-1], JobCancelled)
     cloud.latency = 0.0
     time.sleep(0.2)  # let the server's hanging handlers notice nothing; new requests are fast again
     summary = run_sync(syncer)
-    assert summary["failed"] == 0 and summary["unchanged"] >= 6
+    assert summary.failed == 0 and summary.unchanged >= 6
     assert_cloud_matches(cloud, index.catalog)
 
 
@@ -129,8 +130,7 @@ def test_killed_part_way_loses_nothing(index, cloud, after):
     cloud.latency = 0.005
 
     async def killed():
-        task = asyncio.ensure_future(make_syncer(index, cloud).sync(emit=lambda e: None, job_id="k",
-                                                                    cancel=CancelToken()))
+        task = asyncio.ensure_future(make_syncer(index, cloud).sync(task=Task("sync", job_id="k")))
         await asyncio.sleep(after)
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
@@ -138,7 +138,7 @@ def test_killed_part_way_loses_nothing(index, cloud, after):
     asyncio.run(killed())
     cloud.latency = 0.0
     summary = run_sync(make_syncer(index, cloud))
-    assert summary["failed"] == 0
+    assert summary.failed == 0
     assert_cloud_matches(cloud, index.catalog)
 
 
@@ -159,7 +159,7 @@ def test_create_answered_by_an_existing_row_with_chunks_is_not_appended_to(index
     cloud._list = listing_without_it
     summary = run_sync(syncer)
     cloud._list = original
-    assert summary["failed"] == 0 and summary["created"] == 1
+    assert summary.failed == 0 and summary.created == 1
     assert cloud.count("GET", "/chunks") >= 1
     assert_cloud_matches(cloud, index.catalog)
 
@@ -178,7 +178,7 @@ def test_repeated_syncs_under_mixed_faults_converge_without_duplicates(index, cl
             summary = run_sync(syncer)
         except CloudError:  # the network "went away" for good this round: the next sync carries on
             continue
-        if summary["failed"] == 0:
+        if summary.failed == 0:
             break
     else:
         raise AssertionError("five syncs did not converge")

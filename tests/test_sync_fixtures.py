@@ -11,6 +11,7 @@ import pytest
 
 from pharos_desktop.engine.cancel import CancelToken
 from pharos_desktop.engine.catalog import Catalog, ChunkRecord, FileRecord, RepoRecord
+from pharos_desktop.engine.jobs import Task
 from pharos_desktop.engine.sync import Syncer
 from pharos_desktop.tools.fake_cloud import CloudServer
 
@@ -79,7 +80,7 @@ def make_syncer(workspace, server: CloudServer, token: str = TOKEN, **kwargs) ->
 def run_sync(syncer: Syncer, repo: str | None = None, events: list | None = None,
              cancel: CancelToken | None = None) -> dict:
     sink = events if events is not None else []
-    return asyncio.run(syncer.sync(repo, emit=sink.append, job_id="job1", cancel=cancel or CancelToken()))
+    return asyncio.run(syncer.sync(repo, task=Task("sync", sink.append, cancel or CancelToken(), "job1")))
 
 
 def expected_url(repo: RepoRecord, path: str) -> str:

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from pharos_desktop.engine.cancel import CancelToken
 from pharos_desktop.engine.catalog import Catalog
 from pharos_desktop.engine.ingest import Ingestor
+from pharos_desktop.engine.jobs import Task
 from pharos_desktop.engine.sync import Syncer
 from pharos_desktop.engine.sync.mapping import file_url, normalize_url
 from tests.real_cloud import RealCloud
@@ -27,7 +27,7 @@ FILES = 120
 
 
 def ingest(workspace, source: Path) -> None:
-    Ingestor(workspace).ingest(source.as_uri(), emit=lambda e: None, cancel=CancelToken())
+    Ingestor(workspace).ingest(source.as_uri(), task=Task("ingest"))
 
 
 def assert_matches_local(cloud: RealCloud, catalog: Catalog, same_commit: bool = True) -> None:
@@ -70,16 +70,16 @@ def test_first_sync_of_many_files_publishes_everything_then_only_changes(workspa
     syncer = Syncer(workspace, api_url=real_cloud.api_url, token=real_cloud.token)
 
     first = run_sync(syncer)
-    assert (first["created"], first["failed"]) == (FILES, 0)
-    assert first["chunks"] == sum(f.chunk_count for f in workspace.catalog.files(
+    assert (first.created, first.failed) == (FILES, 0)
+    assert first.chunks == sum(f.chunk_count for f in workspace.catalog.files(
         workspace.catalog.list_repos()[0].repo_id, indexed_only=True))
     assert real_cloud.fetch_jobs_waiting() == 10  # the queue filled after 10 creates and nothing drained it
-    assert "Your files are published" in first["notice"] and f"{FILES - 10} of the files" in first["notice"]
+    assert "Your files are published" in first.notice and f"{FILES - 10} of the files" in first.notice
     assert_matches_local(real_cloud, workspace.catalog)
 
     before = len(requests_logged(real_cloud))
     second = run_sync(syncer)
-    assert (second["created"], second["updated"], second["deleted"], second["unchanged"]) == (0, 0, 0, FILES)
+    assert (second.created, second.updated, second.deleted, second.unchanged) == (0, 0, 0, FILES)
     sent = requests_logged(real_cloud)[before:]
     assert sent and all(request.startswith("GET /api/resources?") for request in sent), sent
     assert len(sent) == 2  # 120 resources, 100 a page
@@ -88,7 +88,7 @@ def test_first_sync_of_many_files_publishes_everything_then_only_changes(workspa
                "change one, delete one")
     ingest(workspace, source)
     third = run_sync(syncer)
-    assert (third["created"], third["updated"], third["deleted"], third["failed"]) == (0, 1, 1, 0)
+    assert (third.created, third.updated, third.deleted, third.failed) == (0, 1, 1, 0)
     assert_matches_local(real_cloud, workspace.catalog, same_commit=False)
 
 
@@ -107,5 +107,5 @@ def test_a_killed_sync_is_finished_by_the_next_with_no_duplicates(workspace, tmp
     assert 40 <= partial < FILES + 5
 
     summary = run_sync(Syncer(workspace, api_url=real_cloud.api_url, token=real_cloud.token))
-    assert summary["failed"] == 0
+    assert summary.failed == 0
     assert_matches_local(real_cloud, workspace.catalog)

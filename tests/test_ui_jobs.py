@@ -38,7 +38,7 @@ def test_cancel_a_running_job_then_resume_it(qtbot, window, tmp_path):
     assert time.monotonic() - clicked < 5.0
     assert card.resume_button.isVisible() and not card.cancel_button.isVisible()
     catalog = window.workspace.catalog
-    assert catalog.resumable_jobs()[0]["job_id"] == card.job_id
+    assert window.workspace.jobs.resumable()[0].job_id == card.job_id
 
     qtbot.mouseClick(card.resume_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: card.state not in ("queued", "running"), timeout=SLOW)
@@ -46,7 +46,7 @@ def test_cancel_a_running_job_then_resume_it(qtbot, window, tmp_path):
     repo_record = catalog.list_repos()[0]
     assert repo_record.state == "ready" and repo_record.files >= 5
     assert catalog.count_chunks() == repo_record.chunks
-    assert catalog.resumable_jobs() == []
+    assert window.workspace.jobs.resumable() == []
 
 
 def test_an_interrupted_job_is_offered_for_resume_in_a_new_window(qtbot, window, tmp_path):
@@ -86,5 +86,5 @@ def test_closing_during_a_job_asks_then_cancels_cleanly(qtbot, window, tmp_path)
     window.close_prompt.button(QMessageBox.StandardButton.Yes).click()
     qtbot.waitUntil(lambda: not window.isVisible(), timeout=10_000)
     assert card.state == "cancelled" and not window.busy
-    job = window.workspace.catalog.resumable_jobs()[0]
-    assert job["job_id"] == card.job_id and job["state"] == "cancelled"
+    job = window.workspace.jobs.resumable()[0]
+    assert job.job_id == card.job_id and job.state == "cancelled"

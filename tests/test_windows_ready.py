@@ -16,6 +16,7 @@ from pharos_desktop.engine.errors import Cancelled
 from pharos_desktop.engine.event_codec import decode
 from pharos_desktop.engine.events import JobCancelled, JobFinished, StageMessage
 from pharos_desktop.engine.isolated import IsolatedIngestor, kill_tree
+from pharos_desktop.engine.jobs import Task
 
 from .repo_factory import add_commit, init_repo
 from .test_signals import git_processes, job_states, start_cli, stalled_server, wait_until  # noqa: F401 - fixture
@@ -108,7 +109,7 @@ def test_the_window_cancels_its_child_without_a_signal(stalled_server, workspace
 
     started = time.monotonic()
     with pytest.raises(Cancelled):
-        IsolatedIngestor(workspace).ingest(stalled_server + "/r.git", emit=watch, cancel=cancel, job_id="w1")
+        IsolatedIngestor(workspace).ingest(stalled_server + "/r.git", task=Task("ingest", watch, cancel, "w1"))
     assert time.monotonic() - started < 60
     assert isinstance(events[-1], JobCancelled)
     assert workspace.catalog._conn().execute("SELECT state FROM jobs").fetchall()[0][0] == "cancelled"

@@ -72,7 +72,7 @@ def main(argv: list[str]) -> int:
     try:
         workspace = Workspace.open()
         setup_logging(workspace.logs_dir, verbose=args.verbose)
-        workspace.catalog.mark_stale_jobs_interrupted()  # left by a process that was killed
+        workspace.jobs.mark_stale_interrupted()  # left by a process that was killed
         module = importlib.import_module(f"{__name__}.{args.command}")
         return module.run(args, workspace)
     except KeyboardInterrupt:

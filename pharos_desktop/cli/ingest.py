@@ -51,6 +51,7 @@ def run(args, workspace) -> int:
     # Imported here, not at the top: every command's parser is built on each start, and a search must not pay
     # for the ingest's imports (see bench/bench_search_cli.py).
     from ..engine.ingest import Ingestor
+    from ..engine.jobs import Task, new_job_id
     from ..engine.priority import lower_priority
 
     cancel = CancelToken()
@@ -60,8 +61,8 @@ def run(args, workspace) -> int:
         lower_priority()  # the window's ingest child: the user keeps working meanwhile
     emit = _json_lines if args.events else make_emitter(verbose=args.verbose)
     try:
-        result = run_cancellable(lambda token: Ingestor(workspace).ingest(
-            args.source, args.branch, emit=emit, cancel=token, job_id=args.job_id), cancel)
+        task = Task("ingest", emit, cancel, args.job_id or new_job_id())
+        result = run_cancellable(lambda: Ingestor(workspace).ingest(args.source, args.branch, task=task), cancel)
     finally:
         if not args.events:
             emit.close()

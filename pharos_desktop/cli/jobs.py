@@ -11,8 +11,8 @@ from ..engine.errors import Cancelled
 T = TypeVar("T")
 
 
-def run_cancellable(job: Callable[[CancelToken], T], cancel: CancelToken | None = None) -> T:
-    cancel = cancel or CancelToken()
+def run_cancellable(job: Callable[[], T], cancel: CancelToken) -> T:
+    """``job()``'s result; Ctrl-C sets ``cancel``, which the job watches, and waits for the job to end."""
     outcome: dict[str, object] = {}
     # Our own flag, not Thread.is_alive(): a join() interrupted by Ctrl-C can leave is_alive() False while
     # the thread still runs (CPython), and we would leave before the job had marked itself cancelled.
@@ -20,7 +20,7 @@ def run_cancellable(job: Callable[[CancelToken], T], cancel: CancelToken | None 
 
     def target() -> None:
         try:
-            outcome["result"] = job(cancel)
+            outcome["result"] = job()
         except BaseException as exc:  # noqa: BLE001 - re-raised on the main thread
             outcome["error"] = exc
         finally:

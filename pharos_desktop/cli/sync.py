@@ -4,14 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import sys
-import uuid
 
 from .jobs import run_cancellable
 from .output import print_json
 from .render import make_emitter
-
-SUMMARY_KEYS = ("created", "updated", "deleted", "unchanged", "failed", "chunks")
-
 
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser(
@@ -25,28 +21,27 @@ def add_parser(subparsers) -> None:
 
 
 def run(args, workspace) -> int:
+    from ..engine.jobs import Task
     from ..engine.sync import Syncer  # here, not at the top: a search must not pay for httpx (see cli/ingest.py)
 
     syncer = Syncer(workspace, api_url=args.api_url)
     emit = make_emitter(verbose=args.verbose)
-    job_id = uuid.uuid4().hex[:12]
+    task = Task("sync", emit)
     try:
-        summary = run_cancellable(lambda cancel: asyncio.run(
-            syncer.sync(args.repo, emit=emit, job_id=job_id, cancel=cancel)))
+        summary = run_cancellable(lambda: asyncio.run(syncer.sync(args.repo, task=task)), task.cancel)
     finally:
         emit.close()
     if args.json:
-        print_json({key: summary[key] for key in SUMMARY_KEYS}
-                   | {"failures": summary["failures"], "notice": summary.get("notice", "")})
+        print_json(summary.as_dict())
     else:
-        print(f"{summary['created']} created, {summary['updated']} updated, {summary['deleted']} deleted, "
-              f"{summary['unchanged']} unchanged, {summary['failed']} failed; {summary['chunks']} chunks uploaded "
+        print(f"{summary.created} created, {summary.updated} updated, {summary.deleted} deleted, "
+              f"{summary.unchanged} unchanged, {summary.failed} failed; {summary.chunks} chunks uploaded "
               f"to {syncer.api_url}")
-        for failure in summary["failures"]:
-            print(f"  failed: {failure['path']}: {failure['message']}")
-    if summary["failed"]:
-        first = summary["failures"][0]
-        print(f"pharos-desktop: {summary['failed']} files were not published (first: {first['path']}: "
-              f"{first['message']}); run sync again to retry them", file=sys.stderr)
+        for failure in summary.failures:
+            print(f"  failed: {failure.path}: {failure.message}")
+    if summary.failed:
+        first = summary.failures[0]
+        print(f"pharos-desktop: {summary.failed} files were not published (first: {first.path}: "
+              f"{first.message}); run sync again to retry them", file=sys.stderr)
         return 1
     return 0

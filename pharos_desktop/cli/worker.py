@@ -64,7 +64,7 @@ def run(args, workspace) -> int:
     worker = CloudWorker(workspace, queue, api_url=args.api_url or workspace.settings.api_url,
                          token=get_secret(CLOUD_TOKEN), emit=emit)
     try:
-        run_cancellable(lambda token: worker.run(token, once=args.once), cancel)
+        run_cancellable(lambda: worker.run(cancel, once=args.once), cancel)
     finally:
         if progress is not None:
             progress.close()

@@ -1,11 +1,19 @@
 """Cooperative cancellation shared by every long-running engine task."""
 
+from __future__ import annotations
+
 import threading
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
+from typing import Awaitable, TypeVar
 
 from .errors import Cancelled
 
+T = TypeVar("T")
+
 # What a parent writes on a child job's stdin to cancel it (engine/isolated.py): no console or signal needed.
 CANCEL_LINE = "cancel"
+POLL_SECONDS = 0.05  # how soon a wait notices a cancel
 
 
 class CancelToken:
@@ -28,3 +36,33 @@ class CancelToken:
     def wait(self, seconds: float) -> bool:
         """Sleep up to ``seconds``; returns True as soon as the token is cancelled."""
         return self._event.wait(seconds)
+
+    def result(self, future: Future[T]) -> T:
+        """The result of work running on another thread; raises Cancelled as soon as the token is set.
+
+        Some work cannot be interrupted (a model call, a model load): the caller stops waiting now,
+        and the abandoned work finishes on its own thread, its result dropped.
+        """
+        while True:
+            self.raise_if_cancelled()
+            try:
+                return future.result(timeout=POLL_SECONDS)
+            except FutureTimeout:
+                continue
+
+    async def result_async(self, awaitable: Awaitable[T]) -> T:
+        """``result`` for a coroutine: the token is thread-based, so it is polled, not awaited. On cancel the
+        coroutine is cancelled (its requests in flight stop) before Cancelled is raised."""
+        import asyncio  # here: most commands never run a coroutine and need not pay for the import
+
+        task = asyncio.ensure_future(awaitable)
+        try:
+            while True:
+                done, _ = await asyncio.wait({task}, timeout=POLL_SECONDS)
+                if done:
+                    return task.result()
+                self.raise_if_cancelled()
+        finally:
+            if not task.done():
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)

@@ -12,12 +12,12 @@ import json
 import sqlite3
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator
 
 from . import keyword_index
-from .catalog_jobs import JobsTable, add_owner_columns
 from .errors import StoreError, UsageError
 
 SCHEMA_VERSION = 1
@@ -70,17 +70,6 @@ CREATE TABLE IF NOT EXISTS chunks (
     FOREIGN KEY (repo_id, path) REFERENCES files(repo_id, path) ON DELETE CASCADE
 );
 CREATE INDEX IF NOT EXISTS chunks_by_file ON chunks(repo_id, path, ordinal);
-CREATE TABLE IF NOT EXISTS jobs (
-    job_id TEXT PRIMARY KEY,
-    repo_id TEXT,
-    kind TEXT NOT NULL,
-    request TEXT NOT NULL DEFAULT '{}',   -- what to run again on resume (source, branch)
-    state TEXT NOT NULL,                  -- running | done | failed | cancelled | interrupted
-    summary TEXT NOT NULL DEFAULT '{}',
-    error TEXT NOT NULL DEFAULT '',
-    started_at REAL NOT NULL,
-    finished_at REAL                      -- owner_host, owner_pid, owner_started: see catalog_jobs.py
-);
 """
 
 
@@ -146,7 +135,7 @@ def _chunk_from_row(row: sqlite3.Row) -> ChunkRecord:
     return ChunkRecord(**values)
 
 
-class Catalog(JobsTable):
+class Catalog:
     """Thread-safe facade: each thread gets its own connection to the same database file."""
 
     def __init__(self, path: Path) -> None:
@@ -157,7 +146,6 @@ class Catalog(JobsTable):
             with self._write_lock:
                 conn = self._conn()
                 conn.executescript(_SCHEMA)
-                add_owner_columns(conn)
                 if "runtime" not in {row[1] for row in conn.execute("PRAGMA table_info(repos)")}:
                     conn.execute("ALTER TABLE repos ADD COLUMN runtime TEXT NOT NULL DEFAULT ''")  # older catalogs
                 conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
@@ -178,6 +166,15 @@ class Catalog(JobsTable):
             conn.execute("PRAGMA foreign_keys=ON")
             self._local.conn = conn
         return conn
+
+    @contextmanager
+    def write(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction, for the tables kept beside the catalog's own (jobs, sync state)."""
+        with self._write_lock, self._conn() as conn:
+            yield conn
+
+    def read(self, sql: str, params: Iterable[object] = ()) -> list[sqlite3.Row]:
+        return self._conn().execute(sql, tuple(params)).fetchall()
 
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)

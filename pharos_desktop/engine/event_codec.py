@@ -1,4 +1,7 @@
-"""Events as JSON lines, so a job can run in a child process and report to its parent."""
+"""Events as JSON lines, so a job can run in a child process and report to its parent.
+
+A JobFinished line names its job kind, so its summary decodes back to that kind's dataclass.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +17,10 @@ _TYPES = {cls.__name__: cls for cls in (events.JobStarted, events.StageProgress,
 
 def encode(event: events.Event) -> str:
     """ASCII JSON: readable whatever the encoding of the pipe between the processes."""
-    return json.dumps({"event": type(event).__name__, **dataclasses.asdict(event)})
+    fields = dataclasses.asdict(event)
+    if isinstance(event, events.JobFinished):
+        fields["kind"] = event.kind
+    return json.dumps({"event": type(event).__name__, **fields})
 
 
 def decode(line: str) -> events.Event | None:
@@ -22,6 +28,8 @@ def decode(line: str) -> events.Event | None:
     try:
         data = json.loads(line)
         cls = _TYPES[data.pop("event")]
+        if cls is events.JobFinished:
+            data["summary"] = events.SUMMARIES[data.pop("kind")].from_dict(data["summary"])
         return cls(**data)
     except (ValueError, KeyError, TypeError, AttributeError):
         return None

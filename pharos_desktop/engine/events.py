@@ -6,8 +6,8 @@ them as Qt signals, tests collect them in a list. The engine never knows which.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Callable
+from dataclasses import asdict, dataclass, field
+from typing import Callable, ClassVar, Union
 
 INGEST_STAGES = ("clone", "scan", "parse", "embed", "store")
 SYNC_STAGES = ("connect", "plan", "upload")
@@ -49,9 +49,72 @@ class FileSkipped(Event):
     reason: str
 
 
+@dataclass
+class IngestSummary:
+    """What an ingest did: the repository as the index now holds it, and what this run cost."""
+
+    KIND: ClassVar[str] = "ingest"
+    repo: str
+    repo_id: str
+    source: str
+    commit: str
+    files: int  # indexed files the index holds for the repo after this run
+    chunks: int
+    skipped: int
+    skipped_reasons: dict[str, int]
+    embedded: int  # chunks embedded in this run
+    seconds: float
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+    reused: int = 0  # files left as they were
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "IngestSummary":
+        return cls(**data)
+
+
+@dataclass(frozen=True)
+class SyncFailure:
+    repo: str  # repository id
+    path: str
+    message: str
+
+
+@dataclass
+class SyncSummary:
+    """What a sync did, in files; ``failed`` files were listed and the others went on."""
+
+    KIND: ClassVar[str] = "sync"
+    created: int = 0
+    updated: int = 0
+    deleted: int = 0
+    unchanged: int = 0
+    failed: int = 0
+    chunks: int = 0
+    failures: list[SyncFailure] = field(default_factory=list)
+    notice: str = ""  # a note for the user that is not an error (the cloud's fetch queue is full)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "SyncSummary":
+        return cls(**{**data, "failures": [SyncFailure(**failure) for failure in data.get("failures", [])]})
+
+
+Summary = Union[IngestSummary, SyncSummary]
+SUMMARIES: dict[str, type] = {cls.KIND: cls for cls in (IngestSummary, SyncSummary)}
+
+
 @dataclass(frozen=True)
 class JobFinished(Event):
-    summary: dict[str, Any] = field(default_factory=dict)
+    summary: Summary
+
+    @property
+    def kind(self) -> str:
+        return self.summary.KIND
 
 
 @dataclass(frozen=True)

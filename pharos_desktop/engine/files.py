@@ -41,15 +41,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from .cancel import CancelToken
 from .errors import SourceError
-from .events import Emit, FileSkipped
 from .excludes import UserExcludes
 from .git import run_local
-from .progress import StageMeter
 from .secret_scan import find_secret
 from .settings import Settings
+
+if TYPE_CHECKING:
+    from .jobs import Task
 
 EXCLUDED_FOLDER = "excluded folder"
 SECRET = "secret"
@@ -241,28 +242,28 @@ class _SymlinkedFolders:
         return None
 
 
-def scan_files(root: Path, settings: Settings, *, emit: Emit, job_id: str, cancel: CancelToken) -> ScanResult:
+def scan_files(root: Path, settings: Settings, *, task: Task) -> ScanResult:
     root = Path(root)
-    cancel.raise_if_cancelled()
+    task.raise_if_cancelled()
     with _git_view(root) as view:
         listed = sorted(set(_list(root, view)))
-        cancel.raise_if_cancelled()
+        task.raise_if_cancelled()
         marks = _linguist_marks(root, view, listed)
-    cancel.raise_if_cancelled()
+    task.raise_if_cancelled()
     symlinked = _SymlinkedFolders(root)
     user = UserExcludes(list(settings.extra_excludes or []))
-    meter = StageMeter(emit, job_id, "scan", total=len(listed))
+    meter = task.meter("scan", total=len(listed))
     files: list[FileEntry] = []
     skipped: dict[str, str] = {}
 
     def skip(path: str, reason: str) -> None:
         if path not in skipped:  # an excluded folder is reported once, however many files it holds
             skipped[path] = reason
-            emit(FileSkipped(job_id, path, reason))
+            task.skipped(path, reason)
 
     for count, raw in enumerate(listed):
         if count % _CANCEL_EVERY == 0:
-            cancel.raise_if_cancelled()
+            task.raise_if_cancelled()
         if not _utf8(raw):
             # The catalog, the events and the cloud all carry names as UTF-8 text: report the odd bytes
             # escaped (b"\xff" as "\\xff") and read the rest of the repository.

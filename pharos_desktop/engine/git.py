@@ -22,12 +22,15 @@ import subprocess
 import threading
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .cancel import CancelToken
 from .errors import Cancelled, SourceError
-from .events import Emit
 from .processes import kill_tree
 from .progress import StageMeter
+
+if TYPE_CHECKING:
+    from .jobs import Task
 
 NOT_INSTALLED = "git is not installed or not on PATH; install git and try again"
 
@@ -209,7 +212,7 @@ def run_git(args: list[str], *, env: dict[str, str], cancel: CancelToken, cwd: P
     return process.returncode, b"".join(out).decode("utf-8", "replace"), lines
 
 
-def progress_reporter(emit: Emit, job_id: str):
+def progress_reporter(task: Task):
     """An ``on_line`` for ``run_git`` that turns git's --progress lines into the job's "clone" progress."""
     meters: dict[str, StageMeter] = {}
 
@@ -220,7 +223,7 @@ def progress_reporter(emit: Emit, job_id: str):
         phase, done, total = match.group(1), int(match.group(2)), int(match.group(3))
         meter = meters.get(phase)
         if meter is None:
-            meter = meters[phase] = StageMeter(emit, job_id, "clone", total, _PHASE_UNITS[phase])
+            meter = meters[phase] = task.meter("clone", total, _PHASE_UNITS[phase])
         meter.total = total
         if done > meter.done:
             meter.advance(done - meter.done, phase.lower())

@@ -8,47 +8,21 @@ leave the catalog and the vectors; a model change re-embeds everything into that
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
-import traceback
-import uuid
 from concurrent.futures import Future
 from contextlib import ExitStack
-from dataclasses import asdict, dataclass, field
 
-from .cancel import CancelToken
 from .catalog import FileRecord, RepoRecord
-from .errors import Cancelled, PharosError
 from .embedder import expected_window_chars, made_by
-from .events import Emit, JobCancelled, JobFailed, JobFinished, JobStarted, StageMessage, StageProgress
+from .events import IngestSummary
 from .files import BINARY, FileEntry, scan_files
+from .jobs import Job, Task
 from .pipeline import UNSUPPORTED_TYPE, Pipeline, PipelineStats
 from .secrets import GIT_TOKEN, get_secret
 from .repo_lock import repo_lock
 from .source import CREDENTIALS_IGNORED, GitAccess, open_source, parse_source
 from .workspace import Workspace
-
-log = logging.getLogger(__name__)
-
-
-@dataclass
-class IngestResult:
-    repo: str
-    repo_id: str
-    source: str
-    commit: str
-    files: int  # indexed files the index holds for the repo after this run
-    chunks: int
-    skipped: int
-    skipped_reasons: dict[str, int]
-    embedded: int  # chunks embedded in this run
-    seconds: float
-    stage_seconds: dict[str, float] = field(default_factory=dict)
-    reused: int = 0  # files left as they were
-
-    def as_dict(self) -> dict:
-        return asdict(self)
 
 
 def _load_in_background(workspace: Workspace) -> Future:
@@ -86,54 +60,29 @@ class Ingestor:
     def __init__(self, workspace: Workspace) -> None:
         self.workspace = workspace
 
-    def ingest(self, source: str, branch: str | None = None, *, emit: Emit, cancel: CancelToken,
-               job_id: str | None = None) -> IngestResult:
-        """Blocking: run it off the UI thread. Emits events, returns the result or raises PharosError."""
-        job_id = job_id or uuid.uuid4().hex[:12]
+    def ingest(self, source: str, branch: str | None = None, *, task: Task) -> IngestSummary:
+        """Blocking: run it off the UI thread. Emits events, returns the summary or raises PharosError."""
         catalog = self.workspace.catalog
-        spec = None
-        owned = False  # the job and the repository's rows are ours to update only while we hold its lock
-        with ExitStack() as held:
-            try:
-                spec = parse_source(source, branch)
-                emit(JobStarted(job_id, "ingest", spec.display + (f" @ {branch}" if branch else "")))
-                if spec.credentials_stripped:
-                    emit(StageMessage(job_id, CREDENTIALS_IGNORED, "warning"))
-                held.enter_context(repo_lock(self.workspace.root, spec.repo_id, cancel=cancel, on_wait=lambda: emit(
-                    StageMessage(job_id, f"waiting: {spec.display} is being ingested by another window or command"))))
-                owned = True
-                # The request is what a resume runs again: never the credentials a pasted URL held.
-                request = {"source": spec.location if spec.credentials_stripped else source, "branch": branch}
-                catalog.start_job(job_id, "ingest", spec.repo_id, request)
-                result = self._run(spec, branch, emit, cancel, job_id)
-            except Cancelled:
-                if owned:
-                    catalog.finish_job(job_id, "cancelled")
-                    if catalog.find_repo(spec.repo_id):
-                        catalog.set_repo_state(spec.repo_id, "interrupted")
-                emit(JobCancelled(job_id, resumable=spec is not None))
-                raise
-            except PharosError as exc:
-                self._fail(job_id, spec if owned else None, str(exc), traceback.format_exc(), emit)
-                raise
-            except Exception as exc:  # noqa: BLE001 - unexpected: one line for the user, the rest in the log
-                log.exception("ingest failed")
-                self._fail(job_id, spec if owned else None, f"ingest failed unexpectedly: {exc}",
-                           traceback.format_exc(), emit)
-                raise PharosError(f"ingest failed unexpectedly: {exc}") from exc
-            catalog.finish_job(job_id, "done", result.as_dict())
-        emit(JobFinished(job_id, result.as_dict()))
-        return result
 
-    def _fail(self, job_id: str, spec, message: str, detail: str, emit: Emit) -> None:
-        catalog = self.workspace.catalog
-        if spec is not None:
-            catalog.finish_job(job_id, "failed", error=message)
+        def ended(state: str, message: str) -> None:  # the repository's rows are ours only while we hold its lock
             if catalog.find_repo(spec.repo_id):
-                catalog.set_repo_state(spec.repo_id, "failed", message)
-        emit(JobFailed(job_id, message, detail))
+                catalog.set_repo_state(spec.repo_id, "interrupted" if state == "cancelled" else "failed", message)
 
-    def _run(self, spec, branch: str | None, emit: Emit, cancel: CancelToken, job_id: str) -> IngestResult:
+        with ExitStack() as held, Job(self.workspace.jobs, task) as job:
+            spec = parse_source(source, branch)
+            job.start(spec.display + (f" @ {branch}" if branch else ""))
+            if spec.credentials_stripped:
+                task.message(CREDENTIALS_IGNORED, "warning")
+            held.enter_context(repo_lock(self.workspace.root, spec.repo_id, cancel=task.cancel, on_wait=lambda: (
+                task.message(f"waiting: {spec.display} is being ingested by another window or command"))))
+            # The request is what a resume runs again: never the credentials a pasted URL held.
+            job.own(spec.repo_id, {"source": spec.location if spec.credentials_stripped else source, "branch": branch},
+                    ended)
+            summary = self._run(spec, branch, task)
+            job.finish(summary)
+        return summary
+
+    def _run(self, spec, branch: str | None, task: Task) -> IngestSummary:
         started = time.perf_counter()
         stage_seconds: dict[str, float] = {}
         workspace, catalog, settings = self.workspace, self.workspace.catalog, self.workspace.settings
@@ -144,14 +93,13 @@ class Ingestor:
         model_future = None if previous and previous.model and not model_changed else _load_in_background(workspace)
 
         began = time.perf_counter()
-        emit(StageProgress(job_id, "clone", 0, None, "objects"))
+        task.progress("clone", 0, None, "objects")
         access = GitAccess(get_secret(GIT_TOKEN), tuple(h.strip().lower() for h in settings.git_token_hosts),
                            settings.git_timeout)
-        checkout = open_source(spec, branch, workspace.clones_dir, access=access, emit=emit, job_id=job_id,
-                               cancel=cancel)
-        emit(StageProgress(job_id, "clone", 1, 1, "objects"))
+        checkout = open_source(spec, branch, workspace.clones_dir, access=access, task=task)
+        task.progress("clone", 1, 1, "objects")
         stage_seconds["clone"] = time.perf_counter() - began
-        cancel.raise_if_cancelled()
+        task.raise_if_cancelled()
 
         repo = RepoRecord(spec.repo_id, spec.name, spec.display, spec.kind, spec.web_base,
                           checkout.branch, checkout.commit, str(checkout.path),
@@ -162,12 +110,12 @@ class Ingestor:
         catalog.upsert_repo(repo)
 
         began = time.perf_counter()
-        scan = scan_files(checkout.path, settings, emit=emit, job_id=job_id, cancel=cancel)
+        scan = scan_files(checkout.path, settings, task=task)
         stage_seconds["scan"] = time.perf_counter() - began
 
         known = catalog.file_states(spec.repo_id)
         if model_changed:
-            emit(StageMessage(job_id, f"model changed from {previous.model} to {settings.model}: re-embedding"))
+            task.message(f"model changed from {previous.model} to {settings.model}: re-embedding")
             old = workspace.vectors().existing_collection(previous.model, previous.dim)
             if old is not None:
                 old.delete_repo(spec.repo_id)
@@ -183,11 +131,11 @@ class Ingestor:
             # the collection, which needs the model's dimension, so it resolves lazily below.
             model, dim = settings.model, 0
         else:
-            embedder = self._wait_for_model(model_future, cancel, emit, job_id)
+            embedder = self._wait_for_model(model_future, task)
             model, dim = embedder.name, embedder.dim
         collection = _LazyCollection(workspace, model, dim, model_future)
         if previous and previous.state != "ready" and not model_changed:
-            self._reconcile(spec.repo_id, collection, emit, job_id)
+            self._reconcile(spec.repo_id, collection, task)
 
         self._record_scan_skips(spec.repo_id, scan.skipped, known, collection)
         present = {e.path for e in scan.files} | {path for path, _ in scan.skipped}
@@ -195,18 +143,18 @@ class Ingestor:
         if gone:
             collection.delete_paths(spec.repo_id, gone)
             catalog.delete_files(spec.repo_id, gone)
-            emit(StageMessage(job_id, f"{len(gone)} deleted files removed from the index"))
+            task.message(f"{len(gone)} deleted files removed from the index")
         if reused:
-            emit(StageMessage(job_id, f"{reused} unchanged files kept as they are"))
+            task.message(f"{reused} unchanged files kept as they are")
 
         stats = PipelineStats()
         if todo:
             if not model_future.done():
-                emit(StageMessage(job_id, "loading the embedding model"))
+                task.message("loading the embedding model")
             pipeline = Pipeline(repo_id=spec.repo_id, catalog=catalog, collection=collection, embedder=model_future,
                                 window_chars=expected_window_chars(settings), batch_size=settings.batch_size,
-                                max_file_bytes=settings.max_file_bytes, include_code=settings.embed_code, emit=emit,
-                                job_id=job_id, cancel=cancel, parse_workers=settings.parse_workers or settings.max_cores)
+                                max_file_bytes=settings.max_file_bytes, include_code=settings.embed_code, task=task,
+                                parse_workers=settings.parse_workers or settings.max_cores)
             stats = pipeline.run(todo, known)
             if stats.embedded or not dim or model != settings.model:  # else: no need to wait for the model
                 embedder = model_future.result()
@@ -222,21 +170,16 @@ class Ingestor:
                                ingested_at=time.time(), model=model, dim=dim, runtime=runtime)
         final = catalog.find_repo(spec.repo_id)
         assert final is not None
-        return IngestResult(final.name, final.repo_id, final.source, final.commit_sha, final.files, final.chunks,
+        return IngestSummary(final.name, final.repo_id, final.source, final.commit_sha, final.files, final.chunks,
                             final.skipped, catalog.skip_reasons(spec.repo_id), stats.embedded,
                             round(time.perf_counter() - started, 3), {k: round(v, 3) for k, v in stage_seconds.items()},
                             reused + stats.unchanged)
 
     @staticmethod
-    def _wait_for_model(future: Future, cancel: CancelToken, emit: Emit, job_id: str):
+    def _wait_for_model(future: Future, task: Task):
         if not future.done():
-            emit(StageMessage(job_id, "loading the embedding model"))
-        while True:
-            cancel.raise_if_cancelled()
-            try:
-                return future.result(timeout=0.1)
-            except TimeoutError:
-                continue
+            task.message("loading the embedding model")
+        return task.cancel.result(future)
 
     @staticmethod
     def _plan(entries: list[FileEntry], known: dict[str, FileRecord]) -> tuple[list[FileEntry], int]:
@@ -265,12 +208,12 @@ class Ingestor:
         if changed:
             catalog.record_skipped(repo_id, changed)
 
-    def _reconcile(self, repo_id: str, collection, emit: Emit, job_id: str) -> None:
+    def _reconcile(self, repo_id: str, collection, task: Task) -> None:
         """After an interrupted run: drop vectors whose file never reached the catalog."""
         stored = self.workspace.catalog.chunk_ids(repo_id)
         orphans = list(collection.ids_for_repo(repo_id) - stored)
         if orphans:
             collection.delete_ids(orphans)
-        emit(StageMessage(job_id, f"resuming: {len(stored)} chunks already stored"
-                          + (f", {len(orphans)} unfinished vectors dropped" if orphans else "")))
+        task.message(f"resuming: {len(stored)} chunks already stored"
+                     + (f", {len(orphans)} unfinished vectors dropped" if orphans else ""))
 

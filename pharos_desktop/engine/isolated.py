@@ -21,7 +21,8 @@ from collections import deque
 from .cancel import CANCEL_LINE, CancelToken
 from .errors import Cancelled, PharosError
 from .event_codec import decode
-from .events import Emit, JobCancelled, JobFailed, JobFinished
+from .events import IngestSummary, JobCancelled, JobFailed, JobFinished
+from .jobs import Task
 from .processes import kill_tree
 from .secrets import GIT_TOKEN, as_environment
 from .source import without_credentials
@@ -46,9 +47,9 @@ class IsolatedIngestor:
     def __init__(self, workspace: Workspace) -> None:
         self.workspace = workspace
 
-    def ingest(self, source: str, branch: str | None = None, *, emit: Emit, cancel: CancelToken,
-               job_id: str) -> dict:
-        """Blocking, like Ingestor.ingest; returns the JobFinished summary or raises PharosError."""
+    def ingest(self, source: str, branch: str | None = None, *, task: Task) -> IngestSummary:
+        """Blocking, like Ingestor.ingest; returns its summary or raises PharosError."""
+        emit, cancel, job_id = task.emit, task.cancel, task.job_id
         args = [*command_line(), "ingest", without_credentials(source), "--events", "--cancel-on-stdin",
                 "--job-id", job_id]
         if branch:

@@ -19,17 +19,19 @@ import queue
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from .cancel import CancelToken
 from .catalog import Catalog, ChunkRecord, FileRecord
 from .errors import Cancelled, GrammarMissing
-from .events import Emit, FileSkipped
 from .files import FileEntry, read_text
 from .parse import detect_language, parse_file
 from .progress import StageMeter
 from .summaries import embedding_text
+
+if TYPE_CHECKING:
+    from .jobs import Task
 
 log = logging.getLogger(__name__)
 
@@ -87,8 +89,8 @@ class _StageClock:
 
 class Pipeline:
     def __init__(self, *, repo_id: str, catalog: Catalog, collection, embedder: Future, window_chars: int,
-                 batch_size: int, max_file_bytes: int, include_code: bool, emit: Emit, job_id: str,
-                 cancel: CancelToken, parse_workers: int = 0, store_batch_files: int = 64) -> None:
+                 batch_size: int, max_file_bytes: int, include_code: bool, task: Task, parse_workers: int = 0,
+                 store_batch_files: int = 64) -> None:
         self.repo_id = repo_id
         self.catalog = catalog
         self.collection = collection
@@ -97,14 +99,12 @@ class Pipeline:
         self.batch_size = batch_size
         self.max_file_bytes = max_file_bytes
         self.include_code = include_code
-        self.emit = emit
-        self.job_id = job_id
-        self.user_cancel = cancel
+        self.task = task
         self.workers = parse_workers or max(1, (os.cpu_count() or 2) - 1)
         self.store_batch_files = store_batch_files
         self.stats = PipelineStats()
         self._model_calls = _MODEL_CALLS
-        self._stop = threading.Event()  # set on user cancel or on any stage failure
+        self._stop = CancelToken()  # set on user cancel or on any stage failure
         self._error: BaseException | None = None
         self._clocks = {stage: _StageClock() for stage in ("parse", "embed", "store")}
         self._stats_lock = threading.Lock()
@@ -114,9 +114,9 @@ class Pipeline:
     def run(self, entries: list[FileEntry], known: dict[str, FileRecord]) -> PipelineStats:
         self._known = known
         self._meters = {
-            "parse": StageMeter(self.emit, self.job_id, "parse", len(entries), "files"),
-            "embed": StageMeter(self.emit, self.job_id, "embed", 0, "chunks"),
-            "store": StageMeter(self.emit, self.job_id, "store", len(entries), "files"),
+            "parse": self.task.meter("parse", len(entries), "files"),
+            "embed": self.task.meter("embed", 0, "chunks"),
+            "store": self.task.meter("store", len(entries), "files"),
         }
         for meter in self._meters.values():
             meter.flush()
@@ -135,8 +135,8 @@ class Pipeline:
         for thread in threads:
             thread.start()
         while any(t.is_alive() for t in threads):
-            if self.user_cancel.wait(0.05):
-                self._stop.set()
+            if self.task.cancel.wait(0.05):
+                self._stop.cancel()
             for thread in threads:
                 thread.join(timeout=0)
         for meter in self._meters.values():
@@ -144,7 +144,7 @@ class Pipeline:
         self.stats.stage_seconds = {stage: clock.seconds for stage, clock in self._clocks.items()}
         if self._error is not None:
             raise self._error
-        if self.user_cancel.cancelled:
+        if self.task.cancel.cancelled:
             raise Cancelled()
         return self.stats
 
@@ -152,16 +152,16 @@ class Pipeline:
         try:
             loop(*args)
         except Cancelled:
-            self._stop.set()
+            self._stop.cancel()
         except BaseException as exc:  # noqa: BLE001 - any stage failure stops the whole pipeline
             log.exception("pipeline stage failed")
             if self._error is None:
                 self._error = exc
-            self._stop.set()
+            self._stop.cancel()
 
     def _put(self, q: queue.Queue, item) -> None:
         """Put that gives up when the pipeline stops, so no thread blocks forever on a full queue."""
-        while not self._stop.is_set():
+        while not self._stop.cancelled:
             try:
                 q.put(item, timeout=0.1)
                 return
@@ -170,7 +170,7 @@ class Pipeline:
         raise Cancelled()
 
     def _skip(self, entry: FileEntry, reason: str, content_hash: str = "", language: str | None = None) -> FileWork:
-        self.emit(FileSkipped(self.job_id, entry.path, reason))
+        self.task.skipped(entry.path, reason)
         with self._stats_lock:
             self.stats.skipped[reason] = self.stats.skipped.get(reason, 0) + 1
         return FileWork(FileRecord(entry.path, language, entry.size, entry.mtime_ns, content_hash, reason))
@@ -179,7 +179,7 @@ class Pipeline:
 
     def _parse_loop(self, todo: queue.Queue, out: queue.Queue) -> None:
         try:
-            while not self._stop.is_set():
+            while not self._stop.cancelled:
                 try:
                     entry = todo.get_nowait()
                 except queue.Empty:
@@ -189,7 +189,7 @@ class Pipeline:
                 self._meters["parse"].advance(1, entry.path)
                 self._put(out, work)
         finally:
-            if not self._stop.is_set():
+            if not self._stop.cancelled:
                 self._put(out, _DONE)
 
     def _parse_one(self, entry: FileEntry) -> FileWork:
@@ -233,7 +233,7 @@ class Pipeline:
         waiting_texts = 0
         pool = self.batch_size * POOL_BATCHES
         while finished_producers < producers:
-            if self._stop.is_set():
+            if self._stop.cancelled:
                 raise Cancelled()
             try:
                 item = inbox.get(timeout=0.05)
@@ -250,11 +250,11 @@ class Pipeline:
             # Encode a full pool; or at least one full batch when parsing has nothing more right now, so the
             # model never idles waiting for it.
             if pending and (waiting_texts >= pool or (item is None and waiting_texts >= self.batch_size)):
-                embedder = embedder or self._wait(self.embedder_future)
+                embedder = embedder or self._stop.result(self.embedder_future)
                 self._embed_files(embedder, pending, out)
                 pending, waiting_texts = [], 0
         if pending:
-            self._embed_files(embedder or self._wait(self.embedder_future), pending, out)
+            self._embed_files(embedder or self._stop.result(self.embedder_future), pending, out)
         self._put(out, _DONE)
 
     def _embed_files(self, embedder, files: list[FileWork], out: queue.Queue) -> None:
@@ -266,7 +266,9 @@ class Pipeline:
         vectors = np.zeros((len(texts), embedder.dim), dtype="float32")
         for start in range(0, len(order), self.batch_size):
             batch = order[start:start + self.batch_size]
-            vectors[batch] = self._wait(self._model_calls.submit(embedder.embed_documents, [texts[n] for n in batch]))
+            # A model call cannot be interrupted: on cancel the job stops waiting and the call's result is dropped.
+            vectors[batch] = self._stop.result(
+                self._model_calls.submit(embedder.embed_documents, [texts[n] for n in batch]))
             self._clocks["embed"].tick()
             self._meters["embed"].advance(len(batch))
         offset = 0
@@ -278,20 +280,6 @@ class Pipeline:
         for work in files:
             self._put(out, work)
 
-    def _wait(self, future: Future):
-        """The result of work running elsewhere; on cancel, stop waiting at once.
-
-        A model call cannot be interrupted, and a full batch on a CPU can take seconds: the job ends
-        now and the abandoned call finishes on its own thread, its result dropped.
-        """
-        while True:
-            if self._stop.is_set():
-                raise Cancelled()
-            try:
-                return future.result(timeout=0.05)
-            except FutureTimeout:
-                continue
-
     def _store_loop(self, inbox: queue.Queue) -> None:
         batch: list[FileWork] = []
         while True:
@@ -299,7 +287,7 @@ class Pipeline:
                 item = inbox.get(timeout=0.1)
             except queue.Empty:
                 item = None
-                if self._stop.is_set():
+                if self._stop.cancelled:
                     raise Cancelled()
             if item is _DONE:
                 break

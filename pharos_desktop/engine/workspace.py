@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .catalog import Catalog
+from .jobs import JobsTable
 from .settings import Settings, check_writable, data_dir
 
 if TYPE_CHECKING:
@@ -25,6 +26,7 @@ class Workspace:
         check_writable(self.root)  # one plain line now, rather than a database error later
         self.settings = settings or Settings.load()
         self.catalog = Catalog(self.root / "catalog.sqlite")
+        self.jobs = JobsTable(self.catalog)
         self._lock = threading.Lock()
         self._embedder: Embedder | None = None
         self._vectors: VectorStore | None = None

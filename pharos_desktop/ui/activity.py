@@ -7,7 +7,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QFrame, QGridLayout, QHBoxLayout, QLabel, QMessageBox, QProgressBar, QPushButton,
                                QScrollArea, QSizePolicy, QVBoxLayout, QWidget)
 
-from ..engine.events import INGEST_STAGES, StageProgress
+from ..engine.events import INGEST_STAGES, IngestSummary, StageProgress, Summary, SyncSummary
 from .format import duration, elide_middle, plural
 
 TERMINAL = ("done", "failed", "cancelled", "interrupted")
@@ -149,16 +149,25 @@ class JobCard(QFrame):
         total = sum(self.skipped.values())
         self.message.setText(f"{plural(total, 'file')} skipped so far")
 
-    def show_finished(self, summary: dict) -> None:
+    def show_finished(self, summary: Summary) -> None:
+        if isinstance(summary, SyncSummary):
+            self.show_done(f"{summary.created} created, {summary.updated} updated, {summary.deleted} deleted, "
+                           f"{summary.unchanged} unchanged, {summary.failed} failed; {summary.chunks:,} chunks uploaded")
+            if summary.notice:
+                self.message.setText(summary.notice)  # show_done cleared the progress text; the notice stays
+            return
+        self._show_ingest(summary)
+
+    def _show_ingest(self, summary: IngestSummary) -> None:
         for bar in self.bars.values():
             bar.setRange(0, 1)
             bar.setValue(1)
             if not bar.format():
                 bar.setFormat("done")
-        reasons = summary.get("skipped_reasons") or self.skipped
+        reasons = summary.skipped_reasons or self.skipped
         skipped = sum(reasons.values())
-        lines = [f"{plural(summary.get('files', 0), 'file')}, {plural(summary.get('chunks', 0), 'chunk')} "
-                 f"({summary.get('embedded', 0):,} embedded now) in {duration(summary.get('seconds', 0))}"]
+        lines = [f"{plural(summary.files, 'file')}, {plural(summary.chunks, 'chunk')} "
+                 f"({summary.embedded:,} embedded now) in {duration(summary.seconds)}"]
         if skipped:
             lines.append(f"{plural(skipped, 'file')} skipped: "
                          + ", ".join(f"{reason} {n}" for reason, n in sorted(reasons.items(), key=lambda p: -p[1])))

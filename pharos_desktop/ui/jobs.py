@@ -83,11 +83,12 @@ class IngestQueue(QObject):
             self.bridge.emit(JobCancelled(job.job_id, resumable=True))
             return
         from ..engine.isolated import IsolatedIngestor
+        from ..engine.jobs import Task
 
         try:
             # In a child process: torch and the model never hold this process's lock, so the UI never stalls.
-            IsolatedIngestor(self.workspace).ingest(job.source, job.branch, emit=self.bridge.emit, cancel=job.token,
-                                                    job_id=job.job_id)
+            IsolatedIngestor(self.workspace).ingest(job.source, job.branch,
+                                                    task=Task("ingest", self.bridge.emit, job.token, job.job_id))
         except PharosError:
             pass  # already reported as JobFailed / JobCancelled
         except Exception as exc:  # noqa: BLE001 - anything else still ends the job visibly

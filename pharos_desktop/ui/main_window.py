@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (QDockWidget, QMainWindow, QMessageBox, QSplitter,
 
 from ..engine.catalog import RepoRecord
 from ..engine.events import INGEST_STAGES, SYNC_STAGES
+from ..engine.jobs import ResumableJob
 from ..engine.workspace import Workspace
 from .activity import ActivityPanel
 from .bridge import EventBridge
@@ -179,25 +180,24 @@ class MainWindow(QMainWindow):
         self.url_bar.offer_clipboard()
         self.refresh_repos()
         self.cloud.restore()
-        catalog = self.workspace.catalog
+        jobs = self.workspace.jobs
 
-        def unfinished() -> list[dict]:
-            catalog.mark_stale_jobs_interrupted()
-            return catalog.resumable_jobs()
+        def unfinished() -> list[ResumableJob]:
+            jobs.mark_stale_interrupted()
+            return jobs.resumable()
 
         self.workers.read(unfinished, self._offer_resume)
 
-    def _offer_resume(self, jobs: list[dict]) -> None:
+    def _offer_resume(self, jobs: list[ResumableJob]) -> None:
         seen = set()
         for job in jobs:
-            if job["repo_id"] in seen or job["job_id"] in self.queue.jobs:
+            if job.repo_id in seen or job.job_id in self.queue.jobs:
                 continue
-            seen.add(job["repo_id"])
-            request = job["request"]
-            self.queue.remember(job["job_id"], request.get("source", ""), request.get("branch"))
-            card = self.activity.card(job["job_id"], request.get("source", ""))
-            card.show_message(f"{job['state'].capitalize()} in an earlier session: Resume continues where it stopped.")
-            card.set_state(job["state"])
+            seen.add(job.repo_id)
+            self.queue.remember(job.job_id, job.request.get("source", ""), job.request.get("branch"))
+            card = self.activity.card(job.job_id, job.request.get("source", ""))
+            card.show_message(f"{job.state.capitalize()} in an earlier session: Resume continues where it stopped.")
+            card.set_state(job.state)
 
     # -- repositories, files, code ---------------------------------------------------------------
 
@@ -290,16 +290,7 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"{event.stage}: {event.done:,}{total} {event.unit}{eta}")
 
     def _job_finished(self, event) -> None:
-        card = self.activity.card(event.job_id)
-        summary = event.summary
-        if "created" in summary:  # a sync
-            card.show_done(f"{summary['created']} created, {summary['updated']} updated, {summary['deleted']} "
-                           f"deleted, {summary['unchanged']} unchanged, {summary['failed']} failed; "
-                           f"{summary['chunks']:,} chunks uploaded")
-            if summary.get("notice"):
-                card.message.setText(summary["notice"])  # show_done cleared progress text; the notice stays
-        else:
-            card.show_finished(summary)
+        self.activity.card(event.job_id).show_finished(event.summary)
         self.statusBar().showMessage("Done", 5000)
         self.refresh_repos()
 

@@ -81,6 +81,7 @@ class SyncController(QObject):
     def start(self, repo_id: str | None = None, job_id: str | None = None) -> str | None:
         if self.busy:
             return None
+        from ..engine.jobs import Task
         from ..engine.sync import Syncer
 
         self.job_id = job_id or uuid.uuid4().hex[:12]
@@ -90,7 +91,7 @@ class SyncController(QObject):
         syncer = Syncer(self.workspace)
         self.started.emit(job, ("all repositories" if repo_id is None else repo_id) + f" → {syncer.api_url}")
         async_tasks.start(self.workers,
-                          lambda: syncer.sync(repo_id, emit=self.bridge.emit, job_id=job, cancel=token),
+                          lambda: syncer.sync(repo_id, task=Task("sync", self.bridge.emit, token, job)),
                           lambda _summary: self._done(job), lambda exc: self._done(job, exc))
         return job
 

@@ -14,14 +14,17 @@ import time
 import uuid
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..cancel import CancelToken
 from ..errors import SourceError
-from ..events import Emit, StageMessage
 from ..files import in_git_work_tree
 from ..git import Stalled, git_env, local_git, progress_reporter, run_git
 from .git_errors import clone_error
 from .spec import SourceSpec, repo_id
+
+if TYPE_CHECKING:
+    from ..jobs import Task
 
 _BRANCH_RE = re.compile(r"[^\s~^:?*\[\\]+")  # what git allows in a branch name, roughly
 
@@ -90,36 +93,36 @@ def _default_branch(git: _Git) -> str:
     return match.group(1) if match else ""
 
 
-def _update(git: _Git, branch: str | None, dest: Path, emit: Emit, job_id: str) -> Checkout:
+def _update(git: _Git, branch: str | None, dest: Path, task: Task) -> Checkout:
     target = branch or _default_branch(git) or _head(dest)[1]
     if not target:
-        return _clone(git, branch, dest, emit, job_id)
-    emit(StageMessage(job_id, f"updating the existing clone ({target})"))
+        return _clone(git, branch, dest, task)
+    task.message(f"updating the existing clone ({target})")
     refspec = f"+refs/heads/{target}:refs/remotes/origin/{target}"
     git.network(["fetch", "--depth", "1", "--no-tags", "--progress", "origin", refspec], target, cwd=dest,
-                on_line=progress_reporter(emit, job_id))
+                on_line=progress_reporter(task))
     for args in (["checkout", "-q", "-f", "-B", target, f"refs/remotes/origin/{target}"],
                  ["reset", "-q", "--hard", f"refs/remotes/origin/{target}"], ["clean", "-q", "-ffdx"]):
         if git.local(args, dest) != 0:  # a damaged clone (disk full, killed mid-checkout): start over
-            emit(StageMessage(job_id, "the existing clone could not be updated; cloning again", "warning"))
-            return _clone(git, branch, dest, emit, job_id)
+            task.message("the existing clone could not be updated; cloning again", "warning")
+            return _clone(git, branch, dest, task)
     commit, current = _head(dest)
     return Checkout(dest, commit, current, is_clone=True)
 
 
-def _clone(git: _Git, branch: str | None, dest: Path, emit: Emit, job_id: str) -> Checkout:
+def _clone(git: _Git, branch: str | None, dest: Path, task: Task) -> Checkout:
     # Cloned beside the destination and renamed at the end: a killed clone leaves only a ".tmp-" folder,
     # swept here. Only one ingest of a repository runs at a time (ingest.py), so none of these is in use.
     for stale in dest.parent.glob(f".{dest.name}.tmp-*"):
         remove_tree(stale)
     temp = dest.parent / f".{dest.name}.tmp-{uuid.uuid4().hex[:8]}"
     spec = git.spec
-    emit(StageMessage(job_id, f"cloning {spec.display}" + (f" ({branch})" if branch else "") + " with depth 1"))
+    task.message(f"cloning {spec.display}" + (f" ({branch})" if branch else "") + " with depth 1")
     args = ["clone", "--depth", "1", "--single-branch", "--no-tags", "--progress"]
     if branch:
         args += ["--branch", branch]
     try:
-        git.network(args + ["--", spec.location, str(temp)], branch, on_line=progress_reporter(emit, job_id))
+        git.network(args + ["--", spec.location, str(temp)], branch, on_line=progress_reporter(task))
         remove_tree(dest)
         os.replace(temp, dest)
     finally:
@@ -129,9 +132,9 @@ def _clone(git: _Git, branch: str | None, dest: Path, emit: Emit, job_id: str) -
 
 
 def open_source(spec: SourceSpec, branch: str | None, clones_dir: Path, *, access: GitAccess = GitAccess(),
-                emit: Emit, job_id: str, cancel: CancelToken) -> Checkout:
+                task: Task) -> Checkout:
     """A working tree for ``spec``: the folder itself, or a fresh / updated shallow clone."""
-    cancel.raise_if_cancelled()
+    task.raise_if_cancelled()
     branch = (branch or "").strip() or None  # an empty field in the window means the default branch
     if branch is not None and (branch.startswith("-") or ".." in branch or not _BRANCH_RE.fullmatch(branch)):
         raise SourceError(f"not a valid branch name: {branch!r}")
@@ -142,12 +145,12 @@ def open_source(spec: SourceSpec, branch: str | None, clones_dir: Path, *, acces
     clones_dir = Path(clones_dir)
     clones_dir.mkdir(parents=True, exist_ok=True)
     dest = clones_dir / spec.repo_id
-    git = _Git(spec, access, cancel)
+    git = _Git(spec, access, task.cancel)
     if (dest / ".git").is_dir():
         code, url = local_git(["config", "--get", "remote.origin.url"], dest)
         if code == 0 and repo_id(url, None) == repo_id(spec.location, None):
-            return _update(git, branch, dest, emit, job_id)
-    return _clone(git, branch, dest, emit, job_id)
+            return _update(git, branch, dest, task)
+    return _clone(git, branch, dest, task)
 
 
 def remove_tree(path: Path, attempts: int = 10) -> None:

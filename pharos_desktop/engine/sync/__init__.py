@@ -1,17 +1,20 @@
 """Publishing the local index to the user's Pharos cloud account (contract: shared/pharos-cloud-api.md).
 
-Front ends use ``Syncer`` only:
+Front ends use ``Syncer`` and ``SyncStatus`` only:
 
 - ``await Syncer(workspace).test_connection(on_waiting)`` -> ``ConnectionReport(status, message)``;
-- ``await Syncer(workspace).sync(repo, emit=..., job_id=..., cancel=...)`` -> counts dict, raises
-  ``CloudError`` when it cannot go on (token refused, not a Pharos API, network gone);
-- ``repo_sync_state(repo_id)`` / ``file_sync_states(repo_id)``: what the next sync would do (local only).
+- ``await Syncer(workspace).sync(repo, task=Task("sync", ...))`` -> ``SyncSummary``, raises ``CloudError``
+  when it cannot go on (token refused, not a Pharos API, network gone);
+- ``SyncStatus(workspace).repo(repo_id)`` / ``.files(repo_id)``: what the next sync would do, from local
+  bookkeeping only (no token, no client, no keyring: cheap enough for every refresh of the window).
 
 Modules: ``mapping`` (file/chunk -> bodies, URL scheme), ``plan`` (pure diff), ``state`` (sync tables in
-the catalog), ``client`` (httpx, retries, error mapping), ``runner`` (executes a plan), ``connection``.
+the catalog), ``client`` (httpx, retries, error mapping), ``runner`` (executes a plan), ``connection``,
+``status`` (the local read).
 """
 
 from .connection import ConnectionReport
-from .syncer import FileSyncState, RepoSyncState, Syncer
+from .status import FileSyncState, RepoSyncState, SyncStatus
+from .syncer import Syncer
 
-__all__ = ["ConnectionReport", "FileSyncState", "RepoSyncState", "Syncer"]
+__all__ = ["ConnectionReport", "FileSyncState", "RepoSyncState", "SyncStatus", "Syncer"]

@@ -16,41 +16,23 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
-from typing import Awaitable, TypeVar
+from typing import TYPE_CHECKING
 
-from ..cancel import CancelToken
 from ..catalog import Catalog, FileRecord, RepoRecord
-from ..errors import Cancelled
-from ..events import Emit
-from ..progress import StageMeter
+from ..events import SyncFailure
 from . import mapping
 from .client import CloudClient, NotPharos, RequestFailed, Transient
 from .plan import Action, Plan
 from .state import SyncState
 
-log = logging.getLogger(__name__)
-T = TypeVar("T")
+if TYPE_CHECKING:
+    from ..jobs import Task
 
-CANCEL_POLL_SECONDS = 0.05
+log = logging.getLogger(__name__)
+
 UPLOAD_ATTEMPTS = 3  # per file, when its chunk count comes out wrong or its resource vanishes mid-way
 LOOKUP_PAGE = 50  # newest-first listing page when looking for a row a failed create made
 LOOKUP_PAGES = 4  # our row is among the newest few (a handful of creates are in flight at once)
-
-
-async def until_done(awaitable: Awaitable[T], cancel: CancelToken) -> T:
-    """Await while watching the token: the CancelToken is thread-based, so it is polled, not awaited."""
-    task = asyncio.ensure_future(awaitable)
-    try:
-        while True:
-            done, _ = await asyncio.wait({task}, timeout=CANCEL_POLL_SECONDS)
-            if done:
-                return task.result()
-            if cancel.cancelled:
-                raise Cancelled()
-    finally:
-        if not task.done():
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
 
 
 @dataclass
@@ -59,14 +41,14 @@ class Outcome:
     updated: int = 0
     deleted: int = 0
     chunks: int = 0
-    failures: list[dict] = field(default_factory=list)  # {"repo", "path", "message"}
+    failures: list[SyncFailure] = field(default_factory=list)
     queue_refused: int = 0  # creates whose row was made but whose fetch job the cloud could not queue
 
 
 class Runner:
     def __init__(self, client: CloudClient, state: SyncState, catalog: Catalog, repos: dict[str, RepoRecord],
                  records: dict[tuple[str, str], FileRecord], *, send_source: bool, concurrency: int,
-                 emit: Emit, job_id: str, cancel: CancelToken) -> None:
+                 task: Task) -> None:
         self.client = client
         self.state = state
         self.catalog = catalog
@@ -74,8 +56,8 @@ class Runner:
         self.records = records
         self.send_source = send_source
         self.concurrency = max(1, concurrency)
-        self.cancel = cancel
-        self.meter = StageMeter(emit, job_id, "upload", unit="files")
+        self.cancel = task.cancel
+        self.meter = task.meter("upload", unit="files")
         self.outcome = Outcome()
 
     async def run(self, plan: Plan) -> Outcome:
@@ -85,7 +67,7 @@ class Runner:
         self.meter.set_total(len(plan.actions))
         workers = [asyncio.ensure_future(self._worker(queue)) for _ in range(min(self.concurrency, queue.qsize()))]
         try:
-            await until_done(asyncio.gather(*workers), self.cancel)
+            await self.cancel.result_async(asyncio.gather(*workers))
         finally:
             for worker in workers:  # a fatal error in one worker stops the others too
                 worker.cancel()
@@ -102,7 +84,7 @@ class Runner:
             except RequestFailed as exc:
                 log.warning("sync: %s: %s", action.path, exc)
                 self.state.fail(action.repo_id, action.path, str(exc))
-                self.outcome.failures.append({"repo": action.repo_id, "path": action.path, "message": str(exc)})
+                self.outcome.failures.append(SyncFailure(action.repo_id, action.path, str(exc)))
             self.meter.advance(current=action.path)
 
     async def _do(self, action: Action) -> None:

@@ -31,6 +31,7 @@ from ..cancel import CancelToken
 from ..errors import Cancelled, CloudError, PharosError
 from ..events import CloudJobDone, Emit, WorkerStatus
 from ..ingest import Ingestor
+from ..jobs import Task
 from ..settings import data_dir
 from ..sync import Syncer
 from ..sync.client import AuthRefused, redirect_message
@@ -172,16 +173,15 @@ class CloudWorker:
         return outcome
 
     def _ingest_and_publish(self, job: CloudJob, cancel: CancelToken) -> JobOutcome:
-        result = Ingestor(self.workspace).ingest(job.repo_url, job.branch, emit=self.emit, cancel=cancel)
+        result = Ingestor(self.workspace).ingest(job.repo_url, job.branch, task=Task("ingest", self.emit, cancel))
         syncer = Syncer(self.workspace, api_url=self.api_url, token=self._token)
-        summary = asyncio.run(syncer.sync(result.repo_id, emit=self.emit, job_id=uuid.uuid4().hex[:12],
-                                          cancel=cancel))
+        summary = asyncio.run(syncer.sync(result.repo_id, task=Task("sync", self.emit, cancel)))
         self._clear_our_fetch_jobs()
-        if summary["failed"]:
-            first = summary["failures"][0]
+        if summary.failed:
+            first = summary.failures[0]
             return JobOutcome(job.task_id, job.repo_url, "failed",
-                              f"{summary['failed']} files were not published (first: {first['path']}: "
-                              f"{first['message']})", files=result.files, chunks=result.chunks)
+                              f"{summary.failed} files were not published (first: {first.path}: {first.message})",
+                              files=result.files, chunks=result.chunks)
         return JobOutcome(job.task_id, job.repo_url, "completed", files=result.files, chunks=result.chunks)
 
     def _record(self, job: CloudJob, outcome: JobOutcome) -> None:

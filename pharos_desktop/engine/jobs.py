@@ -1,0 +1,217 @@
+"""Jobs: the handle a job's work gets (``Task``), the one way a job runs (``Job``), and the jobs table.
+
+A job is an ingest or a sync. Its work is a plain function that takes a ``Task``: the job's id and kind,
+where it reports (``task.emit`` and the helpers beside it) and the token that tells it to stop. ``Job``
+writes what every kind has in common, once: JobStarted, the row in the jobs table, and how the job ends
+(finished with its typed summary, failed with one line for the user, cancelled). A job still 'running'
+when its process died is marked 'interrupted' by the next start (``JobsTable.mark_stale_interrupted``).
+
+The table lives in the catalog's SQLite file, beside the repositories it names, so existing data
+folders keep their history; it records which process owns a job still 'running', so a live job in
+another process is never taken for a dead one.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+import traceback
+import uuid
+from dataclasses import dataclass, field
+from typing import Callable
+
+from .cancel import CancelToken
+from .catalog import Catalog
+from .errors import Cancelled, PharosError
+from .events import (Emit, FileSkipped, JobCancelled, JobFailed, JobFinished, JobStarted, StageMessage,
+                     StageProgress, Summary, ignore_events)
+from .owner import Owner, is_gone, this_process
+from .progress import StageMeter
+
+log = logging.getLogger(__name__)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS jobs (
+    job_id TEXT PRIMARY KEY,
+    repo_id TEXT,
+    kind TEXT NOT NULL,                   -- ingest | sync
+    request TEXT NOT NULL DEFAULT '{}',   -- what to run again on resume (source, branch)
+    state TEXT NOT NULL,                  -- running | done | failed | cancelled | interrupted
+    summary TEXT NOT NULL DEFAULT '{}',
+    error TEXT NOT NULL DEFAULT '',
+    started_at REAL NOT NULL,
+    finished_at REAL
+);
+"""
+# Added after the first release: older catalogs get them on open; their rows have no owner.
+_OWNER_COLUMNS = {"owner_host": "TEXT NOT NULL DEFAULT ''", "owner_pid": "INTEGER NOT NULL DEFAULT 0",
+                  "owner_started": "REAL NOT NULL DEFAULT 0"}
+
+
+def new_job_id() -> str:
+    return uuid.uuid4().hex[:12]
+
+
+@dataclass(frozen=True)
+class Task:
+    """What a job's work is handed: who it is, where it reports, and how it is told to stop."""
+
+    kind: str  # ingest | sync
+    emit: Emit = ignore_events
+    cancel: CancelToken = field(default_factory=CancelToken)
+    job_id: str = field(default_factory=new_job_id)
+
+    def message(self, text: str, level: str = "info") -> None:
+        self.emit(StageMessage(self.job_id, text, level))
+
+    def progress(self, stage: str, done: int, total: int | None, unit: str = "files") -> None:
+        self.emit(StageProgress(self.job_id, stage, done, total, unit))
+
+    def skipped(self, path: str, reason: str) -> None:
+        self.emit(FileSkipped(self.job_id, path, reason))
+
+    def meter(self, stage: str, total: int | None = None, unit: str = "files") -> StageMeter:
+        """Progress for a stage with many items: rate, ETA, and at most a few events a second."""
+        return StageMeter(self.emit, self.job_id, stage, total, unit)
+
+    def raise_if_cancelled(self) -> None:
+        self.cancel.raise_if_cancelled()
+
+
+@dataclass(frozen=True)
+class ResumableJob:
+    job_id: str
+    repo_id: str
+    request: dict  # what the job was asked: {"source", "branch"} for an ingest
+    state: str  # cancelled | interrupted
+
+
+class JobsTable:
+    """What ran, how it ended, what can be resumed. Writes go through the catalog's write transaction."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        self.catalog = catalog
+        with catalog.write() as conn:
+            conn.executescript(_SCHEMA)
+            present = {row[1] for row in conn.execute("PRAGMA table_info(jobs)")}
+            for name, declaration in _OWNER_COLUMNS.items():
+                if name not in present:
+                    conn.execute(f"ALTER TABLE jobs ADD COLUMN {name} {declaration}")
+
+    def start(self, job_id: str, kind: str, repo_id: str | None, request: dict) -> None:
+        owner = this_process()
+        with self.catalog.write() as conn:
+            conn.execute("INSERT OR REPLACE INTO jobs (job_id, repo_id, kind, request, state, started_at, owner_host, "
+                         "owner_pid, owner_started) VALUES (?, ?, ?, ?, 'running', ?, ?, ?, ?)",
+                         (job_id, repo_id, kind, json.dumps(request), time.time(), owner.host, owner.pid,
+                          owner.started))
+
+    def finish(self, job_id: str, state: str, summary: dict | None = None, error: str = "") -> None:
+        with self.catalog.write() as conn:
+            conn.execute("UPDATE jobs SET state = ?, summary = ?, error = ?, finished_at = ? WHERE job_id = ?",
+                         (state, json.dumps(summary or {}), error, time.time(), job_id))
+
+    def states(self) -> dict[str, str]:
+        """job id -> state, for every job on record."""
+        return {row[0]: row[1] for row in self.catalog.read("SELECT job_id, state FROM jobs")}
+
+    def mark_stale_interrupted(self) -> int:
+        """Jobs left 'running' by a process that is gone are interrupted; their repos can be resumed.
+        A job whose process still runs (another window, a command line) is left as it is."""
+        with self.catalog.write() as conn:
+            rows = conn.execute("SELECT job_id, owner_host, owner_pid, owner_started FROM jobs "
+                                "WHERE state = 'running'").fetchall()
+            # a row without an owner comes from a version that did not record one: as before, it is stale
+            stale = [row[0] for row in rows if not row[2] or is_gone(Owner(row[1], row[2], row[3]))]
+            conn.executemany("UPDATE jobs SET state = 'interrupted' WHERE job_id = ?", [(job,) for job in stale])
+            conn.execute("""UPDATE repos SET state = 'interrupted' WHERE state = 'ingesting' AND NOT EXISTS
+                            (SELECT 1 FROM jobs j WHERE j.repo_id = repos.repo_id AND j.state = 'running')""")
+            return len(stale)
+
+    def resumable(self) -> list[ResumableJob]:
+        """Ingests that stopped before their repository was ready, newest first."""
+        rows = self.catalog.read(
+            """SELECT j.job_id, j.repo_id, j.request, j.state FROM jobs j
+               JOIN repos r ON r.repo_id = j.repo_id
+               WHERE j.kind = 'ingest' AND j.state IN ('cancelled', 'interrupted') AND r.state != 'ready'
+               ORDER BY j.started_at DESC""")
+        return [ResumableJob(row["job_id"], row["repo_id"], json.loads(row["request"]), row["state"]) for row in rows]
+
+
+def _is_cancel(exc: BaseException) -> bool:
+    # asyncio is looked up, not imported: a process that never imported it cannot have its CancelledError.
+    asyncio = sys.modules.get("asyncio")
+    return isinstance(exc, Cancelled) or (asyncio is not None and isinstance(exc, asyncio.CancelledError))
+
+
+class Job:
+    """One run of a job, the same for every kind. Use it around the work::
+
+        with Job(jobs, task) as job:
+            job.start(title)                      # JobStarted: the window's card, the command line's title
+            job.own(repo_id, request, on_end)     # the row in the jobs table: from here on the job is ours
+            job.finish(work(task))                # JobFinished with the typed summary
+
+    Leaving the block by an exception ends the job: Cancelled (or asyncio's) -> 'cancelled'; a PharosError
+    -> 'failed' with its message; anything else -> 'failed' with one line for the user (the traceback
+    goes to the log and to the event's detail) and a PharosError raised in its place.
+    """
+
+    def __init__(self, table: JobsTable, task: Task, *, secret: str = "") -> None:
+        self.table = table
+        self.task = task
+        self.secret = secret  # never shown: blanked out of tracebacks
+        self.started = False
+        self._owned = False
+        self._on_end: Callable[[str, str], None] | None = None
+
+    def start(self, title: str) -> None:
+        self.task.emit(JobStarted(self.task.job_id, self.task.kind, title))
+        self.started = True
+
+    def own(self, repo_id: str | None, request: dict, on_end: Callable[[str, str], None] | None = None) -> None:
+        """Record the job as running. ``on_end(state, message)`` runs when it fails or is cancelled, for what
+        the kind keeps beside the table (a repository's state)."""
+        self.table.start(self.task.job_id, self.task.kind, repo_id, request)
+        self._owned, self._on_end = True, on_end
+
+    def finish(self, summary: Summary, ok: bool = True) -> None:
+        """``ok=False``: the job ran to its end, but not all of it worked (a sync with failed files)."""
+        if self._owned:
+            self.table.finish(self.task.job_id, "done" if ok else "failed", summary.as_dict())
+        self.task.emit(JobFinished(self.task.job_id, summary))
+
+    def __enter__(self) -> "Job":
+        return self
+
+    def __exit__(self, exc_type, exc: BaseException | None, tb) -> bool:
+        if exc is None or not isinstance(exc, Exception) and not _is_cancel(exc):
+            return False  # done, or KeyboardInterrupt / SystemExit: not the job's to handle
+        if _is_cancel(exc):
+            self._end("cancelled", "")
+            self.task.emit(JobCancelled(self.task.job_id, resumable=self.started))
+            return False
+        detail = "".join(traceback.format_exception(exc_type, exc, tb))
+        if isinstance(exc, PharosError):
+            self._fail(str(exc), detail)
+            return False
+        log.error("%s failed", self.task.kind, exc_info=(exc_type, exc, tb))
+        message = f"{self.task.kind} failed unexpectedly: {type(exc).__name__}: {exc}"
+        self._fail(self._hidden(message), detail)
+        raise PharosError(self._hidden(message)) from exc
+
+    def _fail(self, message: str, detail: str) -> None:
+        self._end("failed", message)
+        self.task.emit(JobFailed(self.task.job_id, message, self._hidden(detail)))
+
+    def _end(self, state: str, message: str) -> None:
+        if not self._owned:
+            return
+        self.table.finish(self.task.job_id, state, error=message)
+        if self._on_end is not None:
+            self._on_end(state, message)
+
+    def _hidden(self, text: str) -> str:
+        return text.replace(self.secret, "***") if self.secret else text
