@@ -18,6 +18,7 @@ from .code_editor import CodeEditor
 from .format import elide_middle
 from .highlighter import LineTokens, TokenHighlighter, is_dark, lex_lines
 from .icons import kind_icon
+from .latest import NewestOnly
 from .workers import Workers
 
 MAX_READ_BYTES = 4_000_000
@@ -80,7 +81,7 @@ class CodeView(QWidget):
         self.workspace = workspace
         self.workers = workers
         self.loaded: LoadedFile | None = None
-        self._request = 0  # only the newest load is shown; older ones finishing late are dropped
+        self._loads = NewestOnly(workers)
         self._pending_line: int | None = None
 
         self.path_label = QLabel("Select a file to see its code")
@@ -119,16 +120,13 @@ class CodeView(QWidget):
         layout.addWidget(self.splitter, 1)
 
     def show_file(self, repo: RepoRecord, path: str, line: int | None = None) -> None:
-        self._request += 1
-        request = self._request
         self._pending_line = line
         self.path_label.setText(f"{repo.name} / {path} — loading…")
-        self.workers.read(lambda: load_file(self.workspace, repo, path),
-                          lambda loaded: self._loaded(request, loaded),
-                          lambda exc: self._failed(request, path, exc))
+        self._loads.read(lambda: load_file(self.workspace, repo, path), self._loaded,
+                         lambda exc: self._failed(path, exc))
 
     def clear(self) -> None:
-        self._request += 1
+        self._loads.drop()
         self.loaded = None
         self.chunk_list.clear()
         self.summary.clear()
@@ -136,13 +134,10 @@ class CodeView(QWidget):
         self.path_label.setText("Select a file to see its code")
         self.web_button.setEnabled(False)
 
-    def _failed(self, request: int, path: str, exc: BaseException) -> None:
-        if request == self._request:
-            self.path_label.setText(f"{path}: cannot open ({exc})")
+    def _failed(self, path: str, exc: BaseException) -> None:
+        self.path_label.setText(f"{path}: cannot open ({exc})")
 
-    def _loaded(self, request: int, loaded: LoadedFile) -> None:
-        if request != self._request:
-            return
+    def _loaded(self, loaded: LoadedFile) -> None:
         self.loaded = loaded
         source = "" if loaded.from_disk else " (rebuilt from the index: the checkout is gone)"
         self.path_label.setText(elide_middle(f"{loaded.repo.name} / {loaded.path}", 90) + source)

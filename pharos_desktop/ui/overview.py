@@ -14,6 +14,7 @@ from ..engine.workspace import Workspace
 from .charts import BarChart, DonutChart, Treemap
 from .format import plural, size
 from .icons import kind_color, language_color
+from .latest import NewestOnly
 from .workers import Workers
 
 TOP_FILES = 40
@@ -56,7 +57,7 @@ class OverviewView(QScrollArea):
         self.workspace = workspace
         self.workers = workers
         self.shape: RepoShape | None = None
-        self._request = 0
+        self._measures = NewestOnly(workers)
         self.setWidgetResizable(True)
         holder = QWidget()
         self.heading = QLabel("Select a repository to see its overview.")
@@ -80,20 +81,17 @@ class OverviewView(QScrollArea):
         self.setWidget(holder)
 
     def show_repo(self, repo: RepoRecord | None) -> None:
-        self._request += 1
-        request = self._request
         if repo is None:
+            self._measures.drop()
             self.shape = None
             self.heading.setText("Select a repository to see its overview.")
             for chart in (self.languages, self.kinds, self.treemap, self.folders, self.skipped):
                 chart.set_items([])
             return
         self.heading.setText(f"<b>{repo.name}</b> — measuring…")
-        self.workers.read(lambda: measure(self.workspace, repo), lambda shape: self._show(request, shape))
+        self._measures.read(lambda: measure(self.workspace, repo), self._show)
 
-    def _show(self, request: int, shape: RepoShape) -> None:
-        if request != self._request:
-            return
+    def _show(self, shape: RepoShape) -> None:
         self.shape = shape
         repo = shape.repo
         self.heading.setText(

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QHeaderView, Q
 from ..engine.ranking import ROLES
 from ..engine.workspace import Workspace
 from .icons import KIND_COLORS, kind_icon, language_icon
+from .latest import NewestOnly
 from .workers import Workers
 
 DEBOUNCE_MS = 300
@@ -63,7 +64,7 @@ class SearchPanel(QWidget):
         self.hits: list = []
         self.all_hits: list = []
         self.mode = "hybrid"  # search mode (tests use "keyword", which needs no model)
-        self._generation = 0
+        self._searches = NewestOnly(workers)
         self._searched_once = False
         self._warm = "cold"  # cold | warming | warm
         self._query, self._seconds = "", 0.0  # of the hits shown
@@ -173,8 +174,7 @@ class SearchPanel(QWidget):
 
     def search_now(self) -> None:
         self._timer.stop()
-        self._generation += 1
-        generation = self._generation
+        self._searches.drop()  # a search still running was for an older query
         query = self.query.text().strip()
         if not query:
             self.results.clear()
@@ -192,17 +192,13 @@ class SearchPanel(QWidget):
         first = not self._searched_once and self._warm != "warm" and self.mode != "keyword"
         self.status.setText("Searching… (the first search loads the model)" if first else "Searching…")
         mode = self.mode
-        self.workers.read(lambda: run_search(self.workspace, query, repo_ids, languages, kinds, mode),
-                          lambda answer: self._show(generation, query, *answer),
-                          lambda exc: self._failed(generation, exc))
+        self._searches.read(lambda: run_search(self.workspace, query, repo_ids, languages, kinds, mode),
+                            lambda answer: self._show(query, *answer), self._failed)
 
-    def _failed(self, generation: int, exc: BaseException) -> None:
-        if generation == self._generation:
-            self.status.setText(f"Search failed: {exc}")
+    def _failed(self, exc: BaseException) -> None:
+        self.status.setText(f"Search failed: {exc}")
 
-    def _show(self, generation: int, query: str, hits: list, seconds: float) -> None:
-        if generation != self._generation:
-            return  # a newer query was typed meanwhile
+    def _show(self, query: str, hits: list, seconds: float) -> None:
         self._searched_once = True
         self._warm = "warm" if self.mode != "keyword" else self._warm
         self.all_hits = hits
