@@ -31,7 +31,7 @@ def main() -> None:
     import httpx
 
     from pharos_desktop.engine.cancel import CancelToken
-    from pharos_desktop.engine.events import CloudJobDone
+    from pharos_desktop.engine.events import CloudJobSummary, JobFinished
     from pharos_desktop.engine.worker import CloudWorker, Queue
     from pharos_desktop.engine.workspace import Workspace
     from tests.git_daemon import GitDaemon
@@ -42,10 +42,15 @@ def main() -> None:
     served = scratch / "served"
     served.mkdir()
     daemon = GitDaemon(served)
-    done: list[CloudJobDone] = []
+    done: list[CloudJobSummary] = []
     workspace = Workspace()
+
+    def emit(event) -> None:
+        if isinstance(event, JobFinished) and isinstance(event.summary, CloudJobSummary):
+            done.append(event.summary)
+
     worker = CloudWorker(workspace, Queue(cloud.queue_url, cloud.queue_token), api_url=cloud.api_url,
-                         token=cloud.token, emit=lambda e: done.append(e) if isinstance(e, CloudJobDone) else None)
+                         token=cloud.token, emit=emit)
     cancel = CancelToken()
     thread = threading.Thread(target=worker.run, args=(cancel,), daemon=True)
     thread.start()

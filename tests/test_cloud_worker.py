@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from pharos_desktop.engine.cancel import CancelToken
-from pharos_desktop.engine.events import CloudJobDone, WorkerStatus
+from pharos_desktop.engine.events import CloudJobSummary, JobFinished, WorkerStatus
 from pharos_desktop.engine.jobs import Task
 from pharos_desktop.engine.sync import Syncer
 from pharos_desktop.engine.worker import CloudWorker, Queue
@@ -62,8 +62,8 @@ class Running:
         self.thread.start()
 
     @property
-    def outcomes(self) -> list[CloudJobDone]:
-        return [event for event in self.events if isinstance(event, CloudJobDone)]
+    def outcomes(self) -> list[CloudJobSummary]:
+        return [event.summary for event in self.events if isinstance(event, JobFinished) and event.kind == "cloud"]
 
     def _run(self) -> None:
         try:

@@ -7,8 +7,8 @@ import pytest
 from pharos_desktop.engine.cancel import CancelToken
 from pharos_desktop.engine.errors import Cancelled, PharosError
 from pharos_desktop.engine.event_codec import decode, encode
-from pharos_desktop.engine.events import (IngestSummary, JobCancelled, JobFailed, JobFinished, JobStarted, StageProgress,
-                                          SyncFailure, SyncSummary)
+from pharos_desktop.engine.events import (CloudJobSummary, IngestSummary, JobCancelled, JobFailed, JobFinished, JobStarted,
+                                          StageProgress, SyncFailure, SyncSummary, WorkerStatus)
 from pharos_desktop.engine.isolated import IsolatedIngestor
 from pharos_desktop.engine.jobs import Task
 
@@ -19,9 +19,10 @@ from .repo_factory import make_sample_repo
 def test_event_codec_round_trips_every_event():
     ingest = IngestSummary("r", "id", "src", "abc", 2, 5, 1, {"binary": 1}, 5, 1.5, {"parse": 0.5}, 0)
     sync = SyncSummary(1, 0, 0, 3, 1, 4, [SyncFailure("id", "a.py", "HTTP 500")], "")
+    cloud = CloudJobSummary("t1", "https://github.com/o/r", "failed", "expired", 0.5, 0, 0, 1700000000.0)
     for event in (JobStarted("j", "ingest", "src"), StageProgress("j", "embed", 3, 9, "chunks", "a.py", 1.5, 4.0),
-                  JobFinished("j", ingest), JobFinished("j", sync), JobFailed("j", "no", "trace"),
-                  JobCancelled("j", True)):
+                  JobFinished("j", ingest), JobFinished("j", sync), JobFinished("worker", cloud),
+                  JobFailed("j", "no", "trace"), JobCancelled("j", True), WorkerStatus("worker", "idle", "", "", 3, 1)):
         assert decode(encode(event)) == event
     # the summary comes back as its kind's dataclass, not a dict to be read by key
     decoded = decode(encode(JobFinished("j", sync)))

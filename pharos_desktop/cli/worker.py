@@ -11,7 +11,7 @@ import threading
 from ..engine.cancel import CancelToken
 from ..engine.errors import UsageError
 from ..engine.event_codec import encode
-from ..engine.events import CloudJobDone, WorkerStatus
+from ..engine.events import CloudJobSummary, JobFinished, WorkerStatus
 from .ingest import cancel_on_stdin
 from .jobs import run_cancellable
 from .render import make_emitter
@@ -52,9 +52,9 @@ def run(args, workspace) -> int:
             with lock:  # ingest stages report from several threads
                 sys.stdout.write(encode(event) + "\n")
                 sys.stdout.flush()
-        elif isinstance(event, CloudJobDone):
+        elif isinstance(event, JobFinished) and isinstance(event.summary, CloudJobSummary):
             with lock:
-                print(job_line(event, args.json), flush=True)
+                print(job_line(event.summary, args.json), flush=True)
         elif isinstance(event, WorkerStatus):
             if event.status in ("idle", "backing off", "stopped") and event.reason != "the queue is empty":
                 print(f"worker: {event.status}{': ' + event.reason if event.reason else ''}", file=sys.stderr)
@@ -71,7 +71,7 @@ def run(args, workspace) -> int:
     return 0
 
 
-def job_line(event: CloudJobDone, as_json: bool) -> str:
+def job_line(event: CloudJobSummary, as_json: bool) -> str:
     if as_json:
         return json.dumps({"task_id": event.task_id, "repo_url": event.repo_url, "status": event.status,
                            "reason": event.reason, "seconds": event.seconds, "files": event.files,

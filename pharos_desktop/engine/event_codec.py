@@ -12,7 +12,7 @@ from . import events
 
 _TYPES = {cls.__name__: cls for cls in (events.JobStarted, events.StageProgress, events.StageMessage,
                                         events.FileSkipped, events.JobFinished, events.JobFailed,
-                                        events.JobCancelled, events.WorkerStatus, events.CloudJobDone)}
+                                        events.JobCancelled, events.WorkerStatus)}
 
 
 def encode(event: events.Event) -> str:

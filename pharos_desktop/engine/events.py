@@ -6,6 +6,7 @@ them as Qt signals, tests collect them in a list. The engine never knows which.
 
 from __future__ import annotations
 
+import time
 from dataclasses import asdict, dataclass, field
 from typing import Callable, ClassVar, Union
 
@@ -104,8 +105,31 @@ class SyncSummary:
         return cls(**{**data, "failures": [SyncFailure(**failure) for failure in data.get("failures", [])]})
 
 
-Summary = Union[IngestSummary, SyncSummary]
-SUMMARIES: dict[str, type] = {cls.KIND: cls for cls in (IngestSummary, SyncSummary)}
+@dataclass
+class CloudJobSummary:
+    """One job the cloud queued, done here by the worker (engine/worker): ``completed``, or ``failed`` with the
+    reason the command line would print."""
+
+    KIND: ClassVar[str] = "cloud"
+    task_id: str
+    repo_url: str
+    status: str  # completed | failed
+    reason: str = ""
+    seconds: float = 0.0
+    files: int = 0
+    chunks: int = 0
+    finished_at: float = field(default_factory=time.time)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "CloudJobSummary":
+        return cls(**data)
+
+
+Summary = Union[IngestSummary, SyncSummary, CloudJobSummary]
+SUMMARIES: dict[str, type] = {cls.KIND: cls for cls in (IngestSummary, SyncSummary, CloudJobSummary)}
 
 
 @dataclass(frozen=True)
@@ -137,19 +161,6 @@ class WorkerStatus(Event):
     current: str = ""  # the repository being worked on
     queue_length: int | None = None
     drained: int = 0
-
-
-@dataclass(frozen=True)
-class CloudJobDone(Event):
-    """One cloud job recorded: ``completed`` or ``failed`` with the reason the command line would print."""
-
-    task_id: str
-    repo_url: str
-    status: str
-    reason: str = ""
-    seconds: float = 0.0
-    files: int = 0
-    chunks: int = 0
 
 
 Emit = Callable[[Event], None]

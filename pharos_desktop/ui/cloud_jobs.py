@@ -4,7 +4,7 @@ The worker runs as a child process (`pharos-desktop worker --events`), for the s
 does: torch must not stall the UI thread. It is cancelled the same way, through its stdin (a line, or the
 pipe closing when the window goes away). Its ingest and sync events go through the event bridge, so
 each cloud job gets the same activity card, with the same per-stage bars, as a local ingest; its own
-WorkerStatus and CloudJobDone events drive this view.
+WorkerStatus events and the JobFinished of each cloud job (a CloudJobSummary) drive this view.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (QCheckBox, QHBoxLayout, QHeaderView, QLabel, QMes
 from ..engine import secrets
 from ..engine.cancel import CANCEL_LINE
 from ..engine.event_codec import decode
-from ..engine.events import CloudJobDone, WorkerStatus
+from ..engine.events import CloudJobSummary, JobFinished, WorkerStatus
 from ..engine.isolated import child_env, command_line
 from ..engine.worker.background import background_pid, start_background, stop_background
 from ..engine.workspace import Workspace
@@ -37,7 +37,7 @@ def worker_env(workspace: Workspace) -> dict[str, str]:
 
 class CloudWorkerProcess(QObject):
     status = Signal(object)  # WorkerStatus
-    job_done = Signal(object)  # CloudJobDone
+    job_done = Signal(object)  # CloudJobSummary
     ended = Signal(str)  # "" when stopped on purpose, else why it stopped
 
     def __init__(self, workspace: Workspace, bridge: EventBridge, parent: QObject | None = None) -> None:
@@ -89,8 +89,8 @@ class CloudWorkerProcess(QObject):
             event = decode(line)
             if isinstance(event, WorkerStatus):
                 self.status.emit(event)
-            elif isinstance(event, CloudJobDone):
-                self.job_done.emit(event)
+            elif isinstance(event, JobFinished) and isinstance(event.summary, CloudJobSummary):
+                self.job_done.emit(event.summary)
             elif event is not None:
                 self.bridge.emit(event)
         tail = (child.stderr.read() or "").strip().splitlines()
@@ -151,7 +151,7 @@ class CloudJobsView(QWidget):
         if event.queue_length is not None:
             self.queue.setText(f"{event.queue_length} waiting in the queue")
 
-    def add_outcome(self, event: CloudJobDone) -> None:
+    def add_outcome(self, event: CloudJobSummary) -> None:
         self.table.insertRow(0)
         cells = [time.strftime("%H:%M:%S"), event.repo_url, event.status, duration(event.seconds), event.reason]
         for column, text in enumerate(cells):

@@ -4,8 +4,8 @@
 cloud's Redis through redis-py or Upstash's SDK), ``jobs`` (the job records), ``worker`` (the loop).
 """
 
-from .jobs import CloudJob, JobOutcome
+from .jobs import CloudJob
 from .queue import Queue, QueueError
 from .worker import CloudWorker, WorkerState
 
-__all__ = ["CloudJob", "CloudWorker", "JobOutcome", "Queue", "QueueError", "WorkerState"]
+__all__ = ["CloudJob", "CloudWorker", "Queue", "QueueError", "WorkerState"]

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
+
+from ..events import CloudJobSummary
 
 INGEST_QUEUE = "ingest_queue"  # repositories submitted through the cloud's ingest route
 FETCH_QUEUE = "pharos:tasks"  # one fetch job per created resource, capped at 10 by the cloud
@@ -56,28 +58,14 @@ class CloudJob:
         return (now if now is not None else time.time()) > self.submitted_at + self.ttl
 
 
-@dataclass
-class JobOutcome:
-    task_id: str
-    repo_url: str
-    status: str  # completed | failed
-    reason: str = ""  # failed: the one line the command line would print
-    seconds: float = 0.0
-    files: int = 0
-    chunks: int = 0
-    finished_at: float = field(default_factory=time.time)
-
-    def as_dict(self) -> dict:
-        return asdict(self)
-
-    def history_entry(self) -> str:
-        """The cloud serves these at GET /api/v1/ingestion/jobs/history."""
-        return json.dumps({
-            "repo_url": self.repo_url, "status": self.status, "duration_seconds": round(self.seconds, 2),
-            "files_processed": self.files, "embeddings_generated": self.chunks,
-            "timestamp": datetime.fromtimestamp(self.finished_at, timezone.utc).replace(tzinfo=None).isoformat(),
-            "error": self.reason or None, "reason": self.reason or None, "task_id": self.task_id,
-            "worker": "pharos-desktop"})
+def history_entry(outcome: CloudJobSummary) -> str:
+    """The cloud serves these at GET /api/v1/ingestion/jobs/history."""
+    return json.dumps({
+        "repo_url": outcome.repo_url, "status": outcome.status, "duration_seconds": round(outcome.seconds, 2),
+        "files_processed": outcome.files, "embeddings_generated": outcome.chunks,
+        "timestamp": datetime.fromtimestamp(outcome.finished_at, timezone.utc).replace(tzinfo=None).isoformat(),
+        "error": outcome.reason or None, "reason": outcome.reason or None, "task_id": outcome.task_id,
+        "worker": "pharos-desktop"})
 
 
 def fetch_job_resource(raw: str) -> tuple[str, str]:

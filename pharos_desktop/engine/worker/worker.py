@@ -29,14 +29,14 @@ import httpx
 from ... import __version__
 from ..cancel import CancelToken
 from ..errors import Cancelled, CloudError, PharosError
-from ..events import CloudJobDone, Emit, WorkerStatus
+from ..events import CloudJobSummary, Emit, JobFinished, WorkerStatus
 from ..ingest import Ingestor
 from ..jobs import Task
 from ..settings import data_dir
 from ..sync import Syncer
 from ..sync.client import AuthRefused, redirect_message
 from ..sync.state import SyncState
-from .jobs import (FETCH_QUEUE, HISTORY, HISTORY_KEEP, INGEST_QUEUE, STATUS_SECONDS, CloudJob, JobOutcome,
+from .jobs import (FETCH_QUEUE, HISTORY, HISTORY_KEEP, INGEST_QUEUE, STATUS_SECONDS, CloudJob, history_entry,
                    fetch_job_resource, status_key)
 from .queue import Queue, QueueError
 
@@ -58,7 +58,7 @@ class WorkerState:
     current: str = ""  # working: the repository
     queue_length: int | None = None  # jobs waiting in ingest_queue, when last seen
     drained: int = 0  # fetch jobs of our own resources cleared from the cloud's queue
-    recent: list[JobOutcome] = field(default_factory=list)  # newest first
+    recent: list[CloudJobSummary] = field(default_factory=list)  # newest first
 
 
 def worker_id() -> str:
@@ -79,7 +79,7 @@ class CloudWorker:
         self.queue = queue
         self.api_url = api_url.strip().rstrip("/")
         self._token = token
-        # Ingest and sync events of the job at hand, plus WorkerStatus and CloudJobDone (job id "worker").
+        # Ingest and sync events of the job at hand, plus WorkerStatus and each cloud job's JobFinished (job id "worker").
         self.emit: Emit = emit or (lambda event: None)
         self.idle_poll, self.heartbeat_seconds, self.backoff = idle_poll, heartbeat_seconds, backoff
         self.id = worker_id()
@@ -91,11 +91,11 @@ class CloudWorker:
 
     # -- the loop ---------------------------------------------------------------------------
 
-    def run(self, cancel: CancelToken, once: bool = False) -> list[JobOutcome]:
+    def run(self, cancel: CancelToken, once: bool = False) -> list[CloudJobSummary]:
         """Until cancelled (or, with ``once``, until the queue is empty). Raises CloudError if it cannot go on."""
         if not self._token:
             raise CloudError("no cloud token is set: add it in Settings (or set PHAROS_TOKEN)")
-        done: list[JobOutcome] = []
+        done: list[CloudJobSummary] = []
         recovered = False
         failures = 0
         next_heartbeat = next_poll = 0.0
@@ -147,13 +147,13 @@ class CloudWorker:
 
     # -- one job ----------------------------------------------------------------------------
 
-    def _work(self, job: CloudJob, cancel: CancelToken) -> JobOutcome:
+    def _work(self, job: CloudJob, cancel: CancelToken) -> CloudJobSummary:
         started = time.monotonic()
         self._set(status="working", current=job.repo_url or "(unreadable job)", reason="")
         if not job.valid:
-            outcome = JobOutcome(job.task_id, job.repo_url, "failed", "not a job Pharos Desktop understands")
+            outcome = CloudJobSummary(job.task_id, job.repo_url, "failed", "not a job Pharos Desktop understands")
         elif job.expired():
-            outcome = JobOutcome(job.task_id, job.repo_url, "failed", "expired")
+            outcome = CloudJobSummary(job.task_id, job.repo_url, "failed", "expired")
         else:
             self._call(self.queue.set, status_key(job.task_id), "running", STATUS_SECONDS)
             try:
@@ -165,35 +165,34 @@ class CloudWorker:
                     # The cloud is unreachable or refuses us: not this repository's fault. Put it back.
                     self._call(self.queue.move_back, self.processing, INGEST_QUEUE)
                     raise
-                outcome = JobOutcome(job.task_id, job.repo_url, "failed", str(exc))
+                outcome = CloudJobSummary(job.task_id, job.repo_url, "failed", str(exc))
             except PharosError as exc:
-                outcome = JobOutcome(job.task_id, job.repo_url, "failed", str(exc))
+                outcome = CloudJobSummary(job.task_id, job.repo_url, "failed", str(exc))
         outcome.seconds = time.monotonic() - started
         self._record(job, outcome)
         return outcome
 
-    def _ingest_and_publish(self, job: CloudJob, cancel: CancelToken) -> JobOutcome:
+    def _ingest_and_publish(self, job: CloudJob, cancel: CancelToken) -> CloudJobSummary:
         result = Ingestor(self.workspace).ingest(job.repo_url, job.branch, task=Task("ingest", self.emit, cancel))
         syncer = Syncer(self.workspace, api_url=self.api_url, token=self._token)
         summary = asyncio.run(syncer.sync(result.repo_id, task=Task("sync", self.emit, cancel)))
         self._clear_our_fetch_jobs()
         if summary.failed:
             first = summary.failures[0]
-            return JobOutcome(job.task_id, job.repo_url, "failed",
+            return CloudJobSummary(job.task_id, job.repo_url, "failed",
                               f"{summary.failed} files were not published (first: {first.path}: {first.message})",
                               files=result.files, chunks=result.chunks)
-        return JobOutcome(job.task_id, job.repo_url, "completed", files=result.files, chunks=result.chunks)
+        return CloudJobSummary(job.task_id, job.repo_url, "completed", files=result.files, chunks=result.chunks)
 
-    def _record(self, job: CloudJob, outcome: JobOutcome) -> None:
+    def _record(self, job: CloudJob, outcome: CloudJobSummary) -> None:
         """Status, history, then removal from the processing list: a crash before the end redoes the job."""
         if job.task_id:
             self._call(self.queue.set, status_key(job.task_id), outcome.status, STATUS_SECONDS)
-        self._call(self.queue.push_front, HISTORY, outcome.history_entry())
+        self._call(self.queue.push_front, HISTORY, history_entry(outcome))
         self._call(self.queue.trim, HISTORY, HISTORY_KEEP)
         self._call(self.queue.remove, self.processing, job.raw)
         self.state.recent = [outcome, *self.state.recent][:RECENT]
-        self.emit(CloudJobDone(WORKER_JOB, outcome.task_id, outcome.repo_url, outcome.status, outcome.reason,
-                               round(outcome.seconds, 2), outcome.files, outcome.chunks))
+        self.emit(JobFinished(WORKER_JOB, replace(outcome, seconds=round(outcome.seconds, 2))))
         self._set(status="idle", current="")
 
     def _recover(self) -> None:
