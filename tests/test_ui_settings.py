@@ -116,10 +116,11 @@ def test_sync_publishes_to_the_cloud_with_progress(qtbot, window, tmp_path, memo
         qtbot.waitUntil(lambda: window.repo_list.topLevelItemCount() == 1, timeout=10_000)
         qtbot.waitUntil(lambda: window.repo_list.topLevelItem(0).text(7) == "not synced", timeout=10_000)
         window.sync_action.trigger()
-        assert window.sync.busy and not window.sync_action.isEnabled()
-        sync_card = window.activity.cards[window.sync.job_id]
+        sync_job = window.queue.active("sync")
+        assert sync_job is not None and not window.sync_action.isEnabled()
+        sync_card = window.activity.cards[sync_job.job_id]
         assert set(sync_card.bars) == {"connect", "plan", "upload"}
-        qtbot.waitUntil(lambda: not window.sync.busy and sync_card.state != "running", timeout=60_000)
+        qtbot.waitUntil(lambda: not window.busy and sync_card.state != "running", timeout=60_000)
         assert sync_card.state == "done", sync_card.result.text()
         assert "created" in sync_card.result.text()
         qtbot.waitUntil(lambda: window.repo_list.topLevelItem(0).text(7).startswith("synced"), timeout=10_000)
@@ -140,10 +141,16 @@ def test_a_running_sync_can_be_cancelled(qtbot, window, tmp_path, memory_keyring
         window.workspace.settings.sync_concurrency = 1
         secrets.set_secret(secrets.CLOUD_TOKEN, TOKEN)
         window.start_sync(None)
-        card = window.activity.cards[window.sync.job_id]
+        card = window.activity.cards[window.queue.active("sync").job_id]
         qtbot.waitUntil(lambda: card.bars["upload"].value() >= 2, timeout=60_000)
         qtbot.mouseClick(card.cancel_button, Qt.MouseButton.LeftButton)
-        qtbot.waitUntil(lambda: not window.sync.busy and card.state == "cancelled", timeout=10_000)
+        qtbot.waitUntil(lambda: not window.busy and card.state == "cancelled", timeout=10_000)
         assert window.sync_action.isEnabled() and card.resume_button.isVisible()
+        # Resume runs the same sync again, on the same card, as for an ingest
+        qtbot.mouseClick(card.resume_button, Qt.MouseButton.LeftButton)
+        assert not window.sync_action.isEnabled()
+        qtbot.waitUntil(lambda: not window.busy and card.state != "running", timeout=60_000)
+        assert card.state == "done" and "0 failed" in card.result.text(), card.result.text()
+        assert len(window.activity.cards) == 2  # the ingest's and this sync's: resuming made no new card
     finally:
         server.stop()

@@ -34,11 +34,9 @@ def close_window(qtbot, window) -> None:
     window.cloud.closing_answered = True
     if window.isVisible():
         window.queue.cancel_all()
-        window.sync.cancel()
         qtbot.waitUntil(lambda: not window.busy, timeout=60_000)
         window.close()
     window.queue.cancel_all()
-    window.sync.cancel()
     window.workers.jobs.shutdown(wait=True)
     window.workers.reads.shutdown(wait=True)
     window.workspace.catalog.close()

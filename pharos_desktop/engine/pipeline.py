@@ -27,7 +27,6 @@ from .catalog import Catalog, ChunkRecord, FileRecord
 from .errors import Cancelled, GrammarMissing
 from .files import FileEntry, read_text
 from .parse import detect_language, parse_file
-from .progress import StageMeter
 from .summaries import embedding_text
 
 if TYPE_CHECKING:

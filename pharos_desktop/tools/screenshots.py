@@ -185,14 +185,13 @@ def _shoot_sync(app, window, workspace, shot) -> None:
         workspace.settings.save()
         secrets.set_secret(secrets.CLOUD_TOKEN, "screenshot-token")
         window.start_sync(None)
-        job_id = window.sync.job_id
-        card = window.activity.cards[job_id]
+        card = window.activity.cards[window.queue.active("sync").job_id]
         upload = card.bars["upload"]
-        wait_until(app, lambda: not window.sync.busy or upload.value() > max(2, upload.maximum() // 4), 120,
+        wait_until(app, lambda: not window.busy or upload.value() > max(2, upload.maximum() // 4), 120,
                    "the upload")
         shot(window, "08-sync-running")
-        window.sync.cancel()
-        wait_until(app, lambda: not window.sync.busy, 60, "the sync to stop")
+        window.cancel_sync()
+        wait_until(app, lambda: not window.busy, 60, "the sync to stop")
     finally:
         server.stop()
 

@@ -1,4 +1,8 @@
-"""The ingest queue: one job at a time on the serial job pool, each with its own CancelToken.
+"""The window's job queue: ingests and syncs alike, each with its own CancelToken.
+
+Ingests run one at a time, in the order asked, on the serial job pool (each in a child process, so torch
+never stalls the UI); a sync runs on the event loop beside them (httpx is asynchronous), one at a time.
+Everything else is the same for both kinds: queued, cancelled, resumed and reported the same way.
 
 A job keeps its id when resumed, so the activity panel shows one card per job however often it is
 cancelled and resumed; the engine resumes from what the catalog already holds.
@@ -6,6 +10,7 @@ cancelled and resumed; the engine resumes from what the catalog already holds.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import traceback
 import uuid
@@ -17,6 +22,7 @@ from ..engine.cancel import CancelToken
 from ..engine.errors import PharosError
 from ..engine.events import JobCancelled, JobFailed
 from ..engine.workspace import Workspace
+from . import async_tasks
 from .bridge import EventBridge
 from .workers import Workers
 
@@ -24,16 +30,18 @@ log = logging.getLogger(__name__)
 
 
 @dataclass
-class IngestJob:
+class QueuedJob:
     job_id: str
-    source: str
-    branch: str | None
+    kind: str  # ingest | sync
+    title: str  # for the card until the engine names the job
+    request: dict  # what runs again on resume: {"source", "branch"} for an ingest, {"repo"} for a sync
     token: CancelToken = field(default_factory=CancelToken)
     active: bool = True  # queued or running
 
 
-class IngestQueue(QObject):
-    queued = Signal(object)  # IngestJob, each time a job is (re)queued
+class JobQueue(QObject):
+    queued = Signal(object)  # QueuedJob, each time a job is (re)queued
+    ended = Signal(object)  # QueuedJob, once it finished, failed or was cancelled
     idle = Signal()  # no job queued or running any more
 
     def __init__(self, workspace: Workspace, workers: Workers, bridge: EventBridge,
@@ -42,26 +50,35 @@ class IngestQueue(QObject):
         self.workspace = workspace
         self.workers = workers
         self.bridge = bridge
-        self.jobs: dict[str, IngestJob] = {}
+        self.jobs: dict[str, QueuedJob] = {}
         for signal in (bridge.finished, bridge.failed, bridge.cancelled):
             signal.connect(self._job_ended)
 
-    def enqueue(self, source: str, branch: str | None = None, job_id: str | None = None) -> IngestJob:
-        job = IngestJob(job_id or uuid.uuid4().hex[:12], source, branch or None)
-        self.jobs[job.job_id] = job
-        self.queued.emit(job)
-        self.workers.jobs.submit(self._run, job)
-        return job
+    # -- asking for work ---------------------------------------------------------------------------
 
-    def resume(self, job_id: str) -> IngestJob | None:
+    def ingest(self, source: str, branch: str | None = None, job_id: str | None = None) -> QueuedJob:
+        title = source + (f" @ {branch}" if branch else "")
+        return self._enqueue(QueuedJob(job_id or uuid.uuid4().hex[:12], "ingest", title,
+                                       {"source": source, "branch": branch or None}))
+
+    def sync(self, repo_id: str | None = None, job_id: str | None = None) -> QueuedJob | None:
+        """None while a sync is running: one at a time."""
+        if self.active("sync") is not None:
+            return None
+        title = f"Sync: {repo_id or 'all repositories'} → {self.workspace.settings.api_url}"
+        return self._enqueue(QueuedJob(job_id or uuid.uuid4().hex[:12], "sync", title, {"repo": repo_id}))
+
+    def resume(self, job_id: str) -> QueuedJob | None:
         job = self.jobs.get(job_id)
         if job is None or job.active:
             return None
-        return self.enqueue(job.source, job.branch, job_id)
+        if job.kind == "sync":
+            return self.sync(job.request["repo"], job_id)
+        return self.ingest(job.request["source"], job.request.get("branch"), job_id)
 
-    def remember(self, job_id: str, source: str, branch: str | None) -> None:
+    def remember(self, job_id: str, kind: str, title: str, request: dict) -> None:
         """A job from an earlier run (cancelled or interrupted) that can be resumed."""
-        self.jobs[job_id] = IngestJob(job_id, source, branch, active=False)
+        self.jobs[job_id] = QueuedJob(job_id, kind, title, request, active=False)
 
     def cancel(self, job_id: str) -> None:
         job = self.jobs.get(job_id)
@@ -73,31 +90,64 @@ class IngestQueue(QObject):
             if job.active:
                 job.token.cancel()
 
+    def active(self, kind: str) -> QueuedJob | None:
+        """The newest job of this kind still queued or running."""
+        return next((job for job in reversed(self.jobs.values()) if job.kind == kind and job.active), None)
+
     @property
     def busy(self) -> bool:
         return any(job.active for job in self.jobs.values())
 
-    def _run(self, job: IngestJob) -> None:
-        """On the job thread. Every outcome reaches the bridge as an event, so the UI hears of it."""
+    # -- running ---------------------------------------------------------------------------------
+
+    def _enqueue(self, job: QueuedJob) -> QueuedJob:
+        self.jobs.pop(job.job_id, None)  # a resumed job moves to the end, as the newest
+        self.jobs[job.job_id] = job
+        self.queued.emit(job)
+        if job.kind == "sync":
+            async_tasks.start(self.workers, lambda: self._sync(job), lambda _summary: None,
+                              lambda exc: self._crashed(job, exc))
+        else:
+            self.workers.jobs.submit(self._ingest, job)
+        return job
+
+    def _ingest(self, job: QueuedJob) -> None:
+        """On the job thread."""
         if job.token.cancelled:  # cancelled while still queued: never started
             self.bridge.emit(JobCancelled(job.job_id, resumable=True))
             return
         from ..engine.isolated import IsolatedIngestor
-        from ..engine.jobs import Task
 
         try:
             # In a child process: torch and the model never hold this process's lock, so the UI never stalls.
-            IsolatedIngestor(self.workspace).ingest(job.source, job.branch,
-                                                    task=Task("ingest", self.bridge.emit, job.token, job.job_id))
-        except PharosError:
-            pass  # already reported as JobFailed / JobCancelled
-        except Exception as exc:  # noqa: BLE001 - anything else still ends the job visibly
-            log.exception("ingest crashed")
-            self.bridge.emit(JobFailed(job.job_id, f"ingest failed unexpectedly: {exc}", traceback.format_exc()))
+            IsolatedIngestor(self.workspace).ingest(job.request["source"], job.request.get("branch"),
+                                                    task=self._task(job))
+        except Exception as exc:  # noqa: BLE001 - reported below
+            self._crashed(job, exc)
+
+    async def _sync(self, job: QueuedJob):
+        from ..engine.sync import Syncer
+
+        return await Syncer(self.workspace).sync(job.request["repo"], task=self._task(job))
+
+    def _task(self, job: QueuedJob):
+        from ..engine.jobs import Task
+
+        return Task(job.kind, self.bridge.emit, job.token, job.job_id)
+
+    def _crashed(self, job: QueuedJob, exc: BaseException) -> None:
+        """The engine reports every end of a job it ran as an event (a PharosError, a cancel); anything else still
+        ends the job's card, with one line."""
+        if isinstance(exc, (PharosError, asyncio.CancelledError)):
+            return
+        log.error("%s crashed", job.kind, exc_info=exc)
+        self.bridge.emit(JobFailed(job.job_id, f"{job.kind} failed unexpectedly: {exc}",
+                                   "".join(traceback.format_exception(exc))))
 
     def _job_ended(self, event) -> None:
         job = self.jobs.get(event.job_id)
-        if job is not None:
+        if job is not None and job.active:
             job.active = False
+            self.ended.emit(job)
         if not self.busy:
             self.idle.emit()

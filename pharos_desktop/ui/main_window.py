@@ -1,4 +1,4 @@
-"""The main window: puts the views together and wires them to the job queue, the sync and the catalog.
+"""The main window: puts the views together and wires them to the job queue and the catalog.
 
 Layout: the URL bar on top; the repository table; below it the file tree beside tabs (Code, Search,
 Overview); the activity panel docked on the right. Every catalog read goes through ``workers.read``.
@@ -24,17 +24,19 @@ from .diagnostics import DiagnosticsDialog
 from .file_tree import FileTree
 from .format import duration
 from .icons import app_icon, sync_icon
-from .jobs import IngestQueue
+from .jobs import JobQueue, QueuedJob
 from .overview import OverviewView
 from .repo_list import RepoList
 from .search_panel import SearchPanel
 from .settings_dialog import SettingsDialog
-from .sync_control import SyncController, load_file_sync_states, load_sync_states
+from .sync_status import load_file_sync_states, load_sync_states
 from .url_bar import UrlBar
 from .window_state import restore_layout, save_layout
 from .workers import Workers
 
 log = logging.getLogger(__name__)
+
+STAGES = {"ingest": INGEST_STAGES, "sync": SYNC_STAGES}
 
 
 class MainWindow(QMainWindow):
@@ -48,8 +50,7 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self.workers = Workers(self)
         self.bridge = EventBridge(self)
-        self.queue = IngestQueue(workspace, self.workers, self.bridge, self)
-        self.sync = SyncController(workspace, self.workers, self.bridge, self)
+        self.queue = JobQueue(workspace, self.workers, self.bridge, self)
         self.close_prompt: QMessageBox | None = None
         self._closing = False
         self._pending_open: tuple[str, int | None] | None = None  # (path, line) once the file tree is loaded
@@ -132,7 +133,7 @@ class MainWindow(QMainWindow):
                                         "Publish every repository to your Pharos cloud account")
         self.sync_action.setIcon(sync_icon())
         self.sync_selected_action = self._action(repo_menu, "Sync &selected", self.sync_selected)
-        self.cancel_sync_action = self._action(repo_menu, "Cancel sync", self.sync.cancel)
+        self.cancel_sync_action = self._action(repo_menu, "Cancel sync", self.cancel_sync)
         self.cancel_sync_action.setEnabled(False)
         repo_menu.addSeparator()
         self.web_action = self._action(repo_menu, "Open on the &web", self.code_view.open_on_web)
@@ -162,12 +163,10 @@ class MainWindow(QMainWindow):
         self.activity.cancel_requested.connect(self.cancel_job)
         self.activity.resume_requested.connect(self.resume_job)
         self.queue.queued.connect(self._job_queued)
+        self.queue.ended.connect(self._job_ended)
         self.queue.idle.connect(self._maybe_finish_close)
-        self.sync.started.connect(self._sync_started)
-        self.sync.ended.connect(self._sync_ended)
         bridge = self.bridge
-        bridge.started.connect(lambda e: self.activity.card(
-            e.job_id, e.title, SYNC_STAGES if e.kind == "sync" else INGEST_STAGES).set_state("running"))
+        bridge.started.connect(lambda e: self.activity.card(e.job_id, e.title, STAGES[e.kind]).set_state("running"))
         bridge.progress.connect(self._progress)
         bridge.message.connect(lambda e: self.activity.card(e.job_id).show_message(e.text))
         bridge.skipped.connect(lambda job, batch: self.activity.card(job).add_skipped([e.reason for e in batch]))
@@ -194,7 +193,7 @@ class MainWindow(QMainWindow):
             if job.repo_id in seen or job.job_id in self.queue.jobs:
                 continue
             seen.add(job.repo_id)
-            self.queue.remember(job.job_id, job.request.get("source", ""), job.request.get("branch"))
+            self.queue.remember(job.job_id, "ingest", job.request.get("source", ""), job.request)
             card = self.activity.card(job.job_id, job.request.get("source", ""))
             card.show_message(f"{job.state.capitalize()} in an earlier session: Resume continues where it stopped.")
             card.set_state(job.state)
@@ -260,28 +259,32 @@ class MainWindow(QMainWindow):
     # -- jobs ------------------------------------------------------------------------------------
 
     def start_ingest(self, source: str, branch: str = "") -> None:
-        self.queue.enqueue(source, branch or None)
+        self.queue.ingest(source, branch or None)
 
-    def _job_queued(self, job) -> None:
-        card = self.activity.card(job.job_id, job.source + (f" @ {job.branch}" if job.branch else ""))
+    def _job_queued(self, job: QueuedJob) -> None:
+        card = self.activity.card(job.job_id, job.title, STAGES[job.kind])
         card.restart()
         self.activity_dock.show()
-        self.statusBar().showMessage(f"Queued: {job.source}")
+        self.statusBar().showMessage(f"Queued: {job.title}")
+        self._show_sync_running(self.queue.active("sync") is not None)
+
+    def _job_ended(self, job: QueuedJob) -> None:
+        if job.kind != "sync":
+            return
+        self._show_sync_running(False)
+        repo_id = self.repo_list.selected_repo_id()
+        if repo_id:
+            self.workers.read(lambda: load_file_sync_states(self.workspace, repo_id),
+                              lambda states: self._show_file_sync_states(repo_id, states))
 
     def cancel_job(self, job_id: str) -> None:
         card = self.activity.find(job_id)
         if card is not None and card.state in ("queued", "running"):
             card.set_state("cancelling", "cancelling…")
-        if job_id == self.sync.job_id and self.sync.busy:
-            self.sync.cancel()
-        else:
-            self.queue.cancel(job_id)
+        self.queue.cancel(job_id)
 
     def resume_job(self, job_id: str) -> None:
-        if job_id == self.sync.job_id:
-            self.start_sync(self.sync.repo, job_id)
-        else:
-            self.queue.resume(job_id)
+        self.queue.resume(job_id)
 
     def _progress(self, event) -> None:
         self.activity.card(event.job_id).show_progress(event)
@@ -313,28 +316,18 @@ class MainWindow(QMainWindow):
             return
         self.start_sync(repo_id)
 
-    def start_sync(self, repo_id: str | None, job_id: str | None = None) -> None:
-        self.sync.start(repo_id, job_id)
+    def start_sync(self, repo_id: str | None) -> None:
+        self.queue.sync(repo_id)
 
-    def _sync_started(self, job_id: str, title: str) -> None:
-        card = self.activity.card(job_id, "Sync: " + title, SYNC_STAGES)
-        card.restart()
-        card.set_state("running")
-        self.activity_dock.show()
-        for action in (self.sync_action, self.sync_selected_action):
-            action.setEnabled(False)
-        self.cancel_sync_action.setEnabled(True)
+    def cancel_sync(self) -> None:
+        job = self.queue.active("sync")
+        if job is not None:
+            self.cancel_job(job.job_id)
 
-    def _sync_ended(self) -> None:
+    def _show_sync_running(self, running: bool) -> None:
         for action in (self.sync_action, self.sync_selected_action):
-            action.setEnabled(True)
-        self.cancel_sync_action.setEnabled(False)
-        self.refresh_repos()
-        repo_id = self.repo_list.selected_repo_id()
-        if repo_id:
-            self.workers.read(lambda: load_file_sync_states(self.workspace, repo_id),
-                              lambda states: self._show_file_sync_states(repo_id, states))
-        self._maybe_finish_close()
+            action.setEnabled(not running)
+        self.cancel_sync_action.setEnabled(running)
 
     # -- dialogs, focus --------------------------------------------------------------------------
 
@@ -378,7 +371,7 @@ class MainWindow(QMainWindow):
 
     @property
     def busy(self) -> bool:
-        return self.queue.busy or self.sync.busy
+        return self.queue.busy
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt's name
         if self.cloud.running and not self.cloud.closing_answered:
@@ -415,7 +408,6 @@ class MainWindow(QMainWindow):
         self._closing = True
         self.statusBar().showMessage("Cancelling, then closing…")
         self.queue.cancel_all()
-        self.sync.cancel()
         self._maybe_finish_close()
 
     def _maybe_finish_close(self) -> None:

@@ -69,8 +69,8 @@ class Syncer:
     async def sync(self, repo: str | None = None, *, task: Task) -> SyncSummary:
         """Publish one repository (name or id) or all. Raises CloudError when it cannot go on."""
         catalog = self.workspace.catalog
-        repos = [catalog.get_repo(repo)] if repo else catalog.list_repos()
         with Job(self.workspace.jobs, task, secret=self._token or "") as job:
+            repos = [catalog.get_repo(repo)] if repo else catalog.list_repos()
             job.start((repos[0].name if repo else "all repositories") + f" → {self.api_url}")
             job.own(repos[0].repo_id if repo else None, {"repo": repo, "api_url": self.api_url},
                     lambda state, message: self._ended(repos, state, message))
