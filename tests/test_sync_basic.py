@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import uuid
 
+import keyring
+
 from pharos_desktop.engine.events import JobFinished, StageMessage, StageProgress, SyncSummary
 from pharos_desktop.engine.sync import Syncer
 from tests.test_sync_fixtures import (HOSTED, LOCAL, assert_cloud_matches, cloud, expected_url,  # noqa: F401
@@ -151,3 +153,19 @@ def test_file_states_and_defaults_from_settings_and_secrets(index, cloud, monkey
     assert {s.status for s in states.values()} == {"synced"}
     readme = states["README.md"]
     assert readme.resource_id in cloud.resources and readme.url == expected_url(HOSTED, "README.md")
+
+
+def test_the_window_reads_sync_states_without_the_keyring(index, cloud, monkeypatch):
+    """Every refresh of the repository list and the file tree reads these: no token, no keyring, no client."""
+    from pharos_desktop.ui.sync_status import load_file_sync_states, load_sync_states
+
+    index.settings.api_url = cloud.url
+    run_sync(make_syncer(index, cloud), repo=HOSTED.repo_id)
+
+    def refuse(*_args):
+        raise AssertionError("the keyring was read")
+
+    monkeypatch.setattr(keyring, "get_password", refuse)
+    states = load_sync_states(index, [HOSTED.repo_id, LOCAL.repo_id])
+    assert states[HOSTED.repo_id].startswith("synced") and states[LOCAL.repo_id] == "not synced"
+    assert {shown for shown, _tip in load_file_sync_states(index, HOSTED.repo_id).values()} == {"synced"}

@@ -11,6 +11,7 @@ import pytest
 
 from pharos_desktop.engine.cancel import CancelToken
 from pharos_desktop.engine.catalog import Catalog, ChunkRecord, FileRecord, RepoRecord
+from pharos_desktop.engine.events import SyncSummary
 from pharos_desktop.engine.jobs import Task
 from pharos_desktop.engine.sync import Syncer
 from pharos_desktop.tools.fake_cloud import CloudServer
@@ -78,7 +79,7 @@ def make_syncer(workspace, server: CloudServer, token: str = TOKEN, **kwargs) ->
 
 
 def run_sync(syncer: Syncer, repo: str | None = None, events: list | None = None,
-             cancel: CancelToken | None = None) -> dict:
+             cancel: CancelToken | None = None) -> SyncSummary:
     sink = events if events is not None else []
     return asyncio.run(syncer.sync(repo, task=Task("sync", sink.append, cancel or CancelToken(), "job1")))
 
