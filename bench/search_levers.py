@@ -66,21 +66,29 @@ LEVERS: list[tuple[str, Tuning]] = [
 ]
 
 
+SPLITS = ["tuned", "heldout"]  # --tuned-only: choose first, without the held-out column in sight
+
+
 def measure(workspace, tuning: Tuning, modes=("hybrid",)) -> dict:
     searcher = CachedSearcher(workspace, tuning)
-    return {split: evaluate(workspace, split, modes, searcher) for split in ("tuned", "heldout")}
+    return {split: evaluate(workspace, split, modes, searcher) for split in SPLITS}
 
 
 def row(label: str, result: dict, mode: str = "hybrid") -> str:
-    t, h = result["tuned"][mode], result["heldout"][mode]
-    return f"| {label} | {t['mrr10']:.3f} | {t['recall5']:.2f} | {h['mrr10']:.3f} | {h['recall5']:.2f} |"
+    t = result["tuned"][mode]
+    h = result["heldout"][mode] if "heldout" in result else None
+    held = f"{h['mrr10']:.3f} | {h['recall5']:.2f}" if h else "- | -"
+    return f"| {label} | {t['mrr10']:.3f} | {t['recall5']:.2f} | {held} |"
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path)
     parser.add_argument("--home", type=Path)
+    parser.add_argument("--tuned-only", action="store_true", help="measure the tuned codebases only")
     args = parser.parse_args()
+    if args.tuned_only:
+        SPLITS.remove("heldout")
     workspace = prepare_workspace(args.home)
     cache_file = workspace.root / "vector-rankings.pickle"  # queries embedded once per data folder
     if cache_file.is_file():

@@ -23,7 +23,7 @@ import numpy as np
 
 from bench.search_eval import K, _corpus_repo_ids, evaluate, is_answer, load_questions, prepare_workspace
 from bench.search_levers import _VECTOR_CACHE, CachedSearcher
-from pharos_desktop.engine.rerank import FEATURES, RerankWeights, features
+from pharos_desktop.engine.rerank import FEATURES, RerankWeights, candidate_features
 from pharos_desktop.engine.search import SearchFilters, Tuning
 from pharos_desktop.engine.tokens import query_terms
 
@@ -45,14 +45,13 @@ def question_table(workspace, searcher, depth: int, keep: int = 60) -> list[dict
         candidates, records = searcher.candidates(question["q"], terms, K, filters, "hybrid")
         ordered = sorted(candidates, key=lambda c: -c.score)[:keep]
         top = ordered[0].score if ordered and ordered[0].score > 0 else 1.0
+        for candidate in ordered:
+            candidate.score /= top
         found = np.zeros((len(ordered), len(FEATURES)))
-        for i, candidate in enumerate(ordered[:depth]):
-            record = records[candidate.chunk_id]
-            code = "\n".join(records[c].code for c in candidate.chunk_ids if c in records)
-            values = features(terms, record.symbol, record.kind, record.summary, code, candidate.similarity)
+        for i, values in enumerate(candidate_features(ordered[:depth], records, terms)):
             found[i] = [values[name] for name in FEATURES]
         answers = np.array([is_answer(records[c.chunk_id], question["expect"]) for c in ordered], dtype=bool)
-        table.append({"codebase": question["codebase"], "base": np.array([c.score / top for c in ordered]),
+        table.append({"codebase": question["codebase"], "base": np.array([c.score for c in ordered]),
                       "features": found, "answers": answers})
     return table
 
