@@ -1,7 +1,7 @@
 """Search quality on codebases nobody here wrote: MRR@10 and recall@5 of vector, keyword and fused search,
 reported separately for the tuned codebases and the held-out ones (never used to choose anything).
 
-    .venv/bin/python -m bench.search_eval                  (first run ingests 5,400 chunks: ~11 min on 2 cores)
+    .venv/bin/python -m bench.search_eval                  (first run ingests 6,800 chunks: ~9 min on 2 cores)
     .venv/bin/python -m bench.search_eval --split heldout --out bench/results/search_eval.json
 
 Questions: bench/search_eval_questions.json, written from reading the code (not from the summaries
