@@ -4,6 +4,8 @@ the words are about), with what each feature added kept for explaining."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from pharos_desktop.engine.catalog import ChunkRecord, FileRecord, RepoRecord
@@ -92,3 +94,14 @@ def test_features_read_the_name_its_owner_the_docstring_and_the_code():
     assert found == {"name": 0.5, "owner": 0.5, "doc": 0.5, "code": 1.0, "meaning": 0.4, "module": 0.0,
                      "container": 0.0, "section": 0.0}
     assert features(["module"], "<module>", "module", "", "", None)["name"] == 0.0  # no name of its own
+
+
+def test_the_window_tooltip_and_the_cli_explain_say_what_the_second_pass_added(workspace):
+    from pharos_desktop.cli.search import explain as cli_explain
+    from pharos_desktop.ui.search_panel import explain as tooltip
+
+    hit = Searcher(workspace).search(QUESTION, mode="keyword")[0]
+    assert hit.fused_rank is None and "fused" not in tooltip(hit) and "fused" not in cli_explain(hit)  # one ranker
+    reranked = replace(hit, fused_rank=3, rerank={"code": 0.1, "container": -0.3})
+    assert "\nfused: #3, re-ranked: code +0.10, container -0.30\n" in tooltip(reranked)
+    assert " · fused #3, re-ranked: code +0.10, container -0.30 · matched " in cli_explain(reranked)
