@@ -105,3 +105,12 @@ def test_the_window_tooltip_and_the_cli_explain_say_what_the_second_pass_added(w
     reranked = replace(hit, fused_rank=3, rerank={"code": 0.1, "container": -0.3})
     assert "\nfused: #3, re-ranked: code +0.10, container -0.30\n" in tooltip(reranked)
     assert " · fused #3, re-ranked: code +0.10, container -0.30 · matched " in cli_explain(reranked)
+
+
+def test_a_hybrid_search_runs_the_second_pass_and_keeps_relevance_within_0_to_100(workspace):
+    # No vectors in this catalog: the vector ranking is empty (the query model still loads), the rest is real.
+    hits = Searcher(workspace).search(QUESTION, mode="hybrid")
+    by_symbol = {hit.symbol: hit for hit in hits}
+    assert hits[0].symbol == "Headers.normalize" and hits[0].fused_rank > 1 and hits[0].rerank["code"] > 0
+    assert by_symbol["Headers"].score < 0 and by_symbol["Headers"].relevance == 0  # stepped back below zero
+    assert all(0 <= hit.relevance <= 100 for hit in hits) and hits[0].relevance > 0

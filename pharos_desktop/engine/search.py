@@ -3,7 +3,8 @@ search (FTS5 over names, paths, summaries and code, see keyword_index). Fusion i
 parts of one long symbol make one hit; each ranker's scores are scaled to 0..1 and summed with weights.
 Tests, examples and vendored copies step back unless the question asks for them, documents unless it
 is a how-to question, a class when one of its own members matched, a constructor unless construction
-is asked about. Each hit carries a 0-100 relevance and why it matched.
+is asked about. A second pass (rerank.py) then re-orders the fused top 30 by what fusion cannot see.
+Each hit carries a 0-100 relevance and why it matched.
 
 The query goes through ``workspace.embedder().embed_query`` only, so a lighter query encoder can
 stand in for the model without changes here."""
@@ -134,7 +135,8 @@ class Searcher:
             # follow in proportion to their score, so the numbers never rise down the list.
             top = relevance(terms, hits[0].matched, hits[0].similarity)
             for hit in hits:
-                hit.relevance = round(top * hit.score / hits[0].score) if hits[0].score > 0 else 0
+                # (the re-ranker's penalties can take a score below 0: that reads as no relevance)
+                hit.relevance = max(0, round(top * hit.score / hits[0].score)) if hits[0].score > 0 else 0
         return hits
 
     def candidates(self, query: str, terms: list[str], limit: int, filters: SearchFilters,
