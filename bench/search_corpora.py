@@ -39,6 +39,8 @@ CORPORA = (
     Corpus("tenacity", "python", "tuned", pypi="tenacity", dist="tenacity"),
     Corpus("axios", "javascript", "tuned", npm="axios@1.7.9", include=("lib", "README.md", "CHANGELOG.md")),
     Corpus("immer", "typescript", "tuned", npm="immer@10.1.1", include=("src", "readme.md")),
+    Corpus("packaging", "python", "tuned", pypi="packaging", dist="packaging"),
+    Corpus("commander", "javascript", "tuned", npm="commander@12.1.0", include=("lib", "index.js", "Readme.md")),
     Corpus("httpx", "python", "heldout", pypi="httpx", dist="httpx"),
     Corpus("luxon", "javascript", "heldout", npm="luxon@3.5.0", include=("src", "README.md")),
     Corpus("redux-toolkit", "typescript", "heldout", npm="@reduxjs/toolkit@2.2.7", include=("src", "README.md")),

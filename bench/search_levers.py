@@ -17,6 +17,7 @@ from pathlib import Path
 
 from bench.search_eval import evaluate, prepare_workspace
 from pharos_desktop.engine import keyword_index, tokens
+from pharos_desktop.engine.rerank import RerankWeights
 from pharos_desktop.engine.search import Searcher, Tuning
 
 D = Tuning()
@@ -27,7 +28,7 @@ class CachedSearcher(Searcher):
     """The vector ranking of a question does not depend on the levers: compute it once per run."""
 
     def _vector_ranking(self, query, depth, filters):
-        key = (query, depth, repr(filters))
+        key = (query, depth, repr(filters), self.tuning.vector_query)
         if key not in _VECTOR_CACHE:
             _VECTOR_CACHE[key] = super()._vector_ranking(query, depth, filters)
         return _VECTOR_CACHE[key]
@@ -39,6 +40,9 @@ def _weights(**changes: float) -> dict[str, float]:
 
 LEVERS: list[tuple[str, Tuning]] = [
     ("defaults", D),
+    ("no re-ranking (the first stage alone)", replace(D, rerank=RerankWeights())),
+    ("vector query without stopwords", replace(D, vector_query="content")),
+    ("vector query without stopwords, no re-ranking", replace(D, vector_query="content", rerank=RerankWeights())),
     ("rank fusion (RRF k 30) instead of score fusion", replace(D, fusion="rrf")),
     ("RRF, keyword weight 0.5 (the old defaults' fusion)", replace(D, fusion="rrf", keyword_weight=0.5)),
     ("keyword weight 0.5", replace(D, keyword_weight=0.5)),
@@ -62,21 +66,29 @@ LEVERS: list[tuple[str, Tuning]] = [
 ]
 
 
+SPLITS = ["tuned", "heldout"]  # --tuned-only: choose first, without the held-out column in sight
+
+
 def measure(workspace, tuning: Tuning, modes=("hybrid",)) -> dict:
     searcher = CachedSearcher(workspace, tuning)
-    return {split: evaluate(workspace, split, modes, searcher) for split in ("tuned", "heldout")}
+    return {split: evaluate(workspace, split, modes, searcher) for split in SPLITS}
 
 
 def row(label: str, result: dict, mode: str = "hybrid") -> str:
-    t, h = result["tuned"][mode], result["heldout"][mode]
-    return f"| {label} | {t['mrr10']:.3f} | {t['recall5']:.2f} | {h['mrr10']:.3f} | {h['recall5']:.2f} |"
+    t = result["tuned"][mode]
+    h = result["heldout"][mode] if "heldout" in result else None
+    held = f"{h['mrr10']:.3f} | {h['recall5']:.2f}" if h else "- | -"
+    return f"| {label} | {t['mrr10']:.3f} | {t['recall5']:.2f} | {held} |"
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path)
     parser.add_argument("--home", type=Path)
+    parser.add_argument("--tuned-only", action="store_true", help="measure the tuned codebases only")
     args = parser.parse_args()
+    if args.tuned_only:
+        SPLITS.remove("heldout")
     workspace = prepare_workspace(args.home)
     cache_file = workspace.root / "vector-rankings.pickle"  # queries embedded once per data folder
     if cache_file.is_file():
@@ -91,11 +103,13 @@ def main() -> int:
     original_stem = tokens.stem
     try:
         tokens.stem = lambda word: word  # the tokenizer without stemming, index rebuilt to match
+        tokens._run_tokens.cache_clear()
         workspace.catalog.rebuild_keyword_index()
         unstemmed = measure(workspace, D, ("keyword", "hybrid"))
         lines += [row("no stemming: keyword only", unstemmed, "keyword"), row("no stemming", unstemmed)]
     finally:
         tokens.stem = original_stem
+        tokens._run_tokens.cache_clear()
         workspace.catalog.rebuild_keyword_index()
     cache_file.write_bytes(pickle.dumps(_VECTOR_CACHE))
     text = "\n".join(lines)

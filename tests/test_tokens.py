@@ -7,7 +7,7 @@ import pytest
 
 from pharos_desktop.engine import keyword_index
 from pharos_desktop.engine.catalog import Catalog, ChunkRecord, FileRecord, RepoRecord
-from pharos_desktop.engine.tokens import index_text, query_terms, stem, tokens
+from pharos_desktop.engine.tokens import content_words, index_text, query_terms, stem, tokens
 
 
 def test_identifiers_split_at_case_underscores_dots_and_acronyms():
@@ -37,6 +37,17 @@ def test_query_terms_drop_stopwords_but_keep_one_letter_parts():
     assert query_terms("what does getX return") == ["get", "x", "return"]
     assert query_terms("the") == ["the"]  # nothing else left: keep it rather than search for nothing
     assert query_terms("文件 在哪里") == ["文件", "在哪", "哪里"]
+
+
+def test_content_words_drop_question_words_and_keep_the_rest_as_typed():
+    assert content_words("Where is the session cookie signed?") == "session cookie signed?"
+    assert content_words("how does parseHTTPHeader handle from_pyfile") == "parseHTTPHeader handle from_pyfile"
+    assert content_words("what is it") == "what is it"  # nothing else left: the question as typed
+
+
+def test_a_word_seen_before_gives_the_same_tokens_from_the_cache():
+    first = tokens("retryingCallState retryingCallState")
+    assert first == ["retry", "call", "stat"] * 2 and tokens("retryingCallState") == first[:3]
 
 
 def record(n: int, symbol: str, code: str, summary: str = "") -> ChunkRecord:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from ..engine.errors import UsageError
+from ..engine.rerank import explain_bonus
 from ..engine.search import MODES, SearchFilters, Searcher, SearchHit
 from .output import print_json
 
 _JSON_KEYS = ("repo", "path", "symbol", "kind", "language", "start_line", "end_line", "relevance", "parts", "role",
               "score", "summary")
-_EXPLAIN_KEYS = ("vector_rank", "keyword_rank", "similarity", "matched")
+_EXPLAIN_KEYS = ("vector_rank", "keyword_rank", "similarity", "fused_rank", "rerank", "matched")
 
 
 def add_parser(subparsers) -> None:
@@ -65,4 +66,11 @@ def explain(hit: SearchHit) -> str:
         vector += f" (similarity {hit.similarity:.2f})"
     keyword = f"keyword #{hit.keyword_rank}" if hit.keyword_rank else "keyword -"
     fields = "; ".join(f"{name}: {' '.join(words)}" for name, words in hit.matched.items()) or "no words"
-    return f"{vector} · {keyword} · matched {fields}"
+    return f"{vector} · {keyword}{reranked(hit)} · matched {fields}"
+
+
+def reranked(hit: SearchHit) -> str:
+    """`` · fused #4, re-ranked: code +0.10, container -0.50`` (empty when the re-ranker did not run)."""
+    if hit.fused_rank is None:
+        return ""
+    return f" · fused #{hit.fused_rank}, re-ranked: {explain_bonus(hit.rerank)}"

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 
 from .tokens import stem, tokens
 
+# Kinds of chunk that hold other definitions (their members are chunks of their own).
+CONTAINER_KINDS = ("class", "struct", "interface", "trait", "enum", "module_symbol")
 ROLES = ("test", "example", "vendored", "docs")  # every role but ordinary code
 _ROLE_DIRS = {
     "test": {"test", "tests", "__tests__", "testing", "spec", "specs", "__mocks__", "fixtures"},
@@ -64,6 +66,8 @@ class Candidate:
     similarity: float | None = None
     chunk_ids: list[str] = field(default_factory=list)
     score: float = 0.0
+    fused_rank: int | None = None  # before the re-ranker (rerank.py) moved it
+    bonus: dict[str, float] = field(default_factory=dict)  # what the re-ranker added, per feature
 
 
 def rank_symbols(vector: list[tuple[str, float]], keyword: list[tuple[str, float]],

@@ -3,7 +3,8 @@ search (FTS5 over names, paths, summaries and code, see keyword_index). Fusion i
 parts of one long symbol make one hit; each ranker's scores are scaled to 0..1 and summed with weights.
 Tests, examples and vendored copies step back unless the question asks for them, documents unless it
 is a how-to question, a class when one of its own members matched, a constructor unless construction
-is asked about. Each hit carries a 0-100 relevance and why it matched.
+is asked about. A second pass (rerank.py) then re-orders the fused top 30 by what fusion cannot see.
+Each hit carries a 0-100 relevance and why it matched.
 
 The query goes through ``workspace.embedder().embed_query`` only, so a lighter query encoder can
 stand in for the model without changes here."""
@@ -15,12 +16,13 @@ from dataclasses import dataclass, field
 
 from . import keyword_index
 from .catalog import ChunkRecord
-from .ranking import asks_for, asks_for_docs, matched_fields, path_role, rank_symbols, relevance
-from .tokens import query_terms, stem
+from .ranking import (CONTAINER_KINDS, Candidate, asks_for, asks_for_docs, matched_fields, path_role, rank_symbols,
+                      relevance)
+from .rerank import FITTED, RerankWeights, rerank
+from .tokens import content_words, query_terms, stem
 from .workspace import Workspace
 
 MODES = ("hybrid", "vector", "keyword")
-CONTAINER_KINDS = ("class", "struct", "interface", "trait", "enum", "module_symbol")
 CONSTRUCTORS = ("__init__", "__new__", "constructor")
 _CONSTRUCTION_WORDS = {stem(w) for w in "init initial initialize initialise constructor construct create new instance "
                        "instantiate setup".split()}
@@ -43,6 +45,9 @@ class Tuning:
     constructor_penalty: float = 0.5  # score factor for __init__/constructor unless the query asks for one
     field_weights: dict[str, float] = field(default_factory=lambda: dict(keyword_index.WEIGHTS))
     prefix: bool = False  # match query words as prefixes of indexed words
+    rerank: RerankWeights = FITTED  # all 0 (RerankWeights()): no second pass
+    rerank_depth: int = 30  # fused candidates the re-ranker reorders
+    vector_query: str = "raw"  # what is embedded: raw (the query as typed) | content (stopwords dropped)
 
 
 @dataclass
@@ -73,6 +78,8 @@ class SearchHit:
     similarity: float | None = None
     matched: dict[str, list[str]] = field(default_factory=dict)  # field -> query words found there
     role: str = ""  # test | example | vendored | docs | "" (ordinary code)
+    fused_rank: int | None = None  # before the re-ranker; None when it did not run
+    rerank: dict[str, float] = field(default_factory=dict)  # feature -> what the re-ranker added
 
     @property
     def reasons(self) -> list[str]:
@@ -104,10 +111,43 @@ class Searcher:
         query = query.strip()
         if not query or limit < 1:
             return []
-        tuning = self.tuning
         terms = query_terms(query)
-        # Over-fetch: filters that Chroma and FTS cannot apply (path globs) drop candidates afterwards.
-        depth = max(limit * 4, tuning.depth)
+        candidates, records = self.candidates(query, terms, limit, filters, mode)
+        if mode == "hybrid" and self.tuning.rerank:
+            candidates = rerank(candidates, records, terms, self.tuning.rerank, self.tuning.rerank_depth)
+        candidates = sorted(candidates, key=lambda c: -c.score)[:limit]
+        catalog = self.workspace.catalog
+        parts = catalog.symbol_part_counts([c.key for c in candidates])
+        repos = catalog.repo_names()
+        hits = []
+        for candidate in candidates:
+            record = records[candidate.chunk_id]
+            matched = matched_fields(terms, {"name": record.symbol, "path": record.path, "doc": record.summary,
+                                             "code": record.code})
+            hits.append(SearchHit(
+                record.chunk_id, repos.get(record.repo_id, record.repo_id), record.repo_id, record.path,
+                record.symbol, record.kind, record.language, record.start_line, record.end_line,
+                candidate.score, record.summary, 0, parts.get(candidate.key, 1), candidate.vector_rank,
+                candidate.keyword_rank, None if candidate.similarity is None else round(candidate.similarity, 3),
+                matched, path_role(record.path), candidate.fused_rank, candidate.bonus))
+        if hits:
+            # The best hit's relevance says how well it matches on its own (words and meaning); the others
+            # follow in proportion to their score, so the numbers never rise down the list.
+            top = relevance(terms, hits[0].matched, hits[0].similarity)
+            for hit in hits:
+                # (the re-ranker's penalties can take a score below 0: that reads as no relevance)
+                hit.relevance = max(0, round(top * hit.score / hits[0].score)) if hits[0].score > 0 else 0
+        return hits
+
+    def candidates(self, query: str, terms: list[str], limit: int, filters: SearchFilters,
+                   mode: str) -> tuple[list[Candidate], dict[str, ChunkRecord]]:
+        """The first stage: both rankings fused over symbols, with the step-backs applied (unsorted),
+        and the records of every chunk they name."""
+        tuning = self.tuning
+        # Twice the hits asked for (the parts of one symbol merge into one), and more when a path glob,
+        # which Chroma and FTS cannot apply, drops candidates afterwards. Each fetched chunk costs a
+        # catalog read: the window's 50 hits at 4x took 64 ms of CPU a search, at 2x 57 ms.
+        depth = max(limit * (4 if filters.path_glob else 2), tuning.depth)
         vector = self._vector_ranking(query, depth, filters) if mode != "keyword" else []
         keyword = self._keyword_ranking(terms, depth, filters) if mode != "vector" else []
         catalog = self.workspace.catalog
@@ -133,27 +173,7 @@ class Searcher:
                 candidate.score *= tuning.constructor_penalty
         if mode != "hybrid":  # one ranker only: nothing that only the other one found
             candidates = [c for c in candidates if getattr(c, f"{mode}_rank") is not None]
-        candidates = sorted(candidates, key=lambda c: -c.score)[:limit]
-        parts = catalog.symbol_part_counts([c.key for c in candidates])
-        repos = catalog.repo_names()
-        hits = []
-        for candidate in candidates:
-            record = records[candidate.chunk_id]
-            matched = matched_fields(terms, {"name": record.symbol, "path": record.path, "doc": record.summary,
-                                             "code": record.code})
-            hits.append(SearchHit(
-                record.chunk_id, repos.get(record.repo_id, record.repo_id), record.repo_id, record.path,
-                record.symbol, record.kind, record.language, record.start_line, record.end_line,
-                candidate.score, record.summary, 0, parts.get(candidate.key, 1), candidate.vector_rank,
-                candidate.keyword_rank, None if candidate.similarity is None else round(candidate.similarity, 3),
-                matched, path_role(record.path)))
-        if hits:
-            # The best hit's relevance says how well it matches on its own (words and meaning); the others
-            # follow in proportion to their score, so the numbers never rise down the list.
-            top = relevance(terms, hits[0].matched, hits[0].similarity)
-            for hit in hits:
-                hit.relevance = round(top * hit.score / hits[0].score) if hits[0].score > 0 else 0
-        return hits
+        return candidates, records
 
     def _vector_ranking(self, query: str, depth: int, filters: SearchFilters) -> list[tuple[str, float]]:
         if self.workspace.catalog.count_chunks() == 0:
@@ -162,7 +182,8 @@ class Searcher:
         collection = self.workspace.search_vectors(embedder.name, embedder.dim)
         if collection is None:
             return []
-        return collection.query(embedder.embed_query(query), depth, _chroma_where(filters))
+        text = content_words(query) if self.tuning.vector_query == "content" else query
+        return collection.query(embedder.embed_query(text), depth, _chroma_where(filters))
 
     def _keyword_ranking(self, terms: list[str], depth: int, filters: SearchFilters) -> list[tuple[str, float]]:
         if not terms:

@@ -15,6 +15,7 @@ tokenizer (which only splits at ASCII spaces and punctuation), so FTS never re-t
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -61,18 +62,32 @@ def _undouble(word: str) -> str:
     return word
 
 
+# Code repeats its identifiers: each distinct run of letters is split, folded and stemmed once.
+_RUN_CACHE = 1 << 16
+
+
+@functools.lru_cache(maxsize=_RUN_CACHE)
+def _run_words(run: str) -> tuple[str, ...]:
+    """A run of letters/digits as folded, unstemmed words: identifier parts, or CJK bigrams."""
+    out: list[str] = []
+    for part in _CJK.split(run):
+        if not part:
+            continue
+        if _CJK.fullmatch(part):
+            out.extend(part[i:i + 2] for i in range(max(len(part) - 1, 1)))
+        else:
+            out.extend(fold(p) for p in _CAMEL.split(part) if p)
+    return tuple(out)
+
+
+@functools.lru_cache(maxsize=_RUN_CACHE)
+def _run_tokens(run: str) -> tuple[str, ...]:
+    return tuple(stem(word) for word in _run_words(run))
+
+
 def _words(text: str) -> list[str]:
     """Folded, unstemmed words: identifier parts, or CJK bigrams."""
-    out: list[str] = []
-    for run in _WORD.findall(text):
-        for part in _CJK.split(run):
-            if not part:
-                continue
-            if _CJK.fullmatch(part):
-                out.extend(part[i:i + 2] for i in range(max(len(part) - 1, 1)))
-            else:
-                out.extend(fold(p) for p in _CAMEL.split(part) if p)
-    return out
+    return [word for run in _WORD.findall(text) for word in _run_words(run)]
 
 
 def plain_words(text: str) -> str:
@@ -83,7 +98,7 @@ def plain_words(text: str) -> str:
 
 def tokens(text: str) -> list[str]:
     """Every token of text, in order (for the index)."""
-    return [stem(word) for word in _words(text)]
+    return [token for run in _WORD.findall(text) for token in _run_tokens(run)]
 
 
 def index_text(text: str) -> str:
@@ -95,3 +110,10 @@ def query_terms(query: str) -> list[str]:
     words = _words(query)
     kept = [w for w in words if w not in STOPWORDS] or words
     return list(dict.fromkeys(stem(w) for w in kept))
+
+
+def content_words(query: str) -> str:
+    """The question without its stopwords (``where is the cookie signed`` -> ``cookie signed``), words
+    otherwise as typed, for the embedding model: question words only pull the vector toward prose."""
+    kept = [word for word in query.split() if word.strip(".,:;?!'\"()").casefold() not in STOPWORDS]
+    return " ".join(kept) or query

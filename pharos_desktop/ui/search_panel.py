@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QHeaderView, Q
                                QTreeWidgetItem, QVBoxLayout, QWidget)
 
 from ..engine.ranking import ROLES
+from ..engine.rerank import explain_bonus
 from ..engine.workspace import Workspace
 from .icons import KIND_COLORS, kind_icon, language_icon
 from .latest import NewestOnly
@@ -50,7 +51,8 @@ def explain(hit) -> str:
     words = "\n".join(f"  {field}: {' '.join(found)}" for field, found in hit.matched.items())
     parts = f"\nbest of {hit.parts} parts: lines {hit.start_line}–{hit.end_line} shown" if hit.parts > 1 else ""
     matched = f"\nmatched words:\n{words}" if words else ""
-    return f"relevance {hit.relevance}/100\n{vector}\n{keyword}{matched}{parts}"
+    fused = f"\nfused: #{hit.fused_rank}, re-ranked: {explain_bonus(hit.rerank)}" if hit.fused_rank is not None else ""
+    return f"relevance {hit.relevance}/100\n{vector}\n{keyword}{fused}{matched}{parts}"
 
 
 class SearchPanel(QWidget):

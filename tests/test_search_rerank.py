@@ -1,0 +1,116 @@
+"""The re-ranker (engine/rerank.py) on a real catalog: the first stage's candidates from a real keyword
+index, re-ordered by what fusion cannot see (module-level chunks and classes step back for the method
+the words are about), with what each feature added kept for explaining."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from pharos_desktop.engine.catalog import ChunkRecord, FileRecord, RepoRecord
+from pharos_desktop.engine.rerank import FITTED, RerankWeights, explain_bonus, features, rerank
+from pharos_desktop.engine.search import SearchFilters, Searcher
+from pharos_desktop.engine.tokens import query_terms
+from pharos_desktop.engine.workspace import Workspace
+
+QUESTION = "merge duplicate header names that differ only in case"
+
+
+def chunk(n: int, kind: str, symbol: str, summary: str, code: str) -> ChunkRecord:
+    return ChunkRecord(f"src/headers.py#{n}", "r1", "src/headers.py", n, kind, symbol, "python", 10 * n + 1,
+                       10 * n + 9, "", summary, [], code, summary + "\n\n" + code)
+
+
+@pytest.fixture
+def workspace(pharos_home):
+    ws = Workspace(pharos_home)
+    ws.catalog.upsert_repo(RepoRecord("r1", "httpish", "/src/httpish", "local"))
+    chunks = [
+        # Module-level code that repeats the question's words (a comment block): strong on keywords alone.
+        chunk(0, "module", "<module>", "[python] module code of src/headers.py",
+              "# Header names may differ only in case; the duplicate header names merge on lookup\n"
+              "DEFAULT_HEADERS = {}  # header names"),
+        chunk(1, "class", "Headers", "[python] class Headers(dict):\n    \"\"\"Header names and their values.\"\"\"",
+              "class Headers(dict):\n    \"\"\"Header names and their values.\"\"\"\n    header_names = ()"),
+        chunk(2, "method", "Headers.normalize", "[python] def normalize(self):",
+              "def normalize(self):\n    # header names that differ only in case are one header\n    seen = {}\n"
+              "    for name in list(self):\n        key = name.lower()  # case\n"
+              "        if key in seen:  # a duplicate: merge the values\n            seen[key] += self.pop(name)"),
+    ]
+    # Unrelated code around them, as in any repository (so that the question's words are rare).
+    chunks += [chunk(3 + n, "function", f"step_{n}", f"[python] def step_{n}(x):",
+                     f"def step_{n}(x):\n    return x + {n}") for n in range(8)]
+    ws.catalog.replace_file("r1", FileRecord("src/headers.py", "python", 100, 1, "h"), chunks)
+    yield ws
+    ws.catalog.close()
+
+
+def first_stage(workspace):
+    terms = query_terms(QUESTION)
+    candidates, records = Searcher(workspace).candidates(QUESTION, terms, 10, SearchFilters(), "keyword")
+    return terms, candidates, records
+
+
+def test_module_code_and_the_class_step_back_for_the_method_the_words_are_about(workspace):
+    terms, candidates, records = first_stage(workspace)
+    fused = [c.key[2] for c in sorted(candidates, key=lambda c: -c.score)]
+    assert fused[0] == "<module>" and fused.index("Headers.normalize") > 0  # words alone favour the comment block
+    reranked = rerank(candidates, records, terms, FITTED, depth=30)
+    order = [c.key[2] for c in reranked]
+    assert order[:2] == ["Headers.normalize", "<module>"] and order.index("Headers") > fused.index("Headers")
+    scores = [c.score for c in reranked]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_with_every_weight_zero_the_fused_order_stands(workspace):
+    terms, candidates, records = first_stage(workspace)
+    fused = [c.key for c in sorted(candidates, key=lambda c: -c.score)]
+    reranked = rerank(candidates, records, terms, RerankWeights(), depth=30)
+    assert [c.key for c in reranked] == fused and reranked[0].score == 1.0  # scaled to the best
+    assert all(c.bonus == {} for c in reranked)
+
+
+def test_each_hit_keeps_its_fused_rank_and_what_each_feature_added(workspace):
+    terms, candidates, records = first_stage(workspace)
+    reranked = {c.key[2]: c for c in rerank(candidates, records, terms, FITTED, depth=30)}
+    module, cls, method = reranked["<module>"], reranked["Headers"], reranked["Headers.normalize"]
+    assert module.fused_rank == 1 and method.fused_rank > 1
+    assert module.bonus["module"] == FITTED.module and cls.bonus["container"] == FITTED.container
+    assert "module" not in method.bonus and "container" not in method.bonus and method.bonus["code"] > 0
+    assert explain_bonus(module.bonus).startswith("code +0.") and explain_bonus(module.bonus).endswith("module -0.50")
+    assert explain_bonus({}) == "nothing added"
+
+
+def test_only_the_first_depth_candidates_are_reranked(workspace):
+    terms, candidates, records = first_stage(workspace)
+    reranked = rerank(candidates, records, terms, FITTED, depth=1)
+    assert [c.key[2] for c in reranked if c.bonus] == ["<module>"]
+
+
+def test_features_read_the_name_its_owner_the_docstring_and_the_code():
+    found = features(["retry", "delay"], "wait_retry.compute_delay", "method", "Compute the delay.",
+                     "return self.retry_delay", 0.4)
+    assert found == {"name": 0.5, "owner": 0.5, "doc": 0.5, "code": 1.0, "meaning": 0.4, "module": 0.0,
+                     "container": 0.0, "section": 0.0}
+    assert features(["module"], "<module>", "module", "", "", None)["name"] == 0.0  # no name of its own
+
+
+def test_the_window_tooltip_and_the_cli_explain_say_what_the_second_pass_added(workspace):
+    from pharos_desktop.cli.search import explain as cli_explain
+    from pharos_desktop.ui.search_panel import explain as tooltip
+
+    hit = Searcher(workspace).search(QUESTION, mode="keyword")[0]
+    assert hit.fused_rank is None and "fused" not in tooltip(hit) and "fused" not in cli_explain(hit)  # one ranker
+    reranked = replace(hit, fused_rank=3, rerank={"code": 0.1, "container": -0.3})
+    assert "\nfused: #3, re-ranked: code +0.10, container -0.30\n" in tooltip(reranked)
+    assert " · fused #3, re-ranked: code +0.10, container -0.30 · matched " in cli_explain(reranked)
+
+
+def test_a_hybrid_search_runs_the_second_pass_and_keeps_relevance_within_0_to_100(workspace):
+    # No vectors in this catalog: the vector ranking is empty (the query model still loads), the rest is real.
+    hits = Searcher(workspace).search(QUESTION, mode="hybrid")
+    by_symbol = {hit.symbol: hit for hit in hits}
+    assert hits[0].symbol == "Headers.normalize" and hits[0].fused_rank > 1 and hits[0].rerank["code"] > 0
+    assert by_symbol["Headers"].score < 0 and by_symbol["Headers"].relevance == 0  # stepped back below zero
+    assert all(0 <= hit.relevance <= 100 for hit in hits) and hits[0].relevance > 0
