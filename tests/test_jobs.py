@@ -115,7 +115,7 @@ def test_an_unexpected_error_fails_with_one_line_the_traceback_aside_and_no_secr
     events: list = []
 
     def work(task: Task):
-        raise ValueError("bad value near s3cret")
+        raise ValueError("bad value near s3cret\nand a second line")
 
     with pytest.raises(PharosError) as raised:
         run(table, Task("sync", events.append, job_id="j6"), work)

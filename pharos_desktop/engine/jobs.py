@@ -187,7 +187,7 @@ class Job:
         return self
 
     def __exit__(self, exc_type, exc: BaseException | None, tb) -> bool:
-        if exc is None or not isinstance(exc, Exception) and not _is_cancel(exc):
+        if exc is None or not (isinstance(exc, Exception) or _is_cancel(exc)):
             return False  # done, or KeyboardInterrupt / SystemExit: not the job's to handle
         if _is_cancel(exc):
             self._end("cancelled", "")
@@ -198,7 +198,8 @@ class Job:
             self._fail(str(exc), detail)
             return False
         log.error("%s failed", self.task.kind, exc_info=(exc_type, exc, tb))
-        message = f"{self.task.kind} failed unexpectedly: {type(exc).__name__}: {exc}"
+        first_line = next(iter(str(exc).splitlines()), "")
+        message = f"{self.task.kind} failed unexpectedly: {type(exc).__name__}: {first_line}"
         self._fail(self._hidden(message), detail)
         raise PharosError(self._hidden(message)) from exc
 
