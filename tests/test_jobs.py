@@ -40,7 +40,7 @@ def table(workspace) -> JobsTable:
 
 
 def row(table: JobsTable, job_id: str) -> sqlite3.Row:
-    return table.catalog.read("SELECT * FROM jobs WHERE job_id = ?", (job_id,))[0]
+    return table.catalog.read("SELECT * FROM jobs WHERE job_id = ?", (job_id,)).fetchone()
 
 
 def test_a_finished_job_is_written_once_with_its_typed_summary(table):
@@ -115,7 +115,7 @@ def test_an_unexpected_error_fails_with_one_line_the_traceback_aside_and_no_secr
     events: list = []
 
     def work(task: Task):
-        raise ValueError("bad value near s3cret")
+        raise ValueError("bad value near s3cret\nand a second line")
 
     with pytest.raises(PharosError) as raised:
         run(table, Task("sync", events.append, job_id="j6"), work)
@@ -132,7 +132,7 @@ def test_a_failure_before_the_job_is_owned_writes_no_row(table):
         with Job(table, Task("ingest", events.append, job_id="j7")):
             raise SourceError("not a git URL or folder: 'x'")
     assert [type(e) for e in events] == [JobFailed]
-    assert table.catalog.read("SELECT * FROM jobs WHERE job_id = 'j7'") == []
+    assert table.catalog.read("SELECT * FROM jobs WHERE job_id = 'j7'").fetchall() == []
 
 
 def test_a_job_whose_process_died_is_interrupted_at_the_next_start(tmp_path):

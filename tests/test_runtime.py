@@ -19,6 +19,7 @@ from pharos_desktop.engine import onnx_model
 from pharos_desktop.engine.embedder import Embedder, bundled_model_path, choose_runtime, model_cache_dir
 from pharos_desktop.engine.errors import ModelError
 from pharos_desktop.engine.ingest import Ingestor
+from pharos_desktop.engine.jobs import Task
 from pharos_desktop.engine.search import Searcher
 from pharos_desktop.engine.settings import Settings
 from pharos_desktop.engine.workspace import Workspace
@@ -28,7 +29,6 @@ from .repo_factory import add_commit, make_sample_repo
 LOAD_AND_REPORT = """
 import json, sys
 from pharos_desktop.engine.embedder import Embedder
-from pharos_desktop.engine.jobs import Task
 from pharos_desktop.engine.settings import Settings
 embedder = Embedder.load(Settings.load())
 vector = embedder.embed_query("where is the retry delay computed")

@@ -168,13 +168,15 @@ class Catalog:
         return conn
 
     @contextmanager
-    def write(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction, for the tables kept beside the catalog's own (jobs, sync state)."""
+    def writing(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction: committed when the block ends, rolled back if it raises. Writers in this
+        process take turns (SQLite allows one at a time)."""
         with self._write_lock, self._conn() as conn:
             yield conn
 
-    def read(self, sql: str, params: Iterable[object] = ()) -> list[sqlite3.Row]:
-        return self._conn().execute(sql, tuple(params)).fetchall()
+    def read(self, sql: str, params: Iterable[object] = ()) -> sqlite3.Cursor:
+        """Run a query on this thread's connection (rows read by column name); WAL: a writer never blocks it."""
+        return self._conn().execute(sql, tuple(params))
 
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)

@@ -12,6 +12,7 @@ from typing import Callable, ClassVar, Union
 
 INGEST_STAGES = ("clone", "scan", "parse", "embed", "store")
 SYNC_STAGES = ("connect", "plan", "upload")
+STAGES = {"ingest": INGEST_STAGES, "sync": SYNC_STAGES}  # by job kind
 
 
 @dataclass(frozen=True)

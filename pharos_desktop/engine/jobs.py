@@ -93,7 +93,7 @@ class JobsTable:
 
     def __init__(self, catalog: Catalog) -> None:
         self.catalog = catalog
-        with catalog.write() as conn:
+        with catalog.writing() as conn:
             conn.executescript(_SCHEMA)
             present = {row[1] for row in conn.execute("PRAGMA table_info(jobs)")}
             for name, declaration in _OWNER_COLUMNS.items():
@@ -102,25 +102,25 @@ class JobsTable:
 
     def start(self, job_id: str, kind: str, repo_id: str | None, request: dict) -> None:
         owner = this_process()
-        with self.catalog.write() as conn:
+        with self.catalog.writing() as conn:
             conn.execute("INSERT OR REPLACE INTO jobs (job_id, repo_id, kind, request, state, started_at, owner_host, "
                          "owner_pid, owner_started) VALUES (?, ?, ?, ?, 'running', ?, ?, ?, ?)",
                          (job_id, repo_id, kind, json.dumps(request), time.time(), owner.host, owner.pid,
                           owner.started))
 
     def finish(self, job_id: str, state: str, summary: dict | None = None, error: str = "") -> None:
-        with self.catalog.write() as conn:
+        with self.catalog.writing() as conn:
             conn.execute("UPDATE jobs SET state = ?, summary = ?, error = ?, finished_at = ? WHERE job_id = ?",
                          (state, json.dumps(summary or {}), error, time.time(), job_id))
 
     def states(self) -> dict[str, str]:
         """job id -> state, for every job on record."""
-        return {row[0]: row[1] for row in self.catalog.read("SELECT job_id, state FROM jobs")}
+        return dict(self.catalog.read("SELECT job_id, state FROM jobs").fetchall())
 
     def mark_stale_interrupted(self) -> int:
         """Jobs left 'running' by a process that is gone are interrupted; their repos can be resumed.
         A job whose process still runs (another window, a command line) is left as it is."""
-        with self.catalog.write() as conn:
+        with self.catalog.writing() as conn:
             rows = conn.execute("SELECT job_id, owner_host, owner_pid, owner_started FROM jobs "
                                 "WHERE state = 'running'").fetchall()
             # a row without an owner comes from a version that did not record one: as before, it is stale
@@ -136,7 +136,7 @@ class JobsTable:
             """SELECT j.job_id, j.repo_id, j.request, j.state FROM jobs j
                JOIN repos r ON r.repo_id = j.repo_id
                WHERE j.kind = 'ingest' AND j.state IN ('cancelled', 'interrupted') AND r.state != 'ready'
-               ORDER BY j.started_at DESC""")
+               ORDER BY j.started_at DESC""").fetchall()
         return [ResumableJob(row["job_id"], row["repo_id"], json.loads(row["request"]), row["state"]) for row in rows]
 
 
@@ -187,7 +187,7 @@ class Job:
         return self
 
     def __exit__(self, exc_type, exc: BaseException | None, tb) -> bool:
-        if exc is None or not isinstance(exc, Exception) and not _is_cancel(exc):
+        if exc is None or not (isinstance(exc, Exception) or _is_cancel(exc)):
             return False  # done, or KeyboardInterrupt / SystemExit: not the job's to handle
         if _is_cancel(exc):
             self._end("cancelled", "")
@@ -198,7 +198,8 @@ class Job:
             self._fail(str(exc), detail)
             return False
         log.error("%s failed", self.task.kind, exc_info=(exc_type, exc, tb))
-        message = f"{self.task.kind} failed unexpectedly: {type(exc).__name__}: {exc}"
+        first_line = next(iter(str(exc).splitlines()), "")
+        message = f"{self.task.kind} failed unexpectedly: {type(exc).__name__}: {first_line}"
         self._fail(self._hidden(message), detail)
         raise PharosError(self._hidden(message)) from exc
 

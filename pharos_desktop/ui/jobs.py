@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import traceback
-import uuid
 from dataclasses import dataclass, field
 
 from PySide6.QtCore import QObject, Signal
@@ -21,6 +20,7 @@ from PySide6.QtCore import QObject, Signal
 from ..engine.cancel import CancelToken
 from ..engine.errors import PharosError
 from ..engine.events import JobCancelled, JobFailed
+from ..engine.jobs import Task, new_job_id
 from ..engine.workspace import Workspace
 from . import async_tasks
 from .bridge import EventBridge
@@ -58,7 +58,7 @@ class JobQueue(QObject):
 
     def ingest(self, source: str, branch: str | None = None, job_id: str | None = None) -> QueuedJob:
         title = source + (f" @ {branch}" if branch else "")
-        return self._enqueue(QueuedJob(job_id or uuid.uuid4().hex[:12], "ingest", title,
+        return self._enqueue(QueuedJob(job_id or new_job_id(), "ingest", title,
                                        {"source": source, "branch": branch or None}))
 
     def sync(self, repo_id: str | None = None, job_id: str | None = None) -> QueuedJob | None:
@@ -66,7 +66,7 @@ class JobQueue(QObject):
         if self.active("sync") is not None:
             return None
         title = f"Sync: {repo_id or 'all repositories'} → {self.workspace.settings.api_url}"
-        return self._enqueue(QueuedJob(job_id or uuid.uuid4().hex[:12], "sync", title, {"repo": repo_id}))
+        return self._enqueue(QueuedJob(job_id or new_job_id(), "sync", title, {"repo": repo_id}))
 
     def resume(self, job_id: str) -> QueuedJob | None:
         job = self.jobs.get(job_id)
@@ -130,9 +130,7 @@ class JobQueue(QObject):
 
         return await Syncer(self.workspace).sync(job.request["repo"], task=self._task(job))
 
-    def _task(self, job: QueuedJob):
-        from ..engine.jobs import Task
-
+    def _task(self, job: QueuedJob) -> Task:
         return Task(job.kind, self.bridge.emit, job.token, job.job_id)
 
     def _crashed(self, job: QueuedJob, exc: BaseException) -> None:

@@ -13,7 +13,7 @@ from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import (QDockWidget, QMainWindow, QMessageBox, QSplitter, QTabWidget, QVBoxLayout, QWidget)
 
 from ..engine.catalog import RepoRecord
-from ..engine.events import INGEST_STAGES, SYNC_STAGES
+from ..engine.events import STAGES
 from ..engine.jobs import ResumableJob
 from ..engine.workspace import Workspace
 from .activity import ActivityPanel
@@ -35,8 +35,6 @@ from .window_state import restore_layout, save_layout
 from .workers import Workers
 
 log = logging.getLogger(__name__)
-
-STAGES = {"ingest": INGEST_STAGES, "sync": SYNC_STAGES}
 
 
 class MainWindow(QMainWindow):
@@ -227,14 +225,17 @@ class MainWindow(QMainWindow):
             return  # the user moved on to another repository meanwhile
         current = self.file_tree.selected_path()
         self.file_tree.set_files(files)
-        self.workers.read(lambda: load_file_sync_states(self.workspace, repo_id),
-                          lambda states: self._show_file_sync_states(repo_id, states))
+        self._load_file_sync_states(repo_id)
         target = self._pending_open or ((current, None) if current else None)
         self._pending_open = None
         if target:
             self.file_tree.select_path(target[0])
             if target[1] is not None or self.code_view.loaded is None:
                 self.code_view.show_file(self.repo_list.selected_repo(), target[0], target[1])
+
+    def _load_file_sync_states(self, repo_id: str) -> None:
+        self.workers.read(lambda: load_file_sync_states(self.workspace, repo_id),
+                          lambda states: self._show_file_sync_states(repo_id, states))
 
     def _show_file_sync_states(self, repo_id: str, states: dict) -> None:
         if self.repo_list.selected_repo_id() == repo_id:
@@ -274,8 +275,7 @@ class MainWindow(QMainWindow):
         self._show_sync_running(False)
         repo_id = self.repo_list.selected_repo_id()
         if repo_id:
-            self.workers.read(lambda: load_file_sync_states(self.workspace, repo_id),
-                              lambda states: self._show_file_sync_states(repo_id, states))
+            self._load_file_sync_states(repo_id)
 
     def cancel_job(self, job_id: str) -> None:
         card = self.activity.find(job_id)
