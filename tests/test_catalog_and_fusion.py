@@ -87,3 +87,22 @@ def test_jobs_survive_a_dead_process(catalog):
     assert catalog.mark_stale_jobs_interrupted() == 1
     assert catalog.get_repo("r1").state == "interrupted"
     assert catalog.resumable_jobs()[0]["request"]["source"] == "https://github.com/o/alpha"
+
+
+def test_a_write_transaction_commits_at_its_end_and_rolls_back_on_error(catalog):
+    """What modules beside the catalog (the sync tables) write through: all of a block, or none of it."""
+    with catalog.writing() as conn:
+        conn.execute("CREATE TABLE notes (key TEXT PRIMARY KEY, n INTEGER)")
+        conn.execute("INSERT INTO notes VALUES ('a', 1)")
+    other = Catalog(catalog.path)  # another process's view: it sees only committed rows
+    assert other.read("SELECT n FROM notes WHERE key = ?", ("a",)).fetchone()["n"] == 1
+
+    with pytest.raises(RuntimeError):
+        with catalog.writing() as conn:
+            conn.execute("UPDATE notes SET n = 2 WHERE key = 'a'")
+            conn.execute("INSERT INTO notes VALUES ('b', 1)")
+            raise RuntimeError("half way")
+    assert [tuple(row) for row in catalog.read("SELECT key, n FROM notes")] == [("a", 1)]
+    assert [tuple(row) for row in other.read("SELECT key, n FROM notes")] == [("a", 1)]
+    other.close()
+

@@ -12,6 +12,7 @@ import json
 import sqlite3
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -178,6 +179,17 @@ class Catalog(JobsTable):
             conn.execute("PRAGMA foreign_keys=ON")
             self._local.conn = conn
         return conn
+
+    @contextmanager
+    def writing(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction: committed when the block ends, rolled back if it raises. Writers in this
+        process take turns (SQLite allows one at a time)."""
+        with self._write_lock, self._conn() as conn:
+            yield conn
+
+    def read(self, sql: str, params: Iterable[object] = ()) -> sqlite3.Cursor:
+        """Run a query on this thread's connection (rows read by column name); WAL: a writer never blocks it."""
+        return self._conn().execute(sql, tuple(params))
 
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)
