@@ -109,9 +109,7 @@ class LocalIndex:
         """Finished files from the pipeline: parsed and embedded, unchanged (only size and mtime move), or
         skipped. A file is in the index once its row is committed, after its vectors are written."""
         fresh = [w for w in files if not w.unchanged and w.record.skip_reason is None]
-        replaced = [w.record.path for w in files if not w.unchanged and self._has_vectors(w.record.path)]
-        if replaced:
-            self.collection().delete_paths(self.repo_id, replaced)
+        self._drop_vectors([w.record.path for w in files if not w.unchanged])
         ids = [c.chunk_id for w in fresh for c in w.chunks]
         if ids:
             import numpy as np
@@ -120,7 +118,7 @@ class LocalIndex:
             metadatas = [{"repo_id": self.repo_id, "path": c.path, "language": c.language, "kind": c.kind}
                          for w in fresh for c in w.chunks]
             self.collection().upsert(ids, vectors, metadatas)
-        self._vectors_changed |= bool(replaced or ids)
+            self._vectors_changed = True
         self.catalog.replace_files(self.repo_id, [(w.record, w.chunks) for w in fresh])
         skipped = [w.record for w in files if w.record.skip_reason is not None]
         if skipped:
@@ -131,10 +129,7 @@ class LocalIndex:
 
     def skip(self, skipped: list[tuple[str, str]]) -> None:
         """Record files the scan skipped, (path, reason): one indexed before loses its vectors first."""
-        was_indexed = [path for path, _ in skipped if self._has_vectors(path)]
-        if was_indexed:
-            self.collection().delete_paths(self.repo_id, was_indexed)
-            self._vectors_changed = True
+        self._drop_vectors([path for path, _ in skipped])
         changed = [FileRecord(path, None, 0, 0, "", reason) for path, reason in skipped
                    if not self.known.get(path) or self.known[path].skip_reason != reason]
         if changed:
@@ -142,10 +137,7 @@ class LocalIndex:
 
     def forget(self, paths: list[str]) -> None:
         """Files gone from the repository: their vectors, then their rows."""
-        indexed = [path for path in paths if self._has_vectors(path)]
-        if indexed:
-            self.collection().delete_paths(self.repo_id, indexed)
-            self._vectors_changed = True
+        self._drop_vectors(paths)
         self.catalog.delete_files(self.repo_id, paths)
 
     def reconcile(self) -> tuple[int, int] | None:
@@ -179,15 +171,18 @@ class LocalIndex:
     def collection(self) -> VectorCollection:
         if self._collection is None:
             if not self.dim:
-                # Only reached once there are vectors to write or read, and by then the embed stage has
-                # waited for the model anyway.
+                # The dimension is part of the collection's name: the model tells it once loaded (it has
+                # been loading since the run began, or since work showed up).
                 self.dim = self.load_model().result().dim
             self._collection = self.workspace.vectors().collection(self.model, self.dim)
         return self._collection
 
-    def _has_vectors(self, path: str) -> bool:
-        before = self.known.get(path)
-        return bool(before and before.skip_reason is None)
+    def _drop_vectors(self, paths: list[str]) -> None:
+        """Delete the stored vectors of these files: only files indexed before have any."""
+        indexed = [path for path in paths if self.known.get(path) and self.known[path].skip_reason is None]
+        if indexed:
+            self.collection().delete_paths(self.repo_id, indexed)
+            self._vectors_changed = True
 
 
 def _load_in_background(workspace: Workspace) -> Future:
