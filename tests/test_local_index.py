@@ -14,6 +14,7 @@ import numpy as np
 from pharos_desktop.engine.cancel import CancelToken
 from pharos_desktop.engine.catalog import ChunkRecord, FileRecord, RepoRecord
 from pharos_desktop.engine.embedder import bundled_model_path
+from pharos_desktop.engine.files import FileEntry
 from pharos_desktop.engine.ingest import Ingestor
 from pharos_desktop.engine.local_index import LocalIndex
 from pharos_desktop.engine.pipeline import FileWork, chunk_id
@@ -76,33 +77,55 @@ def test_store_forget_and_skip_keep_vectors_and_rows_agreeing(workspace):
                                                                                            "c.bin": "binary"}
 
 
-CRASH_BETWEEN_VECTORS_AND_ROWS = """
-import os, signal
+KILLED_WHILE_STORING = """
+import os, signal, sys
 from pharos_desktop.engine.local_index import LocalIndex
 from pharos_desktop.engine.workspace import Workspace
 from tests.test_local_index import REPO, finished
-index = LocalIndex(Workspace(), REPO)
-index.store([finished("a.py", 2)])
-index.catalog.replace_files = lambda *args: os.kill(os.getpid(), signal.SIGKILL)  # dies right after the vectors
-index.store([finished("b.py", 3)])
+die = lambda *args: os.kill(os.getpid(), signal.SIGKILL)
+LocalIndex(Workspace(), REPO).store([finished("a.py", 2)])
+index = LocalIndex(Workspace(), REPO)  # the next run
+if sys.argv[1] == "before the rows":  # b.py's vectors are written, its rows never
+    index.catalog.replace_files = die
+    index.store([finished("b.py", 3)])
+else:  # a.py changed: its old vectors are gone, its new ones never written, its old rows still there
+    index.collection().upsert = die
+    index.store([finished("a.py", 3, content="v2")])
 """
 
 
-def test_a_process_killed_between_vectors_and_rows_is_reconciled_by_the_next_run(workspace, pharos_home):
-    add_repo(workspace, state="ingesting")
-    child = subprocess.run([sys.executable, "-c", CRASH_BETWEEN_VECTORS_AND_ROWS], cwd=Path(__file__).parents[1],
+def kill_while_storing(where: str) -> None:
+    child = subprocess.run([sys.executable, "-c", KILLED_WHILE_STORING, where], cwd=Path(__file__).parents[1],
                            capture_output=True, text=True, timeout=120)
     assert child.returncode == -signal.SIGKILL, child.stderr
 
+
+def test_a_process_killed_between_vectors_and_rows_is_reconciled_by_the_next_run(workspace):
+    add_repo(workspace, state="ingesting")
+    kill_while_storing("before the rows")
     stored = workspace.catalog.chunk_ids(REPO)
     assert stored == {c.chunk_id for c in finished("a.py", 2).chunks}  # b.py never reached the catalog
     assert len(vector_ids(workspace)) == 5  # but its vectors reached Chroma
     workspace.catalog.set_repo_state(REPO, "interrupted")  # what the next start finds for a dead job
 
-    assert LocalIndex(workspace, REPO).reconcile() == (2, 3)
+    assert LocalIndex(workspace, REPO).reconcile() == (2, 3, 0)
     assert assert_agree(workspace) == stored
     workspace.catalog.set_repo_state(REPO, "ready")
     assert LocalIndex(workspace, REPO).reconcile() is None  # a finished run leaves nothing to reconcile
+
+
+def test_a_file_killed_between_its_old_and_new_vectors_is_read_again(workspace):
+    add_repo(workspace, state="ingesting")
+    kill_while_storing("before the new vectors")
+    assert len(workspace.catalog.chunk_ids(REPO)) == 2 and vector_ids(workspace) == set()
+    workspace.catalog.set_repo_state(REPO, "interrupted")
+
+    index = LocalIndex(workspace, REPO)
+    assert index.reconcile() == (0, 0, 1)
+    assert assert_agree(workspace) == set() and workspace.catalog.file_states(REPO) == {}
+    # Even with the old bytes back on disk (the edit undone), the file is read and embedded again.
+    on_disk = FileEntry("a.py", Path("a.py"), 10, 1)
+    assert index.plan([on_disk]) == ([on_disk], 0)
 
 
 def test_switching_the_model_drops_the_old_vectors_and_rows(workspace):

@@ -146,9 +146,10 @@ class Ingestor:
             index.switch_model()
         resumed = index.reconcile()
         if resumed:
-            stored, dropped = resumed
+            stored, dropped, redo = resumed
             emit(StageMessage(job_id, f"resuming: {stored} chunks already stored"
-                              + (f", {dropped} unfinished vectors dropped" if dropped else "")))
+                              + (f", {dropped} unfinished vectors dropped" if dropped else "")
+                              + (f", {redo} unfinished files to read again" if redo else "")))
         index.skip(scan.skipped)
         present = {e.path for e in scan.files} | {path for path, _ in scan.skipped}
         gone = [path for path in index.known if path not in present]

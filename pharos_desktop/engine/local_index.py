@@ -140,16 +140,25 @@ class LocalIndex:
         self._drop_vectors(paths)
         self.catalog.delete_files(self.repo_id, paths)
 
-    def reconcile(self) -> tuple[int, int] | None:
-        """After an interrupted run: drop vectors whose file never reached the catalog. Returns (chunks
-        stored, vectors dropped), or None when the last run finished (or its model's vectors are gone)."""
+    def reconcile(self) -> tuple[int, int, int] | None:
+        """After an interrupted run, make vectors and catalog agree again: drop vectors whose file never
+        reached the catalog, and the rows of files whose vectors went (a run stopped between removing a
+        changed file's old vectors and writing its new ones), so that those files are read again.
+        Returns (chunks kept, vectors dropped, files to read again), or None when the last run finished
+        (or the model switched, and no vectors are left to check)."""
         if self.previous is None or self.previous.state == "ready" or self.model_changed:
             return None
         stored = self.catalog.chunk_ids(self.repo_id)
-        orphans = list(self.collection().ids_for_repo(self.repo_id) - stored)
+        vectors = self.collection().ids_for_repo(self.repo_id)
+        orphans = list(vectors - stored)
         if orphans:
             self.collection().delete_ids(orphans)
-        return len(stored), len(orphans)
+        redo = sorted({chunk.path for chunk in self.catalog.get_chunks(list(stored - vectors)).values()})
+        if redo:
+            self.catalog.delete_files(self.repo_id, redo)
+            for path in redo:
+                del self.known[path]
+        return len(stored & vectors), len(orphans), len(redo)
 
     def finish(self, checkout: Checkout, embedder: Embedder | None, embedded: int, kept: int) -> RepoRecord:
         """The repository is ready. ``embedder``: the model that made this run's vectors, when it loaded;
