@@ -43,8 +43,8 @@ def skipped(path: str, reason: str) -> FileWork:
 
 
 def add_repo(workspace: Workspace, model: str | None = None, state: str = "ready") -> None:
-    workspace.catalog.upsert_repo(RepoRecord(REPO, "demo", "/src/demo", "local", model=model or workspace.settings.model,
-                                             dim=DIM, state=state))
+    workspace.catalog.upsert_repo(RepoRecord(REPO, "demo", "/src/demo", "local",
+                                             model=model or workspace.settings.model, dim=DIM, state=state))
 
 
 def vector_ids(workspace: Workspace, model: str | None = None) -> set[str]:

@@ -1,9 +1,10 @@
 """Ingestor: one repository, from a URL or folder to a searchable index, re-runnable and resumable.
 
 Stages: clone (or open) -> scan -> parse/embed/store (pipeline.py), into the repository's LocalIndex
-(local_index.py). The model loads in the background while the clone and scan run. Re-ingesting updates in place: files whose size and mtime
-(or, failing that, content hash) are unchanged are not read, parsed or embedded again; deleted files
-leave the catalog and the vectors; a model change re-embeds everything into that model's collection.
+(local_index.py). The model loads in the background while the clone and scan run. Re-ingesting updates
+in place: files whose size and mtime (or, failing that, content hash) are unchanged are not read, parsed
+or embedded again; deleted files leave the catalog and the vectors; a model change re-embeds everything
+into that model's collection.
 """
 
 from __future__ import annotations
