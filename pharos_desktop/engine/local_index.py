@@ -40,20 +40,14 @@ class LocalIndex:
         self.known: dict[str, FileRecord] = self.catalog.file_states(repo_id)
         wanted, previous = workspace.settings.model, self.previous
         self.model_changed = bool(previous and previous.model and previous.model != wanted)
-        settled = bool(previous and previous.model and not self.model_changed)
-        # The model and dimension of the vectors: known now for a repository embedded with this model,
-        # else from the model itself once it has loaded.
-        self.model, self.dim = (previous.model, previous.dim) if settled else (wanted, 0)
-        self.runtime = previous.runtime if settled else ""
+        # Vectors made by the model the settings name: its name and dimension are known without loading
+        # it (an unchanged re-ingest then needs no model at all); else the model tells them once loaded.
+        self.knows_model = bool(previous and previous.model and not self.model_changed)
+        self.model, self.dim = (previous.model, previous.dim) if self.knows_model else (wanted, 0)
+        self.runtime = previous.runtime if self.knows_model else ""
         self._model_future: Future | None = None
         self._collection: VectorCollection | None = None
         self._vectors_changed = False
-
-    @property
-    def knows_model(self) -> bool:
-        """Whether the stored vectors were made by the model the settings name, so that its name and
-        dimension are known without loading it: an unchanged re-ingest then needs no model at all."""
-        return bool(self.dim)
 
     def load_model(self) -> Future:
         """The model that makes this run's vectors, loading in the background from the first call. A
@@ -63,6 +57,7 @@ class LocalIndex:
         return self._model_future
 
     def begin(self, spec: SourceSpec, checkout: Checkout) -> None:
+        """The repository's row for this run: the checkout about to be scanned, marked ingesting."""
         previous = self.previous
         repo = RepoRecord(spec.repo_id, spec.name, spec.display, spec.kind, spec.web_base,
                           checkout.branch, checkout.commit, str(checkout.path),
