@@ -73,3 +73,21 @@ def test_get_repo_by_name_id_prefix_and_errors(catalog):
     catalog.upsert_repo(RepoRecord("r3", "alpha", "https://gitlab.com/x/alpha", "remote"))
     with pytest.raises(UsageError, match="several repositories"):
         catalog.get_repo("alpha")
+
+
+def test_a_write_transaction_commits_at_its_end_and_rolls_back_on_error(catalog):
+    """What modules beside the catalog (the sync tables) write through: all of a block, or none of it."""
+    with catalog.writing() as conn:
+        conn.execute("CREATE TABLE notes (key TEXT PRIMARY KEY, n INTEGER)")
+        conn.execute("INSERT INTO notes VALUES ('a', 1)")
+    other = Catalog(catalog.path)  # another process's view: it sees only committed rows
+    assert other.read("SELECT n FROM notes WHERE key = ?", ("a",)).fetchone()["n"] == 1
+
+    with pytest.raises(RuntimeError):
+        with catalog.writing() as conn:
+            conn.execute("UPDATE notes SET n = 2 WHERE key = 'a'")
+            conn.execute("INSERT INTO notes VALUES ('b', 1)")
+            raise RuntimeError("half way")
+    assert [tuple(row) for row in catalog.read("SELECT key, n FROM notes")] == [("a", 1)]
+    assert [tuple(row) for row in other.read("SELECT key, n FROM notes")] == [("a", 1)]
+    other.close()

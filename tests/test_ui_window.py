@@ -60,7 +60,7 @@ def test_ingest_browse_search_and_open_a_result(qtbot, window, tmp_path):
     qtbot.waitUntil(lambda: window.code_view.loaded is not None and window.code_view.loaded.path == python_file,
                     timeout=10_000)
     view = window.code_view
-    assert view.loaded.from_disk
+    assert view.loaded.from_checkout
     symbols = [view.chunk_list.topLevelItem(i).text(0) for i in range(view.chunk_list.topLevelItemCount())]
     assert "load_config" in symbols
     view.select_chunk(view.loaded.chunks[symbols.index("load_config")].chunk_id)

@@ -267,6 +267,12 @@ class Catalog:
             (repo_id,)).fetchall()
         return {row["path"]: FileRecord(**dict(row)) for row in rows}
 
+    def file_state(self, repo_id: str, path: str) -> FileRecord | None:
+        row = self._conn().execute(
+            "SELECT path, language, size, mtime_ns, content_hash, skip_reason, chunk_count FROM files "
+            "WHERE repo_id = ? AND path = ?", (repo_id, path)).fetchone()
+        return FileRecord(**dict(row)) if row else None
+
     def files(self, repo_id: str, indexed_only: bool = False) -> list[FileRecord]:
         sql = "SELECT path, language, size, mtime_ns, content_hash, skip_reason, chunk_count FROM files WHERE repo_id = ?"
         if indexed_only:

@@ -1,59 +1,28 @@
 """Ingestor: one repository, from a URL or folder to a searchable index, re-runnable and resumable.
 
-Stages: clone (or open) -> scan -> parse/embed/store (pipeline.py). The model loads in the
-background while the clone and scan run. Re-ingesting updates in place: files whose size and mtime
-(or, failing that, content hash) are unchanged are not read, parsed or embedded again; deleted files
-leave the catalog and the vectors; a model change re-embeds everything into that model's collection.
+Stages: clone (or open) -> scan -> parse/embed/store (pipeline.py), into the repository's LocalIndex
+(local_index.py). The model loads in the background while the clone and scan run. Re-ingesting updates
+in place: files whose size and mtime (or, failing that, content hash) are unchanged are not read, parsed
+or embedded again; deleted files leave the catalog and the vectors; a model change re-embeds everything
+into that model's collection.
 """
 
 from __future__ import annotations
 
-import threading
 import time
 from concurrent.futures import Future
 from contextlib import ExitStack
 
-from .catalog import FileRecord, RepoRecord
-from .embedder import expected_window_chars, made_by
+from .embedder import expected_window_chars
 from .events import IngestSummary
-from .files import BINARY, FileEntry, scan_files
+from .files import FileEntry, ScanResult, scan_files
 from .jobs import Job, Task
-from .pipeline import UNSUPPORTED_TYPE, Pipeline, PipelineStats
+from .local_index import LocalIndex
+from .pipeline import Pipeline, PipelineStats
 from .secrets import GIT_TOKEN, get_secret
 from .repo_lock import repo_lock
-from .source import CREDENTIALS_IGNORED, GitAccess, open_source, parse_source
+from .source import CREDENTIALS_IGNORED, Checkout, GitAccess, open_source, parse_source
 from .workspace import Workspace
-
-
-def _load_in_background(workspace: Workspace) -> Future:
-    future: Future = Future()
-
-    def load() -> None:
-        try:
-            future.set_result(workspace.embedder())
-        except BaseException as exc:  # noqa: BLE001 - handed to the waiting caller
-            future.set_exception(exc)
-
-    threading.Thread(target=load, name="pharos-model-load", daemon=True).start()
-    return future
-
-
-class _LazyCollection:
-    """Opens Chroma only when a vector must be read or written: an unchanged re-ingest never needs it.
-
-    When the model is still loading, its dimension (part of the collection's name) is taken from it
-    on first use; by then the embed stage has waited for it anyway.
-    """
-
-    def __init__(self, workspace: Workspace, model: str, dim: int, model_future: Future | None) -> None:
-        self._workspace, self._model, self._dim, self._future = workspace, model, dim, model_future
-        self._collection = None
-
-    def __getattr__(self, name: str):
-        if self._collection is None:
-            dim = self._dim or self._future.result().dim
-            self._collection = self._workspace.vectors().collection(self._model, dim)
-        return getattr(self._collection, name)
 
 
 class Ingestor:
@@ -84,136 +53,75 @@ class Ingestor:
 
     def _run(self, spec, branch: str | None, task: Task) -> IngestSummary:
         started = time.perf_counter()
-        stage_seconds: dict[str, float] = {}
-        workspace, catalog, settings = self.workspace, self.workspace.catalog, self.workspace.settings
-        previous = catalog.find_repo(spec.repo_id)
-        model_changed = bool(previous and previous.model and previous.model != settings.model)
-        # A repository indexed with this model may need no embedding at all (unchanged re-ingest), so the
-        # model only starts loading early for new repositories; for the others it loads once work shows up.
-        model_future = None if previous and previous.model and not model_changed else _load_in_background(workspace)
-
+        index = LocalIndex(self.workspace, spec.repo_id)
+        if not index.knows_model:
+            index.load_model()  # now, so that the clone and the scan hide the wait
         began = time.perf_counter()
+        checkout = self._clone(spec, branch, task)
+        stage_seconds = {"clone": time.perf_counter() - began}
+        index.begin(spec, checkout)
+        began = time.perf_counter()
+        scan = scan_files(checkout.path, self.workspace.settings, task=task)
+        stage_seconds["scan"] = time.perf_counter() - began
+        todo, kept = self._update_index(index, scan, task)
+        stats = self._embed_and_store(index, todo, task) if todo else PipelineStats()
+        stage_seconds.update(stats.stage_seconds)
+        # The repository records the model's name and dimension, and what made its vectors: the model is
+        # waited for only when this run has not learnt those without it.
+        needed = stats.embedded or not index.dim
+        embedder = self._wait_for_model(index.load_model(), task) if needed else None
+        final = index.finish(checkout, embedder, stats.embedded, kept=kept + stats.unchanged)
+        return IngestSummary(final.name, final.repo_id, final.source, final.commit_sha, final.files, final.chunks,
+                             final.skipped, self.workspace.catalog.skip_reasons(spec.repo_id), stats.embedded,
+                             round(time.perf_counter() - started, 3), {k: round(v, 3) for k, v in stage_seconds.items()},
+                             kept + stats.unchanged)
+
+    def _clone(self, spec, branch: str | None, task: Task) -> Checkout:
+        settings = self.workspace.settings
         task.progress("clone", 0, None, "objects")
         access = GitAccess(get_secret(GIT_TOKEN), tuple(h.strip().lower() for h in settings.git_token_hosts),
                            settings.git_timeout)
-        checkout = open_source(spec, branch, workspace.clones_dir, access=access, task=task)
+        checkout = open_source(spec, branch, self.workspace.clones_dir, access=access, task=task)
         task.progress("clone", 1, 1, "objects")
-        stage_seconds["clone"] = time.perf_counter() - began
         task.raise_if_cancelled()
+        return checkout
 
-        repo = RepoRecord(spec.repo_id, spec.name, spec.display, spec.kind, spec.web_base,
-                          checkout.branch, checkout.commit, str(checkout.path),
-                          state="ingesting", created_at=previous.created_at if previous else time.time(),
-                          ingested_at=previous.ingested_at if previous else None)
-        if previous:
-            repo.model, repo.dim = previous.model, previous.dim
-        catalog.upsert_repo(repo)
-
-        began = time.perf_counter()
-        scan = scan_files(checkout.path, settings, task=task)
-        stage_seconds["scan"] = time.perf_counter() - began
-
-        known = catalog.file_states(spec.repo_id)
-        if model_changed:
-            task.message(f"model changed from {previous.model} to {settings.model}: re-embedding")
-            old = workspace.vectors().existing_collection(previous.model, previous.dim)
-            if old is not None:
-                old.delete_repo(spec.repo_id)
-            catalog.delete_files(spec.repo_id, list(known))
-            known = {}
-        todo, reused = self._plan(scan.files, known)
-        if todo and model_future is None:
-            model_future = _load_in_background(workspace)
-        if model_future is None or (todo and previous and previous.dim and not model_changed):
-            model, dim = previous.model, previous.dim
-        elif todo:
-            # The pipeline waits for the model itself, so parsing overlaps the load; deleting vectors needs
-            # the collection, which needs the model's dimension, so it resolves lazily below.
-            model, dim = settings.model, 0
-        else:
-            embedder = self._wait_for_model(model_future, task)
-            model, dim = embedder.name, embedder.dim
-        collection = _LazyCollection(workspace, model, dim, model_future)
-        if previous and previous.state != "ready" and not model_changed:
-            self._reconcile(spec.repo_id, collection, task)
-
-        self._record_scan_skips(spec.repo_id, scan.skipped, known, collection)
+    @staticmethod
+    def _update_index(index: LocalIndex, scan: ScanResult, task: Task) -> tuple[list[FileEntry], int]:
+        """Bring the index up to the scan before any file is read. Returns the files to read, and how many
+        are kept as they are."""
+        if index.model_changed:
+            task.message(f"model changed from {index.previous.model} to {index.model}: re-embedding")
+            index.switch_model()
+        resumed = index.reconcile()
+        if resumed:
+            stored, dropped, redo = resumed
+            task.message(f"resuming: {stored} chunks already stored"
+                         + (f", {dropped} unfinished vectors dropped" if dropped else "")
+                         + (f", {redo} unfinished files to read again" if redo else ""))
+        index.skip(scan.skipped)
         present = {e.path for e in scan.files} | {path for path, _ in scan.skipped}
-        gone = [path for path in known if path not in present]
+        gone = [path for path in index.known if path not in present]
         if gone:
-            collection.delete_paths(spec.repo_id, gone)
-            catalog.delete_files(spec.repo_id, gone)
+            index.forget(gone)
             task.message(f"{len(gone)} deleted files removed from the index")
-        if reused:
-            task.message(f"{reused} unchanged files kept as they are")
+        todo, kept = index.plan(scan.files)
+        if kept:
+            task.message(f"{kept} unchanged files kept as they are")
+        return todo, kept
 
-        stats = PipelineStats()
-        if todo:
-            if not model_future.done():
-                task.message("loading the embedding model")
-            pipeline = Pipeline(repo_id=spec.repo_id, catalog=catalog, collection=collection, embedder=model_future,
-                                window_chars=expected_window_chars(settings), batch_size=settings.batch_size,
-                                max_file_bytes=settings.max_file_bytes, include_code=settings.embed_code, task=task,
-                                parse_workers=settings.parse_workers or settings.max_cores)
-            stats = pipeline.run(todo, known)
-            if stats.embedded or not dim or model != settings.model:  # else: no need to wait for the model
-                embedder = model_future.result()
-                model, dim = embedder.name, embedder.dim
-        stage_seconds.update(stats.stage_seconds)
-        runtime = previous.runtime if previous and not model_changed else ""
-        if stats.embedded:
-            runtime = made_by(runtime if reused or stats.unchanged else "", model_future.result().made_by)
-
-        if stats.embedded or stats.parsed or gone:
-            workspace.refresh_search_snapshot(model, dim)  # so a search from a fresh process needs no Chroma
-        catalog.set_repo_state(spec.repo_id, "ready", commit_sha=checkout.commit, branch=checkout.branch,
-                               ingested_at=time.time(), model=model, dim=dim, runtime=runtime)
-        final = catalog.find_repo(spec.repo_id)
-        assert final is not None
-        return IngestSummary(final.name, final.repo_id, final.source, final.commit_sha, final.files, final.chunks,
-                            final.skipped, catalog.skip_reasons(spec.repo_id), stats.embedded,
-                            round(time.perf_counter() - started, 3), {k: round(v, 3) for k, v in stage_seconds.items()},
-                            reused + stats.unchanged)
+    def _embed_and_store(self, index: LocalIndex, todo: list[FileEntry], task: Task) -> PipelineStats:
+        settings, model = self.workspace.settings, index.load_model()
+        if not model.done():
+            task.message("loading the embedding model")
+        pipeline = Pipeline(index=index, embedder=model, window_chars=expected_window_chars(settings),
+                            batch_size=settings.batch_size, max_file_bytes=settings.max_file_bytes,
+                            include_code=settings.embed_code, task=task,
+                            parse_workers=settings.parse_workers or settings.max_cores)
+        return pipeline.run(todo)
 
     @staticmethod
     def _wait_for_model(future: Future, task: Task):
         if not future.done():
             task.message("loading the embedding model")
         return task.cancel.result(future)
-
-    @staticmethod
-    def _plan(entries: list[FileEntry], known: dict[str, FileRecord]) -> tuple[list[FileEntry], int]:
-        """Files to read now; those whose size and mtime match an indexed row are reused unread."""
-        todo, reused = [], 0
-        for entry in entries:
-            before = known.get(entry.path)
-            # A file skipped for what its bytes are stays skipped while they are the same; reading it again
-            # would make an unchanged repository load the model and open the vector store for nothing.
-            kept = before and (before.skip_reason is None and before.content_hash
-                               or before.skip_reason in (BINARY, UNSUPPORTED_TYPE))
-            if kept and before.size == entry.size and before.mtime_ns == entry.mtime_ns:
-                reused += 1
-            else:
-                todo.append(entry)
-        return todo, reused
-
-    def _record_scan_skips(self, repo_id: str, skipped: list[tuple[str, str]], known: dict[str, FileRecord],
-                           collection) -> None:
-        catalog = self.workspace.catalog
-        was_indexed = [path for path, _ in skipped if known.get(path) and known[path].skip_reason is None]
-        if was_indexed:
-            collection.delete_paths(repo_id, was_indexed)
-        changed = [FileRecord(path, None, 0, 0, "", reason) for path, reason in skipped
-                   if not known.get(path) or known[path].skip_reason != reason]
-        if changed:
-            catalog.record_skipped(repo_id, changed)
-
-    def _reconcile(self, repo_id: str, collection, task: Task) -> None:
-        """After an interrupted run: drop vectors whose file never reached the catalog."""
-        stored = self.workspace.catalog.chunk_ids(repo_id)
-        orphans = list(collection.ids_for_repo(repo_id) - stored)
-        if orphans:
-            collection.delete_ids(orphans)
-        task.message(f"resuming: {len(stored)} chunks already stored"
-                     + (f", {len(orphans)} unfinished vectors dropped" if orphans else ""))
-

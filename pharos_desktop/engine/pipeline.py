@@ -2,12 +2,9 @@
 
 A pool of parse workers reads and chunks files; one embed stage owns the model (and the device) and
 encodes chunks in length-sorted batches; one store stage is the only writer of the vectors and the
-catalog. Queues are bounded, so memory stays flat on large repositories and the model never waits
-on parsing or writes longer than one batch.
-
-A file counts as done only when its vectors are in Chroma *and* its row and chunks are committed in
-the catalog (in that order): a killed run leaves at worst vectors the catalog does not know, which
-the next run overwrites or removes, so the index stays consistent and the next run resumes.
+catalog, through the repository's LocalIndex (which keeps the two agreeing). Queues are bounded, so
+memory stays flat on large repositories and the model never waits on parsing or writes longer than one
+batch.
 """
 
 from __future__ import annotations
@@ -23,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from .cancel import CancelToken
-from .catalog import Catalog, ChunkRecord, FileRecord
+from .catalog import ChunkRecord, FileRecord
 from .errors import Cancelled, GrammarMissing
 from .files import FileEntry, read_text
 from .parse import detect_language, parse_file
@@ -31,6 +28,7 @@ from .summaries import embedding_text
 
 if TYPE_CHECKING:
     from .jobs import Task
+    from .local_index import LocalIndex
 
 log = logging.getLogger(__name__)
 
@@ -87,12 +85,11 @@ class _StageClock:
 
 
 class Pipeline:
-    def __init__(self, *, repo_id: str, catalog: Catalog, collection, embedder: Future, window_chars: int,
-                 batch_size: int, max_file_bytes: int, include_code: bool, task: Task, parse_workers: int = 0,
+    def __init__(self, *, index: LocalIndex, embedder: Future, window_chars: int, batch_size: int,
+                 max_file_bytes: int, include_code: bool, task: Task, parse_workers: int = 0,
                  store_batch_files: int = 64) -> None:
-        self.repo_id = repo_id
-        self.catalog = catalog
-        self.collection = collection
+        self.index = index
+        self.repo_id = index.repo_id
         self.embedder_future = embedder  # parsing starts while the model is still loading
         self.window_chars = window_chars
         self.batch_size = batch_size
@@ -110,8 +107,8 @@ class Pipeline:
 
     # -- driver ---------------------------------------------------------------------------------
 
-    def run(self, entries: list[FileEntry], known: dict[str, FileRecord]) -> PipelineStats:
-        self._known = known
+    def run(self, entries: list[FileEntry]) -> PipelineStats:
+        self._known = self.index.known
         self._meters = {
             "parse": self.task.meter("parse", len(entries), "files"),
             "embed": self.task.meter("embed", 0, "chunks"),
@@ -299,26 +296,7 @@ class Pipeline:
             self._store(batch)
 
     def _store(self, batch: list[FileWork]) -> None:
-        fresh = [w for w in batch if not w.unchanged and w.record.skip_reason is None]
-        unchanged = [w.record for w in batch if w.unchanged]
-        skipped = [w.record for w in batch if w.record.skip_reason is not None]
-        replaced = [w.record.path for w in batch if not w.unchanged and self._known.get(w.record.path)
-                    and self._known[w.record.path].skip_reason is None]  # only indexed files have vectors
-        if replaced:
-            self.collection.delete_paths(self.repo_id, replaced)
-        ids = [c.chunk_id for w in fresh for c in w.chunks]
-        if ids:
-            import numpy as np
-
-            vectors = np.concatenate([w.vectors for w in fresh if w.chunks])
-            metadatas = [{"repo_id": self.repo_id, "path": c.path, "language": c.language, "kind": c.kind}
-                         for w in fresh for c in w.chunks]
-            self.collection.upsert(ids, vectors, metadatas)
-        self.catalog.replace_files(self.repo_id, [(w.record, w.chunks) for w in fresh])
-        if skipped:
-            self.catalog.record_skipped(self.repo_id, skipped)
-        if unchanged:
-            self.catalog.touch_files(self.repo_id, unchanged)
+        self.index.store(batch)
         self._clocks["store"].tick()
         with self._stats_lock:
             self.stats.stored += len(batch)

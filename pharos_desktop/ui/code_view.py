@@ -4,13 +4,13 @@ chunk's lines marked and its summary beside it. Reading and lexing happen on a w
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (QHBoxLayout, QHeaderView, QLabel, QPushButton, QSplitter, QTextBrowser,
                                QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
 
+from ..engine.browse import browse_file
 from ..engine.catalog import ChunkRecord, RepoRecord
 from ..engine.weblinks import blob_url
 from ..engine.workspace import Workspace
@@ -21,48 +21,20 @@ from .icons import kind_icon
 from .latest import NewestOnly
 from .workers import Workers
 
-MAX_READ_BYTES = 4_000_000
-
-
 @dataclass
 class LoadedFile:
     repo: RepoRecord
     path: str
     text: str
-    from_disk: bool
+    from_checkout: bool
     chunks: list[ChunkRecord]
     tokens: list[LineTokens]
 
 
 def load_file(workspace: Workspace, repo: RepoRecord, path: str) -> LoadedFile:
-    """Worker thread: the file from the checkout if it is still there, else rebuilt from its chunks."""
-    chunks = workspace.catalog.chunks_for_file(repo.repo_id, path)
-    text, from_disk = None, False
-    if repo.checkout_path:
-        file = Path(repo.checkout_path) / path
-        try:
-            if file.is_file() and file.stat().st_size <= MAX_READ_BYTES:
-                text, from_disk = file.read_text(encoding="utf-8", errors="replace"), True
-        except OSError:
-            text = None
-    if text is None:
-        text = _text_from_chunks(chunks)
-    text = text.replace("\r\n", "\n")
-    return LoadedFile(repo, path, text, from_disk, chunks, lex_lines(text, path))
-
-
-def _text_from_chunks(chunks: list[ChunkRecord]) -> str:
-    """Chunks carry their lines; laid back at their line numbers they give the file (gaps stay blank)."""
-    lines: list[str] = []
-    for chunk in chunks:
-        if chunk.kind in ("class", "struct", "interface", "trait", "enum"):
-            continue  # their code is an outline, not the file's text
-        for offset, line in enumerate(chunk.code.split("\n")):
-            index = chunk.start_line - 1 + offset
-            while len(lines) <= index:
-                lines.append("")
-            lines[index] = line
-    return "\n".join(lines)
+    """Worker thread: the file as the engine reads it for browsing, and its colours."""
+    file = browse_file(workspace.catalog, repo.repo_id, path)
+    return LoadedFile(file.repo, path, file.text, file.from_checkout, file.chunks, lex_lines(file.text, path))
 
 
 def web_url(repo: RepoRecord, path: str, start: int | None, end: int | None) -> str | None:
@@ -139,7 +111,7 @@ class CodeView(QWidget):
 
     def _loaded(self, loaded: LoadedFile) -> None:
         self.loaded = loaded
-        source = "" if loaded.from_disk else " (rebuilt from the index: the checkout is gone)"
+        source = "" if loaded.from_checkout else " (rebuilt from the index: the checkout is gone or has changed)"
         self.path_label.setText(elide_middle(f"{loaded.repo.name} / {loaded.path}", 90) + source)
         self.path_label.setToolTip(loaded.path)
         self.web_button.setEnabled(bool(loaded.repo.web_base))

@@ -44,13 +44,11 @@ class SyncState:
     def __init__(self, catalog: Catalog, api_url: str) -> None:
         self.catalog = catalog
         self.api_url = api_url.rstrip("/")
-        with catalog._write_lock:
-            conn = catalog._conn()
+        with catalog.writing() as conn:
             conn.executescript(_SCHEMA)
-            conn.commit()
 
     def _write(self, sql: str, params: tuple) -> None:
-        with self.catalog._write_lock, self.catalog._conn() as conn:
+        with self.catalog.writing() as conn:
             conn.execute(sql, params)
 
     # -- files --------------------------------------------------------------------------------
@@ -62,29 +60,29 @@ class SyncState:
         if repo_ids is not None:
             sql += f" AND repo_id IN ({','.join('?' * len(repo_ids))})"
             params.extend(repo_ids)
-        return [Published(**dict(row)) for row in self.catalog._conn().execute(sql, params)]
+        return [Published(**dict(row)) for row in self.catalog.read(sql, params)]
 
     def file_rows(self, repo_id: str) -> dict[str, dict]:
-        rows = self.catalog._conn().execute(
+        rows = self.catalog.read(
             "SELECT * FROM sync_files WHERE api_url = ? AND repo_id = ?", (self.api_url, repo_id))
         return {row["path"]: dict(row) for row in rows}
 
     def publish_marker(self) -> tuple[int, float]:
         """Changes whenever a resource is created or a file finished here: a cheap "anything new?" check."""
-        row = self.catalog._conn().execute(
+        row = self.catalog.read(
             "SELECT count(resource_id), coalesce(max(synced_at), 0) FROM sync_files WHERE api_url = ?",
             (self.api_url,)).fetchone()
         return int(row[0]), float(row[1])
 
     def resource_ids(self) -> set[str]:
         """Every cloud resource this index created at this API URL (finished or not)."""
-        rows = self.catalog._conn().execute(
+        rows = self.catalog.read(
             "SELECT resource_id FROM sync_files WHERE api_url = ? AND resource_id IS NOT NULL", (self.api_url,))
         return {row[0] for row in rows}
 
     def last_attempt(self, repo_id: str, path: str) -> tuple[str, str | None] | None:
         """(status, resource id) of the last sync that touched this file, or None."""
-        row = self.catalog._conn().execute(
+        row = self.catalog.read(
             "SELECT status, resource_id FROM sync_files WHERE api_url = ? AND repo_id = ? AND path = ?",
             (self.api_url, repo_id, path)).fetchone()
         return None if row is None else (row["status"], row["resource_id"])
@@ -125,6 +123,6 @@ class SyncState:
             (self.api_url, repo_id, status, commit_sha, error, time.time()))
 
     def repo_row(self, repo_id: str) -> dict | None:
-        row = self.catalog._conn().execute(
+        row = self.catalog.read(
             "SELECT * FROM sync_repos WHERE api_url = ? AND repo_id = ?", (self.api_url, repo_id)).fetchone()
         return dict(row) if row else None

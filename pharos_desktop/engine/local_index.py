@@ -1,0 +1,202 @@
+"""One repository in the local index: its rows in the catalog and its vectors in its model's Chroma
+collection. Ingest changes both only through here, so the rule that keeps them agreeing lives in one place.
+
+The rule: vectors first, then the catalog. A file's vectors are written before its row and chunks are
+committed, and removed before its row is. A run killed in between leaves at worst vectors that the
+catalog does not know: search never reads them (it goes through the catalog), later writes overwrite
+them (a chunk's id is fixed by its content) and ``reconcile`` drops the rest when the run resumes.
+
+The collection opens only when a vector must be read or written, and the model is asked for its
+dimension (part of the collection's name) only then: an unchanged re-ingest loads neither.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import Future
+from typing import TYPE_CHECKING
+
+from .catalog import FileRecord, RepoRecord
+from .embedder import made_by
+from .files import BINARY, FileEntry
+from .pipeline import UNSUPPORTED_TYPE, FileWork
+
+if TYPE_CHECKING:
+    from .embedder import Embedder
+    from .source import Checkout, SourceSpec
+    from .vectors import VectorCollection
+    from .workspace import Workspace
+
+
+class LocalIndex:
+    """What one ingest run of one repository reads and writes: made at its start, finished at its end."""
+
+    def __init__(self, workspace: Workspace, repo_id: str) -> None:
+        self.workspace = workspace
+        self.catalog = workspace.catalog
+        self.repo_id = repo_id
+        self.previous: RepoRecord | None = self.catalog.find_repo(repo_id)  # as the last run left it
+        self.known: dict[str, FileRecord] = self.catalog.file_states(repo_id)
+        wanted, previous = workspace.settings.model, self.previous
+        self.model_changed = bool(previous and previous.model and previous.model != wanted)
+        # Vectors made by the model the settings name: its name and dimension are known without loading
+        # it (an unchanged re-ingest then needs no model at all); else the model tells them once loaded.
+        self.knows_model = bool(previous and previous.model and not self.model_changed)
+        self.model, self.dim = (previous.model, previous.dim) if self.knows_model else (wanted, 0)
+        self.runtime = previous.runtime if self.knows_model else ""
+        self._model_future: Future | None = None
+        self._collection: VectorCollection | None = None
+        self._vectors_changed = False
+
+    def load_model(self) -> Future:
+        """The model that makes this run's vectors, loading in the background from the first call. A
+        repository indexed with this model may need none (an unchanged re-ingest): ask only once it does."""
+        if self._model_future is None:
+            self._model_future = _load_in_background(self.workspace)
+        return self._model_future
+
+    def begin(self, spec: SourceSpec, checkout: Checkout) -> None:
+        """The repository's row for this run: the checkout about to be scanned, marked ingesting."""
+        previous = self.previous
+        repo = RepoRecord(spec.repo_id, spec.name, spec.display, spec.kind, spec.web_base,
+                          checkout.branch, checkout.commit, str(checkout.path),
+                          state="ingesting", created_at=previous.created_at if previous else time.time(),
+                          ingested_at=previous.ingested_at if previous else None)
+        if previous:
+            repo.model, repo.dim = previous.model, previous.dim
+        self.catalog.upsert_repo(repo)
+
+    # -- deciding what to read ------------------------------------------------------------------
+
+    def plan(self, entries: list[FileEntry]) -> tuple[list[FileEntry], int]:
+        """Files to read now; those whose size and mtime match a stored row are kept unread (how many)."""
+        todo, kept = [], 0
+        for entry in entries:
+            before = self.known.get(entry.path)
+            # A file skipped for what its bytes are stays skipped while they are the same; reading it again
+            # would make an unchanged repository load the model and open the vector store for nothing.
+            unread = before and (before.skip_reason is None and before.content_hash
+                                 or before.skip_reason in (BINARY, UNSUPPORTED_TYPE))
+            if unread and before.size == entry.size and before.mtime_ns == entry.mtime_ns:
+                kept += 1
+            else:
+                todo.append(entry)
+        return todo, kept
+
+    def switch_model(self) -> None:
+        """The settings name another model than the one that made the stored vectors: they and the rows
+        go, so every file is embedded again, into the new model's collection."""
+        previous = self.previous
+        assert previous is not None and self.model_changed
+        old = self.workspace.vectors().existing_collection(previous.model, previous.dim)
+        if old is not None:
+            old.delete_repo(self.repo_id)
+            self._vectors_changed = True
+        self.catalog.delete_files(self.repo_id, list(self.known))
+        # No vectors of any model now: a run stopped from here on resumes as a first run of the new model.
+        self.catalog.set_repo_state(self.repo_id, "ingesting", model="", dim=0, runtime="")
+        self.known = {}
+
+    # -- writing --------------------------------------------------------------------------------
+
+    def store(self, files: list[FileWork]) -> None:
+        """Finished files from the pipeline: parsed and embedded, unchanged (only size and mtime move), or
+        skipped. A file is in the index once its row is committed, after its vectors are written."""
+        fresh = [w for w in files if not w.unchanged and w.record.skip_reason is None]
+        self._drop_vectors([w.record.path for w in files if not w.unchanged])
+        ids = [c.chunk_id for w in fresh for c in w.chunks]
+        if ids:
+            import numpy as np
+
+            vectors = np.concatenate([w.vectors for w in fresh if w.chunks])
+            metadatas = [{"repo_id": self.repo_id, "path": c.path, "language": c.language, "kind": c.kind}
+                         for w in fresh for c in w.chunks]
+            self.collection().upsert(ids, vectors, metadatas)
+            self._vectors_changed = True
+        self.catalog.replace_files(self.repo_id, [(w.record, w.chunks) for w in fresh])
+        skipped = [w.record for w in files if w.record.skip_reason is not None]
+        if skipped:
+            self.catalog.record_skipped(self.repo_id, skipped)
+        unchanged = [w.record for w in files if w.unchanged]
+        if unchanged:
+            self.catalog.touch_files(self.repo_id, unchanged)
+
+    def skip(self, skipped: list[tuple[str, str]]) -> None:
+        """Record files the scan skipped, (path, reason): one indexed before loses its vectors first."""
+        self._drop_vectors([path for path, _ in skipped])
+        changed = [FileRecord(path, None, 0, 0, "", reason) for path, reason in skipped
+                   if not self.known.get(path) or self.known[path].skip_reason != reason]
+        if changed:
+            self.catalog.record_skipped(self.repo_id, changed)
+
+    def forget(self, paths: list[str]) -> None:
+        """Files gone from the repository: their vectors, then their rows."""
+        self._drop_vectors(paths)
+        self.catalog.delete_files(self.repo_id, paths)
+
+    def reconcile(self) -> tuple[int, int, int] | None:
+        """After an interrupted run, make vectors and catalog agree again: drop vectors whose file never
+        reached the catalog, and the rows of files whose vectors went (a run stopped between removing a
+        changed file's old vectors and writing its new ones), so that those files are read again.
+        Returns (chunks kept, vectors dropped, files to read again), or None when the last run finished
+        (or the model switched, and no vectors are left to check)."""
+        if self.previous is None or self.previous.state == "ready" or self.model_changed:
+            return None
+        stored = self.catalog.chunk_ids(self.repo_id)
+        vectors = self.collection().ids_for_repo(self.repo_id)
+        orphans = list(vectors - stored)
+        if orphans:
+            self.collection().delete_ids(orphans)
+        redo = sorted({chunk.path for chunk in self.catalog.get_chunks(list(stored - vectors)).values()})
+        if redo:
+            self.catalog.delete_files(self.repo_id, redo)
+            for path in redo:
+                del self.known[path]
+        return len(stored & vectors), len(orphans), len(redo)
+
+    def finish(self, checkout: Checkout, embedder: Embedder | None, embedded: int, kept: int) -> RepoRecord:
+        """The repository is ready. ``embedder``: the model that made this run's vectors, when it loaded;
+        ``kept``: files whose vectors from earlier runs stay."""
+        if embedder is not None:
+            self.model, self.dim = embedder.name, embedder.dim
+            if embedded:
+                self.runtime = made_by(self.runtime if kept else "", embedder.made_by)
+        if self._vectors_changed:  # so a search from a fresh process needs no Chroma
+            self.workspace.refresh_search_snapshot(self.model, self.dim)
+        self.catalog.set_repo_state(self.repo_id, "ready", commit_sha=checkout.commit, branch=checkout.branch,
+                                    ingested_at=time.time(), model=self.model, dim=self.dim, runtime=self.runtime)
+        final = self.catalog.find_repo(self.repo_id)
+        assert final is not None
+        return final
+
+    # -- the collection -------------------------------------------------------------------------
+
+    def collection(self) -> VectorCollection:
+        if self._collection is None:
+            if not self.dim:
+                # The dimension is part of the collection's name: the model tells it once loaded (it has
+                # been loading since the run began, or since work showed up).
+                self.dim = self.load_model().result().dim
+            self._collection = self.workspace.vectors().collection(self.model, self.dim)
+        return self._collection
+
+    def _drop_vectors(self, paths: list[str]) -> None:
+        """Delete the stored vectors of these files: only files indexed before have any."""
+        indexed = [path for path in paths if self.known.get(path) and self.known[path].skip_reason is None]
+        if indexed:
+            self.collection().delete_paths(self.repo_id, indexed)
+            self._vectors_changed = True
+
+
+def _load_in_background(workspace: Workspace) -> Future:
+    future: Future = Future()
+
+    def load() -> None:
+        try:
+            future.set_result(workspace.embedder())
+        except BaseException as exc:  # noqa: BLE001 - handed to the waiting caller
+            future.set_exception(exc)
+
+    threading.Thread(target=load, name="pharos-model-load", daemon=True).start()
+    return future
