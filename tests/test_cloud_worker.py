@@ -19,8 +19,8 @@ from pharos_desktop.engine.events import CloudJobDone, WorkerStatus
 from pharos_desktop.engine.sync import Syncer
 from pharos_desktop.engine.worker import CloudWorker, Queue
 from pharos_desktop.engine.worker.jobs import status_key
+from pharos_desktop.tools.sample_repos import make_many_file_repo
 from tests.git_daemon import GitDaemon, TcpProxy
-from tests.repo_factory import make_many_file_repo
 from tests.test_sync_fixtures import run_sync
 
 pytestmark = pytest.mark.slow

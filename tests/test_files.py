@@ -15,8 +15,9 @@ from pharos_desktop.engine.errors import Cancelled
 from pharos_desktop.engine.events import FileSkipped, StageProgress
 from pharos_desktop.engine.files import FileEntry, git_blob_sha1, read_text, scan_files
 from pharos_desktop.engine.settings import Settings
+from pharos_desktop.tools.sample_repos import add_commit, init_repo
 
-from .repo_factory import IGNORED, SAMPLE_KEPT, SAMPLE_SKIPPED, add_commit, init_repo, make_sample_repo
+from .repo_factory import IGNORED, SAMPLE_KEPT, SAMPLE_SKIPPED, make_sample_repo
 
 pytestmark = pytest.mark.usefixtures("hermetic_git")  # shared fixture: tests/conftest.py
 

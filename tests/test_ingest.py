@@ -12,9 +12,9 @@ from pharos_desktop.engine.errors import Cancelled, SourceError
 from pharos_desktop.engine.events import FileSkipped, JobCancelled, JobFinished, StageProgress
 from pharos_desktop.engine.ingest import Ingestor
 from pharos_desktop.engine.search import SearchFilters, Searcher
+from pharos_desktop.tools.sample_repos import add_commit, make_package_repo
 
-from .real_repos import make_package_repo
-from .repo_factory import add_commit, make_sample_repo
+from .repo_factory import make_sample_repo
 
 
 def ingest(workspace, source, branch=None, cancel=None):

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pharos_desktop.engine.cancel import CancelToken
 from pharos_desktop.engine.ingest import Ingestor
+from pharos_desktop.tools.sample_repos import add_commit
 
-from .repo_factory import add_commit, make_sample_repo
+from .repo_factory import make_sample_repo
 from .test_sync_fixtures import TOKEN, assert_cloud_matches, cloud, make_syncer, run_sync  # noqa: F401
 
 __all__ = ["cloud"]

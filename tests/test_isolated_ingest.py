@@ -9,8 +9,8 @@ from pharos_desktop.engine.errors import Cancelled, PharosError
 from pharos_desktop.engine.event_codec import decode, encode
 from pharos_desktop.engine.events import JobCancelled, JobFailed, JobFinished, JobStarted, StageProgress
 from pharos_desktop.engine.isolated import IsolatedIngestor
+from pharos_desktop.tools.sample_repos import make_package_repo
 
-from .real_repos import make_package_repo
 from .repo_factory import make_sample_repo
 
 

@@ -12,8 +12,9 @@ from pharos_desktop.engine.cancel import CancelToken
 from pharos_desktop.engine.files import SECRET_INSIDE, FileEntry, read_text
 from pharos_desktop.engine.ingest import Ingestor
 from pharos_desktop.engine.secret_scan import find_secret
+from pharos_desktop.tools.sample_repos import add_commit
 
-from .repo_factory import add_commit, make_sample_repo
+from .repo_factory import make_sample_repo
 from .test_sync_fixtures import cloud, make_syncer, run_sync  # noqa: F401 - cloud is a fixture
 
 AWS_ID = "AKIA" + "Q3XZ7RT2MNB4KW5P"

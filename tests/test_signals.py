@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from pharos_desktop.engine.catalog import Catalog
+from pharos_desktop.tools.sample_repos import make_package_repo
 
-from .real_repos import make_package_repo
 from .test_cli import cli
 
 pytestmark = pytest.mark.usefixtures("hermetic_git")  # shared fixture: tests/conftest.py

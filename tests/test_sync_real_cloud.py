@@ -18,8 +18,8 @@ from pharos_desktop.engine.catalog import Catalog
 from pharos_desktop.engine.ingest import Ingestor
 from pharos_desktop.engine.sync import Syncer
 from pharos_desktop.engine.sync.mapping import file_url, normalize_url
+from pharos_desktop.tools.sample_repos import add_commit, make_many_file_repo
 from tests.real_cloud import RealCloud
-from tests.repo_factory import add_commit, make_many_file_repo
 from tests.test_sync_fixtures import run_sync
 
 pytestmark = pytest.mark.slow

@@ -11,8 +11,8 @@ from PySide6.QtCore import Qt
 
 from pharos_desktop.engine import secrets
 from pharos_desktop.engine.worker.background import background_pid, stop_background
+from pharos_desktop.tools.sample_repos import make_many_file_repo
 from tests.git_daemon import GitDaemon
-from tests.repo_factory import make_many_file_repo
 
 from .test_ui_support import SLOW, close_window, open_window, window  # noqa: F401 - fixture
 

@@ -8,7 +8,8 @@ import time
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
-from .real_repos import make_package_repo
+from pharos_desktop.tools.sample_repos import make_package_repo
+
 from .test_ui_support import SLOW, close_window, open_window, window  # noqa: F401 - fixture
 
 

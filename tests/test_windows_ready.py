@@ -16,8 +16,8 @@ from pharos_desktop.engine.errors import Cancelled
 from pharos_desktop.engine.event_codec import decode
 from pharos_desktop.engine.events import JobCancelled, JobFinished, StageMessage
 from pharos_desktop.engine.isolated import IsolatedIngestor, kill_tree
+from pharos_desktop.tools.sample_repos import add_commit, init_repo
 
-from .repo_factory import add_commit, init_repo
 from .test_signals import git_processes, job_states, start_cli, stalled_server, wait_until  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.usefixtures("hermetic_git")  # shared fixture: tests/conftest.py

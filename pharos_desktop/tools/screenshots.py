@@ -13,7 +13,6 @@ installed package's source (click). The sync view syncs to the fake cloud (tools
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import os
 import shutil
 import sys
@@ -27,6 +26,7 @@ import keyring
 from ..engine.errors import UsageError
 from .fake_cloud import CloudServer
 from .memory_keyring import MemoryKeyring
+from .sample_repos import make_package_repo
 
 VIEWS = ("01-empty", "02-ingest-running", "03-browse-code", "04-search", "05-overview", "06-settings",
          "07-diagnostics", "08-sync-running")
@@ -47,21 +47,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def sample_repository(target: Path, package: str = "click") -> Path:
     """A real codebase nobody here wrote: an installed package's source committed into a fresh git repo."""
-    import git
-
-    spec = importlib.util.find_spec(package)
-    source = Path(list(spec.submodule_search_locations)[0]) if spec and spec.submodule_search_locations else None
-    # Inside a bundle the package is compiled into an archive: there are no source files to copy.
-    if source is None or not any(source.glob("*.py")):
-        raise UsageError(f"no source files of {package} on this machine: pass --source PATH_OR_URL")
-    shutil.copytree(source, target / package, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-    repo = git.Repo.init(target, initial_branch="main")
-    with repo.config_writer() as config:
-        config.set_value("user", "name", "Pharos Screenshots")
-        config.set_value("user", "email", "screenshots@pharos.invalid")
-    repo.git.add(A=True)
-    repo.index.commit(f"{package} sources")
-    return target
+    try:
+        return make_package_repo(target, package)
+    except LookupError as exc:
+        raise UsageError(f"{exc}: pass --source PATH_OR_URL") from None
 
 
 def wait_until(app, condition: Callable[[], bool], timeout: float, what: str) -> None:
