@@ -7,12 +7,10 @@ from pharos_desktop.engine.ingest import Ingestor
 from pharos_desktop.tools.sample_repos import add_commit
 
 from .repo_factory import make_sample_repo
-from .test_sync_fixtures import TOKEN, assert_cloud_matches, cloud, make_syncer, run_sync  # noqa: F401
-
-__all__ = ["cloud"]
+from .sync_support import assert_cloud_matches, make_syncer, run_sync
 
 
-def test_ingested_repo_round_trips_to_the_cloud(workspace, tmp_path, cloud):  # noqa: F811
+def test_ingested_repo_round_trips_to_the_cloud(workspace, tmp_path, cloud):
     sample = make_sample_repo(tmp_path / "sample")
     Ingestor(workspace).ingest(sample.as_uri(), emit=lambda e: None, cancel=CancelToken())
     first = run_sync(make_syncer(workspace, cloud))

@@ -15,7 +15,7 @@ from pharos_desktop.engine.secret_scan import find_secret
 from pharos_desktop.tools.sample_repos import add_commit
 
 from .repo_factory import make_sample_repo
-from .test_sync_fixtures import cloud, make_syncer, run_sync  # noqa: F401 - cloud is a fixture
+from .sync_support import make_syncer, run_sync
 
 AWS_ID = "AKIA" + "Q3XZ7RT2MNB4KW5P"
 GITHUB = "ghp" + "_" + "aaaaB7kQ9zX2mN4pL6vR8tY1wE3uI5oP0sD2"

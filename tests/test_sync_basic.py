@@ -6,8 +6,7 @@ import uuid
 
 from pharos_desktop.engine.events import JobFinished, StageMessage, StageProgress
 from pharos_desktop.engine.sync import Syncer
-from tests.test_sync_fixtures import (HOSTED, LOCAL, assert_cloud_matches, cloud, expected_url,  # noqa: F401
-                                      index, make_syncer, put_file, run_sync)
+from tests.sync_support import HOSTED, LOCAL, assert_cloud_matches, expected_url, make_syncer, put_file, run_sync
 
 
 def test_first_sync_publishes_every_indexed_file(index, cloud):

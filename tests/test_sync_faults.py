@@ -11,7 +11,7 @@ import pytest
 from pharos_desktop.engine.cancel import CancelToken
 from pharos_desktop.engine.errors import Cancelled, CloudError
 from pharos_desktop.engine.events import JobCancelled, StageProgress
-from tests.test_sync_fixtures import assert_cloud_matches, cloud, index, make_syncer, run_sync  # noqa: F401
+from tests.sync_support import assert_cloud_matches, make_syncer, run_sync
 
 
 def test_dropped_connections_before_an_answer_are_retried(index, cloud):

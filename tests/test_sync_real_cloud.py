@@ -20,7 +20,7 @@ from pharos_desktop.engine.sync import Syncer
 from pharos_desktop.engine.sync.mapping import file_url, normalize_url
 from pharos_desktop.tools.sample_repos import add_commit, make_many_file_repo
 from tests.real_cloud import RealCloud
-from tests.test_sync_fixtures import run_sync
+from tests.sync_support import run_sync
 
 pytestmark = pytest.mark.slow
 FILES = 120

@@ -14,7 +14,7 @@ from pharos_desktop.engine.worker.background import background_pid, stop_backgro
 from pharos_desktop.tools.sample_repos import make_many_file_repo
 from tests.git_daemon import GitDaemon
 
-from .test_ui_support import SLOW, close_window, open_window, window  # noqa: F401 - fixture
+from .ui_support import SLOW, close_window, open_window
 
 
 @pytest.fixture
@@ -29,7 +29,7 @@ def cloud_window(qtbot, pharos_home, tmp_path, real_cloud):
     stop_background()
 
 
-def test_the_switch_needs_a_queue_and_says_where_to_set_it(qtbot, window):  # noqa: F811 - fixture
+def test_the_switch_needs_a_queue_and_says_where_to_set_it(qtbot, window):
     window.tabs.setCurrentWidget(window.cloud.view)
     window.cloud.view.switch.setChecked(True)
     assert not window.cloud.view.switch.isChecked() and not window.cloud.running

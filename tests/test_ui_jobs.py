@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QMessageBox
 
 from pharos_desktop.tools.sample_repos import make_package_repo
 
-from .test_ui_support import SLOW, close_window, open_window, window  # noqa: F401 - fixture
+from .ui_support import SLOW, close_window, open_window
 
 
 def start(qtbot, window, source):

@@ -10,7 +10,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 
 from .repo_factory import make_sample_repo
-from .test_ui_support import SLOW, ingest, window  # noqa: F401 - fixture
+from .ui_support import SLOW, ingest
 
 
 def test_window_opens_without_loading_torch(pharos_home):
@@ -100,7 +100,7 @@ def test_ingest_browse_search_and_open_a_result(qtbot, window, tmp_path):
 def test_a_git_url_on_the_clipboard_is_offered_and_a_drop_fills_the_bar(qtbot, tmp_path):
     from PySide6.QtGui import QGuiApplication
 
-    from .test_ui_support import close_window, open_window
+    from .ui_support import close_window, open_window
 
     QGuiApplication.clipboard().setText("https://github.com/pallets/click")
     window = open_window(qtbot, tmp_path)

@@ -1,13 +1,12 @@
-"""Fixtures for the sync tests: the fake cloud, a local index written straight into a real catalog, and
-a field-by-field comparison of the server's state with the local index. (No tests here.)"""
+"""Helpers for the sync tests: a local index written straight into a real catalog, a syncer against the
+fake cloud, and a field-by-field comparison of the server's state with the local index. The `cloud` and
+`index` fixtures are in tests/conftest.py."""
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
 from urllib.parse import quote
-
-import pytest
 
 from pharos_desktop.engine.cancel import CancelToken
 from pharos_desktop.engine.catalog import Catalog, ChunkRecord, FileRecord, RepoRecord
@@ -19,13 +18,6 @@ HOSTED = RepoRecord("0123456789abcdef", "demo", "https://github.com/acme/demo", 
                     web_base="https://github.com/acme/demo", branch="main", commit_sha="a" * 40, state="ready")
 LOCAL = RepoRecord("fedcba9876543210", "notes", "/home/someone/notes", "local", commit_sha="b" * 40, state="ready")
 KINDS = ("imports", "function", "class", "method", "module")
-
-
-@pytest.fixture
-def cloud():
-    server = CloudServer(token=TOKEN).start()
-    yield server
-    server.stop()
 
 
 def chunk_records(repo_id: str, path: str, language: str, content_hash: str, count: int) -> list[ChunkRecord]:
@@ -62,12 +54,6 @@ def build_index(catalog: Catalog) -> None:
     for n in range(6):
         put_file(catalog, LOCAL.repo_id, f"notes/n{n}.go", language="go", chunks=2)
     put_file(catalog, LOCAL.repo_id, "big.bin", language=None, skip_reason="binary")
-
-
-@pytest.fixture
-def index(workspace):
-    build_index(workspace.catalog)
-    return workspace
 
 
 def make_syncer(workspace, server: CloudServer, token: str = TOKEN, **kwargs) -> Syncer:
