@@ -11,10 +11,8 @@ from pharos_desktop.engine.errors import GrammarMissing
 from pharos_desktop.engine.parse import SOURCE_LANGUAGES, detect_language, grammar_status, parse_file
 from pharos_desktop.engine.parse.languages import get_language
 
-from .test_parse_symbols import CASES as CASES_A
-from .symbol_cases_more import MORE_CASES as CASES_B
+from .symbol_cases import CASES
 
-CASES = {**CASES_A, **CASES_B}
 CLICK = Path(__file__).resolve().parents[1] / ".venv/lib/python3.11/site-packages/click"
 
 
