@@ -29,7 +29,7 @@ def test_window_opens_without_loading_torch(pharos_home):
 def test_invalid_source_is_explained_before_anything_starts(qtbot, window, tmp_path):
     bar = window.url_bar
     for text, expected in (("ext::sh -c touch% /tmp/pwned", "refusing"),
-                           (str(tmp_path / "no-such-folder"), ""),
+                           (str(tmp_path / "no-such-folder"), "folder does not exist"),
                            ("", "no source given")):
         bar.source.setText(text)
         qtbot.mouseClick(bar.ingest_button, Qt.MouseButton.LeftButton)
