@@ -18,8 +18,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..chunks import Chunk
-from .deps import MAX_DEPS, DepsCollector, imported_names
+from ..chunks import MAX_DEPS, Chunk
+from .deps import DepsCollector, imported_names
 from .docs import comments_text, leading_block, outer_node, python_docstring, signature
 from .languages import get_parser
 from .split import Row, pack, rows_text, split_chunk
