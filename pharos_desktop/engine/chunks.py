@@ -42,7 +42,3 @@ class Chunk:
     part: int = 0  # 0 for a whole symbol; 1, 2, ... for the parts of a split one
     parts: int = 1
     summary: str = ""  # filled by summaries.summarize
-
-    @property
-    def cloud_node_type(self) -> str:
-        return cloud_node_type(self.kind)
