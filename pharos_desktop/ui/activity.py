@@ -10,8 +10,6 @@ from PySide6.QtWidgets import (QFrame, QGridLayout, QHBoxLayout, QLabel, QMessag
 from ..engine.events import INGEST_STAGES, StageProgress
 from .format import duration, elide_middle, plural
 
-TERMINAL = ("done", "failed", "cancelled", "interrupted")
-
 
 class JobCard(QFrame):
     cancel_requested = Signal(str)
