@@ -104,10 +104,6 @@ class Settings:
         if self.git_timeout < 1:
             raise ConfigError("the git timeout must be at least 1 second")
 
-    @property
-    def path(self) -> Path:
-        return data_dir() / "settings.json"
-
     @classmethod
     def load(cls, apply_env: bool = True) -> "Settings":
         settings = cls()
