@@ -1,9 +1,9 @@
 """The catalog: SQLite record of repositories, files and chunks, with FTS5 keyword search.
 
-One writer (the pipeline's store stage, or the sync engine for its own table) and any number of
-readers; WAL mode lets the window read while an ingest writes. A file row with ``state='done'`` is
-written in the same transaction as its chunks and only after its vectors are in Chroma, which is
-what makes an interrupted ingest resumable: anything not ``done`` is simply done again.
+One writer (the pipeline's store stage, or the sync engine for its own tables) and any number of
+readers; WAL mode lets the window read while an ingest writes. A file's row is written in the same
+transaction as its chunks and only after its vectors are in Chroma, which is what makes an interrupted
+ingest resumable: a file with no row, or with another content_hash, is simply done again.
 """
 
 from __future__ import annotations
