@@ -55,7 +55,7 @@ def test_sample_repo_exact_kept_and_skipped(sample):
     assert progress[-1].done == progress[-1].total
     for entry in result.files:
         info = entry.abs_path.lstat()
-        assert (entry.size, entry.mtime_ns, entry.language) == (info.st_size, info.st_mtime_ns, None)
+        assert (entry.size, entry.mtime_ns) == (info.st_size, info.st_mtime_ns)
 
 
 def test_every_ignore_level_is_honoured(sample):

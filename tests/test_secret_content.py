@@ -73,9 +73,9 @@ def is_private_key(line):
 }
 
 
-def entry(path: Path, language: str | None = None) -> FileEntry:
+def entry(path: Path) -> FileEntry:
     info = path.stat()
-    return FileEntry(path.name, path, info.st_size, info.st_mtime_ns, language)
+    return FileEntry(path.name, path, info.st_size, info.st_mtime_ns)
 
 
 @pytest.mark.parametrize("rel", sorted(LEAKY))
@@ -85,7 +85,7 @@ def test_each_credential_shape_is_found(tmp_path, rel):
     content, _ = LEAKY[rel]
     path = tmp_path / Path(rel).name
     path.write_text(content, encoding="utf-8")
-    text, reason, content_hash = read_text(entry(path, detect_language(rel)), 100_000)
+    text, reason, content_hash = read_text(entry(path), 100_000, detect_language(rel))
     assert (text, reason) == (None, SECRET_INSIDE) and content_hash
 
 
@@ -95,7 +95,7 @@ def test_ordinary_code_about_tokens_is_not_taken_for_a_secret(tmp_path, rel):
 
     path = tmp_path / Path(rel).name
     path.write_text(HARMLESS[rel], encoding="utf-8")
-    text, reason, _ = read_text(entry(path, detect_language(rel)), 100_000)
+    text, reason, _ = read_text(entry(path), 100_000, detect_language(rel))
     assert reason is None and text == HARMLESS[rel]
 
 

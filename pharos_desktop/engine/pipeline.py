@@ -193,11 +193,10 @@ class Pipeline:
                 self._put(out, _DONE)
 
     def _parse_one(self, entry: FileEntry) -> FileWork:
-        language = entry.language or detect_language(entry.path)
+        language = detect_language(entry.path)
         if language is None:
             return self._skip(entry, UNSUPPORTED_TYPE)
-        entry.language = language  # read_text's content rules depend on it
-        text, skip_reason, content_hash = read_text(entry, self.max_file_bytes)
+        text, skip_reason, content_hash = read_text(entry, self.max_file_bytes, language)
         if skip_reason:
             return self._skip(entry, skip_reason, content_hash, language)
         before = self._known.get(entry.path)
