@@ -109,6 +109,8 @@ class RepoRecord:
 
 @dataclass
 class FileRecord:
+    """The catalog's row for one file: what it held when read (hash, skip reason, chunk count)."""
+
     path: str
     language: str | None
     size: int

@@ -106,6 +106,8 @@ _CANCEL_EVERY = 256
 
 @dataclass
 class FileEntry:
+    """A file the scan found on disk, not yet read (then a catalog FileRecord, a pipeline FileWork)."""
+
     path: str  # repo-relative, "/" separators, NFC
     abs_path: Path
     size: int

@@ -48,6 +48,8 @@ _MODEL_CALLS = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pharos-mode
 
 @dataclass
 class FileWork:
+    """One file on its way through parse -> embed -> store: its FileRecord-to-be, chunks and vectors."""
+
     record: FileRecord
     chunks: list[ChunkRecord] = field(default_factory=list)
     vectors: object = None  # numpy array, one row per chunk

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True)
 class LocalFile:
+    """An indexed file (a catalog FileRecord) as the sync plan sees it: its cloud URL and fingerprint."""
+
     repo_id: str
     path: str
     url: str  # normalised
