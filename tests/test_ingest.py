@@ -222,7 +222,7 @@ def test_unchanged_reingest_with_skipped_files_needs_no_model_or_vector_store(wo
 
     first, _ = ingest(workspace, sample.as_uri())
     assert {"binary", "unsupported type"} <= set(first.skipped_reasons)
-    fresh = Workspace(workspace.root, workspace.settings)
+    fresh = Workspace(workspace.data_folder, workspace.settings)
     second, _ = ingest(fresh, sample.as_uri())
     assert second.embedded == 0 and second.skipped == first.skipped
     assert fresh._embedder is None and fresh._vectors is None

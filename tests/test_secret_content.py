@@ -121,7 +121,7 @@ def test_files_with_secrets_never_reach_the_index_or_the_cloud(workspace, tmp_pa
     for _, value in LEAKY.values():
         assert value not in stored
     # nor anywhere under the data folder: catalog, vectors, logs
-    everything = b"".join(p.read_bytes() for p in workspace.root.rglob("*") if p.is_file())
+    everything = b"".join(p.read_bytes() for p in workspace.data_folder.rglob("*") if p.is_file())
     for _, value in LEAKY.values():
         assert value.encode() not in everything
 

@@ -99,8 +99,9 @@ class Ingestor:
                 emit(JobStarted(job_id, "ingest", spec.display + (f" @ {branch}" if branch else "")))
                 if spec.credentials_stripped:
                     emit(StageMessage(job_id, CREDENTIALS_IGNORED, "warning"))
-                held.enter_context(repo_lock(self.workspace.root, spec.repo_id, cancel=cancel, on_wait=lambda: emit(
-                    StageMessage(job_id, f"waiting: {spec.display} is being ingested by another window or command"))))
+                busy = f"waiting: {spec.display} is being ingested by another window or command"
+                held.enter_context(repo_lock(self.workspace.data_folder, spec.repo_id, cancel=cancel,
+                                             on_wait=lambda: emit(StageMessage(job_id, busy))))
                 owned = True
                 # The request is what a resume runs again: never the credentials a pasted URL held.
                 request = {"source": spec.location if spec.credentials_stripped else source, "branch": branch}

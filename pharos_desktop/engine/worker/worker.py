@@ -31,7 +31,7 @@ from ..cancel import CancelToken
 from ..errors import Cancelled, CloudError, PharosError
 from ..events import CloudJobDone, Emit, WorkerStatus
 from ..ingest import Ingestor
-from ..settings import data_dir
+from ..settings import data_folder
 from ..sync import Syncer
 from ..sync.client import AuthRefused, redirect_message
 from ..sync.state import SyncState
@@ -62,7 +62,7 @@ class WorkerState:
 
 def worker_id() -> str:
     """One stable id per data folder, so a restarted worker finds its own processing list."""
-    path = data_dir() / "worker-id"
+    path = data_folder() / "worker-id"
     if path.exists():
         return path.read_text(encoding="utf-8").strip()
     made = f"pharos-desktop-{socket.gethostname()}-{uuid.uuid4().hex[:8]}"
