@@ -165,7 +165,7 @@ def test_doctor_loads_model_and_grammars_from_the_bundle(bundle_dir, clean_env, 
     assert report["dim"] == 384
     assert report["grammars"] and not any(report["grammars"].values()), report["grammars"]
     assert report["problems"] == []
-    assert Path(report["data_dir"]) == Path(clean_env["PHAROS_HOME"]).resolve()
+    assert Path(report["data_folder"]) == Path(clean_env["PHAROS_HOME"]).resolve()
     assert Path(report["resources"]).is_relative_to(bundle_dir.resolve()), report["resources"]
 
 

@@ -70,4 +70,4 @@ def test_doctor_reports_machine(tmp_path):
     text = cli("doctor", home=tmp_path / "home")
     assert "runtime      onnx-int8 (setting: auto)" in text.stdout
     assert not any(data["grammars"].values()) and len(data["grammars"]) >= 18
-    assert data["data_dir"] == str((tmp_path / "home").resolve())
+    assert data["data_folder"] == str((tmp_path / "home").resolve())
