@@ -61,7 +61,7 @@ def test_working_for_the_cloud_shows_state_progress_and_jobs_then_asks_before_cl
         window.tabs.setCurrentWidget(view)
         view.switch.setChecked(True)
         assert window.workspace.settings.work_for_cloud
-        qtbot.waitUntil(lambda: view.state.text() == "Online, waiting for jobs", timeout=60_000)
+        qtbot.waitUntil(lambda: view.state.text() == "Idle, waiting for jobs", timeout=60_000)
         with real_cloud.api() as api:
             assert api.post(f"/api/v1/ingestion/ingest/{repo_url}").status_code == 200
         qtbot.waitUntil(lambda: view.table.rowCount() == 1, timeout=SLOW)
