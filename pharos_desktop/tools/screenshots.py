@@ -24,6 +24,7 @@ from typing import Callable
 import keyring
 
 from ..engine.errors import UsageError
+from ..engine.states import ACTIVE_JOB_STATES, JobState
 from .fake_cloud import CloudServer
 from .memory_keyring import MemoryKeyring
 from .sample_repos import make_package_repo
@@ -118,11 +119,11 @@ def _shoot(args, out: Path, scratch: Path) -> int:
     wait_until(app, lambda: bool(window.activity.cards), 10, "the job card")
     card = next(iter(window.activity.cards.values()))
     embed = card.bars["embed"]
-    wait_until(app, lambda: card.state not in ("queued", "running") or 0 < embed.value() < embed.maximum() * 0.8,
+    wait_until(app, lambda: card.state not in ACTIVE_JOB_STATES or 0 < embed.value() < embed.maximum() * 0.8,
                600, "the embed stage")
     shot(window, "02-ingest-running")
-    wait_until(app, lambda: card.state not in ("queued", "running"), 900, "the ingest to finish")
-    if card.state != "done":
+    wait_until(app, lambda: card.state not in ACTIVE_JOB_STATES, 900, "the ingest to finish")
+    if card.state != JobState.DONE:
         print(f"screenshots: the ingest ended {card.state}: {card.result.text()}", file=sys.stderr)
         return 1
 
