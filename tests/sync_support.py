@@ -15,8 +15,8 @@ from pharos_desktop.tools.fake_cloud import CloudServer
 
 TOKEN = "test-token-1234567890"
 HOSTED = RepoRecord("0123456789abcdef", "demo", "https://github.com/acme/demo", "remote",
-                    web_base="https://github.com/acme/demo", branch="main", commit_sha="a" * 40, state="ready")
-LOCAL = RepoRecord("fedcba9876543210", "notes", "/home/someone/notes", "local", commit_sha="b" * 40, state="ready")
+                    web_base="https://github.com/acme/demo", branch="main", commit="a" * 40, state="ready")
+LOCAL = RepoRecord("fedcba9876543210", "notes", "/home/someone/notes", "local", commit="b" * 40, state="ready")
 KINDS = ("imports", "function", "class", "method", "module")
 
 
@@ -90,11 +90,11 @@ def assert_cloud_matches(server: CloudServer, catalog: Catalog, send_source: boo
             language = record.language
             assert row["title"] == record.path.rsplit("/", 1)[-1]
             assert row["description"].endswith(f" source — {record.path}")
-            assert (row["identifier"], row["coverage"], row["type"]) == (record.path, repo.commit_sha, "code_file")
+            assert (row["identifier"], row["coverage"], row["type"]) == (record.path, repo.commit, "code_file")
             assert (row["format"], row["language"]) == (f"text/{language}", language)
             assert row["subject"][0].lower() == language and row["subject"] == [s.title() for s in row["subject"]]
             repo_url = repo.web_base or f"https://pharos.local/repo/{repo.repo_id}"
-            assert row["relation"] == [f"language:{language}", f"git:commit:{repo.commit_sha}", f"git:url:{repo_url}"]
+            assert row["relation"] == [f"language:{language}", f"git:commit:{repo.commit}", f"git:url:{repo_url}"]
             local_chunks = catalog.chunks_for_file(repo.repo_id, record.path)
             remote_chunks = chunks[row["id"]]
             assert len(remote_chunks) == len(local_chunks), f"{record.path}: chunk count"

@@ -37,7 +37,7 @@ def test_ingested_repo_round_trips_to_the_cloud(workspace, tmp_path, cloud):
     remote = {row["identifier"]: row for row in cloud.resources.values()}
     local = {f.path: f for f in workspace.catalog.files(repo.repo_id, indexed_only=True)}
     assert set(remote) == set(local)
-    assert remote[py_files[0]]["coverage"] == remote["pkg/added.py"]["coverage"] == repo.commit_sha
+    assert remote[py_files[0]]["coverage"] == remote["pkg/added.py"]["coverage"] == repo.commit
     for path, row in remote.items():
         assert len(cloud.chunks[row["id"]]) == local[path].chunk_count
     contents = [c["content"] for c in cloud.chunks[remote[py_files[0]]["id"]]]

@@ -51,7 +51,7 @@ def test_no_change_resync_costs_only_the_listing(index, cloud):
     assert summary["unchanged"] == 20 and summary["created"] == summary["updated"] == summary["chunks"] == 0
     assert dict(cloud.counts) == {("GET", "/api/resources"): 1}
     # a new commit without content changes is not a change either
-    index.catalog.upsert_repo(HOSTED.__class__(**{**HOSTED.__dict__, "commit_sha": "e" * 40}))
+    index.catalog.upsert_repo(HOSTED.__class__(**{**HOSTED.__dict__, "commit": "e" * 40}))
     cloud.reset_counts()
     assert run_sync(make_syncer(index, cloud))["unchanged"] == 20 and cloud.total_requests() == 1
 

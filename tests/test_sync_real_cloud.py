@@ -46,7 +46,7 @@ def assert_matches_local(cloud: RealCloud, catalog: Catalog, same_commit: bool =
             assert len(rows) == 1, f"{record.path}: {len(rows)} resources on the cloud"
             row = rows[0]
             assert (row["identifier"], row["type"]) == (record.path, "code_file")
-            assert row["coverage"] == repo.commit_sha or not same_commit
+            assert row["coverage"] == repo.commit or not same_commit
             local = catalog.chunks_for_file(repo.repo_id, record.path)
             chunks = cloud.chunks(row["id"])
             assert len(chunks) == len(local), f"{record.path}: {len(chunks)} chunks, {len(local)} local"

@@ -92,7 +92,7 @@ class RepoRecord:
     kind: str
     web_base: str | None = None
     branch: str = ""
-    commit_sha: str = ""
+    commit: str = ""  # stored in the commit_sha column (COMMIT is an SQL keyword)
     checkout_path: str = ""
     model: str = ""
     dim: int = 0
@@ -140,6 +140,15 @@ class ChunkRecord:
 
 _CHUNK_COLUMNS = ("chunk_id, repo_id, path, ordinal, kind, symbol, language, start_line, end_line, "
                   "signature, summary, deps, code, embedded_text")
+
+
+_COLUMNS = {"commit": "commit_sha"}  # RepoRecord field -> repos column, where the two differ
+
+
+def _repo_from_row(row: sqlite3.Row) -> RepoRecord:
+    values = dict(row)
+    values["commit"] = values.pop("commit_sha")
+    return RepoRecord(**values)
 
 
 def _chunk_from_row(row: sqlite3.Row) -> ChunkRecord:
@@ -200,19 +209,20 @@ class Catalog(JobsTable):
                        commit_sha=excluded.commit_sha, checkout_path=excluded.checkout_path,
                        model=excluded.model, dim=excluded.dim, state=excluded.state, error=excluded.error,
                        ingested_at=excluded.ingested_at""",
-                (repo.repo_id, repo.name, repo.source, repo.kind, repo.web_base, repo.branch, repo.commit_sha,
+                (repo.repo_id, repo.name, repo.source, repo.kind, repo.web_base, repo.branch, repo.commit,
                  repo.checkout_path, repo.model, repo.dim, repo.state, repo.error,
                  repo.created_at or time.time(), repo.ingested_at))
 
     def set_repo_state(self, repo_id: str, state: str, error: str = "", **fields: object) -> None:
-        assignments = ", ".join(f"{name} = ?" for name in fields)
+        """``fields``: RepoRecord field names and their new values."""
+        assignments = ", ".join(f"{_COLUMNS.get(name, name)} = ?" for name in fields)
         sql = "UPDATE repos SET state = ?, error = ?" + (f", {assignments}" if assignments else "")
         with self._write_lock, self._conn() as conn:
             conn.execute(sql + " WHERE repo_id = ?", (state, error, *fields.values(), repo_id))
 
     def list_repos(self) -> list[RepoRecord]:
         rows = self._conn().execute("SELECT * FROM repos ORDER BY name, repo_id").fetchall()
-        return [self._with_counts(RepoRecord(**dict(row))) for row in rows]
+        return [self._with_counts(_repo_from_row(row)) for row in rows]
 
     def repo_names(self) -> dict[str, str]:
         """repo_id -> name, without the per-repository counts that list_repos computes."""
@@ -234,11 +244,11 @@ class Catalog(JobsTable):
         if len(rows) > 1:
             choices = "; ".join(f"{row['repo_id']} ({row['source']})" for row in rows)
             raise UsageError(f"{name_or_id!r} names several repositories, use an id: {choices}")
-        return self._with_counts(RepoRecord(**dict(rows[0])))
+        return self._with_counts(_repo_from_row(rows[0]))
 
     def find_repo(self, repo_id: str) -> RepoRecord | None:
         row = self._conn().execute("SELECT * FROM repos WHERE repo_id = ?", (repo_id,)).fetchone()
-        return self._with_counts(RepoRecord(**dict(row))) if row else None
+        return self._with_counts(_repo_from_row(row)) if row else None
 
     def _with_counts(self, repo: RepoRecord) -> RepoRecord:
         conn = self._conn()

@@ -219,11 +219,11 @@ class Ingestor:
 
         if stats.embedded or stats.parsed or gone:
             workspace.refresh_search_snapshot(model, dim)  # so a search from a fresh process needs no Chroma
-        catalog.set_repo_state(spec.repo_id, "ready", commit_sha=checkout.commit, branch=checkout.branch,
+        catalog.set_repo_state(spec.repo_id, "ready", commit=checkout.commit, branch=checkout.branch,
                                ingested_at=time.time(), model=model, dim=dim, runtime=runtime)
         final = catalog.find_repo(spec.repo_id)
         assert final is not None
-        return IngestResult(final.name, final.repo_id, final.source, final.commit_sha, final.files, final.chunks,
+        return IngestResult(final.name, final.repo_id, final.source, final.commit, final.files, final.chunks,
                             final.skipped, catalog.skip_reasons(spec.repo_id), stats.embedded,
                             round(time.perf_counter() - started, 3), {k: round(v, 3) for k, v in stage_seconds.items()},
                             reused + stats.unchanged)

@@ -101,11 +101,11 @@ class SyncState:
         self._write("UPDATE sync_files SET resource_id = ? WHERE api_url = ? AND repo_id = ? AND path = ?",
                     (resource_id, self.api_url, repo_id, path))
 
-    def finish(self, repo_id: str, path: str, resource_id: str, chunk_count: int, commit_sha: str) -> None:
+    def finish(self, repo_id: str, path: str, resource_id: str, chunk_count: int, commit: str) -> None:
         self._write(
             """UPDATE sync_files SET resource_id = ?, status = 'done', chunk_count = ?, commit_sha = ?, error = '',
                    synced_at = ? WHERE api_url = ? AND repo_id = ? AND path = ?""",
-            (resource_id, chunk_count, commit_sha, time.time(), self.api_url, repo_id, path))
+            (resource_id, chunk_count, commit, time.time(), self.api_url, repo_id, path))
 
     def fail(self, repo_id: str, path: str, message: str) -> None:
         self._write("UPDATE sync_files SET error = ? WHERE api_url = ? AND repo_id = ? AND path = ?",
@@ -117,12 +117,12 @@ class SyncState:
 
     # -- repositories -------------------------------------------------------------------------
 
-    def record_repo(self, repo_id: str, status: str, commit_sha: str, error: str = "") -> None:
+    def record_repo(self, repo_id: str, status: str, commit: str, error: str = "") -> None:
         self._write(
             """INSERT INTO sync_repos (api_url, repo_id, status, commit_sha, error, synced_at) VALUES (?, ?, ?, ?, ?, ?)
                ON CONFLICT(api_url, repo_id) DO UPDATE SET status=excluded.status, commit_sha=excluded.commit_sha,
                    error=excluded.error, synced_at=excluded.synced_at""",
-            (self.api_url, repo_id, status, commit_sha, error, time.time()))
+            (self.api_url, repo_id, status, commit, error, time.time()))
 
     def repo_row(self, repo_id: str) -> dict | None:
         row = self.catalog._conn().execute(

@@ -115,7 +115,7 @@ class Syncer:
     def _failed(self, job_id: str, repos: list[RepoRecord], message: str, detail: str, emit: Emit) -> None:
         self.workspace.catalog.finish_job(job_id, "failed", error=message)
         for record in repos:
-            self.state.record_repo(record.repo_id, "failed", record.commit_sha, message)
+            self.state.record_repo(record.repo_id, "failed", record.commit, message)
         emit(JobFailed(job_id, message, detail.replace(self._token, "***") if self._token else detail))
 
     async def _sync(self, repos: list[RepoRecord], everything: bool, emit: Emit, job_id: str,
@@ -145,7 +145,7 @@ class Syncer:
         for record in repos:
             failures = failed_repos.get(record.repo_id)
             reason = f"{len(failures)} files failed, e.g. {failures[0]['path']}: {failures[0]['message']}" if failures else ""
-            self.state.record_repo(record.repo_id, "failed" if failures else "ok", record.commit_sha, reason)
+            self.state.record_repo(record.repo_id, "failed" if failures else "ok", record.commit, reason)
         emit(StageMessage(job_id, f"uploaded {outcome.chunks} chunks for {outcome.created + outcome.updated} files"))
         notice = queue_notice(outcome.queue_refused, not outcome.failures)
         if notice:
