@@ -32,24 +32,24 @@ def write_file(root: Path, rel: str, content: str | bytes) -> None:
 
 def commit_all(path: Path, message: str) -> str:
     """Stage everything in the working tree that the ignore rules allow, commit it, return the commit."""
-    repo = git.Repo(path)
-    repo.git.add(A=True)
-    repo.git.commit(m=message, no_verify=True, allow_empty=True)
-    return repo.head.commit.hexsha
+    with git.Repo(path) as repo:
+        repo.git.add(A=True)
+        repo.git.commit(m=message, no_verify=True, allow_empty=True)
+        return repo.head.commit.hexsha
 
 
 def add_commit(repo_path: Path, files: dict[str, str | bytes | None], message: str = "update") -> str:
     """Write (str/bytes) or delete (None) files, commit them all (ignored or not), and return the new commit."""
     repo_path = Path(repo_path)
-    repo = git.Repo(repo_path)
-    for rel, content in files.items():
-        if content is None:
-            repo.git.rm("-q", "--", rel)
-        else:
-            write_file(repo_path, rel, content)
-            repo.git.add("-f", "--", rel)
-    repo.git.commit(m=message, no_verify=True, allow_empty=True)
-    return repo.head.commit.hexsha
+    with git.Repo(repo_path) as repo:
+        for rel, content in files.items():
+            if content is None:
+                repo.git.rm("-q", "--", rel)
+            else:
+                write_file(repo_path, rel, content)
+                repo.git.add("-f", "--", rel)
+        repo.git.commit(m=message, no_verify=True, allow_empty=True)
+        return repo.head.commit.hexsha
 
 
 def package_source(package: str) -> Path | None:
