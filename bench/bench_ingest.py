@@ -31,7 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.real_repos import make_package_repo  # noqa: E402
+from pharos_desktop.tools.sample_repos import make_package_repo  # noqa: E402
 
 # ~1,600 chunks: a run of every runtime fits in minutes on two shared cores. httpx carries the held-out
 # questions; the others are there to be searched past.

@@ -23,8 +23,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.repo_factory import add_commit, make_sample_repo  # noqa: E402
-from tests.test_long_lines import bundle  # noqa: E402
+from pharos_desktop.tools.sample_repos import add_commit  # noqa: E402
+from tests.repo_factory import bundle, make_sample_repo  # noqa: E402
 
 TARGET_RATIO = 1.10
 

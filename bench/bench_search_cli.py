@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.real_repos import make_package_repo  # noqa: E402
+from pharos_desktop.tools.sample_repos import make_package_repo  # noqa: E402
 
 PACKAGES = "pygments,rich,aiohttp,anyio,httpx,git,typer,h11,keyring,tenacity,platformdirs,markdown_it,httpcore,pydantic"
 QUESTIONS = ("where is the retry delay computed", "how are cookies stored between requests",

@@ -34,7 +34,7 @@ def fill_catalog(catalog, limit: int) -> tuple[int, int]:
 
     site = Path(next(p for p in sys.path if p.endswith("site-packages")))
     repo = RepoRecord("b" * 16, "site-packages", "https://github.com/bench/site-packages", "remote",
-                      web_base="https://github.com/bench/site-packages", branch="main", commit_sha="c" * 40,
+                      web_base="https://github.com/bench/site-packages", branch="main", commit="c" * 40,
                       state="ready")
     catalog.upsert_repo(repo)
     files = chunks = 0

@@ -34,9 +34,9 @@ def main() -> None:
     from pharos_desktop.engine.events import CloudJobSummary, JobFinished
     from pharos_desktop.engine.worker import CloudWorker, Queue
     from pharos_desktop.engine.workspace import Workspace
+    from pharos_desktop.tools.sample_repos import make_many_file_repo
     from tests.git_daemon import GitDaemon
     from tests.real_cloud import RealCloud
-    from tests.repo_factory import make_many_file_repo
 
     cloud = RealCloud.start(scratch / "cloud")
     served = scratch / "served"

@@ -21,7 +21,7 @@ import tarfile
 from dataclasses import dataclass
 from pathlib import Path
 
-import git
+from pharos_desktop.tools.sample_repos import commit_all, init_repo
 
 
 @dataclass(frozen=True)
@@ -81,13 +81,8 @@ def build_repo(c: Corpus, root: Path) -> Path:
     else:
         spec_root = Path(importlib.util.find_spec(c.pypi).submodule_search_locations[0])
         shutil.copytree(spec_root, staging / c.pypi, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.so"))
-    repo = git.Repo.init(staging, initial_branch="main")
-    with repo.config_writer() as config:
-        config.set_value("user", "name", "Pharos Eval")
-        config.set_value("user", "email", "eval@pharos.invalid")
-    repo.git.add(A=True)
-    repo.index.commit(f"{c.name} {version(c)}")
-    repo.close()
+    init_repo(staging).close()
+    commit_all(staging, f"{c.name} {version(c)}")
     staging.rename(target)
     return target
 

@@ -90,7 +90,7 @@ def main() -> int:
     if args.tuned_only:
         SPLITS.remove("heldout")
     workspace = prepare_workspace(args.home)
-    cache_file = workspace.root / "vector-rankings.pickle"  # queries embedded once per data folder
+    cache_file = workspace.data_folder / "vector-rankings.pickle"  # queries embedded once per data folder
     if cache_file.is_file():
         _VECTOR_CACHE.update(pickle.loads(cache_file.read_bytes()))
     lines = ["| lever (fused unless named) | tuned MRR@10 | tuned R@5 | held-out MRR@10 | held-out R@5 |",

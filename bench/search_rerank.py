@@ -87,7 +87,7 @@ def main() -> int:
     parser.add_argument("--only", help="comma-separated features to fit (the rest stay 0)")
     args = parser.parse_args()
     workspace = prepare_workspace()
-    cache_file = workspace.root / "vector-rankings.pickle"
+    cache_file = workspace.data_folder / "vector-rankings.pickle"
     if cache_file.is_file():
         _VECTOR_CACHE.update(pickle.loads(cache_file.read_bytes()))
     first_stage = replace(Tuning(), rerank=RerankWeights())

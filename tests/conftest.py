@@ -6,7 +6,9 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
@@ -122,3 +124,54 @@ def tls(tmp_path, monkeypatch):
     cert, key = make_certificate(tmp_path)
     monkeypatch.setenv("GIT_SSL_CAINFO", str(cert))
     return cert, key
+
+
+@pytest.fixture
+def stalled_server():
+    """Accepts git's request and never answers: the ingest sits in its clone, with git running."""
+    release = threading.Event()
+
+    class Stall(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            release.wait(120)
+
+        def log_message(self, *args) -> None:
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Stall)
+    httpd.daemon_threads = True
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    release.set()
+    httpd.shutdown()
+    httpd.server_close()
+
+
+@pytest.fixture
+def window(qtbot, pharos_home, tmp_path):
+    """The real main window on a fresh workspace (tests/ui_support.py opens and closes it)."""
+    from tests.ui_support import close_window, open_window
+
+    window = open_window(qtbot, tmp_path)
+    yield window
+    close_window(qtbot, window)
+
+
+@pytest.fixture
+def cloud():
+    """The fake cloud (pharos_desktop/tools/fake_cloud.py) on 127.0.0.1, accepting tests/sync_support.TOKEN."""
+    from pharos_desktop.tools.fake_cloud import CloudServer
+    from tests.sync_support import TOKEN
+
+    server = CloudServer(token=TOKEN).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def index(workspace):
+    """A workspace whose catalog holds tests/sync_support.build_index's repositories."""
+    from tests.sync_support import build_index
+
+    build_index(workspace.catalog)
+    return workspace

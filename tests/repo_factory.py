@@ -1,17 +1,20 @@
-"""Realistic multi-language git repositories for tests, built locally with GitPython (no network).
+"""The sample repository of the tests, built with pharos_desktop/tools/sample_repos.py (which makes every
+sample repository: this module only says what goes into this one).
 
 ``make_sample_repo`` builds one repository that exercises every rule of the scanner and the parser:
 several languages with real functions, gitignores at three levels plus ``.git/info/exclude``,
 committed secrets, generated files, lock files, vendored folders, a binary, a symlink, a file over
-1 MB, a latin-1 source file and Unicode names. ``SAMPLE_*`` describe what a scan must find.
+1 MB, a latin-1 source file and Unicode names. ``SAMPLE_*`` describe what a scan must find. ``bundle``
+writes one line of bundler output, for the machine-made rules.
 """
 
 from __future__ import annotations
 
 import os
+import random
 from pathlib import Path
 
-import git
+from pharos_desktop.tools.sample_repos import commit_all, init_repo, write_file
 
 PYTHON_CORE = '''"""Core helpers: configuration loading and secret handling."""
 
@@ -290,71 +293,31 @@ SAMPLE_SKIPPED = {
 }
 
 
-def _write(root: Path, rel: str, content: str | bytes) -> None:
-    target = root / rel
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(content, bytes):
-        target.write_bytes(content)
-    else:
-        target.write_bytes(content.encode("utf-8"))  # no newline translation, on any platform
-
-
-def init_repo(path: Path, branch: str = "main") -> git.Repo:
-    """An empty repository with a local identity, so commits work on a machine without git config."""
-    path.mkdir(parents=True, exist_ok=True)
-    repo = git.Repo.init(path, initial_branch=branch)
-    with repo.config_writer() as config:
-        config.set_value("user", "name", "Pharos Tests")
-        config.set_value("user", "email", "tests@pharos.invalid")
-        config.set_value("core", "autocrlf", "false")
-        config.set_value("core", "quotePath", "false")
-    return repo
-
-
 def make_sample_repo(path: Path, *, branch: str = "main") -> Path:
     """Create the sample repository at ``path`` (one commit on ``branch``) and return ``path``."""
     path = Path(path)
-    repo = init_repo(path, branch)
+    init_repo(path, branch)
     for rel, content in TRACKED.items():
-        _write(path, rel, content)
+        write_file(path, rel, content)
     for rel, target in SYMLINKS.items():
         os.symlink(target, path / rel)
-    repo.git.add(A=True)
-    repo.git.commit(m="Initial sample project", no_verify=True)
+    commit_all(path, "Initial sample project")
     # Written after the commit: these exist only in this working tree, as a developer's local clutter.
     (path / ".git" / "info").mkdir(exist_ok=True)
     (path / ".git" / "info" / "exclude").write_text(INFO_EXCLUDE, encoding="utf-8")
     for rel, content in IGNORED.items():
-        _write(path, rel, content)
+        write_file(path, rel, content)
     return path
 
 
-def add_commit(repo_path: Path, files: dict[str, str | bytes | None], message: str = "update") -> str:
-    """Write (str/bytes) or delete (None) files, commit them all, and return the new commit's sha."""
-    repo_path = Path(repo_path)
-    repo = git.Repo(repo_path)
-    for rel, content in files.items():
-        if content is None:
-            repo.git.rm("-q", "--", rel)
-        else:
-            _write(repo_path, rel, content)
-            repo.git.add("-f", "--", rel)
-    repo.git.commit(m=message, no_verify=True, allow_empty=True)
-    return repo.head.commit.hexsha
-
-
-def make_many_file_repo(path: Path, files: int) -> Path:
-    """A repository of ``files`` small Python modules (a few chunks each), for runs that need many files."""
-    repo = init_repo(path)
-    for n in range(files):
-        module = path / "pkg" / f"part_{n // 40}" / f"mod_{n:03d}.py"
-        module.parent.mkdir(parents=True, exist_ok=True)
-        module.write_text(
-            f'"""Module {n}: arithmetic helpers."""\n\nimport math\n\n\n'
-            f"def scale_{n}(value: float) -> float:\n"
-            f'    """Scale a value by {n}."""\n    return math.fsum([value] * {n + 1})\n\n\n'
-            f"class Counter{n}:\n    def bump(self, by: int = {n}) -> int:\n        return by + 1\n",
-            encoding="utf-8")
-    repo.git.add(A=True)
-    repo.git.commit(m="many files", no_verify=True)
-    return path
+def bundle(target_chars: int, seed: int = 7) -> str:
+    """One line of bundler output: functions and object literals back to back, no newline."""
+    rnd = random.Random(seed)
+    parts, size, n = [], 0, 0
+    while size < target_chars:
+        n += 1
+        piece = (f"function f{n}(a,b){{var c=a+b*{rnd.randint(1, 99)};return c>{n}?g{n}(c):h{n}(a)}};"
+                 f"var o{n}={{k{n}:function(x){{return x.map(function(y){{return y+{n}}})}},v:{n}}};")
+        parts.append(piece)
+        size += len(piece)
+    return "".join(parts)

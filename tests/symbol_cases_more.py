@@ -1,4 +1,4 @@
-"""Symbol cases per language (second half), used by test_parse_symbols.py."""
+"""Symbol cases per language (second half), merged into symbol_cases.CASES."""
 
 from __future__ import annotations
 

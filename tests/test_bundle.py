@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from pharos_desktop import __version__
+from pharos_desktop.tools.sample_repos import commit_all, init_repo
 from pharos_desktop.tools.screenshots import VIEWS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -122,9 +123,8 @@ def source_repo(tmp_path_factory) -> Path:
         'package main\n\nimport "net/http"\n\nfunc startServer(addr string) error {\n'
         "\treturn http.ListenAndServe(addr, nil)\n}\n")
     (repo / "ui.ts").write_text("export function renderButton(label: string): string {\n  return label;\n}\n")
-    git = ["git", "-c", "user.name=Test", "-c", "user.email=test@example.com", "-c", "init.defaultBranch=main"]
-    for args in (["init", "-q"], ["add", "."], ["commit", "-q", "-m", "initial"]):
-        subprocess.run(git + args, cwd=repo, check=True, capture_output=True)
+    init_repo(repo)
+    commit_all(repo, "initial")
     return repo
 
 
@@ -165,7 +165,7 @@ def test_doctor_loads_model_and_grammars_from_the_bundle(bundle_dir, clean_env, 
     assert report["dim"] == 384
     assert report["grammars"] and not any(report["grammars"].values()), report["grammars"]
     assert report["problems"] == []
-    assert Path(report["data_dir"]) == Path(clean_env["PHAROS_HOME"]).resolve()
+    assert Path(report["data_folder"]) == Path(clean_env["PHAROS_HOME"]).resolve()
     assert Path(report["resources"]).is_relative_to(bundle_dir.resolve()), report["resources"]
 
 

@@ -3,23 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
+from .cli_support import cli
 from .repo_factory import make_sample_repo
 
 EXPECTED_INGEST_KEYS = {"repo", "repo_id", "source", "commit", "files", "chunks", "skipped", "embedded", "seconds",
                         "skipped_reasons"}
 EXPECTED_HIT_KEYS = {"repo", "path", "symbol", "kind", "language", "start_line", "end_line", "score", "summary"}
-
-
-def cli(*args: str, home: Path, env: dict | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("PHAROS_") or k == "PHAROS_MODEL_CACHE"}
-    environment.update({"PHAROS_HOME": str(home), **(env or {})})
-    return subprocess.run([sys.executable, "-m", "pharos_desktop", *args], capture_output=True, text=True,
-                          env=environment, timeout=timeout)
 
 
 def test_ingest_search_repos_export_round_trip(tmp_path):
@@ -80,4 +70,4 @@ def test_doctor_reports_machine(tmp_path):
     text = cli("doctor", home=tmp_path / "home")
     assert "runtime      onnx-int8 (setting: auto)" in text.stdout
     assert not any(data["grammars"].values()) and len(data["grammars"]) >= 18
-    assert data["data_dir"] == str((tmp_path / "home").resolve())
+    assert data["data_folder"] == str((tmp_path / "home").resolve())

@@ -11,7 +11,7 @@ import pytest
 
 from pharos_desktop.engine.catalog import Catalog, RepoRecord
 
-from .test_cli import cli
+from .cli_support import cli
 
 
 def assert_one_plain_line(done: subprocess.CompletedProcess, code: int, *words: str) -> None:

@@ -8,8 +8,8 @@ import json
 
 import pytest
 
+from .cli_support import cli
 from .repo_factory import make_sample_repo
-from .test_cli import cli
 
 
 @pytest.fixture(scope="module")

@@ -20,9 +20,9 @@ from pharos_desktop.engine.jobs import Task
 from pharos_desktop.engine.sync import Syncer
 from pharos_desktop.engine.worker import CloudWorker, Queue
 from pharos_desktop.engine.worker.jobs import status_key
+from pharos_desktop.tools.sample_repos import make_many_file_repo
 from tests.git_daemon import GitDaemon, TcpProxy
-from tests.repo_factory import make_many_file_repo
-from tests.test_sync_fixtures import run_sync
+from tests.sync_support import run_sync
 
 pytestmark = pytest.mark.slow
 FAST = {"idle_poll": (0.2, 0.5), "backoff": (0.2, 1.0)}

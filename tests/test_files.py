@@ -16,8 +16,9 @@ from pharos_desktop.engine.events import FileSkipped, StageProgress
 from pharos_desktop.engine.files import FileEntry, git_blob_sha1, read_text, scan_files
 from pharos_desktop.engine.jobs import Task
 from pharos_desktop.engine.settings import Settings
+from pharos_desktop.tools.sample_repos import add_commit, init_repo
 
-from .repo_factory import IGNORED, SAMPLE_KEPT, SAMPLE_SKIPPED, add_commit, init_repo, make_sample_repo
+from .repo_factory import IGNORED, SAMPLE_KEPT, SAMPLE_SKIPPED, make_sample_repo
 
 pytestmark = pytest.mark.usefixtures("hermetic_git")  # shared fixture: tests/conftest.py
 
@@ -55,7 +56,7 @@ def test_sample_repo_exact_kept_and_skipped(sample):
     assert progress[-1].done == progress[-1].total
     for entry in result.files:
         info = entry.abs_path.lstat()
-        assert (entry.size, entry.mtime_ns, entry.language) == (info.st_size, info.st_mtime_ns, None)
+        assert (entry.size, entry.mtime_ns) == (info.st_size, info.st_mtime_ns)
 
 
 def test_every_ignore_level_is_honoured(sample):

@@ -13,8 +13,7 @@ import pytest
 from pharos_desktop.engine.files import read_text, scan_files
 from pharos_desktop.engine.jobs import Task
 from pharos_desktop.engine.settings import Settings
-
-from .repo_factory import init_repo
+from pharos_desktop.tools.sample_repos import commit_all, init_repo
 
 pytestmark = pytest.mark.usefixtures("hermetic_git")  # shared fixture: tests/conftest.py
 
@@ -32,11 +31,6 @@ def write(root: Path, rel: str, content: str = "def f():\n    return 1\n") -> Pa
     return target
 
 
-def commit_all(root: Path) -> None:
-    subprocess.run(["git", "add", "-A"], cwd=root, check=True, capture_output=True)
-    subprocess.run(["git", "commit", "-q", "-m", "files"], cwd=root, check=True, capture_output=True)
-
-
 @pytest.mark.parametrize("as_repository", [True, False], ids=["git repository", "plain folder"])
 def test_a_name_that_is_not_utf8_is_skipped_and_the_rest_is_read(tmp_path, as_repository):
     root = tmp_path / "project"
@@ -46,7 +40,7 @@ def test_a_name_that_is_not_utf8_is_skipped_and_the_rest_is_read(tmp_path, as_re
     write(root, BAD_NAME)
     write(root, "pkg/" + BAD_NAME.replace(".py", ".env"))
     if as_repository:
-        commit_all(root)
+        commit_all(root, "files")
         listed = subprocess.run(["git", "ls-files", "-z"], cwd=root, capture_output=True, check=True).stdout
         assert b"\xff.py" in listed.split(b"\0")  # git really holds the odd name
     result = scan(root)
@@ -63,7 +57,7 @@ def test_a_symlinked_folder_inside_the_repository_is_not_followed(tmp_path):
     init_repo(root)
     write(root, "keep.py")
     write(root, "d/leak.py", "def mine():\n    return 1\n")
-    commit_all(root)
+    commit_all(root, "files")
     # git still lists d/leak.py (it is in the index), but d now points outside the repository
     shutil.rmtree(root / "d")
     os.symlink(outside, root / "d")
@@ -103,7 +97,7 @@ def test_gitattributes_linguist_marks(tmp_path, as_repository):
                 "third/ours.py", "docs/example.py"):
         write(root, rel)
     if as_repository:
-        commit_all(root)
+        commit_all(root, "files")
     result = scan(root)
     assert {entry.path for entry in result.files} == {".gitattributes", "src/main.py", "gen/hand_written.py",
                                                      "third/ours.py", "docs/example.py"}
@@ -137,7 +131,7 @@ def test_ingest_of_a_hostile_local_repository_completes_and_reads_nothing_outsid
     write(root, "d/leak.py", "def mine():\n    return 1\n")
     write(root, ".gitattributes", "gen/* linguist-generated\n")
     write(root, "gen/schema.py", "def generated_schema():\n    return {}\n")
-    commit_all(root)
+    commit_all(root, "files")
     shutil.rmtree(root / "d")
     os.symlink(outside, root / "d")
 

@@ -78,7 +78,7 @@ def test_a_silent_ssh_server_is_given_up_on_within_the_deadline(silent_ssh, tmp_
 
 
 def test_the_cli_deadline_comes_from_the_environment(silent_ssh, tmp_path):
-    from .test_cli import cli
+    from .cli_support import cli
 
     started = time.monotonic()
     done = cli("ingest", f"ssh://git@127.0.0.1:{silent_ssh}/x.git", home=tmp_path / "home", timeout=120,

@@ -12,9 +12,9 @@ from pharos_desktop.engine.errors import AuthRequired
 from pharos_desktop.engine.jobs import Task
 from pharos_desktop.engine.source import GitAccess, open_source, parse_source
 
+from .cli_support import cli
 from .git_server import GitServer, basic
 from .repo_factory import make_sample_repo
-from .test_cli import cli
 
 pytestmark = pytest.mark.usefixtures("hermetic_git")  # shared fixture: tests/conftest.py
 

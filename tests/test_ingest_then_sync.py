@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from pharos_desktop.engine.ingest import Ingestor
 from pharos_desktop.engine.jobs import Task
+from pharos_desktop.tools.sample_repos import add_commit
 
-from .repo_factory import add_commit, make_sample_repo
-from .test_sync_fixtures import TOKEN, assert_cloud_matches, cloud, make_syncer, run_sync  # noqa: F401
-
-__all__ = ["cloud"]
+from .repo_factory import make_sample_repo
+from .sync_support import assert_cloud_matches, make_syncer, run_sync
 
 
-def test_ingested_repo_round_trips_to_the_cloud(workspace, tmp_path, cloud):  # noqa: F811
+def test_ingested_repo_round_trips_to_the_cloud(workspace, tmp_path, cloud):
     sample = make_sample_repo(tmp_path / "sample")
     Ingestor(workspace).ingest(sample.as_uri(), task=Task("ingest"))
     first = run_sync(make_syncer(workspace, cloud))
@@ -38,7 +37,7 @@ def test_ingested_repo_round_trips_to_the_cloud(workspace, tmp_path, cloud):  # 
     remote = {row["identifier"]: row for row in cloud.resources.values()}
     local = {f.path: f for f in workspace.catalog.files(repo.repo_id, indexed_only=True)}
     assert set(remote) == set(local)
-    assert remote[py_files[0]]["coverage"] == remote["pkg/added.py"]["coverage"] == repo.commit_sha
+    assert remote[py_files[0]]["coverage"] == remote["pkg/added.py"]["coverage"] == repo.commit
     for path, row in remote.items():
         assert len(cloud.chunks[row["id"]]) == local[path].chunk_count
     contents = [c["content"] for c in cloud.chunks[remote[py_files[0]]["id"]]]

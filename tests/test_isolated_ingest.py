@@ -11,8 +11,8 @@ from pharos_desktop.engine.events import (CloudJobSummary, IngestSummary, JobCan
                                           StageProgress, SyncFailure, SyncSummary, WorkerStatus)
 from pharos_desktop.engine.isolated import IsolatedIngestor
 from pharos_desktop.engine.jobs import Task
+from pharos_desktop.tools.sample_repos import make_package_repo
 
-from .real_repos import make_package_repo
 from .repo_factory import make_sample_repo
 
 

@@ -3,7 +3,6 @@ flood of chunks; code that shares a line is chunked by its own columns."""
 
 from __future__ import annotations
 
-import random
 from pathlib import Path
 
 from pharos_desktop.engine.files import MACHINE_MADE, FileEntry, machine_made, read_text
@@ -11,21 +10,9 @@ from pharos_desktop.engine.ingest import Ingestor
 from pharos_desktop.engine.jobs import Task
 from pharos_desktop.engine.parse import parse_file
 from pharos_desktop.engine.pipeline import MAX_CHUNKS_PER_FILE, TOO_MANY_CHUNKS
+from pharos_desktop.tools.sample_repos import add_commit
 
-from .repo_factory import add_commit, make_sample_repo
-
-
-def bundle(target_chars: int, seed: int = 7) -> str:
-    """One line of bundler output: functions and object literals back to back, no newline."""
-    rnd = random.Random(seed)
-    parts, size, n = [], 0, 0
-    while size < target_chars:
-        n += 1
-        piece = (f"function f{n}(a,b){{var c=a+b*{rnd.randint(1, 99)};return c>{n}?g{n}(c):h{n}(a)}};"
-                 f"var o{n}={{k{n}:function(x){{return x.map(function(y){{return y+{n}}})}},v:{n}}};")
-        parts.append(piece)
-        size += len(piece)
-    return "".join(parts)
+from .repo_factory import bundle, make_sample_repo
 
 
 def test_functions_sharing_one_line_get_their_own_columns():

@@ -8,9 +8,9 @@ import json
 import git
 import pytest
 
+from .cli_support import job_states, start_cli, wait_until
 from .git_server import GitServer
 from .repo_factory import make_sample_repo
-from .test_signals import job_states, start_cli, wait_until
 
 pytestmark = pytest.mark.usefixtures("hermetic_git")  # shared fixture: tests/conftest.py
 

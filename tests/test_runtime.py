@@ -23,8 +23,9 @@ from pharos_desktop.engine.jobs import Task
 from pharos_desktop.engine.search import Searcher
 from pharos_desktop.engine.settings import Settings
 from pharos_desktop.engine.workspace import Workspace
+from pharos_desktop.tools.sample_repos import add_commit
 
-from .repo_factory import add_commit, make_sample_repo
+from .repo_factory import make_sample_repo
 
 LOAD_AND_REPORT = """
 import json, sys

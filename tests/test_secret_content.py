@@ -12,9 +12,10 @@ from pharos_desktop.engine.files import SECRET_INSIDE, FileEntry, read_text
 from pharos_desktop.engine.ingest import Ingestor
 from pharos_desktop.engine.jobs import Task
 from pharos_desktop.engine.secret_scan import find_secret
+from pharos_desktop.tools.sample_repos import add_commit
 
-from .repo_factory import add_commit, make_sample_repo
-from .test_sync_fixtures import cloud, make_syncer, run_sync  # noqa: F401 - cloud is a fixture
+from .repo_factory import make_sample_repo
+from .sync_support import make_syncer, run_sync
 
 AWS_ID = "AKIA" + "Q3XZ7RT2MNB4KW5P"
 GITHUB = "ghp" + "_" + "aaaaB7kQ9zX2mN4pL6vR8tY1wE3uI5oP0sD2"
@@ -72,9 +73,9 @@ def is_private_key(line):
 }
 
 
-def entry(path: Path, language: str | None = None) -> FileEntry:
+def entry(path: Path) -> FileEntry:
     info = path.stat()
-    return FileEntry(path.name, path, info.st_size, info.st_mtime_ns, language)
+    return FileEntry(path.name, path, info.st_size, info.st_mtime_ns)
 
 
 @pytest.mark.parametrize("rel", sorted(LEAKY))
@@ -84,7 +85,7 @@ def test_each_credential_shape_is_found(tmp_path, rel):
     content, _ = LEAKY[rel]
     path = tmp_path / Path(rel).name
     path.write_text(content, encoding="utf-8")
-    text, reason, content_hash = read_text(entry(path, detect_language(rel)), 100_000)
+    text, reason, content_hash = read_text(entry(path), 100_000, detect_language(rel))
     assert (text, reason) == (None, SECRET_INSIDE) and content_hash
 
 
@@ -94,7 +95,7 @@ def test_ordinary_code_about_tokens_is_not_taken_for_a_secret(tmp_path, rel):
 
     path = tmp_path / Path(rel).name
     path.write_text(HARMLESS[rel], encoding="utf-8")
-    text, reason, _ = read_text(entry(path, detect_language(rel)), 100_000)
+    text, reason, _ = read_text(entry(path), 100_000, detect_language(rel))
     assert reason is None and text == HARMLESS[rel]
 
 
@@ -120,7 +121,7 @@ def test_files_with_secrets_never_reach_the_index_or_the_cloud(workspace, tmp_pa
     for _, value in LEAKY.values():
         assert value not in stored
     # nor anywhere under the data folder: catalog, vectors, logs
-    everything = b"".join(p.read_bytes() for p in workspace.root.rglob("*") if p.is_file())
+    everything = b"".join(p.read_bytes() for p in workspace.data_folder.rglob("*") if p.is_file())
     for _, value in LEAKY.values():
         assert value.encode() not in everything
 

@@ -7,80 +7,16 @@ from __future__ import annotations
 import os
 import signal
 import sqlite3
-import subprocess
-import sys
-import threading
-import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import pytest
 
 from pharos_desktop.engine.catalog import Catalog
 from pharos_desktop.engine.jobs import JobsTable
+from pharos_desktop.tools.sample_repos import make_package_repo
 
-from .real_repos import make_package_repo
-from .test_cli import cli
+from .cli_support import cli, git_processes, job_states, query, start_cli, wait_until
 
 pytestmark = pytest.mark.usefixtures("hermetic_git")  # shared fixture: tests/conftest.py
-
-
-@pytest.fixture
-def stalled_server():
-    """Accepts git's request and never answers: the ingest sits in its clone, with git running."""
-    release = threading.Event()
-
-    class Stall(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            release.wait(120)
-
-        def log_message(self, *args) -> None:
-            pass
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Stall)
-    httpd.daemon_threads = True
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    release.set()
-    httpd.shutdown()
-    httpd.server_close()
-
-
-def start_cli(*args: str, home: Path, extra: dict | None = None) -> subprocess.Popen:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PHAROS_")}
-    env.update(PHAROS_HOME=str(home), **(extra or {}))
-    return subprocess.Popen([sys.executable, "-m", "pharos_desktop", *args], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, start_new_session=True)
-
-
-def query(home: Path, sql: str) -> list[tuple]:
-    path = home / "catalog.sqlite"
-    if not path.exists():
-        return []
-    try:
-        with sqlite3.connect(path, timeout=1) as conn:
-            return conn.execute(sql).fetchall()
-    except sqlite3.OperationalError:
-        return []
-
-
-def wait_until(condition, what: str, seconds: float = 120) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.1)
-    pytest.fail(f"timed out waiting for {what}")
-
-
-def git_processes(marker: str) -> list[str]:
-    out = subprocess.run(["ps", "-eo", "pid,stat,args"], capture_output=True, text=True).stdout
-    return [line for line in out.splitlines()
-            if marker in line and "git" in line and " Z" not in line and "ps -eo" not in line]
-
-
-def job_states(home: Path) -> list[str]:
-    return [row[0] for row in query(home, "SELECT state FROM jobs")]
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "Ctrl-C"])

@@ -18,9 +18,10 @@ from pharos_desktop.engine.events import StageMessage, StageProgress
 from pharos_desktop.engine.jobs import Task
 from pharos_desktop.engine.source import (Checkout, GitAccess, SourceSpec, file_url_path, open_source,
                                           parse_source)
+from pharos_desktop.tools.sample_repos import add_commit, init_repo
 
 from .git_server import GitServer, basic
-from .repo_factory import add_commit, init_repo, make_sample_repo
+from .repo_factory import make_sample_repo
 
 pytestmark = pytest.mark.usefixtures("hermetic_git")  # shared fixture: tests/conftest.py
 

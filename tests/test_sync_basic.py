@@ -7,9 +7,9 @@ import uuid
 import keyring
 
 from pharos_desktop.engine.events import JobFinished, StageMessage, StageProgress, SyncSummary
+from pharos_desktop.engine.states import SyncStanding
 from pharos_desktop.engine.sync import Syncer
-from tests.test_sync_fixtures import (HOSTED, LOCAL, assert_cloud_matches, cloud, expected_url,  # noqa: F401
-                                      index, make_syncer, put_file, run_sync)
+from tests.sync_support import HOSTED, LOCAL, assert_cloud_matches, expected_url, make_syncer, put_file, run_sync
 
 
 def test_first_sync_publishes_every_indexed_file(index, cloud):
@@ -53,7 +53,7 @@ def test_no_change_resync_costs_only_the_listing(index, cloud):
     assert summary.unchanged == 20 and summary.created == summary.updated == summary.chunks == 0
     assert dict(cloud.counts) == {("GET", "/api/resources"): 1}
     # a new commit without content changes is not a change either
-    index.catalog.upsert_repo(HOSTED.__class__(**{**HOSTED.__dict__, "commit_sha": "e" * 40}))
+    index.catalog.upsert_repo(HOSTED.__class__(**{**HOSTED.__dict__, "commit": "e" * 40}))
     cloud.reset_counts()
     assert run_sync(make_syncer(index, cloud)).unchanged == 20 and cloud.total_requests() == 1
 
@@ -129,11 +129,11 @@ def test_send_source_setting_republishes_with_code(index, cloud):
 
 def test_one_repository_and_removed_repository(index, cloud):
     syncer = make_syncer(index, cloud)
-    assert syncer.status.repo(LOCAL.repo_id).status == "never"
+    assert syncer.status.repo(LOCAL.repo_id).status == SyncStanding.NOT_SYNCED
     assert run_sync(syncer, repo="notes").created == 6
     assert len(cloud.resources) == 6
     assert syncer.status.repo(LOCAL.repo_id).status == "synced"
-    assert syncer.status.repo(HOSTED.repo_id).status == "never"
+    assert syncer.status.repo(HOSTED.repo_id).status == SyncStanding.NOT_SYNCED
     run_sync(syncer)
     index.catalog.delete_repo(LOCAL.repo_id)  # a repository removed from the app: a full sync removes it
     summary = run_sync(syncer)

@@ -13,7 +13,7 @@ from pharos_desktop.engine.errors import CloudError
 from pharos_desktop.engine.events import JobFailed
 from pharos_desktop.tools.fake_cloud import CloudServer
 from tests.conftest import free_port
-from tests.test_sync_fixtures import TOKEN, assert_cloud_matches, cloud, index, make_syncer, run_sync  # noqa: F401
+from tests.sync_support import TOKEN, assert_cloud_matches, make_syncer, run_sync
 
 
 def check(syncer, on_waiting=None):
@@ -112,7 +112,7 @@ def test_cli_sync(index, cloud, monkeypatch, capsys):
     cloud.fail(100, 422, method="POST", path="/api/resources", match=lambda b: "notes/n1" in b.get("url", ""),
                detail=[{"loc": ["body", "url"], "msg": "bad"}])
     index.catalog.delete_files("fedcba9876543210", ["notes/n1.go"])  # deleted ...
-    from tests.test_sync_fixtures import put_file
+    from tests.sync_support import put_file
     put_file(index.catalog, "fedcba9876543210", "notes/n1.go", language="go", version="v9")  # ... and changed
     assert main(["sync", "--api-url", cloud.url]) == 1
     assert "notes/n1.go" in capsys.readouterr().err

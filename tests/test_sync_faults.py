@@ -12,7 +12,7 @@ from pharos_desktop.engine.cancel import CancelToken
 from pharos_desktop.engine.errors import Cancelled, CloudError
 from pharos_desktop.engine.events import JobCancelled, StageProgress
 from pharos_desktop.engine.jobs import Task
-from tests.test_sync_fixtures import assert_cloud_matches, cloud, index, make_syncer, run_sync  # noqa: F401
+from tests.sync_support import assert_cloud_matches, make_syncer, run_sync
 
 
 def test_dropped_connections_before_an_answer_are_retried(index, cloud):

@@ -13,7 +13,7 @@ import pytest
 
 from pharos_desktop.engine.errors import CloudError
 from pharos_desktop.engine.sync.client import CloudClient, NotPharos, RequestFailed, Unreachable
-from tests.test_sync_fixtures import TOKEN, index, make_syncer, run_sync  # noqa: F401
+from tests.sync_support import TOKEN, make_syncer, run_sync
 
 
 class _Server:
@@ -84,7 +84,7 @@ def _json(handler, status: int, body: bytes = b'{"detail": "x"}') -> None:
     handler.wfile.write(body)
 
 
-def test_a_redirect_is_an_error_naming_where_it_pointed_and_nothing_goes_there(index, servers):  # noqa: F811
+def test_a_redirect_is_an_error_naming_where_it_pointed_and_nothing_goes_there(index, servers):
     elsewhere = servers(lambda h: _json(h, 200, b'{"items": [], "total": 0}'))
 
     def redirect(handler) -> None:

@@ -61,7 +61,7 @@ def test_moved_url_deletes_the_old_resource():
 
 
 HOSTED = RepoRecord("r1", "demo", "https://github.com/acme/demo", "remote", web_base="https://github.com/acme/demo",
-                    branch="feat/x", commit_sha="c" * 40)
+                    branch="feat/x", commit="c" * 40)
 FILE = FileRecord("src/my file.py", "python", 10, 1, "h1", None, 1)
 
 
@@ -91,6 +91,6 @@ def test_bodies_follow_the_contract():
 
 def test_fingerprint_ignores_the_commit_but_not_content_or_settings():
     base = mapping.fingerprint(HOSTED, FILE, False)
-    assert mapping.fingerprint(replace(HOSTED, commit_sha="d" * 40), FILE, False) == base
+    assert mapping.fingerprint(replace(HOSTED, commit="d" * 40), FILE, False) == base
     assert mapping.fingerprint(HOSTED, replace(FILE, content_hash="h2"), False) != base
     assert mapping.fingerprint(HOSTED, FILE, True) != base

@@ -18,9 +18,9 @@ from pharos_desktop.engine.ingest import Ingestor
 from pharos_desktop.engine.jobs import Task
 from pharos_desktop.engine.sync import Syncer
 from pharos_desktop.engine.sync.mapping import file_url, normalize_url
+from pharos_desktop.tools.sample_repos import add_commit, make_many_file_repo
 from tests.real_cloud import RealCloud
-from tests.repo_factory import add_commit, make_many_file_repo
-from tests.test_sync_fixtures import run_sync
+from tests.sync_support import run_sync
 
 pytestmark = pytest.mark.slow
 FILES = 120
@@ -46,7 +46,7 @@ def assert_matches_local(cloud: RealCloud, catalog: Catalog, same_commit: bool =
             assert len(rows) == 1, f"{record.path}: {len(rows)} resources on the cloud"
             row = rows[0]
             assert (row["identifier"], row["type"]) == (record.path, "code_file")
-            assert row["coverage"] == repo.commit_sha or not same_commit
+            assert row["coverage"] == repo.commit or not same_commit
             local = catalog.chunks_for_file(repo.repo_id, record.path)
             chunks = cloud.chunks(row["id"])
             assert len(chunks) == len(local), f"{record.path}: {len(chunks)} chunks, {len(local)} local"

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from pharos_desktop.tools.fake_cloud import CloudServer
-from tests.test_sync_fixtures import TOKEN
+from tests.sync_support import TOKEN
 
 
 @pytest.fixture(params=["fake", "real"])

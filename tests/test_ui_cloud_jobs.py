@@ -11,10 +11,10 @@ from PySide6.QtCore import Qt
 
 from pharos_desktop.engine import secrets
 from pharos_desktop.engine.worker.background import background_pid, stop_background
+from pharos_desktop.tools.sample_repos import make_many_file_repo
 from tests.git_daemon import GitDaemon
-from tests.repo_factory import make_many_file_repo
 
-from .test_ui_support import SLOW, close_window, open_window, window  # noqa: F401 - fixture
+from .ui_support import SLOW, close_window, open_window
 
 
 @pytest.fixture
@@ -29,7 +29,7 @@ def cloud_window(qtbot, pharos_home, tmp_path, real_cloud):
     stop_background()
 
 
-def test_the_switch_needs_a_queue_and_says_where_to_set_it(qtbot, window):  # noqa: F811 - fixture
+def test_the_switch_needs_a_queue_and_says_where_to_set_it(qtbot, window):
     window.tabs.setCurrentWidget(window.cloud.view)
     window.cloud.view.switch.setChecked(True)
     assert not window.cloud.view.switch.isChecked() and not window.cloud.running
@@ -61,7 +61,7 @@ def test_working_for_the_cloud_shows_state_progress_and_jobs_then_asks_before_cl
         window.tabs.setCurrentWidget(view)
         view.switch.setChecked(True)
         assert window.workspace.settings.work_for_cloud
-        qtbot.waitUntil(lambda: view.state.text() == "Online, waiting for jobs", timeout=60_000)
+        qtbot.waitUntil(lambda: view.state.text() == "Idle, waiting for jobs", timeout=60_000)
         with real_cloud.api() as api:
             assert api.post(f"/api/v1/ingestion/ingest/{repo_url}").status_code == 200
         qtbot.waitUntil(lambda: view.table.rowCount() == 1, timeout=SLOW)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .repo_factory import make_sample_repo
-from .test_ui_support import ingest, window  # noqa: F401 - fixture
+from .ui_support import ingest
 
 
 def test_an_ingest_child_that_cannot_start_ends_its_card_with_one_line(qtbot, window, tmp_path, monkeypatch):

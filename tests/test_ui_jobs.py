@@ -3,13 +3,15 @@ new window after a restart), and close the window while a job runs. Real engine,
 
 from __future__ import annotations
 
+import re
 import time
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
-from .real_repos import make_package_repo
-from .test_ui_support import SLOW, close_window, open_window, window  # noqa: F401 - fixture
+from pharos_desktop.tools.sample_repos import make_package_repo
+
+from .ui_support import SLOW, close_window, open_window
 
 
 def start(qtbot, window, source):
@@ -19,16 +21,24 @@ def start(qtbot, window, source):
     return next(iter(window.activity.cards.values()))
 
 
-def wait_for_embedding(qtbot, card):
-    bar = card.bars["embed"]
+def wait_for_stage(qtbot, card, stage: str = "embed"):
+    """Until the stage has done some of its work (the first chunks embedded, the first file stored)."""
+    bar = card.bars[stage]
     qtbot.waitUntil(lambda: bar.value() > 0 or card.state not in ("queued", "running"), timeout=SLOW)
     assert card.state == "running"
+
+
+def chunks_and_embedded(card) -> tuple[int, int]:
+    """The finished card's "N chunks (K embedded now)": all chunks of the repository, and those this run embedded."""
+    found = re.search(r"([\d,]+) chunks? \(([\d,]+) embedded now\)", card.result.text())
+    assert found, card.result.text()
+    return int(found[1].replace(",", "")), int(found[2].replace(",", ""))
 
 
 def test_cancel_a_running_job_then_resume_it(qtbot, window, tmp_path):
     repo = make_package_repo(tmp_path / "click-repo", "click", limit=6)
     card = start(qtbot, window, repo)
-    wait_for_embedding(qtbot, card)
+    wait_for_stage(qtbot, card)
     assert card.cancel_button.isVisible()
     clicked = time.monotonic()
     qtbot.mouseClick(card.cancel_button, Qt.MouseButton.LeftButton)
@@ -49,13 +59,18 @@ def test_cancel_a_running_job_then_resume_it(qtbot, window, tmp_path):
     assert window.workspace.jobs.resumable() == []
 
 
-def test_an_interrupted_job_is_offered_for_resume_in_a_new_window(qtbot, window, tmp_path):
+def test_an_interrupted_job_is_offered_for_resume_in_a_new_window(qtbot, tmp_path, monkeypatch):
+    # small batches: the first files are stored while most of the work is still ahead
+    monkeypatch.setenv("PHAROS_BATCH_SIZE", "8")
     repo = make_package_repo(tmp_path / "click-repo", "click", limit=6)
-    card = start(qtbot, window, repo)
-    wait_for_embedding(qtbot, card)
-    window.cancel_job(card.job_id)
-    qtbot.waitUntil(lambda: card.state == "cancelled", timeout=10_000)
-    close_window(qtbot, window)
+    window = open_window(qtbot, tmp_path)
+    try:
+        card = start(qtbot, window, repo)
+        wait_for_stage(qtbot, card, "store")
+        window.cancel_job(card.job_id)
+        qtbot.waitUntil(lambda: card.state == "cancelled", timeout=10_000)
+    finally:
+        close_window(qtbot, window)
 
     again = open_window(qtbot, tmp_path)
     try:
@@ -63,10 +78,13 @@ def test_an_interrupted_job_is_offered_for_resume_in_a_new_window(qtbot, window,
         offered = again.activity.cards[card.job_id]
         qtbot.waitUntil(offered.resume_button.isVisible, timeout=5000)
         assert "earlier session" in offered.message.text()
+        stored = again.workspace.catalog.count_chunks()
+        assert stored > 0
         qtbot.mouseClick(offered.resume_button, Qt.MouseButton.LeftButton)
         qtbot.waitUntil(lambda: offered.state not in ("queued", "running", "cancelled"), timeout=SLOW)
         assert offered.state == "done", offered.result.text()
-        assert "resuming" in offered.message.text() or offered.result.text()
+        chunks, embedded = chunks_and_embedded(offered)
+        assert embedded == chunks - stored  # resumed: what the first session stored is not embedded again
     finally:
         close_window(qtbot, again)
 
@@ -74,7 +92,7 @@ def test_an_interrupted_job_is_offered_for_resume_in_a_new_window(qtbot, window,
 def test_closing_during_a_job_asks_then_cancels_cleanly(qtbot, window, tmp_path):
     repo = make_package_repo(tmp_path / "click-repo", "click", limit=6)
     card = start(qtbot, window, repo)
-    wait_for_embedding(qtbot, card)
+    wait_for_stage(qtbot, card)
 
     window.close()  # asks first; "Keep working" leaves everything running
     qtbot.waitUntil(lambda: window.close_prompt is not None and window.close_prompt.isVisible(), timeout=5000)

@@ -12,7 +12,7 @@ from pharos_desktop.engine.workspace import Workspace
 from pharos_desktop.ui.search_panel import SearchPanel
 from pharos_desktop.ui.workers import Workers
 
-from .test_ui_support import window  # noqa: F401 - fixture
+
 
 FILES = {
     "src/flask/config.py": ("Config.from_pyfile", "def from_pyfile(self, filename): load the config file"),
@@ -61,7 +61,7 @@ def test_results_show_relevance_reasons_and_mark_tests_docs_examples(qtbot, pane
     assert panel.results.topLevelItemCount() == 4
 
 
-def test_file_names_fit_the_tree_at_the_default_window_size(window):  # noqa: F811 - fixture
+def test_file_names_fit_the_tree_at_the_default_window_size(window):
     names = ["test_templating.py", "test_basic.py", "typing_extensions.py", "templating.py", "test_json_tag.py"]
     tree = window.file_tree
     tree.set_files([FileRecord(f"tests/{name}", "python", 100, 1, name) for name in names] +

@@ -12,7 +12,7 @@ from pharos_desktop.engine import secrets
 from pharos_desktop.tools.fake_cloud import CloudServer
 
 from .repo_factory import make_sample_repo
-from .test_ui_support import SLOW, close_window, ingest, open_window, window  # noqa: F401 - fixture
+from .ui_support import SLOW, close_window, ingest, open_window
 
 TOKEN = "pharos-secret-token-9876"
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 
 from .repo_factory import make_sample_repo
-from .test_ui_support import SLOW, ingest, window  # noqa: F401 - fixture
+from .ui_support import SLOW, ingest
 
 
 def test_window_opens_without_loading_torch(pharos_home):
@@ -29,7 +29,7 @@ def test_window_opens_without_loading_torch(pharos_home):
 def test_invalid_source_is_explained_before_anything_starts(qtbot, window, tmp_path):
     bar = window.url_bar
     for text, expected in (("ext::sh -c touch% /tmp/pwned", "refusing"),
-                           (str(tmp_path / "no-such-folder"), ""),
+                           (str(tmp_path / "no-such-folder"), "folder does not exist"),
                            ("", "no source given")):
         bar.source.setText(text)
         qtbot.mouseClick(bar.ingest_button, Qt.MouseButton.LeftButton)
@@ -100,7 +100,7 @@ def test_ingest_browse_search_and_open_a_result(qtbot, window, tmp_path):
 def test_a_git_url_on_the_clipboard_is_offered_and_a_drop_fills_the_bar(qtbot, tmp_path):
     from PySide6.QtGui import QGuiApplication
 
-    from .test_ui_support import close_window, open_window
+    from .ui_support import close_window, open_window
 
     QGuiApplication.clipboard().setText("https://github.com/pallets/click")
     window = open_window(qtbot, tmp_path)

@@ -14,9 +14,9 @@ from PySide6.QtGui import QGuiApplication
 
 from pharos_desktop.ui.url_bar import UrlBar
 
+from .cli_support import cli
 from .git_server import GitServer
 from .repo_factory import make_sample_repo
-from .test_cli import cli
 
 SECRET = "glpat-PastedSecret0123456789"
 

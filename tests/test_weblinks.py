@@ -87,7 +87,7 @@ def test_a_pasted_bitbucket_browse_url_clones_the_repository():
 
 
 GITHUB = RepoRecord("r1", "demo", "https://github.com/acme/demo", "remote", web_base="https://github.com/acme/demo",
-                    branch="main", commit_sha="c" * 40)
+                    branch="main", commit="c" * 40)
 CHUNK = ChunkRecord("id", "r1", "src/a.py", 0, "function", "f", "python", 3, 7, "", "", [], "code", "")
 
 

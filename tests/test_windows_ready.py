@@ -17,9 +17,9 @@ from pharos_desktop.engine.event_codec import decode
 from pharos_desktop.engine.events import JobCancelled, JobFinished, StageMessage
 from pharos_desktop.engine.isolated import IsolatedIngestor, kill_tree
 from pharos_desktop.engine.jobs import Task
+from pharos_desktop.tools.sample_repos import add_commit, init_repo
 
-from .repo_factory import add_commit, init_repo
-from .test_signals import git_processes, job_states, start_cli, stalled_server, wait_until  # noqa: F401 - fixture
+from .cli_support import git_processes, job_states, wait_until
 
 pytestmark = pytest.mark.usefixtures("hermetic_git")  # shared fixture: tests/conftest.py
 
@@ -80,7 +80,7 @@ def cancel_over_stdin(process: subprocess.Popen, how: str) -> None:
 
 
 @pytest.mark.parametrize("how", ["a cancel line", "stdin closing"])
-def test_the_child_ingest_cancels_through_its_stdin(how, stalled_server, tmp_path):  # noqa: F811 - fixture
+def test_the_child_ingest_cancels_through_its_stdin(how, stalled_server, tmp_path):
     home = tmp_path / "home"
     env = {k: v for k, v in os.environ.items() if not k.startswith("PHAROS_")}
     env["PHAROS_HOME"] = str(home)
@@ -98,7 +98,7 @@ def test_the_child_ingest_cancels_through_its_stdin(how, stalled_server, tmp_pat
     wait_until(lambda: not git_processes(port), "git to end", seconds=5)
 
 
-def test_the_window_cancels_its_child_without_a_signal(stalled_server, workspace, tmp_path):  # noqa: F811
+def test_the_window_cancels_its_child_without_a_signal(stalled_server, workspace, tmp_path):
     cancel = CancelToken()
     events: list = []
 

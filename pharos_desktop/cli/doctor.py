@@ -34,7 +34,7 @@ def run(args, workspace) -> int:
         ("runtime", _runtime_line(report)),
         ("grammars", f"{len(report['grammars']) - len(broken)}/{len(report['grammars'])} load: "
                      + ", ".join(lang for lang, err in report["grammars"].items() if not err)),
-        ("data folder", report["data_dir"]),
+        ("data folder", report["data_folder"]),
         ("vectors", report["vectors"]),
         ("index", f"{report['repos']} repositories, {report['chunks']} chunks, {report['index_bytes'] / 1e6:.1f} MB"),
         ("log file", report["log_file"]),

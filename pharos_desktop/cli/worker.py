@@ -12,6 +12,7 @@ from ..engine.cancel import CancelToken
 from ..engine.errors import UsageError
 from ..engine.event_codec import encode
 from ..engine.events import CloudJobSummary, JobFinished, WorkerStatus
+from ..engine.states import WorkerActivity
 from .ingest import cancel_on_stdin
 from .jobs import run_cancellable
 from .render import make_emitter
@@ -56,7 +57,8 @@ def run(args, workspace) -> int:
             with lock:
                 print(job_line(event.summary, args.json), flush=True)
         elif isinstance(event, WorkerStatus):
-            if event.status in ("idle", "backing off", "stopped") and event.reason != "the queue is empty":
+            told = (WorkerActivity.IDLE, WorkerActivity.BACKING_OFF, WorkerActivity.STOPPED)
+            if event.status in told and event.reason != "the queue is empty":
                 print(f"worker: {event.status}{': ' + event.reason if event.reason else ''}", file=sys.stderr)
         else:
             progress(event)

@@ -1,9 +1,9 @@
 """The catalog: SQLite record of repositories, files and chunks, with FTS5 keyword search.
 
-One writer (the pipeline's store stage, or the sync engine for its own table) and any number of
-readers; WAL mode lets the window read while an ingest writes. A file row with ``state='done'`` is
-written in the same transaction as its chunks and only after its vectors are in Chroma, which is
-what makes an interrupted ingest resumable: anything not ``done`` is simply done again.
+One writer (the pipeline's store stage, or the sync engine for its own tables) and any number of
+readers; WAL mode lets the window read while an ingest writes. A file's row is written in the same
+transaction as its chunks and only after its vectors are in Chroma, which is what makes an interrupted
+ingest resumable: a file with no row, or with another content_hash, is simply done again.
 """
 
 from __future__ import annotations
@@ -81,7 +81,7 @@ class RepoRecord:
     kind: str
     web_base: str | None = None
     branch: str = ""
-    commit_sha: str = ""
+    commit: str = ""  # stored in the commit_sha column (COMMIT is an SQL keyword)
     checkout_path: str = ""
     model: str = ""
     dim: int = 0
@@ -98,6 +98,8 @@ class RepoRecord:
 
 @dataclass
 class FileRecord:
+    """The catalog's row for one file: what it held when read (hash, skip reason, chunk count)."""
+
     path: str
     language: str | None
     size: int
@@ -127,6 +129,15 @@ class ChunkRecord:
 
 _CHUNK_COLUMNS = ("chunk_id, repo_id, path, ordinal, kind, symbol, language, start_line, end_line, "
                   "signature, summary, deps, code, embedded_text")
+
+
+_COLUMNS = {"commit": "commit_sha"}  # RepoRecord field -> repos column, where the two differ
+
+
+def _repo_from_row(row: sqlite3.Row) -> RepoRecord:
+    values = dict(row)
+    values["commit"] = values.pop("commit_sha")
+    return RepoRecord(**values)
 
 
 def _chunk_from_row(row: sqlite3.Row) -> ChunkRecord:
@@ -197,19 +208,20 @@ class Catalog:
                        commit_sha=excluded.commit_sha, checkout_path=excluded.checkout_path,
                        model=excluded.model, dim=excluded.dim, state=excluded.state, error=excluded.error,
                        ingested_at=excluded.ingested_at""",
-                (repo.repo_id, repo.name, repo.source, repo.kind, repo.web_base, repo.branch, repo.commit_sha,
+                (repo.repo_id, repo.name, repo.source, repo.kind, repo.web_base, repo.branch, repo.commit,
                  repo.checkout_path, repo.model, repo.dim, repo.state, repo.error,
                  repo.created_at or time.time(), repo.ingested_at))
 
     def set_repo_state(self, repo_id: str, state: str, error: str = "", **fields: object) -> None:
-        assignments = ", ".join(f"{name} = ?" for name in fields)
+        """``fields``: RepoRecord field names and their new values."""
+        assignments = ", ".join(f"{_COLUMNS.get(name, name)} = ?" for name in fields)
         sql = "UPDATE repos SET state = ?, error = ?" + (f", {assignments}" if assignments else "")
         with self._write_lock, self._conn() as conn:
             conn.execute(sql + " WHERE repo_id = ?", (state, error, *fields.values(), repo_id))
 
     def list_repos(self) -> list[RepoRecord]:
         rows = self._conn().execute("SELECT * FROM repos ORDER BY name, repo_id").fetchall()
-        return [self._with_counts(RepoRecord(**dict(row))) for row in rows]
+        return [self._with_counts(_repo_from_row(row)) for row in rows]
 
     def repo_names(self) -> dict[str, str]:
         """repo_id -> name, without the per-repository counts that list_repos computes."""
@@ -231,11 +243,11 @@ class Catalog:
         if len(rows) > 1:
             choices = "; ".join(f"{row['repo_id']} ({row['source']})" for row in rows)
             raise UsageError(f"{name_or_id!r} names several repositories, use an id: {choices}")
-        return self._with_counts(RepoRecord(**dict(rows[0])))
+        return self._with_counts(_repo_from_row(rows[0]))
 
     def find_repo(self, repo_id: str) -> RepoRecord | None:
         row = self._conn().execute("SELECT * FROM repos WHERE repo_id = ?", (repo_id,)).fetchone()
-        return self._with_counts(RepoRecord(**dict(row))) if row else None
+        return self._with_counts(_repo_from_row(row)) if row else None
 
     def _with_counts(self, repo: RepoRecord) -> RepoRecord:
         conn = self._conn()

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 # Kinds a chunk can have. Symbol kinds come from the tag queries; the rest from the chunkers.
 SYMBOL_KINDS = ("function", "method", "class", "struct", "interface", "trait", "enum", "module_symbol")
 OTHER_KINDS = ("imports", "module", "section", "text")
+MAX_DEPS = 20  # names kept in Chunk.deps (and so in its summary and on the cloud)
 
 # The cloud contract's ast_node_type vocabulary (function|method|class|block|import).
 _CLOUD_NODE_TYPE = {
@@ -37,11 +38,7 @@ class Chunk:
     code: str  # the source text of the chunk (or of this part of it)
     signature: str = ""  # first line(s) of the definition, kept on every part of a split symbol
     docstring: str = ""
-    deps: list[str] = field(default_factory=list)  # calls and imports used inside, in order of first use
+    deps: list[str] = field(default_factory=list)  # calls and imports used inside, first used first, at most MAX_DEPS
     part: int = 0  # 0 for a whole symbol; 1, 2, ... for the parts of a split one
     parts: int = 1
     summary: str = ""  # filled by summaries.summarize
-
-    @property
-    def cloud_node_type(self) -> str:
-        return cloud_node_type(self.kind)

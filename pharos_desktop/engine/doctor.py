@@ -53,7 +53,7 @@ def diagnose(workspace: Workspace, load_model: bool = True) -> dict:
         problems.append(f"the app icon {icon} is missing: reinstall Pharos Desktop")
     report.update({
         "grammars": grammars,
-        "data_dir": str(workspace.root),
+        "data_folder": str(workspace.data_folder),
         "vectors": settings.chroma_url or str(workspace.vectors_dir),
         "index_bytes": workspace.catalog.size_bytes() + _folder_bytes(workspace.vectors_dir),
         "repos": len(workspace.catalog.list_repos()),

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from . import onnx_model
 from .errors import ModelError
-from .settings import DEFAULT_MODEL, Settings, data_dir
+from .settings import DEFAULT_MODEL, Settings, data_folder
 
 log = logging.getLogger(__name__)
 
@@ -137,7 +137,7 @@ def made_by(before: str, now: str) -> str:
 def model_cache_dir() -> Path:
     """Where models made from the bundled weights (the ONNX graph) are kept: the data folder's models/."""
     override = os.environ.get("PHAROS_MODEL_CACHE")
-    return Path(override).expanduser() if override else data_dir() / "models"
+    return Path(override).expanduser() if override else data_folder() / "models"
 
 
 class Embedder:

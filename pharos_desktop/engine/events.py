@@ -157,7 +157,7 @@ class JobCancelled(Event):
 class WorkerStatus(Event):
     """The cloud worker's state (see engine/worker): online and idle, working, backing off and why, stopped."""
 
-    status: str  # starting | idle | working | backing off | stopped
+    status: str  # a states.WorkerActivity
     reason: str = ""
     current: str = ""  # the repository being worked on
     queue_length: int | None = None

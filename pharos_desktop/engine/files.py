@@ -107,11 +107,12 @@ _CANCEL_EVERY = 256
 
 @dataclass
 class FileEntry:
+    """A file the scan found on disk, not yet read (then a catalog FileRecord, a pipeline FileWork)."""
+
     path: str  # repo-relative, "/" separators, NFC
     abs_path: Path
     size: int
     mtime_ns: int
-    language: str | None = None  # filled by the pipeline
     root: Path | None = None  # the folder scanned: a read must resolve inside it
 
 
@@ -353,10 +354,11 @@ def _outside_root(entry: FileEntry) -> bool:
     return os.path.realpath(folder) != expected
 
 
-def read_text(entry: FileEntry, max_bytes: int) -> tuple[str | None, str | None, str]:
+def read_text(entry: FileEntry, max_bytes: int, language: str | None = None) -> tuple[str | None, str | None, str]:
     """Read ``entry`` once -> (text, skip_reason, content_hash); text is None when skipped.
 
-    Content rules are decided here, on the text just read: binary, machine-made, secret inside."""
+    Content rules are decided here, on the text just read: binary, machine-made, secret inside (whose
+    patterns depend on the ``language``)."""
     if _outside_root(entry):
         return None, SYMLINK, ""
     try:
@@ -377,6 +379,6 @@ def read_text(entry: FileEntry, max_bytes: int) -> tuple[str | None, str | None,
     text = decode_text(data)
     if machine_made(text):
         return None, MACHINE_MADE, content_hash
-    if find_secret(text, entry.language):
+    if find_secret(text, language):
         return None, SECRET_INSIDE, content_hash
     return text, None, content_hash

@@ -22,6 +22,7 @@ from .pipeline import Pipeline, PipelineStats
 from .secrets import GIT_TOKEN, get_secret
 from .repo_lock import repo_lock
 from .source import CREDENTIALS_IGNORED, Checkout, GitAccess, open_source, parse_source
+from .states import JobState, RepoState
 from .workspace import Workspace
 
 
@@ -35,15 +36,17 @@ class Ingestor:
 
         def ended(state: str, message: str) -> None:  # the repository's rows are ours only while we hold its lock
             if catalog.find_repo(spec.repo_id):
-                catalog.set_repo_state(spec.repo_id, "interrupted" if state == "cancelled" else "failed", message)
+                catalog.set_repo_state(spec.repo_id, RepoState.INTERRUPTED if state == JobState.CANCELLED else RepoState.FAILED,
+                                       message)
 
         with ExitStack() as held, Job(self.workspace.jobs, task) as job:
             spec = parse_source(source, branch)
             job.start(spec.display + (f" @ {branch}" if branch else ""))
             if spec.credentials_stripped:
                 task.message(CREDENTIALS_IGNORED, "warning")
-            held.enter_context(repo_lock(self.workspace.root, spec.repo_id, cancel=task.cancel, on_wait=lambda: (
-                task.message(f"waiting: {spec.display} is being ingested by another window or command"))))
+            busy = f"waiting: {spec.display} is being ingested by another window or command"
+            held.enter_context(repo_lock(self.workspace.data_folder, spec.repo_id, cancel=task.cancel,
+                                         on_wait=lambda: task.message(busy)))
             # The request is what a resume runs again: never the credentials a pasted URL held.
             job.own(spec.repo_id, {"source": spec.location if spec.credentials_stripped else source, "branch": branch},
                     ended)
@@ -71,7 +74,7 @@ class Ingestor:
         needed = stats.embedded or not index.dim
         embedder = self._wait_for_model(index.load_model(), task) if needed else None
         final = index.finish(checkout, embedder, stats.embedded, kept=kept + stats.unchanged)
-        return IngestSummary(final.name, final.repo_id, final.source, final.commit_sha, final.files, final.chunks,
+        return IngestSummary(final.name, final.repo_id, final.source, final.commit, final.files, final.chunks,
                              final.skipped, self.workspace.catalog.skip_reasons(spec.repo_id), stats.embedded,
                              round(time.perf_counter() - started, 3), {k: round(v, 3) for k, v in stage_seconds.items()},
                              kept + stats.unchanged)

@@ -40,7 +40,7 @@ def command_line() -> list[str]:
 
 def child_env(workspace: Workspace, *secret_names: str) -> dict[str, str]:
     """A child command's environment: this data folder, and these secrets (see secrets.as_environment)."""
-    return {**os.environ, "PHAROS_HOME": str(workspace.root), **as_environment(*secret_names)}
+    return {**os.environ, "PHAROS_HOME": str(workspace.data_folder), **as_environment(*secret_names)}
 
 
 class IsolatedIngestor:

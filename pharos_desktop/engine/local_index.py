@@ -21,6 +21,7 @@ from .catalog import FileRecord, RepoRecord
 from .embedder import made_by
 from .files import BINARY, FileEntry
 from .pipeline import UNSUPPORTED_TYPE, FileWork
+from .states import RepoState
 
 if TYPE_CHECKING:
     from .embedder import Embedder
@@ -61,7 +62,7 @@ class LocalIndex:
         previous = self.previous
         repo = RepoRecord(spec.repo_id, spec.name, spec.display, spec.kind, spec.web_base,
                           checkout.branch, checkout.commit, str(checkout.path),
-                          state="ingesting", created_at=previous.created_at if previous else time.time(),
+                          state=RepoState.INGESTING, created_at=previous.created_at if previous else time.time(),
                           ingested_at=previous.ingested_at if previous else None)
         if previous:
             repo.model, repo.dim = previous.model, previous.dim
@@ -95,7 +96,7 @@ class LocalIndex:
             self._vectors_changed = True
         self.catalog.delete_files(self.repo_id, list(self.known))
         # No vectors of any model now: a run stopped from here on resumes as a first run of the new model.
-        self.catalog.set_repo_state(self.repo_id, "ingesting", model="", dim=0, runtime="")
+        self.catalog.set_repo_state(self.repo_id, RepoState.INGESTING, model="", dim=0, runtime="")
         self.known = {}
 
     # -- writing --------------------------------------------------------------------------------
@@ -141,7 +142,7 @@ class LocalIndex:
         changed file's old vectors and writing its new ones), so that those files are read again.
         Returns (chunks kept, vectors dropped, files to read again), or None when the last run finished
         (or the model switched, and no vectors are left to check)."""
-        if self.previous is None or self.previous.state == "ready" or self.model_changed:
+        if self.previous is None or self.previous.state == RepoState.READY or self.model_changed:
             return None
         stored = self.catalog.chunk_ids(self.repo_id)
         vectors = self.collection().ids_for_repo(self.repo_id)
@@ -164,7 +165,7 @@ class LocalIndex:
                 self.runtime = made_by(self.runtime if kept else "", embedder.made_by)
         if self._vectors_changed:  # so a search from a fresh process needs no Chroma
             self.workspace.refresh_search_snapshot(self.model, self.dim)
-        self.catalog.set_repo_state(self.repo_id, "ready", commit_sha=checkout.commit, branch=checkout.branch,
+        self.catalog.set_repo_state(self.repo_id, RepoState.READY, commit=checkout.commit, branch=checkout.branch,
                                     ingested_at=time.time(), model=self.model, dim=self.dim, runtime=self.runtime)
         final = self.catalog.find_repo(self.repo_id)
         assert final is not None

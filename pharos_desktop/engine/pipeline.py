@@ -47,6 +47,8 @@ _MODEL_CALLS = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pharos-mode
 
 @dataclass
 class FileWork:
+    """One file on its way through parse -> embed -> store: its FileRecord-to-be, chunks and vectors."""
+
     record: FileRecord
     chunks: list[ChunkRecord] = field(default_factory=list)
     vectors: object = None  # numpy array, one row per chunk
@@ -189,11 +191,10 @@ class Pipeline:
                 self._put(out, _DONE)
 
     def _parse_one(self, entry: FileEntry) -> FileWork:
-        language = entry.language or detect_language(entry.path)
+        language = detect_language(entry.path)
         if language is None:
             return self._skip(entry, UNSUPPORTED_TYPE)
-        entry.language = language  # read_text's content rules depend on it
-        text, skip_reason, content_hash = read_text(entry, self.max_file_bytes)
+        text, skip_reason, content_hash = read_text(entry, self.max_file_bytes, language)
         if skip_reason:
             return self._skip(entry, skip_reason, content_hash, language)
         before = self._known.get(entry.path)

@@ -40,7 +40,8 @@ ENV_OVERRIDES = {
 }
 
 
-def data_dir() -> Path:
+def data_folder() -> Path:
+    """The data folder (created if missing): PHAROS_HOME when set, else the platform's user data folder."""
     home = os.environ.get("PHAROS_HOME")
     path = Path(home).expanduser() if home else Path(platformdirs.user_data_dir("PharosDesktop", "Pharos"))
     try:
@@ -104,14 +105,10 @@ class Settings:
         if self.git_timeout < 1:
             raise ConfigError("the git timeout must be at least 1 second")
 
-    @property
-    def path(self) -> Path:
-        return data_dir() / "settings.json"
-
     @classmethod
     def load(cls, apply_env: bool = True) -> "Settings":
         settings = cls()
-        path = data_dir() / "settings.json"
+        path = data_folder() / "settings.json"
         if path.exists():
             try:
                 stored = json.loads(path.read_text(encoding="utf-8"))
@@ -145,7 +142,7 @@ class Settings:
 
     def save(self) -> None:
         self.validate()
-        path = data_dir() / "settings.json"
+        path = data_folder() / "settings.json"
         tmp = path.with_suffix(".json.tmp")
         tmp.write_text(json.dumps(asdict(self), indent=2, sort_keys=True), encoding="utf-8")
         os.replace(tmp, path)

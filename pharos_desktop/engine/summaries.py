@@ -25,11 +25,10 @@ of the code as fits.
 
 from __future__ import annotations
 
-from .chunks import SYMBOL_KINDS, Chunk
+from .chunks import MAX_DEPS, SYMBOL_KINDS, Chunk
 from .tokens import plain_words
 
 MAX_DOCSTRING = 512
-MAX_DEPS = 20
 INDENT = "    "
 
 

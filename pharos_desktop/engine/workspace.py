@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 
 from .catalog import Catalog
 from .jobs import JobsTable
-from .settings import Settings, check_writable, data_dir
+from .settings import Settings, check_writable
+from .settings import data_folder as default_data_folder
 
 if TYPE_CHECKING:
     from .embedder import Embedder
@@ -20,12 +21,12 @@ if TYPE_CHECKING:
 
 
 class Workspace:
-    def __init__(self, root: Path | None = None, settings: Settings | None = None) -> None:
-        self.root = Path(root) if root else data_dir()
-        self.root.mkdir(parents=True, exist_ok=True)
-        check_writable(self.root)  # one plain line now, rather than a database error later
+    def __init__(self, data_folder: Path | None = None, settings: Settings | None = None) -> None:
+        self.data_folder = Path(data_folder) if data_folder else default_data_folder()
+        self.data_folder.mkdir(parents=True, exist_ok=True)
+        check_writable(self.data_folder)  # one plain line now, rather than a database error later
         self.settings = settings or Settings.load()
-        self.catalog = Catalog(self.root / "catalog.sqlite")
+        self.catalog = Catalog(self.data_folder / "catalog.sqlite")
         self.jobs = JobsTable(self.catalog)
         self._lock = threading.Lock()
         self._embedder: Embedder | None = None
@@ -38,15 +39,15 @@ class Workspace:
 
     @property
     def clones_dir(self) -> Path:
-        return self.root / "clones"
+        return self.data_folder / "clones"
 
     @property
     def vectors_dir(self) -> Path:
-        return self.root / "vectors"
+        return self.data_folder / "vectors"
 
     @property
     def logs_dir(self) -> Path:
-        return self.root / "logs"
+        return self.data_folder / "logs"
 
     def embedder(self) -> "Embedder":
         """The model named in settings, loaded once (slow: call it off the UI thread)."""
@@ -113,7 +114,7 @@ class Workspace:
     def _snapshot_path(self, model: str, dim: int) -> Path:
         from .vectors import collection_name
 
-        return self.root / "search-cache" / f"{collection_name(model, dim)}.npz"
+        return self.data_folder / "search-cache" / f"{collection_name(model, dim)}.npz"
 
     def vectors(self) -> "VectorStore":
         from .vectors import VectorStore

@@ -13,7 +13,6 @@ installed package's source (click). The sync view syncs to the fake cloud (tools
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import os
 import shutil
 import sys
@@ -25,8 +24,10 @@ from typing import Callable
 import keyring
 
 from ..engine.errors import UsageError
+from ..engine.states import ACTIVE_JOB_STATES, JobState
 from .fake_cloud import CloudServer
 from .memory_keyring import MemoryKeyring
+from .sample_repos import make_package_repo
 
 VIEWS = ("01-empty", "02-ingest-running", "03-browse-code", "04-search", "05-overview", "06-settings",
          "07-diagnostics", "08-sync-running")
@@ -47,21 +48,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def sample_repository(target: Path, package: str = "click") -> Path:
     """A real codebase nobody here wrote: an installed package's source committed into a fresh git repo."""
-    import git
-
-    spec = importlib.util.find_spec(package)
-    source = Path(list(spec.submodule_search_locations)[0]) if spec and spec.submodule_search_locations else None
-    # Inside a bundle the package is compiled into an archive: there are no source files to copy.
-    if source is None or not any(source.glob("*.py")):
-        raise UsageError(f"no source files of {package} on this machine: pass --source PATH_OR_URL")
-    shutil.copytree(source, target / package, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-    repo = git.Repo.init(target, initial_branch="main")
-    with repo.config_writer() as config:
-        config.set_value("user", "name", "Pharos Screenshots")
-        config.set_value("user", "email", "screenshots@pharos.invalid")
-    repo.git.add(A=True)
-    repo.index.commit(f"{package} sources")
-    return target
+    try:
+        return make_package_repo(target, package)
+    except LookupError as exc:
+        raise UsageError(f"{exc}: pass --source PATH_OR_URL") from None
 
 
 def wait_until(app, condition: Callable[[], bool], timeout: float, what: str) -> None:
@@ -129,11 +119,11 @@ def _shoot(args, out: Path, scratch: Path) -> int:
     wait_until(app, lambda: bool(window.activity.cards), 10, "the job card")
     card = next(iter(window.activity.cards.values()))
     embed = card.bars["embed"]
-    wait_until(app, lambda: card.state not in ("queued", "running") or 0 < embed.value() < embed.maximum() * 0.8,
+    wait_until(app, lambda: card.state not in ACTIVE_JOB_STATES or 0 < embed.value() < embed.maximum() * 0.8,
                600, "the embed stage")
     shot(window, "02-ingest-running")
-    wait_until(app, lambda: card.state not in ("queued", "running"), 900, "the ingest to finish")
-    if card.state != "done":
+    wait_until(app, lambda: card.state not in ACTIVE_JOB_STATES, 900, "the ingest to finish")
+    if card.state != JobState.DONE:
         print(f"screenshots: the ingest ended {card.state}: {card.result.text()}", file=sys.stderr)
         return 1
 

@@ -8,9 +8,8 @@ from PySide6.QtWidgets import (QFrame, QGridLayout, QHBoxLayout, QLabel, QMessag
                                QScrollArea, QSizePolicy, QVBoxLayout, QWidget)
 
 from ..engine.events import INGEST_STAGES, IngestSummary, StageProgress, Summary, SyncSummary
+from ..engine.states import ACTIVE_JOB_STATES, JobState
 from .format import duration, elide_middle, plural
-
-TERMINAL = ("done", "failed", "cancelled", "interrupted")
 
 
 class JobCard(QFrame):
@@ -21,7 +20,8 @@ class JobCard(QFrame):
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.job_id = job_id
-        self.state = "queued"
+        self.state = JobState.QUEUED
+        self.resumable = True  # False once a cancel said nothing can continue it
         self.detail = ""
         self.skipped: dict[str, int] = {}
         self.setFrameShape(QFrame.Shape.StyledPanel)
@@ -80,7 +80,7 @@ class JobCard(QFrame):
             layout.addWidget(widget)
         layout.addLayout(buttons)
         self.set_title(title)
-        self.set_state("queued")
+        self.set_state(JobState.QUEUED)
 
     # -- updates from the bridge -----------------------------------------------------------------
 
@@ -88,13 +88,13 @@ class JobCard(QFrame):
         self.title.setText(elide_middle(title, 60))
         self.title.setToolTip(title)
 
-    def set_state(self, state: str, text: str | None = None) -> None:
+    def set_state(self, state: JobState, text: str | None = None) -> None:
         self.state = state
         self.state_label.setText(text or state)
-        active = state in ("queued", "running")
-        self.cancel_button.setVisible(active or state == "cancelling")
+        active = state in ACTIVE_JOB_STATES
+        self.cancel_button.setVisible(active or state == JobState.CANCELLING)
         self.cancel_button.setEnabled(active)
-        self.resume_button.setVisible(state in ("cancelled", "interrupted"))
+        self.resume_button.setVisible(self.resumable and state in (JobState.CANCELLED, JobState.INTERRUPTED))
         self.details_button.setVisible(bool(self.detail))
         self.current.setVisible(active)
         self.speed.setVisible(active)
@@ -115,11 +115,12 @@ class JobCard(QFrame):
             bar.setValue(0)
             bar.setFormat("")
         self.message.clear()
-        self.set_state("queued")
+        self.resumable = True
+        self.set_state(JobState.QUEUED)
 
     def show_progress(self, event: StageProgress) -> None:
-        if self.state == "queued":
-            self.set_state("running")
+        if self.state == JobState.QUEUED:
+            self.set_state(JobState.RUNNING)
         bar = self.bars.get(event.stage)
         if bar is None:
             return
@@ -177,18 +178,19 @@ class JobCard(QFrame):
         self.result.setText(text)
         self.result.setStyleSheet("")
         self.message.clear()
-        self.set_state("done")
+        self.set_state(JobState.DONE)
 
     def show_failed(self, message: str, detail: str) -> None:
         self.detail = detail
         self.result.setText(message)
         self.result.setStyleSheet("color: #c0392b")
-        self.set_state("failed")
+        self.set_state(JobState.FAILED)
 
     def show_cancelled(self, resumable: bool) -> None:
         self.result.setText("Cancelled. Work already stored is kept" + ("; Resume continues from there." if resumable
                                                                           else "."))
-        self.set_state("cancelled" if resumable else "cancelled-final", "cancelled")
+        self.resumable = resumable
+        self.set_state(JobState.CANCELLED)
 
     def show_details(self) -> None:
         box = QMessageBox(QMessageBox.Icon.Warning, "Job failed", self.result.text(), QMessageBox.StandardButton.Close,

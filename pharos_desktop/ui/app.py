@@ -37,7 +37,9 @@ def make_application(argv: list[str]) -> QApplication:
 
 def open_workspace(app_settings: QSettings):
     """The data folder chosen in Settings applies from the next start, unless PHAROS_HOME says otherwise."""
-    chosen = app_settings.value("data_dir", "")
+    from .settings_dialog import DATA_FOLDER_KEY
+
+    chosen = app_settings.value(DATA_FOLDER_KEY, "")
     if chosen and not os.environ.get("PHAROS_HOME"):
         os.environ["PHAROS_HOME"] = str(chosen)
     from ..engine.logs import setup_logging
@@ -60,7 +62,7 @@ def run_app(argv: list[str]) -> int:
     except Exception as exc:  # noqa: BLE001 - a broken settings file or catalog: say so instead of vanishing
         QMessageBox.critical(None, APP_NAME, f"Pharos Desktop cannot open its data folder:\n\n{exc}")
         return 1
-    log.info("Pharos Desktop %s starting, data folder %s", __version__, workspace.root)
+    log.info("Pharos Desktop %s starting, data folder %s", __version__, workspace.data_folder)
 
     from . import async_tasks
     from .main_window import MainWindow

@@ -22,13 +22,14 @@ from ..engine.cancel import CANCEL_LINE
 from ..engine.event_codec import decode
 from ..engine.events import CloudJobSummary, JobFinished, WorkerStatus
 from ..engine.isolated import child_env, command_line
+from ..engine.states import WorkerActivity
 from ..engine.worker.background import background_pid, start_background, stop_background
 from ..engine.workspace import Workspace
 from .bridge import EventBridge
 from .format import duration
 
-STATE_WORDS = {"starting": "Starting…", "idle": "Online, waiting for jobs", "working": "Working",
-               "backing off": "Backing off", "stopped": "Stopped"}
+# the worker's own words, capitalised; idle says what it waits for
+STATE_WORDS = {WorkerActivity.IDLE: "Idle, waiting for jobs"}
 
 
 def worker_env(workspace: Workspace) -> dict[str, str]:
@@ -101,7 +102,8 @@ class CloudWorkerProcess(QObject):
 
 
 class CloudJobsView(QWidget):
-    """The switch, the state (online, idle, working, backing off and why), the queue, recent jobs."""
+    """The switch, the worker's state (starting, idle, working, backing off and why, stopped), the queue,
+    recent jobs."""
 
     switched = Signal(bool)
 
@@ -143,11 +145,13 @@ class CloudJobsView(QWidget):
         self.queue.clear()
 
     def show_status(self, event: WorkerStatus) -> None:
-        words = STATE_WORDS.get(event.status, event.status)
-        self.state.setText(f"{words}: {event.reason}" if event.reason and event.status != "idle" else words)
-        color = {"backing off": "#b9770e", "stopped": "#c0392b"}.get(event.status, "")
+        words = STATE_WORDS.get(event.status, event.status.capitalize())
+        self.state.setText(f"{words}: {event.reason}" if event.reason and event.status != WorkerActivity.IDLE
+                           else words)
+        color = {WorkerActivity.BACKING_OFF: "#b9770e", WorkerActivity.STOPPED: "#c0392b"}.get(event.status, "")
         self.state.setStyleSheet(f"color: {color}" if color else "")
-        self.current.setText(f"Now: {event.current}" if event.status == "working" and event.current else "")
+        self.current.setText(f"Now: {event.current}" if event.status == WorkerActivity.WORKING and event.current
+                             else "")
         if event.queue_length is not None:
             self.queue.setText(f"{event.queue_length} waiting in the queue")
 

@@ -41,7 +41,7 @@ def web_url(repo: RepoRecord, path: str, start: int | None, end: int | None) -> 
     """The file on its host at the indexed commit (so the lines are the ones shown here), at those lines."""
     if not repo.web_base:
         return None
-    ref = repo.commit_sha or repo.branch or "HEAD"
+    ref = repo.commit or repo.branch or "HEAD"
     return blob_url(repo.web_base, ref, path, start, end if end and end != start else None)
 
 

@@ -17,7 +17,7 @@ from .workers import Workers
 
 _ROWS = (("Python", "python"), ("Platform", "platform"), ("torch", "torch"), ("Device", "device"), ("GPU", "gpu"),
          ("Model", "model"), ("Dimensions", "dim"), ("Model runs on", "model_device"), ("Runtime", "runtime"),
-         ("Queries run on", "query_runtime"), ("Data folder", "data_dir"),
+         ("Queries run on", "query_runtime"), ("Data folder", "data_folder"),
          ("Vectors", "vectors"), ("Repositories", "repos"), ("Chunks", "chunks"), ("Log file", "log_file"),
          ("Resources", "resources"))
 

@@ -97,7 +97,7 @@ class FileTree(QTreeWidget):
         return item
 
     def set_sync_states(self, states: dict[str, tuple[str, str]]) -> None:
-        """path -> (synced | waiting | failed, tooltip); files without a state show nothing."""
+        """path -> (synced | pending | failed, tooltip); files without a state show nothing."""
         for path, item in self._items.items():
             text, tip = states.get(path, ("", ""))
             item.setText(2, text)

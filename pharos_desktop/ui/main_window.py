@@ -42,7 +42,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.workspace = workspace
         self.app_settings = app_settings or QSettings()
-        self.layout_settings = QSettings(str(workspace.root / "window.ini"), QSettings.Format.IniFormat)
+        self.layout_settings = QSettings(str(workspace.data_folder / "window.ini"), QSettings.Format.IniFormat)
         self.setWindowTitle("Pharos Desktop")
         self.setWindowIcon(app_icon())
         self.setAcceptDrops(True)

@@ -10,6 +10,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTreeWidget, QTreeWidgetItem, QWidget
 
 from ..engine.catalog import RepoRecord
+from ..engine.states import RepoState, SyncStanding
 from .format import when
 from .icons import language_icon
 
@@ -70,17 +71,17 @@ class RepoList(QTreeWidget):
         for index in range(self.topLevelItemCount()):
             item = self.topLevelItem(index)
             repo_id = item.data(0, Qt.ItemDataRole.UserRole)
-            item.setText(7, self.sync_states.get(repo_id, "not synced"))
+            item.setText(7, self.sync_states.get(repo_id, SyncStanding.NOT_SYNCED))
 
     def _fill(self, item: QTreeWidgetItem, repo: RepoRecord) -> None:
-        state = "" if repo.state == "ready" else f" ({repo.state})"
+        state = "" if repo.state == RepoState.READY else f" ({repo.state})"
         item.setText(0, repo.name + state)
         item.setData(0, Qt.ItemDataRole.UserRole, repo.repo_id)
         item.setToolTip(0, f"{repo.name}\nid {repo.repo_id}" + (f"\nbranch {repo.branch}" if repo.branch else ""))
         item.setText(1, repo.source)
         item.setToolTip(1, repo.source)
-        item.setText(2, repo.commit_sha[:8])
-        item.setToolTip(2, repo.commit_sha)
+        item.setText(2, repo.commit[:8])
+        item.setToolTip(2, repo.commit)
         languages = sorted(repo.languages.items(), key=lambda pair: -pair[1])
         item.setText(3, ", ".join(lang for lang, _ in languages[:4]) + ("…" if len(languages) > 4 else ""))
         item.setToolTip(3, "\n".join(f"{lang}: {n} files" for lang, n in languages))
@@ -91,7 +92,7 @@ class RepoList(QTreeWidget):
             item.setData(column, Qt.ItemDataRole.UserRole, value)
             item.setTextAlignment(column, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         item.setText(6, when(repo.ingested_at))
-        item.setText(7, self.sync_states.get(repo.repo_id, "not synced"))
+        item.setText(7, self.sync_states.get(repo.repo_id, SyncStanding.NOT_SYNCED))
 
     def selected_repo_id(self) -> str | None:
         items = self.selectedItems()

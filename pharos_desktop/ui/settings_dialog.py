@@ -19,7 +19,9 @@ from ..engine.workspace import Workspace
 from . import async_tasks
 from .workers import Workers
 
-DATA_DIR_KEY = "data_dir"  # in the app-wide QSettings: read at start-up, before the data folder is opened
+# in the app-wide QSettings, read at start-up before the data folder is opened (the stored name predates
+# "data folder": kept, so a folder chosen earlier still applies)
+DATA_FOLDER_KEY = "data_dir"
 
 
 class TokenField(QLineEdit):
@@ -104,11 +106,11 @@ class SettingsDialog(QDialog):
         self.low_priority = QCheckBox("Ingest at low priority, so the rest of the desktop stays responsive")
         self.low_priority.setChecked(current.low_priority)
 
-        self.data_dir = QLineEdit(str(app_settings.value(DATA_DIR_KEY, "") or workspace.root))
+        self.data_folder = QLineEdit(str(app_settings.value(DATA_FOLDER_KEY, "") or workspace.data_folder))
         browse = QPushButton("Choose…")
-        browse.clicked.connect(self._choose_data_dir)
+        browse.clicked.connect(self._choose_data_folder)
         data_row = QHBoxLayout()
-        data_row.addWidget(self.data_dir, 1)
+        data_row.addWidget(self.data_folder, 1)
         data_row.addWidget(browse)
 
         self.chroma_disk = QRadioButton("On disk, in the data folder")
@@ -173,10 +175,10 @@ class SettingsDialog(QDialog):
         layout.addWidget(buttons)
         self.resize(640, self.sizeHint().height())
 
-    def _choose_data_dir(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Choose the data folder", self.data_dir.text())
+    def _choose_data_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Choose the data folder", self.data_folder.text())
         if folder:
-            self.data_dir.setText(folder)
+            self.data_folder.setText(folder)
 
     def _forget_tokens(self) -> None:
         for field in (self.cloud_token, self.git_token, self.queue_token):
@@ -216,9 +218,9 @@ class SettingsDialog(QDialog):
             value = field.new_value()
             if value is not None:
                 kept_in_memory |= not secrets.set_secret(field.name, value) and bool(value)
-        data_dir = self.data_dir.text().strip()
-        if data_dir and data_dir != str(self.workspace.root):
-            self.app_settings.setValue(DATA_DIR_KEY, data_dir)  # used from the next start
+        data_folder = self.data_folder.text().strip()
+        if data_folder and data_folder != str(self.workspace.data_folder):
+            self.app_settings.setValue(DATA_FOLDER_KEY, data_folder)  # used from the next start
         self.workspace.reload_settings()
         self.kept_in_memory = kept_in_memory
         self.accept()

@@ -4,15 +4,16 @@ Read from local bookkeeping (``SyncStatus``): no token, no keyring, no network, 
 from __future__ import annotations
 
 from ..engine.errors import PharosError
+from ..engine.states import SyncStanding
 from ..engine.workspace import Workspace
 from .format import when
 
 
 def describe_state(state) -> str:
     """RepoSyncState -> the few words the repository list shows."""
-    if state.status == "never":
-        return "not synced"
-    if state.status == "failed":
+    if state.status == SyncStanding.NOT_SYNCED:
+        return SyncStanding.NOT_SYNCED.value
+    if state.status == SyncStanding.FAILED:
         return f"sync failed: {state.reason}" if state.reason else "sync failed"
     if state.changes:
         return f"{state.changes} changes to sync"
@@ -41,10 +42,10 @@ def load_file_sync_states(workspace: Workspace, repo_id: str) -> dict[str, tuple
     shown = {}
     for path, state in SyncStatus(workspace).files(repo_id).items():
         at = f" {when(state.at)}" if state.at else ""
-        if state.status == "synced":
-            shown[path] = ("synced", f"published{at}\n{state.url}")
-        elif state.status == "failed":
-            shown[path] = ("failed", f"{state.message}{at}")
+        if state.status == SyncStanding.SYNCED:
+            shown[path] = (SyncStanding.SYNCED.value, f"published{at}\n{state.url}")
+        elif state.status == SyncStanding.FAILED:
+            shown[path] = (SyncStanding.FAILED.value, f"{state.message}{at}")
         else:
-            shown[path] = ("waiting", state.message or "changed since the last sync")
+            shown[path] = (SyncStanding.PENDING.value, state.message or "changed since the last sync")
     return shown

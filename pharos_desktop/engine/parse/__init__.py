@@ -36,7 +36,7 @@ from ..chunks import Chunk
 from ..errors import GrammarMissing
 from ..summaries import summarize
 from .languages import SOURCE_LANGUAGES, TEXT_LANGUAGES, detect_language, grammar_status
-from .symbols import parse_source
+from .symbols import symbol_chunks
 from .textchunks import document_chunks, window_chunks
 
 __all__ = ["SOURCE_LANGUAGES", "TEXT_LANGUAGES", "detect_language", "grammar_status", "parse_file"]
@@ -54,7 +54,7 @@ def parse_file(path: str, text: str, language: str, max_chars: int = 1500) -> li
     max_chars = max(int(max_chars), 200)
     if language in SOURCE_LANGUAGES:
         try:
-            chunks = parse_source(path, text, language, max_chars)
+            chunks = symbol_chunks(path, text, language, max_chars)
         except GrammarMissing:
             raise
         except (RecursionError, ValueError, UnicodeError, IndexError, AttributeError, TypeError) as exc:

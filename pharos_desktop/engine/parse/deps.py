@@ -10,7 +10,8 @@ import re
 
 from tree_sitter import Node
 
-MAX_DEPS = 20
+from ..chunks import MAX_DEPS
+
 _NOISE = frozenset({"self", "this", "super", "cls", "require", "require_relative", "source", "load",
                     "autoload", "import", "include", "new", "_", ".", "static", "parent"})
 _IDENT_TYPES = ("identifier", "name", "constant", "package_identifier")

@@ -18,8 +18,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..chunks import Chunk
-from .deps import MAX_DEPS, DepsCollector, imported_names
+from ..chunks import MAX_DEPS, Chunk
+from .deps import DepsCollector, imported_names
 from .docs import comments_text, leading_block, outer_node, python_docstring, signature
 from .languages import get_parser
 from .split import Row, pack, rows_text, split_chunk
@@ -48,7 +48,9 @@ class _Sym:
         return text[start:end] if (start or end is not None) else text
 
 
-def parse_source(path: str, text: str, language: str, max_chars: int) -> list[Chunk]:
+def symbol_chunks(path: str, text: str, language: str, max_chars: int) -> list[Chunk]:
+    """A source file cut at its symbols (tree-sitter tags): one chunk per function, class or method, with
+    the imports and module-level code between them."""
     lines = text.split("\n")
     source = text.encode("utf-8", "replace")
     tree = get_parser(language).parse(source)

@@ -42,7 +42,7 @@ def language_name(language: str | None) -> str:
 
 def ref_of(repo: RepoRecord) -> str:
     """The git ref a published URL points at: the branch when known (stable across commits), else the commit."""
-    return repo.branch or repo.commit_sha or "HEAD"
+    return repo.branch or repo.commit or "HEAD"
 
 
 def repo_url(repo: RepoRecord) -> str:
@@ -101,9 +101,9 @@ def update_body(repo: RepoRecord, record: FileRecord) -> dict:
     return {
         "format": f"text/{language}",
         "identifier": record.path,
-        "coverage": repo.commit_sha,
+        "coverage": repo.commit,
         "subject": [language_name(language), top],
-        "relation": [f"language:{language}", f"git:commit:{repo.commit_sha}", f"git:url:{repo_url(repo)}"],
+        "relation": [f"language:{language}", f"git:commit:{repo.commit}", f"git:url:{repo_url(repo)}"],
     }
 
 

@@ -8,9 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..states import UploadState
+
 
 @dataclass(frozen=True)
 class LocalFile:
+    """An indexed file (a catalog FileRecord) as the sync plan sees it: its cloud URL and fingerprint."""
+
     repo_id: str
     path: str
     url: str  # normalised
@@ -27,7 +31,7 @@ class Published:
     url: str
     resource_id: str | None
     fingerprint: str
-    status: str  # "uploading" (started, not finished) | "done"
+    status: UploadState  # uploading (started, not finished) | done
 
 
 @dataclass(frozen=True)
@@ -70,7 +74,7 @@ def make_plan(local: list[LocalFile], published: list[Published], remote: dict[s
         row = state.pop((file.repo_id, file.path), None)
         at_url = remote.get(file.url, [])
         # Matched by id, not by URL: a normalisation of the server's that we do not mirror costs nothing.
-        if (row is not None and row.status == "done" and row.fingerprint == file.fingerprint
+        if (row is not None and row.status == UploadState.DONE and row.fingerprint == file.fingerprint
                 and row.url == file.url and row.resource_id in remote_ids
                 and all(rid == row.resource_id for rid in at_url)):
             plan.unchanged += 1

@@ -131,7 +131,7 @@ class Runner:
                 await self._delete(resource_id)
                 continue
             if await self._fill(resource_id, update, bodies):
-                self.state.finish(action.repo_id, action.path, resource_id, len(bodies), repo.commit_sha)
+                self.state.finish(action.repo_id, action.path, resource_id, len(bodies), repo.commit)
                 self.outcome.chunks += len(bodies)
                 return True
             await self._delete(resource_id)  # incomplete or doubled chunks: start this file over

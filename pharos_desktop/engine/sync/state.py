@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 
 from ..catalog import Catalog
+from ..states import UploadState
 from .plan import Published
 
 _SCHEMA = """
@@ -90,20 +91,20 @@ class SyncState:
     def begin(self, repo_id: str, path: str, url: str, fingerprint: str) -> None:
         self._write(
             """INSERT INTO sync_files (api_url, repo_id, path, url, resource_id, fingerprint, status)
-               VALUES (?, ?, ?, ?, NULL, ?, 'uploading')
+               VALUES (?, ?, ?, ?, NULL, ?, ?)
                ON CONFLICT(api_url, repo_id, path) DO UPDATE SET url=excluded.url, resource_id=NULL,
-                   fingerprint=excluded.fingerprint, status='uploading'""",
-            (self.api_url, repo_id, path, url, fingerprint))
+                   fingerprint=excluded.fingerprint, status=excluded.status""",
+            (self.api_url, repo_id, path, url, fingerprint, UploadState.UPLOADING))
 
     def set_resource(self, repo_id: str, path: str, resource_id: str | None) -> None:
         self._write("UPDATE sync_files SET resource_id = ? WHERE api_url = ? AND repo_id = ? AND path = ?",
                     (resource_id, self.api_url, repo_id, path))
 
-    def finish(self, repo_id: str, path: str, resource_id: str, chunk_count: int, commit_sha: str) -> None:
+    def finish(self, repo_id: str, path: str, resource_id: str, chunk_count: int, commit: str) -> None:
         self._write(
-            """UPDATE sync_files SET resource_id = ?, status = 'done', chunk_count = ?, commit_sha = ?, error = '',
+            """UPDATE sync_files SET resource_id = ?, status = ?, chunk_count = ?, commit_sha = ?, error = '',
                    synced_at = ? WHERE api_url = ? AND repo_id = ? AND path = ?""",
-            (resource_id, chunk_count, commit_sha, time.time(), self.api_url, repo_id, path))
+            (resource_id, UploadState.DONE, chunk_count, commit, time.time(), self.api_url, repo_id, path))
 
     def fail(self, repo_id: str, path: str, message: str) -> None:
         self._write("UPDATE sync_files SET error = ? WHERE api_url = ? AND repo_id = ? AND path = ?",
@@ -115,12 +116,12 @@ class SyncState:
 
     # -- repositories -------------------------------------------------------------------------
 
-    def record_repo(self, repo_id: str, status: str, commit_sha: str, error: str = "") -> None:
+    def record_repo(self, repo_id: str, status: str, commit: str, error: str = "") -> None:
         self._write(
             """INSERT INTO sync_repos (api_url, repo_id, status, commit_sha, error, synced_at) VALUES (?, ?, ?, ?, ?, ?)
                ON CONFLICT(api_url, repo_id) DO UPDATE SET status=excluded.status, commit_sha=excluded.commit_sha,
                    error=excluded.error, synced_at=excluded.synced_at""",
-            (self.api_url, repo_id, status, commit_sha, error, time.time()))
+            (self.api_url, repo_id, status, commit, error, time.time()))
 
     def repo_row(self, repo_id: str) -> dict | None:
         row = self.catalog.read(

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..states import LastSync, SyncStanding, UploadState
 from . import mapping
 from .state import SyncState
 
 
 @dataclass
 class RepoSyncState:
-    status: str  # never | synced | pending | failed
+    status: SyncStanding
     commit: str = ""  # synced: the commit last published
     at: float | None = None  # when the last sync of this repository finished
     changes: int = 0  # files the next sync would create, replace or delete
@@ -20,7 +21,7 @@ class RepoSyncState:
 
 @dataclass
 class FileSyncState:
-    status: str  # synced | pending | failed
+    status: SyncStanding  # never NOT_SYNCED: a file has a row or is pending
     resource_id: str | None = None
     url: str = ""
     at: float | None = None
@@ -41,28 +42,28 @@ class SyncStatus:
         for record in (self.workspace.catalog.files(repo_id, indexed_only=True) if repo else []):
             row = rows.pop(record.path, None)
             if row is None:
-                states[record.path] = FileSyncState("pending", message="not published yet")
+                states[record.path] = FileSyncState(SyncStanding.PENDING, message="not published yet")
             elif row["error"]:
-                states[record.path] = FileSyncState("failed", row["resource_id"], row["url"], row["synced_at"],
+                states[record.path] = FileSyncState(SyncStanding.FAILED, row["resource_id"], row["url"], row["synced_at"],
                                                     row["error"])
-            elif row["status"] == "done" and row["fingerprint"] == mapping.fingerprint(repo, record, send_source):
-                states[record.path] = FileSyncState("synced", row["resource_id"], row["url"], row["synced_at"])
+            elif row["status"] == UploadState.DONE and row["fingerprint"] == mapping.fingerprint(repo, record, send_source):
+                states[record.path] = FileSyncState(SyncStanding.SYNCED, row["resource_id"], row["url"], row["synced_at"])
             else:
-                states[record.path] = FileSyncState("pending", row["resource_id"], row["url"], row["synced_at"],
+                states[record.path] = FileSyncState(SyncStanding.PENDING, row["resource_id"], row["url"], row["synced_at"],
                                                     "changed since it was published")
         for path, row in rows.items():
-            states[path] = FileSyncState("pending", row["resource_id"], row["url"], row["synced_at"],
+            states[path] = FileSyncState(SyncStanding.PENDING, row["resource_id"], row["url"], row["synced_at"],
                                          "deleted locally: will be removed from the cloud")
         return states
 
     def repo(self, repo_id: str) -> RepoSyncState:
         row = self.state.repo_row(repo_id)
         files = self.files(repo_id)
-        changes = sum(1 for state in files.values() if state.status != "synced")
+        changes = sum(1 for state in files.values() if state.status != SyncStanding.SYNCED)
         if row is None:
-            return RepoSyncState("never", changes=changes)
-        if row["status"] == "failed":
-            return RepoSyncState("failed", row["commit_sha"], row["synced_at"], changes, row["error"])
+            return RepoSyncState(SyncStanding.NOT_SYNCED, changes=changes)
+        if row["status"] == LastSync.FAILED:
+            return RepoSyncState(SyncStanding.FAILED, row["commit_sha"], row["synced_at"], changes, row["error"])
         if changes:
-            return RepoSyncState("pending", row["commit_sha"], row["synced_at"], changes)
-        return RepoSyncState("synced", row["commit_sha"], row["synced_at"])
+            return RepoSyncState(SyncStanding.PENDING, row["commit_sha"], row["synced_at"], changes)
+        return RepoSyncState(SyncStanding.SYNCED, row["commit_sha"], row["synced_at"])

@@ -13,6 +13,7 @@ from ..errors import CloudError
 from ..events import SyncSummary
 from ..jobs import Job, Task
 from ..secrets import CLOUD_TOKEN, get_secret
+from ..states import JobState, LastSync
 from . import mapping
 from .client import CloudClient, NotPharos
 from .connection import WAKE_TIMEOUT, ConnectionReport, check_connection
@@ -79,9 +80,9 @@ class Syncer:
         return summary
 
     def _ended(self, repos: list[RepoRecord], state: str, message: str) -> None:
-        if state == "failed":
+        if state == JobState.FAILED:
             for record in repos:
-                self.state.record_repo(record.repo_id, "failed", record.commit_sha, message)
+                self.state.record_repo(record.repo_id, LastSync.FAILED, record.commit, message)
 
     async def _sync(self, repos: list[RepoRecord], everything: bool, task: Task) -> SyncSummary:
         if not self._token:
@@ -108,7 +109,7 @@ class Syncer:
         for record in repos:
             failures = failed_repos.get(record.repo_id)
             reason = f"{len(failures)} files failed, e.g. {failures[0].path}: {failures[0].message}" if failures else ""
-            self.state.record_repo(record.repo_id, "failed" if failures else "ok", record.commit_sha, reason)
+            self.state.record_repo(record.repo_id, LastSync.FAILED if failures else LastSync.OK, record.commit, reason)
         task.message(f"uploaded {outcome.chunks} chunks for {outcome.created + outcome.updated} files")
         notice = queue_notice(outcome.queue_refused, not outcome.failures)
         if notice:

@@ -10,14 +10,14 @@ import subprocess
 import psutil
 
 from ..isolated import command_line
-from ..settings import data_dir
+from ..settings import data_folder
 
 PID_FILE = "worker.pid"
 
 
 def background_pid() -> int | None:
     """The running background worker's process id, or None (a stale file is removed)."""
-    path = data_dir() / PID_FILE
+    path = data_folder() / PID_FILE
     try:
         pid = int(path.read_text(encoding="utf-8").strip())
     except (OSError, ValueError):
@@ -34,13 +34,13 @@ def background_pid() -> int | None:
 
 def start_background(env: dict[str, str]) -> int:
     """Start a detached worker (its output goes to the log folder); returns its process id."""
-    logs = data_dir() / "logs"
+    logs = data_folder() / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     with open(logs / "worker.log", "ab") as out:
         flags = getattr(subprocess, "DETACHED_PROCESS", 0) | getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0)
         process = subprocess.Popen([*command_line(), "worker"], stdin=subprocess.DEVNULL, stdout=out, stderr=out,
                                    env=env, start_new_session=os.name == "posix", creationflags=flags)
-    (data_dir() / PID_FILE).write_text(str(process.pid), encoding="utf-8")
+    (data_folder() / PID_FILE).write_text(str(process.pid), encoding="utf-8")
     return process.pid
 
 
@@ -50,5 +50,5 @@ def stop_background() -> bool:
     if pid is None:
         return False
     os.kill(pid, signal.SIGTERM if os.name == "posix" else signal.CTRL_BREAK_EVENT)
-    (data_dir() / PID_FILE).unlink(missing_ok=True)
+    (data_folder() / PID_FILE).unlink(missing_ok=True)
     return True

@@ -32,7 +32,8 @@ from ..errors import Cancelled, CloudError, PharosError
 from ..events import CloudJobSummary, Emit, JobFinished, WorkerStatus
 from ..ingest import Ingestor
 from ..jobs import Task
-from ..settings import data_dir
+from ..settings import data_folder
+from ..states import WorkerActivity
 from ..sync import Syncer
 from ..sync.client import AuthRefused, redirect_message
 from ..sync.state import SyncState
@@ -53,7 +54,7 @@ WORKER_JOB = "worker"  # the job id of the worker's own events
 
 @dataclass
 class WorkerState:
-    status: str  # starting | idle | working | backing off | stopped
+    status: WorkerActivity
     reason: str = ""  # backing off / stopped: why, in one line
     current: str = ""  # working: the repository
     queue_length: int | None = None  # jobs waiting in ingest_queue, when last seen
@@ -63,7 +64,7 @@ class WorkerState:
 
 def worker_id() -> str:
     """One stable id per data folder, so a restarted worker finds its own processing list."""
-    path = data_dir() / "worker-id"
+    path = data_folder() / "worker-id"
     if path.exists():
         return path.read_text(encoding="utf-8").strip()
     made = f"pharos-desktop-{socket.gethostname()}-{uuid.uuid4().hex[:8]}"
@@ -84,7 +85,7 @@ class CloudWorker:
         self.idle_poll, self.heartbeat_seconds, self.backoff = idle_poll, heartbeat_seconds, backoff
         self.id = worker_id()
         self.processing = f"pharos:worker:{self.id}:processing"
-        self.state = WorkerState("starting")
+        self.state = WorkerState(WorkerActivity.STARTING)
         self._sync_state = SyncState(workspace.catalog, self.api_url)
         self._marker: tuple[int, float] | None = None
         self.requests = {"queue": 0, "cloud": 0}  # for the idle-cost figures
@@ -114,10 +115,10 @@ class CloudWorker:
                     raw = self._call(self.queue.move_first, INGEST_QUEUE, self.processing)
                     if raw is None:
                         if once:
-                            self._set(status="stopped", reason="the queue is empty", current="")
+                            self._set(status=WorkerActivity.STOPPED, reason="the queue is empty", current="")
                             return done
                         self.state.queue_length = 0
-                        self._set(status="idle", reason="", current="")
+                        self._set(status=WorkerActivity.IDLE, reason="", current="")
                         next_poll, poll_delay = now + poll_delay, min(self.idle_poll[1], poll_delay * 1.5)
                     else:
                         done.append(self._work(CloudJob.parse(raw), cancel))
@@ -126,19 +127,19 @@ class CloudWorker:
                 failures = 0
             except (QueueError, CloudError) as exc:
                 if isinstance(exc, AuthRefused):
-                    self._set(status="stopped", reason=str(exc))
+                    self._set(status=WorkerActivity.STOPPED, reason=str(exc))
                     raise
                 failures += 1
                 if once and failures >= ONCE_GIVE_UP:
-                    self._set(status="stopped", reason=str(exc))
+                    self._set(status=WorkerActivity.STOPPED, reason=str(exc))
                     raise
                 delay = self._backoff(failures)
-                self._set(status="backing off", reason=f"{exc}; trying again in {delay:.0f} s")
+                self._set(status=WorkerActivity.BACKING_OFF, reason=f"{exc}; trying again in {delay:.0f} s")
                 log.warning("worker: %s", exc)
                 cancel.wait(delay)
                 continue
             cancel.wait(TICK)
-        self._set(status="stopped", reason="stopped", current="")
+        self._set(status=WorkerActivity.STOPPED, reason="stopped", current="")
         return done
 
     def _backoff(self, failures: int) -> float:
@@ -149,7 +150,7 @@ class CloudWorker:
 
     def _work(self, job: CloudJob, cancel: CancelToken) -> CloudJobSummary:
         started = time.monotonic()
-        self._set(status="working", current=job.repo_url or "(unreadable job)", reason="")
+        self._set(status=WorkerActivity.WORKING, current=job.repo_url or "(unreadable job)", reason="")
         if not job.valid:
             outcome = CloudJobSummary(job.task_id, job.repo_url, "failed", "not a job Pharos Desktop understands")
         elif job.expired():
@@ -193,7 +194,7 @@ class CloudWorker:
         self._call(self.queue.remove, self.processing, job.raw)
         self.state.recent = [outcome, *self.state.recent][:RECENT]
         self.emit(JobFinished(WORKER_JOB, replace(outcome, seconds=round(outcome.seconds, 2))))
-        self._set(status="idle", current="")
+        self._set(status=WorkerActivity.IDLE, current="")
 
     def _recover(self) -> None:
         """Put back what a crashed or cancelled run of this worker left in its processing list."""
@@ -245,6 +246,6 @@ class CloudWorker:
         before, self.state = self.state, replace(self.state, **changes)
         if (before.status, before.reason, before.current, before.queue_length) != (
                 self.state.status, self.state.reason, self.state.current, self.state.queue_length) or changes.get(
-                "status") == "starting":
+                "status") == WorkerActivity.STARTING:
             self.emit(WorkerStatus(WORKER_JOB, self.state.status, self.state.reason, self.state.current,
                                    self.state.queue_length, self.state.drained))

@@ -1,19 +1,12 @@
-"""Shared helpers for the window tests (tests/test_ui_*.py): open the real window on a real workspace."""
+"""Helpers for the window tests (tests/test_ui_*.py): open the real window on a real workspace, close it
+for real, ingest through the URL bar. The `window` fixture itself is in tests/conftest.py."""
 
 from __future__ import annotations
 
-import pytest
 import shiboken6
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, Qt
 
 SLOW = 180_000  # ms: model load + ingest on two slow CPU cores
-
-
-@pytest.fixture
-def window(qtbot, pharos_home, tmp_path):
-    window = open_window(qtbot, tmp_path)
-    yield window
-    close_window(qtbot, window)
 
 
 def open_window(qtbot, tmp_path):
@@ -49,8 +42,6 @@ def ingest(qtbot, window, source, timeout=SLOW):
     before = set(window.activity.cards)
     window.url_bar.source.clear()
     qtbot.keyClicks(window.url_bar.source, str(source))
-    from PySide6.QtCore import Qt
-
     qtbot.keyClick(window.url_bar.source, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: bool(set(window.activity.cards) - before), timeout=5000)
     card = window.activity.cards[(set(window.activity.cards) - before).pop()]

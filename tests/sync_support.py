@@ -1,13 +1,12 @@
-"""Fixtures for the sync tests: the fake cloud, a local index written straight into a real catalog, and
-a field-by-field comparison of the server's state with the local index. (No tests here.)"""
+"""Helpers for the sync tests: a local index written straight into a real catalog, a syncer against the
+fake cloud, and a field-by-field comparison of the server's state with the local index. The `cloud` and
+`index` fixtures are in tests/conftest.py."""
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
 from urllib.parse import quote
-
-import pytest
 
 from pharos_desktop.engine.cancel import CancelToken
 from pharos_desktop.engine.catalog import Catalog, ChunkRecord, FileRecord, RepoRecord
@@ -18,16 +17,9 @@ from pharos_desktop.tools.fake_cloud import CloudServer
 
 TOKEN = "test-token-1234567890"
 HOSTED = RepoRecord("0123456789abcdef", "demo", "https://github.com/acme/demo", "remote",
-                    web_base="https://github.com/acme/demo", branch="main", commit_sha="a" * 40, state="ready")
-LOCAL = RepoRecord("fedcba9876543210", "notes", "/home/someone/notes", "local", commit_sha="b" * 40, state="ready")
+                    web_base="https://github.com/acme/demo", branch="main", commit="a" * 40, state="ready")
+LOCAL = RepoRecord("fedcba9876543210", "notes", "/home/someone/notes", "local", commit="b" * 40, state="ready")
 KINDS = ("imports", "function", "class", "method", "module")
-
-
-@pytest.fixture
-def cloud():
-    server = CloudServer(token=TOKEN).start()
-    yield server
-    server.stop()
 
 
 def chunk_records(repo_id: str, path: str, language: str, content_hash: str, count: int) -> list[ChunkRecord]:
@@ -66,12 +58,6 @@ def build_index(catalog: Catalog) -> None:
     put_file(catalog, LOCAL.repo_id, "big.bin", language=None, skip_reason="binary")
 
 
-@pytest.fixture
-def index(workspace):
-    build_index(workspace.catalog)
-    return workspace
-
-
 def make_syncer(workspace, server: CloudServer, token: str = TOKEN, **kwargs) -> Syncer:
     kwargs.setdefault("backoff_base", 0.01)
     kwargs.setdefault("retries", 4)
@@ -106,11 +92,11 @@ def assert_cloud_matches(server: CloudServer, catalog: Catalog, send_source: boo
             language = record.language
             assert row["title"] == record.path.rsplit("/", 1)[-1]
             assert row["description"].endswith(f" source — {record.path}")
-            assert (row["identifier"], row["coverage"], row["type"]) == (record.path, repo.commit_sha, "code_file")
+            assert (row["identifier"], row["coverage"], row["type"]) == (record.path, repo.commit, "code_file")
             assert (row["format"], row["language"]) == (f"text/{language}", language)
             assert row["subject"][0].lower() == language and row["subject"] == [s.title() for s in row["subject"]]
             repo_url = repo.web_base or f"https://pharos.local/repo/{repo.repo_id}"
-            assert row["relation"] == [f"language:{language}", f"git:commit:{repo.commit_sha}", f"git:url:{repo_url}"]
+            assert row["relation"] == [f"language:{language}", f"git:commit:{repo.commit}", f"git:url:{repo_url}"]
             local_chunks = catalog.chunks_for_file(repo.repo_id, record.path)
             remote_chunks = chunks[row["id"]]
             assert len(remote_chunks) == len(local_chunks), f"{record.path}: chunk count"

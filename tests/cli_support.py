@@ -1,0 +1,57 @@
+"""Helpers that run the command line as a user does: a real `python -m pharos_desktop` process with its own
+data folder, and what it leaves in its catalog and among the running processes."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+
+def cli(*args: str, home: Path, env: dict | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("PHAROS_") or k == "PHAROS_MODEL_CACHE"}
+    environment.update({"PHAROS_HOME": str(home), **(env or {})})
+    return subprocess.run([sys.executable, "-m", "pharos_desktop", *args], capture_output=True, text=True,
+                          env=environment, timeout=timeout)
+
+
+def start_cli(*args: str, home: Path, extra: dict | None = None) -> subprocess.Popen:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PHAROS_")}
+    env.update(PHAROS_HOME=str(home), **(extra or {}))
+    return subprocess.Popen([sys.executable, "-m", "pharos_desktop", *args], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+
+
+def query(home: Path, sql: str) -> list[tuple]:
+    path = home / "catalog.sqlite"
+    if not path.exists():
+        return []
+    try:
+        with sqlite3.connect(path, timeout=1) as conn:
+            return conn.execute(sql).fetchall()
+    except sqlite3.OperationalError:
+        return []
+
+
+def wait_until(condition, what: str, seconds: float = 120) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.1)
+    pytest.fail(f"timed out waiting for {what}")
+
+
+def git_processes(marker: str) -> list[str]:
+    out = subprocess.run(["ps", "-eo", "pid,stat,args"], capture_output=True, text=True).stdout
+    return [line for line in out.splitlines()
+            if marker in line and "git" in line and " Z" not in line and "ps -eo" not in line]
+
+
+def job_states(home: Path) -> list[str]:
+    return [row[0] for row in query(home, "SELECT state FROM jobs")]
