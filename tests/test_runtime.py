@@ -16,7 +16,7 @@ import pytest
 
 from pharos_desktop.engine import embedder as embedder_module
 from pharos_desktop.engine import onnx_model
-from pharos_desktop.engine.embedder import Embedder, bundled_model_path, choose_runtime, model_cache_dir
+from pharos_desktop.engine.embedder import bundled_model_path, choose_runtime, model_cache_dir
 from pharos_desktop.engine.errors import ModelError
 from pharos_desktop.engine.ingest import Ingestor
 from pharos_desktop.engine.jobs import Task
