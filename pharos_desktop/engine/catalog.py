@@ -19,6 +19,7 @@ from typing import Iterable, Iterator
 
 from . import keyword_index
 from .errors import StoreError, UsageError
+from .states import RepoState
 
 SCHEMA_VERSION = 1
 
@@ -86,7 +87,7 @@ class RepoRecord:
     model: str = ""
     dim: int = 0
     runtime: str = ""
-    state: str = "new"
+    state: str = RepoState.NEW
     error: str = ""
     created_at: float = 0.0
     ingested_at: float | None = None

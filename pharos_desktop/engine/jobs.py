@@ -29,6 +29,7 @@ from .events import (Emit, FileSkipped, JobCancelled, JobFailed, JobFinished, Jo
                      StageProgress, Summary, ignore_events)
 from .owner import Owner, is_gone, this_process
 from .progress import StageMeter
+from .states import JobState, RepoState
 
 log = logging.getLogger(__name__)
 
@@ -104,9 +105,9 @@ class JobsTable:
         owner = this_process()
         with self.catalog.writing() as conn:
             conn.execute("INSERT OR REPLACE INTO jobs (job_id, repo_id, kind, request, state, started_at, owner_host, "
-                         "owner_pid, owner_started) VALUES (?, ?, ?, ?, 'running', ?, ?, ?, ?)",
-                         (job_id, repo_id, kind, json.dumps(request), time.time(), owner.host, owner.pid,
-                          owner.started))
+                         "owner_pid, owner_started) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                         (job_id, repo_id, kind, json.dumps(request), JobState.RUNNING, time.time(), owner.host,
+                          owner.pid, owner.started))
 
     def finish(self, job_id: str, state: str, summary: dict | None = None, error: str = "") -> None:
         with self.catalog.writing() as conn:
@@ -121,13 +122,15 @@ class JobsTable:
         """Jobs left 'running' by a process that is gone are interrupted; their repos can be resumed.
         A job whose process still runs (another window, a command line) is left as it is."""
         with self.catalog.writing() as conn:
-            rows = conn.execute("SELECT job_id, owner_host, owner_pid, owner_started FROM jobs "
-                                "WHERE state = 'running'").fetchall()
+            rows = conn.execute("SELECT job_id, owner_host, owner_pid, owner_started FROM jobs WHERE state = ?",
+                                (JobState.RUNNING,)).fetchall()
             # a row without an owner comes from a version that did not record one: as before, it is stale
             stale = [row[0] for row in rows if not row[2] or is_gone(Owner(row[1], row[2], row[3]))]
-            conn.executemany("UPDATE jobs SET state = 'interrupted' WHERE job_id = ?", [(job,) for job in stale])
-            conn.execute("""UPDATE repos SET state = 'interrupted' WHERE state = 'ingesting' AND NOT EXISTS
-                            (SELECT 1 FROM jobs j WHERE j.repo_id = repos.repo_id AND j.state = 'running')""")
+            conn.executemany("UPDATE jobs SET state = ? WHERE job_id = ?",
+                             [(JobState.INTERRUPTED, job) for job in stale])
+            conn.execute("""UPDATE repos SET state = ? WHERE state = ? AND NOT EXISTS
+                            (SELECT 1 FROM jobs j WHERE j.repo_id = repos.repo_id AND j.state = ?)""",
+                         (RepoState.INTERRUPTED, RepoState.INGESTING, JobState.RUNNING))
             return len(stale)
 
     def resumable(self) -> list[ResumableJob]:
@@ -135,8 +138,8 @@ class JobsTable:
         rows = self.catalog.read(
             """SELECT j.job_id, j.repo_id, j.request, j.state FROM jobs j
                JOIN repos r ON r.repo_id = j.repo_id
-               WHERE j.kind = 'ingest' AND j.state IN ('cancelled', 'interrupted') AND r.state != 'ready'
-               ORDER BY j.started_at DESC""").fetchall()
+               WHERE j.kind = 'ingest' AND j.state IN (?, ?) AND r.state != ?
+               ORDER BY j.started_at DESC""", (JobState.CANCELLED, JobState.INTERRUPTED, RepoState.READY)).fetchall()
         return [ResumableJob(row["job_id"], row["repo_id"], json.loads(row["request"]), row["state"]) for row in rows]
 
 
@@ -180,7 +183,7 @@ class Job:
     def finish(self, summary: Summary, ok: bool = True) -> None:
         """``ok=False``: the job ran to its end, but not all of it worked (a sync with failed files)."""
         if self._owned:
-            self.table.finish(self.task.job_id, "done" if ok else "failed", summary.as_dict())
+            self.table.finish(self.task.job_id, JobState.DONE if ok else JobState.FAILED, summary.as_dict())
         self.task.emit(JobFinished(self.task.job_id, summary))
 
     def __enter__(self) -> "Job":
@@ -190,7 +193,7 @@ class Job:
         if exc is None or not (isinstance(exc, Exception) or _is_cancel(exc)):
             return False  # done, or KeyboardInterrupt / SystemExit: not the job's to handle
         if _is_cancel(exc):
-            self._end("cancelled", "")
+            self._end(JobState.CANCELLED, "")
             self.task.emit(JobCancelled(self.task.job_id, resumable=self.started))
             return False
         detail = "".join(traceback.format_exception(exc_type, exc, tb))
@@ -204,7 +207,7 @@ class Job:
         raise PharosError(self._hidden(message)) from exc
 
     def _fail(self, message: str, detail: str) -> None:
-        self._end("failed", message)
+        self._end(JobState.FAILED, message)
         self.task.emit(JobFailed(self.task.job_id, message, self._hidden(detail)))
 
     def _end(self, state: str, message: str) -> None:

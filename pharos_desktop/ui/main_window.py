@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (QDockWidget, QMainWindow, QMessageBox, QSplitter,
 from ..engine.catalog import RepoRecord
 from ..engine.events import STAGES
 from ..engine.jobs import ResumableJob
+from ..engine.states import ACTIVE_JOB_STATES, JobState
 from ..engine.workspace import Workspace
 from .activity import ActivityPanel
 from .bridge import EventBridge
@@ -164,7 +165,7 @@ class MainWindow(QMainWindow):
         self.queue.ended.connect(self._job_ended)
         self.queue.idle.connect(self._maybe_finish_close)
         bridge = self.bridge
-        bridge.started.connect(lambda e: self.activity.card(e.job_id, e.title, STAGES[e.kind]).set_state("running"))
+        bridge.started.connect(lambda e: self.activity.card(e.job_id, e.title, STAGES[e.kind]).set_state(JobState.RUNNING))
         bridge.progress.connect(self._progress)
         bridge.message.connect(lambda e: self.activity.card(e.job_id).show_message(e.text))
         bridge.skipped.connect(lambda job, batch: self.activity.card(job).add_skipped([e.reason for e in batch]))
@@ -279,8 +280,8 @@ class MainWindow(QMainWindow):
 
     def cancel_job(self, job_id: str) -> None:
         card = self.activity.find(job_id)
-        if card is not None and card.state in ("queued", "running"):
-            card.set_state("cancelling", "cancelling…")
+        if card is not None and card.state in ACTIVE_JOB_STATES:
+            card.set_state(JobState.CANCELLING, "cancelling…")
         self.queue.cancel(job_id)
 
     def resume_job(self, job_id: str) -> None:
