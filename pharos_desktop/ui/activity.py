@@ -22,6 +22,7 @@ class JobCard(QFrame):
         self.job_id = job_id
         self.state = JobState.QUEUED
         self.resumable = True  # False once a cancel said nothing can continue it
+        self.cancellable = True  # False for the cloud worker's jobs: its switch stops them, not this card
         self.detail = ""
         self.skipped: dict[str, int] = {}
         self.setFrameShape(QFrame.Shape.StyledPanel)
@@ -92,7 +93,7 @@ class JobCard(QFrame):
         self.state = state
         self.state_label.setText(text or state)
         active = state in ACTIVE_JOB_STATES
-        self.cancel_button.setVisible(active or state == JobState.CANCELLING)
+        self.cancel_button.setVisible(self.cancellable and (active or state == JobState.CANCELLING))
         self.cancel_button.setEnabled(active)
         self.resume_button.setVisible(self.resumable and state in (JobState.CANCELLED, JobState.INTERRUPTED))
         self.details_button.setVisible(bool(self.detail))

@@ -165,7 +165,7 @@ class MainWindow(QMainWindow):
         self.queue.ended.connect(self._job_ended)
         self.queue.idle.connect(self._maybe_finish_close)
         bridge = self.bridge
-        bridge.started.connect(lambda e: self.activity.card(e.job_id, e.title, STAGES[e.kind]).set_state(JobState.RUNNING))
+        bridge.started.connect(self._job_started)
         bridge.progress.connect(self._progress)
         bridge.message.connect(lambda e: self.activity.card(e.job_id).show_message(e.text))
         bridge.skipped.connect(lambda job, batch: self.activity.card(job).add_skipped([e.reason for e in batch]))
@@ -277,6 +277,13 @@ class MainWindow(QMainWindow):
         repo_id = self.repo_list.selected_repo_id()
         if repo_id:
             self._load_file_sync_states(repo_id)
+
+    def _job_started(self, event) -> None:
+        card = self.activity.card(event.job_id, event.title, STAGES[event.kind])
+        if event.job_id not in self.queue.jobs:  # the cloud worker's: a cancel here would do nothing
+            card.cancellable = False
+            card.setToolTip("Work for your cloud: turn off \"Work for my cloud\" to stop it")
+        card.set_state(JobState.RUNNING)
 
     def cancel_job(self, job_id: str) -> None:
         card = self.activity.find(job_id)
