@@ -85,10 +85,9 @@ def test_catalog_finds_non_ascii_words_and_one_letter_parts(catalog):
 
 
 def test_an_index_written_by_an_older_tokenizer_is_rebuilt_on_open(catalog, tmp_path):
-    conn = catalog._conn()
-    conn.execute("INSERT INTO chunks_kw(chunks_kw) VALUES ('delete-all')")
-    conn.execute("UPDATE meta SET value = 'old' WHERE key = 'keyword_index'")
-    conn.commit()
+    with catalog.writing() as conn:
+        conn.execute("INSERT INTO chunks_kw(chunks_kw) VALUES ('delete-all')")
+        conn.execute("UPDATE meta SET value = 'old' WHERE key = 'keyword_index'")
     assert find(catalog, "文件") == []
     reopened = Catalog(tmp_path / "catalog.sqlite")
     assert find(reopened, "文件") == ["c0"]

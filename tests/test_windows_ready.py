@@ -112,7 +112,7 @@ def test_the_window_cancels_its_child_without_a_signal(stalled_server, workspace
         IsolatedIngestor(workspace).ingest(stalled_server + "/r.git", task=Task("ingest", watch, cancel, "w1"))
     assert time.monotonic() - started < 60
     assert isinstance(events[-1], JobCancelled)
-    assert workspace.catalog._conn().execute("SELECT state FROM jobs").fetchall()[0][0] == "cancelled"
+    assert list(workspace.jobs.states().values()) == ["cancelled"]
 
 
 def test_kill_tree_ends_the_child_and_what_it_started():
