@@ -35,7 +35,7 @@ _PREFIXES = {
 # Code sits well past what small models read; more tokens cost time and add little for retrieval.
 MAX_TOKENS_CAP = 512
 # Runtimes that run a graph made from the weights (onnx_model.py), on the CPU.
-GRAPH_RUNTIMES = {onnx_model.RUNTIME: onnx_model.OnnxModel, openvino_model.RUNTIME: openvino_model.OpenVinoModel}
+GRAPH_RUNTIMES = (onnx_model.RUNTIME, openvino_model.RUNTIME)
 
 
 def bundled_model_path() -> Path | None:
@@ -143,6 +143,16 @@ def _openvino_ready(model_folder: str) -> bool:
         model_folder, model_cache_dir(), openvino_model.RUNTIME) is not None)
 
 
+def _graph_model(runtime: str, model_folder: str, settings: Settings):
+    """The int8 graph of ``runtime`` (made first if no bundle or cache has it), loaded for the CPU."""
+    folder = onnx_model.ensure_graph(model_folder, model_cache_dir(), runtime)
+    log.info("loaded model %s as %s from %s", settings.model, runtime, folder)
+    if runtime == openvino_model.RUNTIME:
+        return openvino_model.OpenVinoModel(folder, threads=settings.max_cores,
+                                            compiled_cache=model_cache_dir() / "openvino-compiled")
+    return onnx_model.OnnxModel(folder, threads=settings.max_cores)
+
+
 def made_by(before: str, now: str) -> str:
     """A repository's runtime record after vectors made by ``now`` joined those made by ``before``."""
     return "+".join(sorted({part for part in (*before.split("+"), now) if part}))
@@ -197,17 +207,18 @@ class Embedder:
 
     @classmethod
     def load_for_queries(cls, settings: Settings) -> "Embedder":
-        """A model for single queries: the ONNX graph whenever the model has one (no torch import, ~0.2 s),
-        even where documents are embedded with torch on a GPU: its vectors search those just as well."""
+        """A model for single queries: the CPU's int8 graph whenever the model has one (no torch import,
+        0.1-0.4 s), even where documents are embedded with torch on a GPU: its vectors search those just as
+        well. The same graph as a CPU embeds documents with: OpenVINO's where it is ready, else ONNX's."""
         target, is_local = _resolve(settings.model)
         if settings.runtime == "torch" or not is_local or not onnx_model.can_export(target):
             return cls.load(settings)
-        key = ("query", settings.model, target)
+        runtime = settings.runtime if settings.runtime in GRAPH_RUNTIMES else (
+            openvino_model.RUNTIME if _openvino_ready(target) else onnx_model.RUNTIME)
+        key = ("query", settings.model, target, runtime)
         with _cache_lock:
             if key not in _cache:
-                folder = onnx_model.ensure_graph(target, model_cache_dir())
-                _cache[key] = cls(onnx_model.OnnxModel(folder, threads=settings.max_cores), settings.model, "cpu", 1,
-                                  onnx_model.RUNTIME)
+                _cache[key] = cls(_graph_model(runtime, target, settings), settings.model, "cpu", 1, runtime)
             return _cache[key]
 
     @classmethod
@@ -216,10 +227,7 @@ class Embedder:
         device = pick_device(settings.device)
         runtime = choose_runtime(settings, device, target if is_local else None)
         if runtime in GRAPH_RUNTIMES:
-            folder = onnx_model.ensure_graph(target, model_cache_dir(), runtime)
-            log.info("loaded model %s as %s from %s", settings.model, runtime, folder)
-            return cls(GRAPH_RUNTIMES[runtime](folder, threads=settings.max_cores), settings.model, "cpu",
-                       settings.batch_size, runtime)
+            return cls(_graph_model(runtime, target, settings), settings.model, "cpu", settings.batch_size, runtime)
         return cls._load_torch(settings, target, is_local, device)
 
     @classmethod

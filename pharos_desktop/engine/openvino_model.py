@@ -83,13 +83,22 @@ class OpenVinoModel(onnx_model.OnnxModel):
 
     runtime = RUNTIME
 
+    def __init__(self, folder: Path, threads: int = 0, compiled_cache: Path | None = None) -> None:
+        self._compiled_cache = compiled_cache
+        super().__init__(folder, threads)
+
     def _load(self, graph: Path, threads: int) -> None:
         import openvino
 
+        core = openvino.Core()
+        if self._compiled_cache is not None:
+            # The graph compiled for this CPU, kept: a later load (a search from the command line) takes
+            # ~0.1 s instead of ~1 s.
+            core.set_property({"CACHE_DIR": str(self._compiled_cache)})
         config = {"PERFORMANCE_HINT": "LATENCY"}  # one batch at a time, on every core it may use
         if threads:
             config["INFERENCE_NUM_THREADS"] = threads
-        compiled = openvino.Core().compile_model(str(graph), "CPU", config)
+        compiled = core.compile_model(str(graph), "CPU", config)
         self._inputs = [port.get_any_name() for port in compiled.inputs]
         self._request = compiled.create_infer_request()
 
