@@ -19,13 +19,14 @@ The int8 graphs are made once before timing (their cost is printed on its own).
 
 What low priority costs on an idle machine, in about three minutes:
 
-    .venv/bin/python -m bench.bench_ingest --runtime openvino-int8 --priority normal,low --rounds 3
+    .venv/bin/python -m bench.bench_ingest --runtime openvino-int8 --priority normal,low --rounds 3 --ingest-only
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import statistics
 import subprocess
@@ -122,7 +123,7 @@ def held_out_questions(packages: list[str]) -> list[dict]:
     return [q for q in load_questions("heldout") if q["codebase"] in held_out]
 
 
-def measure(config: str, repo: Path, home: Path, base_env: dict, questions: list[dict]) -> dict:
+def measure(config: str, repo: Path, home: Path, base_env: dict, questions: list[dict], pure_embed: bool) -> dict:
     """One configuration: a runtime, optionally with ':nice' (the ingest at nice 10, as the window runs it)
     and ':cores=N' (the max_cores setting)."""
     runtime, *options = config.split(":")
@@ -134,8 +135,9 @@ def measure(config: str, repo: Path, home: Path, base_env: dict, questions: list
     niced = ["nice", "-n", "10"] if "nice" in options else []
     wall, peak_mb, out, cpu = run_child([*niced, *cli, "ingest", str(repo), "--json"], env)
     first = json.loads(out)
-    _, _, pure_out, _ = run_child([sys.executable, "-c", PURE_EMBED, str(home / "catalog.sqlite")], env)
-    pure = json.loads(pure_out)
+    pure = {"seconds": math.nan}
+    if pure_embed:
+        pure = json.loads(run_child([sys.executable, "-c", PURE_EMBED, str(home / "catalog.sqlite")], env)[2])
     again_wall, _, again_out, _ = run_child([*cli, "ingest", str(repo), "--json"], env)
     again = json.loads(again_out)
     row = {"runtime": config, "chunks": first["chunks"], "files": first["files"], "skipped": first["skipped"],
@@ -156,13 +158,13 @@ def measure(config: str, repo: Path, home: Path, base_env: dict, questions: list
     return row
 
 
-def make_graphs(base_env: dict, home: Path, runtimes: set[str]) -> dict[str, float]:
-    """Make (or find) each int8 graph once, outside the timed runs (the ONNX one always: queries use it);
-    their cost, in seconds."""
+def make_graphs(base_env: dict, home: Path, runtimes: set[str], queries: bool) -> dict[str, float]:
+    """Make (or find) each int8 graph once, outside the timed runs (the ONNX one whenever queries are asked:
+    they may use it); their cost, in seconds."""
     code = "from pharos_desktop.engine.embedder import Embedder\nfrom pharos_desktop.engine.settings import " \
            "Settings\nEmbedder.load(Settings.load())"
     made = {}
-    for runtime in ("onnx-int8", *sorted(runtimes - {"torch", "onnx-int8"})):
+    for runtime in sorted(({"onnx-int8"} if queries else set()) | (runtimes - {"torch"})):
         env = dict(base_env, PHAROS_HOME=str(home), PHAROS_RUNTIME=runtime)
         made[runtime] = run_child([sys.executable, "-c", code], env)[0]
     return made
@@ -224,24 +226,26 @@ def main() -> int:
     parser.add_argument("--priority", default="normal",
                         help="normal, low or normal,low: each runtime at normal priority and/or at nice 10")
     parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--ingest-only", action="store_true",
+                        help="time the ingests alone: no pure encode, no search quality (for --priority)")
     parser.add_argument("--packages", default=DEFAULT_PACKAGES)
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     priorities = {"normal": "", "low": ":nice"}
     runtimes = [runtime + priorities[p] for runtime in args.runtime.split(",") for p in args.priority.split(",")]
     packages = args.packages.split(",")
-    questions = held_out_questions(packages)
+    questions = [] if args.ingest_only else held_out_questions(packages)
     with tempfile.TemporaryDirectory(prefix="pharos-bench-") as tmp:
         repo = Path(tmp) / "repo"
         files = build_repository(repo, packages)
         env = {k: v for k, v in os.environ.items() if not k.startswith("PHAROS_")}
         env.update({"HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT), "PHAROS_MODEL_CACHE": str(Path(tmp) / "models")})
-        graphs = make_graphs(env, Path(tmp) / "graph-home", {r.split(":")[0] for r in runtimes})
+        graphs = make_graphs(env, Path(tmp) / "graph-home", {r.split(":")[0] for r in runtimes}, bool(questions))
         rows: dict[str, list[dict]] = {runtime: [] for runtime in runtimes}
         for round_number in range(args.rounds):
             for runtime in runtimes:
                 home = Path(tmp) / f"home-{runtime.replace(':', '-')}-{round_number}"
-                rows[runtime].append(measure(runtime, repo, home, env, questions))
+                rows[runtime].append(measure(runtime, repo, home, env, questions, not args.ingest_only))
                 print(f"round {round_number + 1}: {runtime} {rows[runtime][-1]['engine_s']:.1f} s", file=sys.stderr)
         summaries, reference = [], None
         for runtime in runtimes:
