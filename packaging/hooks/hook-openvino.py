@@ -7,5 +7,7 @@ from PyInstaller.utils.hooks import collect_dynamic_libs
 
 _UNUSED = ("intel_gpu", "intel_npu", "hetero", "auto_batch", "_frontend")
 
-binaries = [(src, dest) for src, dest in collect_dynamic_libs("openvino")
+# lib*.so* too: on Linux the readers carry a version suffix (libopenvino_ir_frontend.so.2641).
+_LIBRARIES = ["*.dll", "*.dylib", "lib*.so*"]
+binaries = [(src, dest) for src, dest in collect_dynamic_libs("openvino", search_patterns=_LIBRARIES)
             if "ir_frontend" in src or not any(part in src for part in _UNUSED)]
