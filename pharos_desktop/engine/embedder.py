@@ -6,7 +6,7 @@ Any other name must already be in the Hugging Face cache (or be a local folder);
 Runtimes: with a GPU (CUDA, Apple MPS), sentence-transformers on torch (fp16 on CUDA); on a CPU, the
 same weights as an int8 OpenVINO graph (openvino_model.py) where the openvino package is installed,
 else as an int8 ONNX graph (onnx_model.py): several times torch's speed at the same search quality
-(bench/bench_ingest.py --runtime). Queries always use the ONNX graph when the model has one, so a
+(bench/bench_ingest.py --runtime). Queries always use the CPU's int8 graph when the model has one, so a
 search never waits for torch to import.
 """
 
