@@ -1,5 +1,6 @@
 """The embedding model as an int8 OpenVINO graph: on a CPU the fastest runtime measured here, about 1.9
-times the int8 ONNX graph's throughput per core at the same search quality (bench/bench_ingest.py).
+times the int8 ONNX graph's throughput per core, its held-out search quality within 0.01 of torch's
+(bench/bench_ingest.py).
 
 Made once, offline, like the ONNX graph (onnx_model.py caches and validates both): torch traces the
 model to ONNX, and NNCF quantizes weights and activations to int8 with scales calibrated on code chunks
@@ -17,10 +18,8 @@ from pathlib import Path
 
 from . import onnx_model
 
-log = logging.getLogger(__name__)
-
 RUNTIME = "openvino-int8"
-# Calibration: enough chunks to see the activations' range on code; more barely moves the scales.
+# Chunks the activation scales are calibrated on (about 45 s of CPU, once); a round number, not tuned.
 CALIBRATION_CHUNKS = 300
 _CHUNK_CHARS = 896  # what the pipeline feeds the model at most (256 word pieces of code)
 
