@@ -54,6 +54,8 @@ EXCLUDES = [
     "uvloop", "watchfiles", "httptools", "websockets",
     # torch extras we never call (compiler back ends, tensorboard, onnx export)
     "triton", "tensorboard", "torch.utils.tensorboard", "onnx", "onnxscript", "torchvision", "torchaudio",
+    # NNCF makes the OpenVINO graph at build time; the bundle only runs it
+    "nncf",
     # dev tools installed in the venv
     "PyInstaller", "pip", "setuptools", "pkg_resources", "importlinter", "grimp", "build",
 ] + [f"PySide6.{name}" for name in _QT_UNUSED]

@@ -143,7 +143,9 @@ def test_bundle_contents(bundle_dir):
         assert any(name in plugin for plugin in platform_plugins), (name, platform_plugins)
     assert any("svg" in p.name for p in (plugins / "iconengines").iterdir())
     # lean: none of these are used
-    assert (root / "pharos_onnx" / "model-int8.onnx").is_file()  # the CPU runtime's graph, made at build time
+    assert (root / "pharos_onnx" / "model-int8.onnx").is_file()  # the CPU runtimes' graphs, made at build time
+    assert (root / "pharos_openvino" / "model-int8.xml").is_file()
+    assert not list(root.glob("openvino/libs/*intel_gpu*")) and list(root.glob("openvino/libs/*intel_cpu*"))
     for unwanted in ("tkinter", "_tkinter", "pytest", "_pytest", "kubernetes", "matplotlib",
                      "IPython"):
         assert not list(root.glob(f"{unwanted}*")), unwanted

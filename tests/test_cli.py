@@ -66,8 +66,8 @@ def test_doctor_reports_machine(tmp_path):
     assert report.returncode == 0, report.stdout + report.stderr
     data = json.loads(report.stdout)
     assert data["device"] == "cpu" and data["dim"] == 384
-    assert data["runtime"] == data["query_runtime"] == "onnx-int8" and data["runtime_setting"] == "auto"
+    assert data["runtime"] == data["query_runtime"] == "openvino-int8" and data["runtime_setting"] == "auto"
     text = cli("doctor", home=tmp_path / "home")
-    assert "runtime      onnx-int8 (setting: auto)" in text.stdout
+    assert "runtime      openvino-int8 (setting: auto)" in text.stdout
     assert not any(data["grammars"].values()) and len(data["grammars"]) >= 18
     assert data["data_folder"] == str((tmp_path / "home").resolve())

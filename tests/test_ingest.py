@@ -228,5 +228,5 @@ def test_unchanged_reingest_with_skipped_files_needs_no_model_or_vector_store(wo
     second, _ = ingest(fresh, sample.as_uri())
     assert second.embedded == 0 and second.skipped == first.skipped
     assert fresh._embedder is None and fresh._vectors is None
-    assert workspace.catalog.find_repo(first.repo_id).runtime == workspace.embedder().made_by == "onnx-int8"
+    assert workspace.catalog.find_repo(first.repo_id).runtime == workspace.embedder().made_by == "openvino-int8"
 

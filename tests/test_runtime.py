@@ -1,5 +1,5 @@
-"""Embedding runtimes: the int8 ONNX graph made offline and cached, loaded from a bundle, chosen per device,
-recorded per repository, and the torch-free query path of the command line."""
+"""Embedding runtimes: the int8 ONNX and OpenVINO graphs made offline and cached, loaded from a bundle, chosen
+per device, recorded per repository, and the torch-free query path of the command line."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from pharos_desktop.engine import embedder as embedder_module
-from pharos_desktop.engine import onnx_model
+from pharos_desktop.engine import onnx_model, openvino_model
 from pharos_desktop.engine.embedder import bundled_model_path, choose_runtime, model_cache_dir
 from pharos_desktop.engine.errors import ModelError
 from pharos_desktop.engine.ingest import Ingestor
@@ -49,13 +49,14 @@ def run_python(code: str, env: dict, *args: str) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def test_graph_is_made_offline_once_then_loaded_from_the_cache_without_torch(tmp_path):
+@pytest.mark.parametrize("runtime", ["onnx-int8", "openvino-int8"])
+def test_graph_is_made_offline_once_then_loaded_from_the_cache_without_torch(tmp_path, runtime):
     cache = tmp_path / "models"
     env = child_env(PHAROS_HOME=str(tmp_path / "home"), PHAROS_MODEL_CACHE=str(cache), HF_HUB_OFFLINE="1",
-                    TRANSFORMERS_OFFLINE="1", HF_HOME=str(tmp_path / "empty-hf-cache"), PHAROS_RUNTIME="onnx-int8")
+                    TRANSFORMERS_OFFLINE="1", HF_HOME=str(tmp_path / "empty-hf-cache"), PHAROS_RUNTIME=runtime)
     made = run_python(LOAD_AND_REPORT, env)
-    assert made["runtime"] == "onnx-int8" and abs(made["norm"] - 1) < 1e-3
-    graphs = list(cache.glob("*/model-int8.onnx"))
+    assert made["runtime"] == runtime and abs(made["norm"] - 1) < 1e-3
+    graphs = list(cache.glob(f"*/{onnx_model.KINDS[runtime].graph}"))
     assert len(graphs) == 1 and not list(cache.glob(".export-*")), "one graph, no half-made folder left"
     made_at = graphs[0].stat().st_mtime_ns
     assert not (tmp_path / "empty-hf-cache").exists() or not any((tmp_path / "empty-hf-cache").rglob("*.safetensors"))
@@ -90,6 +91,37 @@ def test_graph_shipped_in_the_bundle_is_used(tmp_path, monkeypatch):
     assert not empty_cache.exists(), "nothing exported when the bundle has the graph"
 
 
+def test_openvino_graph_shipped_in_the_bundle_is_used_and_both_graphs_share_a_cache(tmp_path, monkeypatch):
+    model, runtime = bundled_model_path(), openvino_model.RUNTIME
+    onnx_ready = onnx_model.ensure_graph(model, model_cache_dir())
+    ready = onnx_model.ensure_graph(model, model_cache_dir(), runtime)
+    assert ready != onnx_ready and onnx_model.cached_graph(model, model_cache_dir()) == onnx_ready, \
+        "making one runtime's graph never removes the other's"
+    bundle = tmp_path / "bundle"
+    shutil.copytree(ready, bundle / "pharos_openvino")  # where build.spec puts it
+    monkeypatch.setattr(sys, "_MEIPASS", str(bundle), raising=False)
+    empty_cache = tmp_path / "no-cache"
+    assert onnx_model.cached_graph(model, empty_cache, runtime) == bundle / "pharos_openvino"
+    assert onnx_model.cached_graph(model, empty_cache) is None, "the ONNX graph is not taken for OpenVINO's"
+    vectors = openvino_model.OpenVinoModel(onnx_model.ensure_graph(model, empty_cache, runtime)).encode(
+        ["def retry(): pass", "retry the request after a delay"], 8)
+    queries = onnx_model.OnnxModel(onnx_ready).encode(["def retry(): pass", "retry the request after a delay"], 8)
+    assert vectors.shape == (2, 384) and min((vectors * queries).sum(1)) > 0.95, "both graphs embed alike"
+    assert not empty_cache.exists(), "nothing exported when the bundle has the graph"
+
+
+def test_openvino_calibrates_on_local_code(tmp_path):
+    package = tmp_path / "pkg"
+    package.mkdir()
+    code = "".join(f"def step_{n}(value):\n    return value + {n}\n" for n in range(80))
+    (package / "steps.py").write_text(code)
+    texts = openvino_model.calibration_texts(package, limit=1000)
+    assert len(texts) > 1 and all(t.startswith("(steps)\n[python] code of pkg/steps.py (from line ") for t in texts)
+    assert "def step_0(" in "".join(texts) and "def step_79(" in "".join(texts), "the whole file, in windows"
+    assert len(openvino_model.calibration_texts(package, limit=2)) == 2
+    assert len(openvino_model.calibration_texts()) == openvino_model.CALIBRATION_CHUNKS, "this package's own code"
+
+
 def test_batching_by_length_does_not_change_vectors(monkeypatch):
     """Texts are padded per batch and long ones go in smaller batches: a text's vector must barely depend on
     its neighbours. Not exactly: int8 activations are scaled per batch (cosine >= 0.97 measured); a wrong
@@ -107,10 +139,10 @@ def test_batching_by_length_does_not_change_vectors(monkeypatch):
     assert np.allclose(np.linalg.norm(together, axis=1), 1, atol=1e-3)
 
 
-def test_runtime_by_device_and_setting():
+def test_runtime_by_device_and_setting(monkeypatch):
     model = str(bundled_model_path())
     auto = Settings()
-    assert choose_runtime(auto, "cpu", model) == "onnx-int8"
+    assert choose_runtime(auto, "cpu", model) == "openvino-int8"  # installed here: the fastest on a CPU
     assert choose_runtime(auto, "cuda", model) == "torch"  # a GPU keeps torch (fp16 on CUDA)
     assert choose_runtime(auto, "mps", model) == "torch"
     assert choose_runtime(auto, "cpu", None) == "torch"  # a model in the HF cache only: no local folder to export
@@ -119,6 +151,12 @@ def test_runtime_by_device_and_setting():
         choose_runtime(replace(auto, runtime="onnx-int8", device="cuda"), "cuda", model)
     with pytest.raises(ModelError, match="local sentence-transformers folder"):
         choose_runtime(replace(auto, runtime="onnx-int8"), "cpu", None)
+    with pytest.raises(ModelError, match="runs on the CPU"):
+        choose_runtime(replace(auto, runtime="openvino-int8", device="mps"), "mps", model)
+    monkeypatch.setattr(openvino_model, "can_run", lambda: False)  # as where openvino is not installed
+    assert choose_runtime(auto, "cpu", model) == "onnx-int8"
+    with pytest.raises(ModelError, match="needs the openvino package"):
+        choose_runtime(replace(auto, runtime="openvino-int8"), "cpu", model)
 
 
 def test_cpu_only_torch_is_known_without_importing_it():
@@ -131,23 +169,28 @@ def ingest(workspace, source):
 
 
 def test_switching_runtime_keeps_vectors_and_records_the_mix(tmp_path, pharos_home):
-    """torch fp32 and ONNX int8 vectors of one model search alike (bench/bench_ingest.py measures it), so a
-    runtime switch re-embeds nothing that is unchanged; the repository records both makers."""
+    """torch fp32, OpenVINO int8 and ONNX int8 (queries) vectors of one model search alike
+    (bench/bench_ingest.py measures it), so a runtime switch re-embeds nothing that is unchanged; the
+    repository records both makers."""
     sample = make_sample_repo(tmp_path / "sample")
     with_torch = Workspace(pharos_home, Settings(runtime="torch"))
     first = ingest(with_torch, sample)
     assert with_torch.catalog.find_repo(first.repo_id).runtime == "torch-fp32"
 
     add_commit(sample, {"pkg/brand_new.py": "def freshly_added_helper():\n    return 42\n"}, "add")
-    with_onnx = Workspace(pharos_home, Settings(runtime="auto"))
+    with_onnx = Workspace(pharos_home, Settings(runtime="auto"))  # on this CPU: OpenVINO
     second = ingest(with_onnx, sample)
     assert 0 < second.embedded < first.embedded, "only the new file is embedded"
-    assert with_onnx.catalog.find_repo(first.repo_id).runtime == "onnx-int8+torch-fp32"
-    assert with_onnx.query_embedder().made_by == "onnx-int8"
+    assert with_onnx.catalog.find_repo(first.repo_id).runtime == "openvino-int8+torch-fp32"
+    assert with_onnx.query_embedder().made_by == "openvino-int8", "queries on the graph documents are made with"
     hits = Searcher(with_onnx).search("freshly added helper", limit=3, mode="vector")
     assert hits[0].symbol == "freshly_added_helper"
     torch_made = Searcher(with_onnx).search("hide passwords and tokens in a string", limit=3, mode="vector")
-    assert torch_made[0].symbol == "redact_secrets", "ONNX queries find torch-made vectors"
+    assert torch_made[0].symbol == "redact_secrets", "OpenVINO queries find torch-made vectors"
+    with_onnx_only = Workspace(pharos_home, Settings(runtime="onnx-int8"))
+    assert with_onnx_only.query_embedder().made_by == "onnx-int8"
+    assert Searcher(with_onnx_only).search("freshly added helper", limit=3, mode="vector")[0].symbol == \
+        "freshly_added_helper", "ONNX queries find OpenVINO-made vectors"
 
 
 SEARCH_AND_REPORT = """

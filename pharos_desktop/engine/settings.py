@@ -21,8 +21,9 @@ from .errors import ConfigError
 DEFAULT_API_URL = "https://pharos-cloud-api.onrender.com"
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 DEVICES = ("auto", "cpu", "cuda", "mps")
-# auto: torch on a GPU, the int8 ONNX graph on a CPU (engine/embedder.py); or either one always.
-RUNTIMES = ("auto", "torch", "onnx-int8")
+# auto: torch on a GPU, an int8 graph on a CPU (OpenVINO where installed, else ONNX; engine/embedder.py);
+# or one of them always.
+RUNTIMES = ("auto", "torch", "onnx-int8", "openvino-int8")
 
 # Environment variable -> settings field. Values from the environment win over the file.
 ENV_OVERRIDES = {
@@ -72,7 +73,7 @@ class Settings:
     api_url: str = DEFAULT_API_URL
     model: str = DEFAULT_MODEL  # a sentence-transformers name or a local folder
     device: str = "auto"  # auto | cpu | cuda | mps
-    runtime: str = "auto"  # auto | torch | onnx-int8
+    runtime: str = "auto"  # auto | torch | onnx-int8 | openvino-int8
     batch_size: int = 64
     chroma_url: str = ""  # empty: Chroma on disk under the data folder; else a `chroma run` server URL
     max_file_bytes: int = 1_000_000

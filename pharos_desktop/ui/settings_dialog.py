@@ -93,8 +93,9 @@ class SettingsDialog(QDialog):
         self.device.setCurrentIndex(max(0, self.device.findData(current.device)))
         self.runtime = QComboBox()
         for runtime in RUNTIMES:
-            self.runtime.addItem({"auto": "Automatic (torch on a GPU, ONNX int8 on a CPU)", "torch": "torch",
-                                  "onnx-int8": "ONNX int8 (CPU)"}.get(runtime, runtime), runtime)
+            self.runtime.addItem({"auto": "Automatic (torch on a GPU, int8 on a CPU)", "torch": "torch",
+                                  "onnx-int8": "ONNX int8 (CPU)",
+                                  "openvino-int8": "OpenVINO int8 (CPU)"}.get(runtime, runtime), runtime)
         self.runtime.setCurrentIndex(max(0, self.runtime.findData(current.runtime)))
         self.batch_size = QSpinBox()
         self.batch_size.setRange(1, 4096)
