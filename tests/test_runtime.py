@@ -121,6 +121,23 @@ def test_openvino_calibrates_on_local_code(tmp_path):
     assert len(openvino_model.calibration_texts()) == openvino_model.CALIBRATION_CHUNKS, "this package's own code"
 
 
+NNCF_TELEMETRY = """
+import json
+from pharos_desktop.engine import openvino_model
+openvino_model.import_nncf()
+from nncf.telemetry import wrapper
+print(json.dumps({"reports": isinstance(wrapper.telemetry, wrapper.NNCFTelemetry)}))
+"""
+
+
+def test_the_openvino_export_sends_no_telemetry(tmp_path):
+    """NNCF reports its use to Google Analytics unless switched off, from a forked child that can hang (an
+    ingest child's export left such processes behind). Run where pytest is not imported: NNCF turns itself
+    off under pytest."""
+    report = run_python(NNCF_TELEMETRY, child_env(PHAROS_HOME=str(tmp_path / "home")))
+    assert report == {"reports": False}
+
+
 def test_batching_by_length_does_not_change_vectors(monkeypatch):
     """Texts are padded per batch and long ones go in smaller batches: a text's vector must barely depend on
     its neighbours. Not exactly: int8 activations are scaled per batch (cosine >= 0.97 measured); a wrong

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+import os
 import random
 from pathlib import Path
 
@@ -47,8 +48,17 @@ def calibration_texts(source_root: Path | None = None, limit: int = CALIBRATION_
     return texts[:limit]
 
 
-def export_into(model_folder: Path, work: Path) -> None:
+def import_nncf():
+    """NNCF with its usage telemetry off. Left on, it reports each use to Google Analytics from a process
+    it forks off a thread, and such a child can hang for good on a lock the fork copied. NNCF reads its
+    switch (the CI variable) when it is first imported."""
+    os.environ["NNCF_CI"] = "1"
     import nncf
+
+    return nncf
+
+
+def export_into(model_folder: Path, work: Path) -> None:
     import numpy as np
     import openvino
     import rich
@@ -66,6 +76,7 @@ def export_into(model_folder: Path, work: Path) -> None:
     for encoding in tokenizer.encode_batch(texts):
         ids = np.asarray([encoding.ids], dtype="int64")
         samples.append({"input_ids": ids, "attention_mask": np.ones_like(ids), "token_type_ids": np.zeros_like(ids)})
+    nncf = import_nncf()
     logging.getLogger("nncf").setLevel(logging.WARNING)
     # NNCF draws progress bars on rich's shared console, on stdout, where `ingest --json` writes its answer.
     rich.reconfigure(quiet=True)
