@@ -121,21 +121,23 @@ def test_openvino_calibrates_on_local_code(tmp_path):
     assert len(openvino_model.calibration_texts()) == openvino_model.CALIBRATION_CHUNKS, "this package's own code"
 
 
-NNCF_TELEMETRY = """
-import json
+TELEMETRY = """
+import json, os
 from pharos_desktop.engine import openvino_model
 openvino_model.import_nncf()
+import openvino_telemetry
 from nncf.telemetry import wrapper
-print(json.dumps({"reports": isinstance(wrapper.telemetry, wrapper.NNCFTelemetry)}))
+print(json.dumps({"openvino": openvino_telemetry.Telemetry().consent, "ci": os.environ.get("CI"),
+                  "nncf": isinstance(wrapper.telemetry, wrapper.NNCFTelemetry)}))
 """
 
 
-def test_the_openvino_export_sends_no_telemetry(tmp_path):
-    """NNCF reports its use to Google Analytics unless switched off, from a forked child that can hang (an
-    ingest child's export left such processes behind). Run where pytest is not imported: NNCF turns itself
-    off under pytest."""
-    report = run_python(NNCF_TELEMETRY, child_env(PHAROS_HOME=str(tmp_path / "home")))
-    assert report == {"reports": False}
+def test_openvino_and_its_export_send_no_telemetry(tmp_path):
+    """openvino (at import) and NNCF report to Google Analytics unless switched off, from a forked child that
+    can hang (ingest children left such processes behind). Run where pytest is not imported: NNCF turns
+    itself off under pytest."""
+    report = run_python(TELEMETRY, child_env(PHAROS_HOME=str(tmp_path / "home")))
+    assert report == {"openvino": False, "ci": None, "nncf": False}, "off, and CI set for the import only"
 
 
 def test_batching_by_length_does_not_change_vectors(monkeypatch):
