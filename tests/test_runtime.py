@@ -122,6 +122,25 @@ def test_openvino_calibrates_on_local_code(tmp_path):
     assert len(openvino_model.calibration_texts()) == openvino_model.CALIBRATION_CHUNKS, "this package's own code"
 
 
+TELEMETRY = """
+import json, os
+from pharos_desktop.engine import openvino_model
+openvino_model.import_nncf()
+import openvino_telemetry
+from nncf.telemetry import wrapper
+print(json.dumps({"openvino": openvino_telemetry.Telemetry().consent, "ci": os.environ.get("CI"),
+                  "nncf": isinstance(wrapper.telemetry, wrapper.NNCFTelemetry)}))
+"""
+
+
+def test_openvino_and_its_export_send_no_telemetry(tmp_path):
+    """openvino (at import) and NNCF report to Google Analytics unless switched off, from a forked child that
+    can hang (ingest children left such processes behind). Run where pytest is not imported: NNCF turns
+    itself off under pytest."""
+    report = run_python(TELEMETRY, child_env(PHAROS_HOME=str(tmp_path / "home")))
+    assert report == {"openvino": False, "ci": None, "nncf": False}, "off, and CI set for the import only"
+
+
 def test_batching_by_length_does_not_change_vectors(monkeypatch):
     """Texts are padded per batch and long ones go in smaller batches: a text's vector must barely depend on
     its neighbours. Not exactly: int8 activations are scaled per batch (cosine >= 0.97 measured); a wrong

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+import os
 import random
 from pathlib import Path
 
@@ -47,10 +48,34 @@ def calibration_texts(source_root: Path | None = None, limit: int = CALIBRATION_
     return texts[:limit]
 
 
-def export_into(model_folder: Path, work: Path) -> None:
+def import_openvino():
+    """openvino with its usage telemetry off. ``import openvino`` sets up a reporter to Google Analytics (for
+    its model converter) that sends from a process forked off a thread: Pharos never reports on its users,
+    and such a child can hang for good on a lock the fork copied. The reporter's one switch read at import
+    is the CI variable, set here for the import only."""
+    before = os.environ.get("CI")
+    os.environ["CI"] = "true"
+    try:
+        import openvino
+    finally:
+        if before is None:
+            os.environ.pop("CI", None)
+        else:
+            os.environ["CI"] = before
+    return openvino
+
+
+def import_nncf():
+    """NNCF with its usage telemetry off too (its switch: NNCF_CI, read at its first import)."""
+    import_openvino()
+    os.environ["NNCF_CI"] = "1"
     import nncf
+
+    return nncf
+
+
+def export_into(model_folder: Path, work: Path) -> None:
     import numpy as np
-    import openvino
     import rich
     from tokenizers import Tokenizer
 
@@ -66,6 +91,7 @@ def export_into(model_folder: Path, work: Path) -> None:
     for encoding in tokenizer.encode_batch(texts):
         ids = np.asarray([encoding.ids], dtype="int64")
         samples.append({"input_ids": ids, "attention_mask": np.ones_like(ids), "token_type_ids": np.zeros_like(ids)})
+    nncf, openvino = import_nncf(), import_openvino()
     logging.getLogger("nncf").setLevel(logging.WARNING)
     # NNCF draws progress bars on rich's shared console, on stdout, where `ingest --json` writes its answer.
     rich.reconfigure(quiet=True)
@@ -87,9 +113,7 @@ class OpenVinoModel(onnx_model.OnnxModel):
         super().__init__(folder, threads)
 
     def _load(self, graph: Path, threads: int) -> None:
-        import openvino
-
-        core = openvino.Core()
+        core = import_openvino().Core()
         if self._compiled_cache is not None:
             # The graph compiled for this CPU, kept: a later load (a search from the command line) takes
             # ~0.1 s instead of ~1 s.
