@@ -42,7 +42,9 @@ QUESTIONS = ("where is the retry delay computed", "how are cookies stored betwee
 def run(home: Path, runs: int) -> dict:
     os.environ["PHAROS_HOME"] = str(home)
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from PySide6.QtCore import QElapsedTimer, QSettings, QTimer
+    from PySide6.QtCore import QSettings
+
+    from bench.ui_gaps import GapMeter
 
     from pharos_desktop.engine.workspace import Workspace
     from pharos_desktop.ui.app import make_application
@@ -56,20 +58,8 @@ def run(home: Path, runs: int) -> dict:
     panel = window.search_panel
     window.tabs.setCurrentWidget(panel)
 
-    gaps: list[float] = []
-    clock = QElapsedTimer()
-    clock.start()
-    last = [clock.nsecsElapsed()]
-
-    def tick() -> None:
-        now = clock.nsecsElapsed()
-        gaps.append((now - last[0]) / 1e6)
-        last[0] = now
-
-    timer = QTimer()
-    timer.setInterval(10)
-    timer.timeout.connect(tick)
-    timer.start()
+    meter = GapMeter()
+    gaps = meter.gaps
 
     def search(question: str) -> tuple[float, int]:
         panel.query.setText(question)
@@ -85,7 +75,7 @@ def run(home: Path, runs: int) -> dict:
     first_ms, first_hits = search(QUESTIONS[0])
     first_gaps, gaps[:] = list(gaps), []
     rest = [search(QUESTIONS[1 + i % (len(QUESTIONS) - 1)]) for i in range(runs)]
-    timer.stop()
+    meter.stop()
     window.close()
     app.processEvents()
     times = sorted(ms for ms, _ in rest)

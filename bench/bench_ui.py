@@ -65,7 +65,9 @@ def measure_startup(home: Path, runs: int = 3) -> list[float]:
 
 def measure_stalls(source: str | None, scratch: Path) -> dict:
     os.environ["PHAROS_HOME"] = str(scratch / "home")
-    from PySide6.QtCore import QElapsedTimer, QSettings, QTimer
+    from PySide6.QtCore import QSettings
+
+    from bench.ui_gaps import GapMeter
 
     from pharos_desktop.tools.screenshots import sample_repository
     from pharos_desktop.engine.workspace import Workspace
@@ -78,20 +80,8 @@ def measure_stalls(source: str | None, scratch: Path) -> dict:
     window.show()
     app.processEvents()
 
-    gaps: list[float] = []
-    clock = QElapsedTimer()
-    clock.start()
-    last = [clock.nsecsElapsed()]
-
-    def tick() -> None:
-        now = clock.nsecsElapsed()
-        gaps.append((now - last[0]) / 1e6)
-        last[0] = now
-
-    timer = QTimer()
-    timer.setInterval(10)
-    timer.timeout.connect(tick)
-    timer.start()
+    meter = GapMeter()
+    gaps = meter.gaps
     started = time.perf_counter()
     window.url_bar.set_source(source)
     window.url_bar.submit()
@@ -102,7 +92,7 @@ def measure_stalls(source: str | None, scratch: Path) -> dict:
         app.processEvents()
         time.sleep(0.002)  # like an idle event loop: wake for events and timers only
     seconds = time.perf_counter() - started
-    timer.stop()
+    meter.stop()
     summary = card.result.text()
     window.close()
     gaps.sort()
