@@ -41,6 +41,14 @@ print("IMPORTED", sorted(name for name in ("torch", "transformers", "chromadb") 
 """
 
 
+def search_env(home: Path) -> dict:
+    """What a search process gets: this environment without its Pharos settings, the data folder at home."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PHAROS_") or k == "PHAROS_MODEL_CACHE"}
+    env.update({"PHAROS_HOME": str(home), "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT)})
+    home.mkdir(parents=True, exist_ok=True)
+    return env
+
+
 def build_index(home: Path, env: dict, packages: str, min_chunks: int) -> int:
     import sqlite3
 
@@ -68,9 +76,7 @@ def main() -> int:
     parser.add_argument("--min-chunks", type=int, default=20_000)
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PHAROS_") or k == "PHAROS_MODEL_CACHE"}
-    env.update({"PHAROS_HOME": str(args.home), "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT)})
-    args.home.mkdir(parents=True, exist_ok=True)
+    env = search_env(args.home)
     chunks = build_index(args.home, env, args.packages, args.min_chunks)
 
     walls = []

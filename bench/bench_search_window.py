@@ -26,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.bench_search_cli import PACKAGES, build_index  # noqa: E402
+from bench.bench_search_cli import PACKAGES, build_index, search_env  # noqa: E402
 
 TARGET_MS = 100.0
 GAP_TARGET_MS = 50.0
@@ -97,9 +97,7 @@ def main() -> int:
     parser.add_argument("--min-chunks", type=int, default=20_000)
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PHAROS_") or k == "PHAROS_MODEL_CACHE"}
-    env.update({"PHAROS_HOME": str(args.home), "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT)})
-    args.home.mkdir(parents=True, exist_ok=True)
+    env = search_env(args.home)
     build_index(args.home, env, PACKAGES, args.min_chunks)
     report = run(args.home, args.runs)
     print(f"index: {report['chunks']} chunks in {args.home}")
