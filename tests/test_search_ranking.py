@@ -108,6 +108,17 @@ def test_score_fusion_scales_each_ranker_and_keeps_the_ranks_for_explaining():
     assert (b.vector_rank, b.keyword_rank) == (2, 1) and b.score == pytest.approx((0.60 - 0.30) / (0.62 - 0.30) + 1.0)
 
 
+def test_the_default_scaling_lets_the_ranker_with_the_clearer_preference_decide():
+    key_of = {c: ("r", f"{c}.py", c.upper()) for c in "abcd"}
+    vector = [("a", 0.40), ("b", 0.39), ("c", 0.30)]  # a and b 2.5% apart
+    keyword = [("b", 10.0), ("a", 9.5), ("d", 1.0)]  # b 5% ahead of a
+    shares = rank_symbols(vector, keyword, key_of, (1.0, 1.0), k=30, fusion="scores", scaling=Tuning().scaling)
+    assert [c.key[2] for c in shares[:2]] == ["B", "A"]
+    # Min-max scaling stretches each list to 0..1, which blows the vector ranking's small gap up to 10%.
+    stretched = rank_symbols(vector, keyword, key_of, (1.0, 1.0), k=30, fusion="scores", scaling="minmax")
+    assert [c.key[2] for c in stretched[:2]] == ["A", "B"]
+
+
 def test_a_constructor_steps_back_unless_the_question_is_about_construction(workspace):
     init = chunk("src/retry.py", 0, "Retrying.__init__", "def __init__(self, stop, wait): self.wait = wait",
                  "[python] def __init__(self, stop, wait):")
