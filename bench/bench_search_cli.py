@@ -68,19 +68,15 @@ def build_index(home: Path, env: dict, packages: str, min_chunks: int) -> int:
         return conn.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--runs", type=int, default=15)
-    parser.add_argument("--home", type=Path, default=Path("/tmp/pharos-bench-search/home"))
-    parser.add_argument("--packages", default=PACKAGES)
-    parser.add_argument("--min-chunks", type=int, default=20_000)
-    parser.add_argument("--out", type=Path)
-    args = parser.parse_args()
-    env = search_env(args.home)
-    chunks = build_index(args.home, env, args.packages, args.min_chunks)
+DEFAULT_HOME = Path("/tmp/pharos-bench-search/home")
 
+
+def measure(home: Path = DEFAULT_HOME, runs: int = 15, packages: str = PACKAGES, min_chunks: int = 20_000) -> dict:
+    """{"chunks", "runs", "p50_s", "p95_s", "min_s", "imported"}: whole search processes timed in turn."""
+    env = search_env(home)
+    chunks = build_index(home, env, packages, min_chunks)
     walls = []
-    for run in range(args.runs + 1):
+    for run in range(runs + 1):
         question = QUESTIONS[run % len(QUESTIONS)]
         began = time.perf_counter()
         done = subprocess.run([sys.executable, "-m", "pharos_desktop", "search", question, "--limit", "10"],
@@ -93,12 +89,28 @@ def main() -> int:
     imported = subprocess.run([sys.executable, "-c", REPORT_IMPORTS, "search", QUESTIONS[0]], env=env,
                               capture_output=True, text=True).stderr.strip().splitlines()[-1]
     walls.sort()
-    report = {"chunks": chunks, "runs": len(walls), "p50_s": round(statistics.median(walls), 3),
-              "p95_s": round(walls[min(len(walls) - 1, int(0.95 * len(walls)))], 3), "min_s": round(walls[0], 3)}
-    print(f"index: {chunks} chunks in {args.home}")
-    print(f"pharos-desktop search, whole process, {len(walls)} runs: p50 {report['p50_s']:.2f} s, "
+    return {"chunks": chunks, "runs": len(walls), "p50_s": round(statistics.median(walls), 3),
+            "p95_s": round(walls[min(len(walls) - 1, int(0.95 * len(walls)))], 3), "min_s": round(walls[0], 3),
+            "imported": imported}
+
+
+def print_report(report: dict, home: Path) -> None:
+    print(f"index: {report['chunks']} chunks in {home}")
+    print(f"pharos-desktop search, whole process, {report['runs']} runs: p50 {report['p50_s']:.2f} s, "
           f"p95 {report['p95_s']:.2f} s, min {report['min_s']:.2f} s (target p50 <= 1.0 s)")
-    print(f"heavy modules imported by a search: {imported}")
+    print(f"heavy modules imported by a search: {report['imported']}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--home", type=Path, default=DEFAULT_HOME)
+    parser.add_argument("--packages", default=PACKAGES)
+    parser.add_argument("--min-chunks", type=int, default=20_000)
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args()
+    report = measure(args.home, args.runs, args.packages, args.min_chunks)
+    print_report(report, args.home)
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(report, indent=2))
