@@ -25,7 +25,8 @@ sys.path.insert(0, str(ROOT))
 
 from pharos_desktop.tools.sample_repos import make_package_repo  # noqa: E402
 
-PACKAGES = "pygments,rich,aiohttp,anyio,httpx,git,typer,h11,keyring,tenacity,platformdirs,markdown_it,httpcore,pydantic"
+PACKAGES = ("pygments,rich,aiohttp,anyio,httpx,git,typer,h11,keyring,tenacity,platformdirs,markdown_it,httpcore,pydantic,"
+            "dateutil,yarl,multidict,attr")
 QUESTIONS = ("where is the retry delay computed", "how are cookies stored between requests",
              "lexer for python source", "render a progress bar in the terminal", "read the git config file",
              "parse a markdown heading", "open a TCP connection with a timeout")
@@ -65,7 +66,11 @@ def build_index(home: Path, env: dict, packages: str, min_chunks: int) -> int:
     subprocess.run([sys.executable, "-m", "pharos_desktop", "ingest", str(repo)], env=env, check=True,
                    stdout=subprocess.DEVNULL)
     with sqlite3.connect(catalog) as conn:
-        return conn.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
+        chunks = conn.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
+    if chunks < min_chunks:
+        raise SystemExit(f"{repo} makes only {chunks} chunks (fewer than {min_chunks}): delete it and {home}, "
+                         "and pass more --packages")
+    return chunks
 
 
 DEFAULT_HOME = Path("/tmp/pharos-bench-search/home")
