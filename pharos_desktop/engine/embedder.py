@@ -133,14 +133,16 @@ def choose_runtime(settings: Settings, device: str, model_folder: str | None) ->
                              "set the runtime to auto")
         return wanted
     if wanted == "auto" and device == "cpu" and exportable:
-        return openvino_model.RUNTIME if _openvino_ready(model_folder) else onnx_model.RUNTIME
+        return cpu_graph_runtime(model_folder)
     return "torch"
 
 
-def _openvino_ready(model_folder: str) -> bool:
-    """OpenVINO can run, and its graph is bundled or cached, or can be made here (NNCF installed)."""
-    return openvino_model.can_run() and (openvino_model.can_export() or onnx_model.cached_graph(
+def cpu_graph_runtime(model_folder: str) -> str:
+    """The int8 graph a CPU runs for this model: OpenVINO's where OpenVINO can run it and its graph is
+    bundled, cached or can be made here (NNCF installed), else ONNX's."""
+    ready = openvino_model.can_run() and (openvino_model.can_export() or onnx_model.cached_graph(
         model_folder, model_cache_dir(), openvino_model.RUNTIME) is not None)
+    return openvino_model.RUNTIME if ready else onnx_model.RUNTIME
 
 
 def _graph_model(runtime: str, model_folder: str, settings: Settings):
@@ -213,8 +215,7 @@ class Embedder:
         target, is_local = _resolve(settings.model)
         if settings.runtime == "torch" or not is_local or not onnx_model.can_export(target):
             return cls.load(settings)
-        runtime = settings.runtime if settings.runtime in GRAPH_RUNTIMES else (
-            openvino_model.RUNTIME if _openvino_ready(target) else onnx_model.RUNTIME)
+        runtime = settings.runtime if settings.runtime in GRAPH_RUNTIMES else cpu_graph_runtime(target)
         key = ("query", settings.model, target, runtime)
         with _cache_lock:
             if key not in _cache:
