@@ -30,7 +30,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 from bench.search_corpora import CORPORA, SPLITS, build_repo, cache_dir  # noqa: E402
-from pharos_desktop.engine import onnx_model  # noqa: E402
+from pharos_desktop.engine.embedder import bundled_model_path, cpu_graph_runtime  # noqa: E402
 from pharos_desktop.engine.ingest import Ingestor  # noqa: E402
 from pharos_desktop.engine.jobs import Task  # noqa: E402
 from pharos_desktop.engine.search import MODES, SearchFilters, Searcher  # noqa: E402
@@ -53,8 +53,11 @@ def load_questions(split: str = "all") -> list[dict]:
 
 
 def chunker_fingerprint(settings: Settings) -> str:
-    # The runtime matters too: onnx-int8 (the CPU default) and torch vectors differ slightly.
-    digest = hashlib.sha1(f"{settings.model}|{settings.embed_code}|{settings.runtime}|{onnx_model.RUNTIME}".encode())
+    # The runtime that makes the vectors matters too: torch, ONNX and OpenVINO vectors differ slightly.
+    runtime = settings.runtime
+    if runtime == "auto":
+        runtime = cpu_graph_runtime(settings.model if Path(settings.model).is_dir() else str(bundled_model_path()))
+    digest = hashlib.sha1(f"{settings.model}|{settings.embed_code}|{runtime}".encode())
     for name in _CHUNKER_SOURCES:
         path = ROOT / name
         for file in sorted(path.rglob("*") if path.is_dir() else [path]):
