@@ -14,7 +14,7 @@ from .tokens import index_text
 VERSION = "3"  # bump when tokens.py or the indexed fields change: the index is rebuilt on open
 FIELDS = ("name", "path", "doc", "code")
 # bm25 weight per field. Chosen on the tuned codebases of bench/search_eval.py (see its lever table).
-WEIGHTS = {"name": 10.0, "path": 3.0, "doc": 1.0, "code": 0.3}
+WEIGHTS = {"name": 10.0, "path": 3.0, "doc": 1.0, "code": 0.6}
 
 _SOURCES = "pharos_tokens({p}.symbol), pharos_tokens({p}.path), pharos_tokens({p}.summary), pharos_tokens({p}.code)"
 _SCHEMA = f"""

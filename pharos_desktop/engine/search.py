@@ -50,7 +50,7 @@ class Tuning:
     prefix: bool = False  # match query words as prefixes of indexed words
     rerank: RerankWeights = FITTED  # all 0 (RerankWeights()): no second pass
     rerank_depth: int = 30  # fused candidates the re-ranker reorders
-    vector_query: str = "raw"  # what is embedded: raw (the query as typed) | content (stopwords dropped)
+    vector_query: str = "content"  # what is embedded: content (stopwords dropped) | raw (the query as typed)
 
 
 @dataclass
