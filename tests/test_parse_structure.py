@@ -130,6 +130,44 @@ def test_jsx_and_tsx() -> None:
     assert found == [("module", "<module>", 1, 1), ("function", "Counter", 2, 4)]
 
 
+def test_functions_in_an_object_literal_are_methods_of_the_name_it_is_assigned_to() -> None:
+    # The pre-class style older JavaScript is written in: without this, generateAsync and push were lines of a
+    # module chunk, and no search or browse could name them.
+    source = """\
+function Worker(name) { this.name = name; }
+Worker.prototype = {
+  push: function (chunk) { this.emit(chunk); },
+  flush() { return 1; },
+  limit: 3,
+};
+var out = {
+  generateAsync: async function (options) { return options; },
+};
+module.exports = {
+  parse: (text) => text,
+};
+function build() {
+  const handlers = { onData: function (d) { return d; } };
+  return handlers;
+}
+const settings = { retries: 2, nested: { deep: function () {} } };
+"""
+    found = [(c.kind, c.symbol, c.start_line, c.end_line) for c in parse_file("lib/worker.js", source, "javascript")
+             if c.kind != "module"]
+    assert found == [
+        ("function", "Worker", 1, 1),
+        ("method", "Worker.push", 3, 3),
+        ("method", "Worker.flush", 4, 4),
+        ("method", "out.generateAsync", 8, 8),
+        ("function", "parse", 11, 11),
+        ("function", "build", 13, 16),
+        ("method", "settings.nested.deep", 17, 17),
+    ]
+    ts = "export const traps: ProxyHandler<State> = {\n  get(state, prop) { return state[prop]; },\n};\n"
+    found = [(c.kind, c.symbol) for c in parse_file("src/proxy.ts", ts, "typescript")]
+    assert found == [("method", "traps.get")]
+
+
 def test_long_symbol_is_split_and_every_part_keeps_the_signature() -> None:
     body = "\n".join(f"    total += compute_{n}(value, {n})" for n in range(120))
     source = f"import os\n\n\ndef crunch(\n    value: int,\n) -> int:\n    total = 0\n{body}\n    return total\n"

@@ -9,7 +9,8 @@ Rules (see pharos_desktop/resources/queries/python.scm for the capture names):
   ``Container.name``; a method without a body (an interface's ``int size();``) stays in the
   container's code.
 - Names are normalised: ``Foo::bar``, ``M:send`` and ``obj.method`` use ``.``; generics are dropped
-  (``impl<T> Wrapper<T>`` qualifies as ``Wrapper``); ``exports.x`` / ``module.exports.x`` is ``x``.
+  (``impl<T> Wrapper<T>`` qualifies as ``Wrapper``); ``exports.x`` / ``module.exports.x`` is ``x``, and so
+  is ``x`` in ``module.exports = {x: ...}``; ``Foo.prototype.x`` and ``Foo.prototype = {x: ...}`` give ``Foo.x``.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ _KIND_RANK = {"class": 0, "function": 0, "method": 1}  # anything else ranks 2 (
 _NAME_LEAVES = frozenset({"identifier", "field_identifier", "qualified_identifier", "type_identifier",
                           "destructor_name", "operator_name", "scoped_identifier", "name"})
 _GENERICS = re.compile(r"<[^<>]*>")
+_EXPORTS = frozenset({"module.exports", "exports"})  # an object assigned to these is the module's own namespace
 
 
 @dataclass
@@ -38,6 +40,7 @@ class Definition:
     container: Definition | None = None
     qualname: str = ""
     emitted: bool = True  # False: absorbed by a function, a body-less declaration, or a scope
+    absorbed: bool = False  # inside a function: so is everything it contains, scopes included
     children: list[Definition] = field(default_factory=list)
 
 
@@ -96,10 +99,13 @@ def _qualify(definitions: list[Definition], by_key: dict[tuple[int, int, str], D
         elif "." in name and definition.kind == "function":
             definition.kind = "method"
         container = definition.container
-        if container is None:
+        if container is None or (container.qualname in _EXPORTS and container.kind == "scope"
+                                 and not container.absorbed):
             definition.qualname = name
-        elif container.kind in FUNCTION_KINDS or not (container.emitted or container.kind == "scope"):
+        elif container.kind in FUNCTION_KINDS or container.absorbed or not (container.emitted
+                                                                           or container.kind == "scope"):
             definition.emitted = False  # a helper inside a function stays in that function's chunk
+            definition.absorbed = True
             definition.qualname = f"{container.qualname}.{name}"
         else:
             if definition.kind == "function":
@@ -128,5 +134,5 @@ def _name_text(node: Node) -> str:
     text = text.replace("::", ".").replace(":", ".").replace("\\", ".").replace("#", ".")
     while "<" in text and _GENERICS.search(text):
         text = _GENERICS.sub("", text)
-    text = text.replace(".prototype.", ".")
+    text = text.replace(".prototype.", ".").removesuffix(".prototype")
     return " ".join(text.split()).strip(".")

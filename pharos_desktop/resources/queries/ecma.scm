@@ -16,6 +16,16 @@
   left: (member_expression) @name
   right: [(arrow_function) (function_expression) (generator_function)]) @definition.function
 
+; Objects of functions, the style before classes: Foo.prototype = { push: function () {...} }, var out = {...},
+; module.exports = {...}. The object is a scope named after what it is assigned to, so its functions come
+; out as Foo.push and out.file (module.exports' as their own names); inside a function it stays absorbed.
+(assignment_expression left: (member_expression) @name right: (object)) @scope
+(variable_declarator name: (identifier) @name value: (object)) @scope
+(pair key: (property_identifier) @name value: (object)) @scope
+(pair
+  key: (property_identifier) @name
+  value: [(arrow_function) (function_expression) (generator_function)]) @definition.function
+
 (import_statement) @import
 (lexical_declaration
   (variable_declarator
