@@ -70,6 +70,9 @@ def is_private_key(line):
     "docs/aws.md": '# AWS\n\nSet `aws_access_key_id = AKIAIOSFODNN7EXAMPLE` as in the AWS docs.\n\n'
                    'API_KEY=your-api-key-here\nTOKEN: ${GITHUB_TOKEN}\n',
     "models/attention.py": "class Sam3TrackerAttention:\n    pass\n\n\ntoken_to_image = Sam3TrackerAttention\n",
+    # An encoder's alphabet under a name with "key" in it: runs of consecutive characters, nothing random.
+    "lib/base64.js": 'var _keyStr = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=";\n'
+                     "exports.encode = function (input) { return _keyStr.charAt(input); };\n",
 }
 
 

@@ -110,8 +110,16 @@ def find_secret(text: str, language: str | None = None) -> str | None:
 def _looks_random(value: str, rules: _Rules) -> bool:
     if not (any(c.isdigit() for c in value) and any(c.isalpha() for c in value)):
         return False  # identifiers, paths and words: a generated secret mixes letters and digits
+    if _in_sequence(value) > 0.5:
+        return False  # an alphabet (ABC...xyz0123456789+/): high entropy, but written in order
     scorer = rules.hexadecimal if _HEX.fullmatch(value) else rules.base64
     # detect-secrets' limits (3.0 for hex, 4.5 for base64) suit long values; a short value cannot
     # reach them (16 distinct characters give 4 bits at most), so the bar scales with the length.
     bar = min(scorer.entropy_limit, 0.85 * math.log2(len(value)))
     return scorer.calculate_shannon_entropy(value) > bar
+
+
+def _in_sequence(value: str) -> float:
+    """Share of neighbouring characters that follow each other in order (b after a, 1 after 0)."""
+    steps = sum(ord(b) - ord(a) == 1 for a, b in zip(value, value[1:]))
+    return steps / max(len(value) - 1, 1)
