@@ -44,6 +44,23 @@ def test_read_text_reports_machine_made_with_its_hash(tmp_path: Path):
     assert (text, reason) == (None, MACHINE_MADE) and len(content_hash) == 40
 
 
+def test_an_inline_source_map_does_not_make_readable_code_machine_made(tmp_path: Path):
+    # Compilers (Babel, tsc) append the map as one base64 line of tens of KB to code a person can read:
+    # the code is kept, the map's line is emptied so the line numbers still match the file.
+    code = "".join(f"function step{n}(x) {{\n  return x + {n};\n}}\n" for n in range(40))
+    source_map = "//# sourceMappingURL=data:application/json;charset=utf-8;base64," + "eyJ2ZXJzaW9uIjozfQ" * 3000
+    path = tmp_path / "client.js"
+    path.write_text(code + source_map + "\n")
+    info = path.stat()
+    text, reason, content_hash = read_text(FileEntry("client.js", path, info.st_size, info.st_mtime_ns), 1_000_000)
+    assert reason is None and text == code + "\n"
+    assert len(text.splitlines()) == len((code + source_map).splitlines())
+    assert len(content_hash) == 40
+    path.write_text(bundle(20_000) + "\n" + source_map + "\n")  # a map does not rescue a minified bundle
+    text, reason, _ = read_text(FileEntry("client.js", path, info.st_size, info.st_mtime_ns), 1_000_000)
+    assert (text, reason) == (None, MACHINE_MADE)
+
+
 def test_ingest_with_a_937_kb_one_line_bundle_stays_bounded(workspace, tmp_path: Path):
     plain = make_sample_repo(tmp_path / "plain")
     baseline = Ingestor(workspace).ingest(str(plain), task=Task("ingest"))

@@ -33,6 +33,7 @@ import codecs
 import fnmatch
 import hashlib
 import os
+import re
 import shutil
 import stat
 import tempfile
@@ -100,6 +101,9 @@ LINGUIST_ATTRIBUTES = {"linguist-generated": GENERATED, "linguist-vendored": VEN
 MACHINE_LINE_CHARS = 5_000
 MACHINE_CHARS_PER_LINE = 400
 MACHINE_MAX_SPACES = 0.08  # share of spaces under which long lines are taken for minified code, not prose
+# A compiler's inline source map (Babel, tsc): one base64 line of tens of KB after code a person can read.
+# The map is what is machine-made, not the code: its line is emptied, so line numbers still match the file.
+_INLINE_SOURCE_MAP = re.compile(r"^[ \t]*(?://|/\*)[#@][ \t]*sourceMappingURL=data:[^\n]*$", re.MULTILINE)
 
 BINARY_SNIFF_BYTES = 8192
 _CANCEL_EVERY = 256
@@ -377,6 +381,8 @@ def read_text(entry: FileEntry, max_bytes: int, language: str | None = None) -> 
     if b"\0" in data[:BINARY_SNIFF_BYTES]:
         return None, BINARY, content_hash
     text = decode_text(data)
+    if "sourceMappingURL=data:" in text:
+        text = _INLINE_SOURCE_MAP.sub("", text)
     if machine_made(text):
         return None, MACHINE_MADE, content_hash
     if find_secret(text, language):
