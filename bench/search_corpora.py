@@ -60,12 +60,19 @@ CORPORA = (
     Corpus("pg", "javascript", "tuned", npm="pg@8.13.0", include=("lib", "README.md")),
     Corpus("jszip", "javascript", "tuned", npm="jszip@3.10.1", include=("lib", "README.markdown")),
     Corpus("mobx", "typescript", "tuned", npm="mobx@6.13.5", include=("src", "README.md")),
+    # Held out for the second round of stop 18 and measured once with the frozen defaults (651e197); two
+    # ingest bugs were then found in their misses (files skipped whole), so they are tuned since.
+    Corpus("websocket", "python", "tuned", pypi="websocket", dist="websocket-client"),
+    Corpus("charset-normalizer", "python", "tuned", pypi="charset_normalizer", dist="charset-normalizer"),
+    Corpus("handlebars", "javascript", "tuned", npm="handlebars@4.7.8", include=("lib", "README.markdown")),
+    Corpus("superagent", "javascript", "tuned", npm="superagent@10.1.1", include=("lib", "README.md")),
+    Corpus("table-core", "typescript", "tuned", npm="@tanstack/table-core@8.20.5", include=("src",)),
     # Held out: questions written by people who never saw a search result; measured once the defaults froze.
-    Corpus("websocket", "python", "heldout", pypi="websocket", dist="websocket-client"),
-    Corpus("charset-normalizer", "python", "heldout", pypi="charset_normalizer", dist="charset-normalizer"),
-    Corpus("handlebars", "javascript", "heldout", npm="handlebars@4.7.8", include=("lib", "README.markdown")),
-    Corpus("superagent", "javascript", "heldout", npm="superagent@10.1.1", include=("lib", "README.md")),
-    Corpus("table-core", "typescript", "heldout", npm="@tanstack/table-core@8.20.5", include=("src",)),
+    Corpus("platformdirs", "python", "heldout", pypi="platformdirs", dist="platformdirs"),
+    Corpus("pydantic-settings", "python", "heldout", pypi="pydantic_settings", dist="pydantic-settings"),
+    Corpus("marked", "javascript", "heldout", npm="marked@4.3.0", include=("src", "README.md")),
+    Corpus("chokidar", "javascript", "heldout", npm="chokidar@3.6.0", include=("index.js", "lib", "README.md")),
+    Corpus("trpc-server", "typescript", "heldout", npm="@trpc/server@10.45.2", include=("src",)),
 )
 SPLITS = ("tuned", "heldout")
 
