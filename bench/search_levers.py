@@ -41,8 +41,8 @@ def _weights(**changes: float) -> dict[str, float]:
 LEVERS: list[tuple[str, Tuning]] = [
     ("defaults", D),
     ("no re-ranking (the first stage alone)", replace(D, rerank=RerankWeights())),
-    ("vector query without stopwords", replace(D, vector_query="content")),
-    ("vector query without stopwords, no re-ranking", replace(D, vector_query="content", rerank=RerankWeights())),
+    ("vector query as typed (the default before stop 18)", replace(D, vector_query="raw")),
+    ("vector query as typed, no re-ranking", replace(D, vector_query="raw", rerank=RerankWeights())),
     ("rank fusion (RRF k 30) instead of score fusion", replace(D, fusion="rrf")),
     ("RRF, keyword weight 0.5 (the old defaults' fusion)", replace(D, fusion="rrf", keyword_weight=0.5)),
     ("keyword weight 0.5", replace(D, keyword_weight=0.5)),
@@ -64,6 +64,7 @@ LEVERS: list[tuple[str, Tuning]] = [
     ("name weight 20", replace(D, field_weights=_weights(name=20.0))),
     ("doc weight 3", replace(D, field_weights=_weights(doc=3.0))),
     ("code weight 1", replace(D, field_weights=_weights(code=1.0))),
+    ("code weight 0.3 (the default before stop 18)", replace(D, field_weights=_weights(code=0.3))),
     ("code weight 0.1", replace(D, field_weights=_weights(code=0.1))),
     ("path weight 1", replace(D, field_weights=_weights(path=1.0))),
 ]
