@@ -40,8 +40,8 @@ from pharos_desktop.engine.workspace import Workspace  # noqa: E402
 QUESTIONS = Path(__file__).with_name("search_eval_questions.json")
 K = 10
 RECALL_AT = 5
-# What decides the chunks and their embedded text; a change here means a fresh (re-embedded) index.
-# What decides the index's content: which files are read (files.py, secret_scan.py) and how they are cut.
+# What decides which files are read (files.py, secret_scan.py), their chunks and their embedded text; a
+# change here means a fresh (re-embedded) index.
 _CHUNKER_SOURCES = ("pharos_desktop/engine/parse", "pharos_desktop/engine/summaries.py",
                     "pharos_desktop/engine/tokens.py", "pharos_desktop/engine/chunks.py",
                     "pharos_desktop/engine/files.py", "pharos_desktop/engine/secret_scan.py",
