@@ -168,6 +168,29 @@ const settings = { retries: 2, nested: { deep: function () {} } };
     assert found == [("method", "traps.get")]
 
 
+def test_methods_of_a_class_expression_are_qualified_by_its_name() -> None:
+    # koa writes `module.exports = class Application {...}`: without this, its methods came out as bare
+    # `listen` and `use`, with no class to browse or to match a question naming the application.
+    source = """\
+module.exports = class Application extends Emitter {
+  listen(port) { return port; }
+};
+const Store = class {
+  get(key) { return key; }
+};
+function make() { return class { hidden() {} }; }
+"""
+    found = [(c.kind, c.symbol) for c in parse_file("lib/application.js", source, "javascript")
+             if c.kind != "module"]
+    assert found == [
+        ("class", "Application"),
+        ("method", "Application.listen"),
+        ("class", "Store"),
+        ("method", "Store.get"),
+        ("function", "make"),
+    ]
+
+
 def test_long_symbol_is_split_and_every_part_keeps_the_signature() -> None:
     body = "\n".join(f"    total += compute_{n}(value, {n})" for n in range(120))
     source = f"import os\n\n\ndef crunch(\n    value: int,\n) -> int:\n    total = 0\n{body}\n    return total\n"

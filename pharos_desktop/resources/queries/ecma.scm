@@ -4,6 +4,9 @@
 (function_declaration name: (identifier) @name) @definition.function
 (generator_function_declaration name: (identifier) @name) @definition.function
 (class_declaration name: (_) @name) @definition.class
+; A class expression: module.exports = class Application {...} is Application; const Foo = class {...} is Foo.
+(class name: (_) @name) @definition.class
+(variable_declarator name: (identifier) @name value: (class !name) @definition.class)
 (method_definition name: (_) @name) @definition.method
 
 ; const f = () => ..., let g = function () {...}
