@@ -41,6 +41,9 @@ def _weights(**changes: float) -> dict[str, float]:
 LEVERS: list[tuple[str, Tuning]] = [
     ("defaults", D),
     ("no re-ranking (the first stage alone)", replace(D, rerank=RerankWeights())),
+    ("re-ranker's word shares not weighted by rarity, code 0.2 (the defaults before stop 19)",
+     replace(D, rare_words=False, rerank=replace(D.rerank, code=0.2))),
+    ("re-ranker's word shares not weighted by rarity", replace(D, rare_words=False)),
     ("vector query as typed (the default before stop 18)", replace(D, vector_query="raw")),
     ("vector query as typed, no re-ranking", replace(D, vector_query="raw", rerank=RerankWeights())),
     ("rank fusion (RRF k 30) instead of score fusion", replace(D, fusion="rrf")),

@@ -9,7 +9,7 @@ from dataclasses import replace
 import pytest
 
 from pharos_desktop.engine.catalog import ChunkRecord, FileRecord, RepoRecord
-from pharos_desktop.engine.rerank import FITTED, RerankWeights, explain_bonus, features, rerank
+from pharos_desktop.engine.rerank import FITTED, RerankWeights, explain_bonus, features, rarity, rerank
 from pharos_desktop.engine.search import SearchFilters, Searcher
 from pharos_desktop.engine.tokens import query_terms
 from pharos_desktop.engine.workspace import Workspace
@@ -94,6 +94,21 @@ def test_features_read_the_name_its_owner_the_docstring_and_the_code():
     assert found == {"name": 0.5, "owner": 0.5, "doc": 0.5, "code": 1.0, "meaning": 0.4, "module": 0.0,
                      "container": 0.0, "section": 0.0}
     assert features(["module"], "<module>", "module", "", "", None)["name"] == 0.0  # no name of its own
+
+
+def test_a_rare_word_counts_for_more_than_a_common_one(workspace):
+    # "header" is in every chunk about headers, "duplicate" in two: code holding only "duplicate" should
+    # score above code holding only "header", though each holds one of the two words.
+    terms = query_terms("duplicate header")
+    counts = workspace.catalog.term_document_counts([*terms, "nowhere"])
+    assert counts[terms[0]] < counts[terms[1]] and "nowhere" not in counts
+    weight = Searcher(workspace).word_rarity(terms)
+    assert weight == rarity(counts, workspace.catalog.count_chunks(), terms)
+    assert weight[terms[0]] > weight[terms[1]] > 0
+    rare = features(terms, "f", "function", "", "a duplicate", None, weight)["code"]
+    common = features(terms, "f", "function", "", "a header", None, weight)["code"]
+    assert rare > 0.5 > common > 0 and rare + common == pytest.approx(1.0)
+    assert features(terms, "f", "function", "", "a header", None)["code"] == 0.5  # unweighted
 
 
 def test_the_window_tooltip_and_the_cli_explain_say_what_the_second_pass_added(workspace):

@@ -388,6 +388,10 @@ class Catalog:
         """(chunk id, bm25 score, higher is better), best first."""
         return keyword_index.search(self._conn(), match, limit, repo_ids, weights)
 
+    def term_document_counts(self, terms: list[str]) -> dict[str, int]:
+        """term -> how many chunks (of every repository) hold it, for the terms some chunk holds."""
+        return keyword_index.document_counts(self._conn(), terms)
+
     def symbol_part_counts(self, keys: list[tuple[str, str, str]]) -> dict[tuple[str, str, str], int]:
         """(repo_id, path, symbol) -> how many chunks (parts) that symbol has in that file."""
         counts: dict[tuple[str, str, str], int] = {}

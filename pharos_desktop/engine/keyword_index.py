@@ -53,6 +53,18 @@ def rebuild(conn: sqlite3.Connection) -> None:
                  "FROM chunks c")
 
 
+def document_counts(conn: sqlite3.Connection, terms: list[str]) -> dict[str, int]:
+    """How many chunks hold each term (in any field); a term no chunk holds is left out."""
+    # fts5vocab reads the index's own term statistics: one lookup per term, nothing scanned.
+    conn.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.chunks_kw_terms USING fts5vocab(main, chunks_kw, row)")
+    counts = {}
+    for term in dict.fromkeys(terms):
+        row = conn.execute("SELECT doc FROM temp.chunks_kw_terms WHERE term = ?", (term,)).fetchone()
+        if row is not None:
+            counts[term] = row[0]
+    return counts
+
+
 def match_expression(terms: list[str], prefix: bool = False) -> str:
     """An FTS5 query matching any of the (already tokenized) terms."""
     return " OR ".join(f'"{term}"' + ("*" if prefix else "") for term in terms)

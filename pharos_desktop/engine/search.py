@@ -18,7 +18,7 @@ from . import keyword_index
 from .catalog import ChunkRecord
 from .ranking import (CONTAINER_KINDS, Candidate, asks_for, asks_for_docs, matched_fields, path_role, rank_symbols,
                       relevance)
-from .rerank import FITTED, RerankWeights, rerank
+from .rerank import FITTED, RerankWeights, rarity, rerank
 from .tokens import content_words, query_terms, stem
 from .workspace import Workspace
 
@@ -50,6 +50,7 @@ class Tuning:
     prefix: bool = False  # match query words as prefixes of indexed words
     rerank: RerankWeights = FITTED  # all 0 (RerankWeights()): no second pass
     rerank_depth: int = 30  # fused candidates the re-ranker reorders
+    rare_words: bool = True  # the re-ranker's word shares weigh each word by its rarity (False: all the same)
     vector_query: str = "content"  # what is embedded: content (stopwords dropped) | raw (the query as typed)
 
 
@@ -117,7 +118,8 @@ class Searcher:
         terms = query_terms(query)
         candidates, records = self.candidates(query, terms, limit, filters, mode)
         if mode == "hybrid" and self.tuning.rerank:
-            candidates = rerank(candidates, records, terms, self.tuning.rerank, self.tuning.rerank_depth)
+            candidates = rerank(candidates, records, terms, self.tuning.rerank, self.tuning.rerank_depth,
+                                self.word_rarity(terms) if self.tuning.rare_words else None)
         candidates = sorted(candidates, key=lambda c: -c.score)[:limit]
         catalog = self.workspace.catalog
         parts = catalog.symbol_part_counts([c.key for c in candidates])
@@ -177,6 +179,11 @@ class Searcher:
         if mode != "hybrid":  # one ranker only: nothing that only the other one found
             candidates = [c for c in candidates if getattr(c, f"{mode}_rank") is not None]
         return candidates, records
+
+    def word_rarity(self, terms: list[str]) -> dict[str, float]:
+        """How much each term counts in the re-ranker's word shares (rerank.rarity), from the whole index."""
+        catalog = self.workspace.catalog
+        return rarity(catalog.term_document_counts(terms), catalog.count_chunks(), terms)
 
     def _vector_ranking(self, query: str, depth: int, filters: SearchFilters) -> list[tuple[str, float]]:
         if self.workspace.catalog.count_chunks() == 0:
