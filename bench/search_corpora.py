@@ -79,6 +79,11 @@ CORPORA = (
     Corpus("koa", "javascript", "heldout", npm="koa@2.15.3", include=("lib", "Readme.md")),
     Corpus("qs", "javascript", "heldout", npm="qs@6.13.0", include=("lib", "README.md")),
     Corpus("form-core", "typescript", "heldout", npm="@tanstack/form-core@0.35.0", include=("src",)),
+    Corpus("jsonschema", "python", "heldout", pypi="jsonschema", dist="jsonschema"),
+    Corpus("attrs", "python", "heldout", pypi="attr", dist="attrs"),
+    Corpus("js-yaml", "javascript", "heldout", npm="js-yaml@4.1.0", include=("lib", "README.md")),
+    Corpus("passport", "javascript", "heldout", npm="passport@0.7.0", include=("lib", "README.md")),
+    Corpus("redux", "typescript", "heldout", npm="redux@5.0.1", include=("src",)),
 )
 SPLITS = ("tuned", "heldout")
 
