@@ -191,6 +191,20 @@ function make() { return class { hidden() {} }; }
     ]
 
 
+def test_a_function_assigned_to_module_exports_keeps_its_own_name() -> None:
+    # passport's middleware is `module.exports = function authenticate(...)`: listed as `module.exports`, no
+    # one could browse to it or find it by the name its authors gave it.
+    source = """\
+module.exports = function authenticate(passport, name) { return name; };
+exports = module.exports = function initialize(passport) { return passport; };
+module.exports = function (str, opts) { return str; };
+exports.parse = function parseQuery(text) { return text; };
+"""
+    found = [(c.kind, c.symbol) for c in parse_file("lib/middleware.js", source, "javascript")]
+    assert found == [("function", "authenticate"), ("function", "initialize"), ("method", "module.exports"),
+                     ("function", "parse")]
+
+
 def test_long_symbol_is_split_and_every_part_keeps_the_signature() -> None:
     body = "\n".join(f"    total += compute_{n}(value, {n})" for n in range(120))
     source = f"import os\n\n\ndef crunch(\n    value: int,\n) -> int:\n    total = 0\n{body}\n    return total\n"

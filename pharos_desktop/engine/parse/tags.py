@@ -10,7 +10,8 @@ Rules (see pharos_desktop/resources/queries/python.scm for the capture names):
   container's code.
 - Names are normalised: ``Foo::bar``, ``M:send`` and ``obj.method`` use ``.``; generics are dropped
   (``impl<T> Wrapper<T>`` qualifies as ``Wrapper``); ``exports.x`` / ``module.exports.x`` is ``x``, and so
-  is ``x`` in ``module.exports = {x: ...}``; ``Foo.prototype.x`` and ``Foo.prototype = {x: ...}`` give ``Foo.x``.
+  is ``x`` in ``module.exports = {x: ...}``, and ``module.exports = function f`` is ``f``; ``Foo.prototype.x``
+  and ``Foo.prototype = {x: ...}`` give ``Foo.x``.
 """
 
 from __future__ import annotations
@@ -66,6 +67,8 @@ def collect(root: Node, language: str) -> Tags:
             name = _name_text(captures["name"][0]) if "name" in captures else ""
             if "receiver" in captures:
                 name = f"{_name_text(captures['receiver'][0])}.{name}"
+            if name in _EXPORTS:
+                name = _own_name(node) or name
             key = (node.start_byte, node.end_byte, node.type)
             known = by_key.get(key)
             if known is None:
@@ -117,6 +120,14 @@ def _qualify(definitions: list[Definition], by_key: dict[tuple[int, int, str], D
             definition.emitted = False
         if container is not None:
             container.children.append(definition)
+
+
+def _own_name(node: Node) -> str:
+    """The name a function gives itself where it is assigned (``module.exports = function authenticate``):
+    ``module.exports`` names no function a reader would look for."""
+    value = node.child_by_field_name("right")
+    own = value.child_by_field_name("name") if value is not None else None
+    return _name_text(own) if own is not None else ""
 
 
 def _name_text(node: Node) -> str:
