@@ -43,13 +43,13 @@ def question_table(workspace, searcher, depth: int, keep: int = 60) -> list[dict
         terms = query_terms(question["q"])
         filters = SearchFilters(repo_ids=[repo_ids[question["codebase"]]])
         candidates, records = searcher.candidates(question["q"], terms, K, filters, "hybrid")
-        weight = searcher.word_rarity(terms) if searcher.tuning.rare_words else None
+        term_weight = searcher.word_rarity(terms) if searcher.tuning.rare_words else None
         ordered = sorted(candidates, key=lambda c: -c.score)[:keep]
         top = ordered[0].score if ordered and ordered[0].score > 0 else 1.0
         for candidate in ordered:
             candidate.score /= top
         found = np.zeros((len(ordered), len(FEATURES)))
-        for i, values in enumerate(candidate_features(ordered[:depth], records, terms, weight)):
+        for i, values in enumerate(candidate_features(ordered[:depth], records, terms, term_weight)):
             found[i] = [values[name] for name in FEATURES]
         answers = np.array([is_answer(records[c.chunk_id], question["expect"]) for c in ordered], dtype=bool)
         table.append({"codebase": question["codebase"], "base": np.array([c.score for c in ordered]),

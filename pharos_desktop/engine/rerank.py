@@ -56,18 +56,18 @@ def rarity(document_counts: dict[str, int], total: int, terms: list[str]) -> dic
 
 
 def features(terms: list[str], symbol: str, kind: str, summary: str, code: str,
-             similarity: float | None, weight: dict[str, float] | None = None) -> dict[str, float]:
-    """The candidate's facts the weights apply to, each 0..1. ``weight``: how much each term counts in
-    the word shares (``rarity``); without it every term counts the same."""
+             similarity: float | None, term_weight: dict[str, float] | None = None) -> dict[str, float]:
+    """The candidate's facts the weights apply to, each 0..1. ``term_weight``: how much each term counts
+    in the word shares (``rarity``); without it every term counts the same."""
     wanted = set(terms)
-    weight = weight or dict.fromkeys(wanted, 1.0)
-    total = sum(weight.get(term, 1.0) for term in wanted)
+    term_weight = term_weight or dict.fromkeys(wanted, 1.0)
+    total = sum(term_weight.get(term, 1.0) for term in wanted)
     owner, _, own = symbol.rpartition(".")
     if own.startswith("<"):  # <module>, <imports>, <lines 1-50>: no name of its own
         own = ""
 
     def share(text: str) -> float:
-        return sum(weight.get(term, 1.0) for term in wanted & set(tokens(text))) / total if total else 0.0
+        return sum(term_weight.get(term, 1.0) for term in wanted & set(tokens(text))) / total if total else 0.0
 
     return {"name": share(own), "owner": share(owner), "doc": share(summary), "code": share(code),
             "meaning": max(similarity or 0.0, 0.0), "module": 1.0 if kind in MODULE_KINDS else 0.0,
@@ -86,10 +86,10 @@ def explain_bonus(added: dict[str, float]) -> str:
 
 
 def rerank(candidates: list[Candidate], records: dict[str, ChunkRecord], terms: list[str],
-           weights: RerankWeights, depth: int, weight: dict[str, float] | None = None) -> list[Candidate]:
+           weights: RerankWeights, depth: int, term_weight: dict[str, float] | None = None) -> list[Candidate]:
     """The candidates best first: fused scores scaled so the best has 1, the first ``depth`` of them
     plus their bonus. Each keeps its fused rank and what each feature added, for explaining.
-    ``weight``: how much each term counts in the word shares (see ``features``)."""
+    ``term_weight``: how much each term counts in the word shares (see ``features``)."""
     ordered = sorted(candidates, key=lambda c: -c.score)
     top = ordered[0].score if ordered else 0.0
     if top <= 0:
@@ -97,7 +97,7 @@ def rerank(candidates: list[Candidate], records: dict[str, ChunkRecord], terms: 
     for position, candidate in enumerate(ordered, start=1):
         candidate.fused_rank = position
         candidate.score /= top
-    for candidate, found in zip(ordered, candidate_features(ordered[:depth], records, terms, weight)):
+    for candidate, found in zip(ordered, candidate_features(ordered[:depth], records, terms, term_weight)):
         candidate.bonus = bonus(weights, found)
     for candidate in ordered[:depth]:
         candidate.score += sum(candidate.bonus.values())
@@ -105,11 +105,12 @@ def rerank(candidates: list[Candidate], records: dict[str, ChunkRecord], terms: 
 
 
 def candidate_features(candidates: list[Candidate], records: dict[str, ChunkRecord], terms: list[str],
-                       weight: dict[str, float] | None = None) -> list[dict[str, float]]:
+                       term_weight: dict[str, float] | None = None) -> list[dict[str, float]]:
     """``features`` of each candidate, in order (the code of all its parts that were candidates)."""
     found = []
     for candidate in candidates:
         record = records[candidate.chunk_id]
         code = "\n".join(records[c].code for c in candidate.chunk_ids if c in records)
-        found.append(features(terms, record.symbol, record.kind, record.summary, code, candidate.similarity, weight))
+        found.append(features(terms, record.symbol, record.kind, record.summary, code, candidate.similarity,
+                              term_weight))
     return found
