@@ -97,16 +97,16 @@ def test_features_read_the_name_its_owner_the_docstring_and_the_code():
 
 
 def test_a_rare_word_counts_for_more_than_a_common_one(workspace):
-    # "header" is in every chunk about headers, "duplicate" in two: code holding only "duplicate" should
-    # score above code holding only "header", though each holds one of the two words.
+    # "header" is in every chunk (their file is headers.py), "duplicate" in two: code holding only "duplicate"
+    # should score above code holding only "header", though each holds one of the two words.
     terms = query_terms("duplicate header")
     counts = workspace.catalog.term_document_counts([*terms, "nowhere"])
-    assert counts[terms[0]] < counts[terms[1]] and "nowhere" not in counts
-    weight = Searcher(workspace).word_rarity(terms)
-    assert weight == rarity(counts, workspace.catalog.count_chunks(), terms)
-    assert weight[terms[0]] > weight[terms[1]] > 0
-    rare = features(terms, "f", "function", "", "a duplicate", None, weight)["code"]
-    common = features(terms, "f", "function", "", "a header", None, weight)["code"]
+    assert counts[terms[0]] == 2 and counts[terms[1]] == workspace.catalog.count_chunks() and "nowhere" not in counts
+    term_weight = Searcher(workspace).word_rarity(terms)
+    assert term_weight == rarity(counts, workspace.catalog.count_chunks(), terms)
+    assert term_weight[terms[0]] > term_weight[terms[1]] > 0
+    rare = features(terms, "f", "function", "", "a duplicate", None, term_weight)["code"]
+    common = features(terms, "f", "function", "", "a header", None, term_weight)["code"]
     assert rare > 0.5 > common > 0 and rare + common == pytest.approx(1.0)
     assert features(terms, "f", "function", "", "a header", None)["code"] == 0.5  # unweighted
 
