@@ -4,10 +4,7 @@ through the Upstash-REST front), repositories served by a real `git daemon`, and
 from __future__ import annotations
 
 import json
-import os
 import signal
-import subprocess
-import sys
 import threading
 import time
 
@@ -23,6 +20,7 @@ from pharos_desktop.engine.worker.jobs import status_key
 from pharos_desktop.tools.sample_repos import make_many_file_repo
 from tests.git_daemon import GitDaemon, TcpProxy
 from tests.sync_support import run_sync
+from tests.worker_support import queue_job, run_once, start_worker, stderr_of, submit, wait_for
 
 pytestmark = pytest.mark.slow
 FAST = {"idle_poll": (0.2, 0.5), "backoff": (0.2, 1.0)}
@@ -37,22 +35,11 @@ def git_daemon(tmp_path):
     daemon.stop()
 
 
-def submit(cloud, repo_url: str) -> httpx.Response:
-    with cloud.api() as api:
-        return api.post(f"/api/v1/ingestion/ingest/{repo_url}")
-
-
-def wait_for(condition, seconds: float = 120, what: str = "it") -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, f"{what} did not happen within {seconds} s"
-        time.sleep(0.1)
-
-
 class Running:
     """A CloudWorker on a thread, as the window runs it."""
 
     def __init__(self, workspace, cloud, queue: Queue, **kwargs) -> None:
+        workspace.settings.trusted_git_hosts = ["127.0.0.1"]  # the test's git daemon is a private server
         self.cancel = CancelToken()
         self.events: list = []
         self.worker = CloudWorker(workspace, queue, api_url=cloud.api_url, token=cloud.token,
@@ -128,36 +115,15 @@ def test_a_users_sync_of_many_files_leaves_no_fetch_jobs_of_ours(workspace, tmp_
         assert api.post("/api/resources", json={"url": "https://example.org/mine"}).status_code == 202
 
 
-def _queue(cloud, repo_url: str, task_id: str, submitted: float | None = None) -> None:
-    """A job as the cloud's ingest route writes it (straight into Redis, to set its age or a bad URL)."""
-    cloud.redis().rpush("ingest_queue", json.dumps({
-        "repo_url": repo_url, "submitted_at_unix": submitted if submitted is not None else time.time(),
-        "ttl": 86400, "task_id": task_id, "status": "pending"}))
-
-
-def _start_worker(cloud, pharos_home) -> subprocess.Popen:
-    """A worker process; its stderr goes to a file beside the data folder (read it when a test fails)."""
-    env = {**os.environ, "PHAROS_HOME": str(pharos_home), "PHAROS_TOKEN": cloud.token, "PYTHONFAULTHANDLER": "1"}
-    log = open(pharos_home.parent / "worker-stderr.txt", "w")  # noqa: SIM115 - handed to the child
-    return subprocess.Popen(_worker_command(cloud), env=env, stdout=subprocess.DEVNULL, stderr=log)
-
-
-def _worker_command(cloud, *extra: str) -> list[str]:
-    return [sys.executable, "-m", "pharos_desktop", "worker", "--api-url", cloud.api_url,
-            "--queue-url", cloud.redis_url, "--json", *extra]
-
-
 def test_expired_and_failing_jobs_are_recorded_failed_and_the_worker_goes_on(tmp_path, real_cloud, git_daemon,
                                                                              pharos_home):
     good = git_daemon.publish(make_many_file_repo(tmp_path / "work", 3), "good")
     redis = real_cloud.redis()
-    _queue(real_cloud, good, "expired-1", submitted=time.time() - 2 * 86400)
-    _queue(real_cloud, git_daemon.url("missing"), "missing-1")
-    _queue(real_cloud, good, "good-1")
-    env = {**os.environ, "PHAROS_HOME": str(pharos_home), "PHAROS_TOKEN": real_cloud.token}
-    done = subprocess.run(_worker_command(real_cloud, "--once"), env=env, capture_output=True, text=True, timeout=300)
+    queue_job(real_cloud, good, "expired-1", submitted=time.time() - 2 * 86400)
+    queue_job(real_cloud, git_daemon.url("missing"), "missing-1")
+    queue_job(real_cloud, good, "good-1")
+    done, lines = run_once(real_cloud, pharos_home)
     assert done.returncode == 0, done.stderr
-    lines = [json.loads(line) for line in done.stdout.splitlines()]
     assert [(line["task_id"], line["status"]) for line in lines] == [
         ("expired-1", "failed"), ("missing-1", "failed"), ("good-1", "completed")]
     assert lines[0]["reason"] == "expired"
@@ -167,9 +133,9 @@ def test_expired_and_failing_jobs_are_recorded_failed_and_the_worker_goes_on(tmp
 
 def test_a_worker_killed_mid_job_finishes_it_after_a_restart_without_duplicates(tmp_path, real_cloud, git_daemon,
                                                                                 pharos_home):
-    _queue(real_cloud, git_daemon.publish(make_many_file_repo(tmp_path / "work", 60), "big"), "kill-1")
+    queue_job(real_cloud, git_daemon.publish(make_many_file_repo(tmp_path / "work", 60), "big"), "kill-1")
     redis = real_cloud.redis()
-    process = _start_worker(real_cloud, pharos_home)
+    process = start_worker(real_cloud, pharos_home)
     try:
         wait_for(lambda: len(real_cloud.resources()) >= 15, 300, "publishing part of the job")
         assert redis.get(status_key("kill-1")) == "running"
@@ -180,22 +146,21 @@ def test_a_worker_killed_mid_job_finishes_it_after_a_restart_without_duplicates(
             process.kill()
     assert redis.llen("ingest_queue") == 0  # the job sits in the dead worker's processing list
 
-    env = {**os.environ, "PHAROS_HOME": str(pharos_home), "PHAROS_TOKEN": real_cloud.token}
-    done = subprocess.run(_worker_command(real_cloud, "--once"), env=env, capture_output=True, text=True, timeout=300)
+    done, lines = run_once(real_cloud, pharos_home)
     assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout.splitlines()[-1])["status"] == "completed"
+    assert lines[-1]["status"] == "completed"
     urls = [row["url"] for row in real_cloud.resources()]
     assert len(urls) == len(set(urls)) == 60  # every file once, none twice
 
 
 def test_sigterm_leaves_the_job_for_the_next_start(tmp_path, real_cloud, git_daemon, pharos_home):
-    _queue(real_cloud, git_daemon.publish(make_many_file_repo(tmp_path / "work", 60), "big"), "term-1")
+    queue_job(real_cloud, git_daemon.publish(make_many_file_repo(tmp_path / "work", 60), "big"), "term-1")
     redis = real_cloud.redis()
-    process = _start_worker(real_cloud, pharos_home)
+    process = start_worker(real_cloud, pharos_home)
     wait_for(lambda: redis.get(status_key("term-1")) == "running", 120, "the job starting")
     process.send_signal(signal.SIGTERM)
     code = process.wait(timeout=60)
-    assert code == 130, (pharos_home.parent / "worker-stderr.txt").read_text()[-3000:]
+    assert code == 130, stderr_of(pharos_home)[-3000:]
     processing = [key for key in redis.keys("pharos:worker:*:processing")]
     assert len(processing) == 1 and redis.llen(processing[0]) == 1  # kept, not lost, not done
 
@@ -215,7 +180,7 @@ def test_the_queue_going_away_backs_off_and_recovers(workspace, tmp_path, real_c
         assert running.worker.requests["queue"] - attempts <= 4  # backing off, not a tight loop
         proxy.up()
         repo_url = git_daemon.publish(make_many_file_repo(tmp_path / "work", 3), "back")
-        _queue(real_cloud, repo_url, "back-1")
+        queue_job(real_cloud, repo_url, "back-1")
         wait_for(lambda: running.outcomes, 300, "the job after the queue came back")
     finally:
         running.stop()

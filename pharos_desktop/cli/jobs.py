@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from typing import Callable, TypeVar
 
 from ..engine.cancel import CancelToken
@@ -11,8 +12,9 @@ from ..engine.errors import Cancelled
 T = TypeVar("T")
 
 
-def run_cancellable(job: Callable[[], T], cancel: CancelToken) -> T:
-    """``job()``'s result; Ctrl-C sets ``cancel``, which the job watches, and waits for the job to end."""
+def run_cancellable(job: Callable[[], T], cancel: CancelToken, grace: float | None = None) -> T:
+    """``job()``'s result; Ctrl-C sets ``cancel``, which the job watches, and waits for the job to end
+    (at most ``grace`` seconds when given: a job whose work is safe to leave, such as the cloud worker's)."""
     outcome: dict[str, object] = {}
     # Our own flag, not Thread.is_alive(): a join() interrupted by Ctrl-C can leave is_alive() False while
     # the thread still runs (CPython), and we would leave before the job had marked itself cancelled.
@@ -34,8 +36,9 @@ def run_cancellable(job: Callable[[], T], cancel: CancelToken) -> T:
         cancel.cancel()
         # Let the job end itself (git stopped, temporary clone removed, job marked cancelled); the engine
         # checks its token often. A second Ctrl-C stops waiting: the job is then found interrupted later.
+        deadline = time.monotonic() + grace if grace is not None else None
         try:
-            while not done.wait(0.1):
+            while not done.wait(0.1) and (deadline is None or time.monotonic() < deadline):
                 pass
         except KeyboardInterrupt:
             pass

@@ -17,6 +17,8 @@ from .ingest import cancel_on_stdin
 from .jobs import run_cancellable
 from .render import make_emitter
 
+STOP_GRACE = 5.0
+
 
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser(
@@ -66,7 +68,9 @@ def run(args, workspace) -> int:
     worker = CloudWorker(workspace, queue, api_url=args.api_url or workspace.settings.api_url,
                          token=get_secret(CLOUD_TOKEN), emit=emit)
     try:
-        run_cancellable(lambda: worker.run(cancel, once=args.once), cancel)
+        # A stopped worker leaves its job in its processing list for the next start, so after a first
+        # SIGTERM or Ctrl-C it waits only a few seconds for the job to wind down.
+        run_cancellable(lambda: worker.run(cancel, once=args.once), cancel, grace=STOP_GRACE)
     finally:
         if progress is not None:
             progress.close()

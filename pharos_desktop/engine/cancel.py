@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import threading
+import time
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
-from typing import Awaitable, TypeVar
+from typing import Awaitable, Callable, TypeVar
 
 from .errors import Cancelled
 
@@ -49,6 +50,28 @@ class CancelToken:
                 return future.result(timeout=POLL_SECONDS)
             except FutureTimeout:
                 continue
+
+    def call(self, function: Callable[..., T], *args, timeout: float) -> T:
+        """``function(*args)`` on a thread of its own, waited for until the token is set (Cancelled) or
+        ``timeout`` seconds pass (TimeoutError). For a blocking call that may hang (a network client): the
+        caller leaves at once; the abandoned call ends on its own daemon thread and never holds up the exit."""
+        future: Future[T] = Future()
+
+        def run() -> None:
+            try:
+                future.set_result(function(*args))
+            except BaseException as exc:  # noqa: BLE001 - handed to the waiting caller
+                future.set_exception(exc)
+
+        threading.Thread(target=run, name="pharos-call", daemon=True).start()
+        deadline = time.monotonic() + timeout
+        while True:
+            self.raise_if_cancelled()
+            try:
+                return future.result(timeout=POLL_SECONDS)
+            except FutureTimeout:
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"no answer within {timeout:g} s") from None
 
     async def result_async(self, awaitable: Awaitable[T]) -> T:
         """``result`` for a coroutine: the token is thread-based, so it is polled, not awaited. On cancel the

@@ -40,6 +40,10 @@ class StoreError(PharosError):
     """The local index (catalog or vector store) cannot be opened or written."""
 
 
+class DiskFull(StoreError):
+    """The disk that holds the data folder (or a clone) is full; the message says where to free space."""
+
+
 class CloudError(PharosError):
     """The Pharos cloud refused or failed a request; the message says what to fix."""
 

@@ -126,10 +126,22 @@ _SAFETY = ("-c", "protocol.ext.allow=never", "-c", "protocol.fd.allow=never",
            "-c", "gc.autoDetach=false", "-c", "maintenance.auto=false")
 
 
-def _command(args: list[str], env: dict[str, str]) -> list[str]:
-    """The full command line: git, our options, the token's credential helper when ``env`` carries a token."""
+def _command(args: list[str], env: dict[str, str], options: tuple[str, ...] = ()) -> list[str]:
+    """The full command line: git, our options, the token's credential helper when ``env`` carries a token,
+    then the caller's ``options`` (``network_options``)."""
     helper = ["-c", f"credential.helper={_CREDENTIAL_HELPER}"] if env.get(TOKEN_ENV) else []
-    return ["git", *_SAFETY, *helper, *args]
+    return ["git", *_SAFETY, *helper, *options, *args]
+
+
+def network_options(pins: tuple[str, ...] = (), follow_redirects: bool = True) -> tuple[str, ...]:
+    """``-c`` options that hold git's http(s) to checked addresses: ``pins`` (host:port:address) are the only
+    addresses curl may connect to for those hosts, and no redirect is followed, not even the first."""
+    options: list[str] = []
+    for pin in pins:
+        options += ["-c", f"http.curloptResolve={pin}"]
+    if not follow_redirects:
+        options += ["-c", "http.followRedirects=false"]
+    return tuple(options)
 
 
 def run_local(args: list[str], cwd: Path | None = None, stdin: bytes | None = None) -> subprocess.CompletedProcess:
@@ -156,13 +168,13 @@ class Stalled(SourceError):
 
 
 def run_git(args: list[str], *, env: dict[str, str], cancel: CancelToken, cwd: Path | None = None,
-            on_line=None, timeout: float | None = None) -> tuple[int, str, list[str]]:
+            on_line=None, timeout: float | None = None, options: tuple[str, ...] = ()) -> tuple[int, str, list[str]]:
     """Run git (``args`` after the program name) in ``env`` (``git_env``), polling ``cancel``; returns
     (exit code, stdout, stderr lines other than progress). ``on_line`` sees every stderr line as it comes.
 
     ``timeout``: end it (raising Stalled) once it has written nothing for that many seconds."""
     try:
-        process = subprocess.Popen(_command(args, env), cwd=cwd, env=env, stdin=subprocess.DEVNULL,
+        process = subprocess.Popen(_command(args, env, options), cwd=cwd, env=env, stdin=subprocess.DEVNULL,
                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=(os.name == "posix"),
                                    creationflags=getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0))
     except FileNotFoundError as exc:

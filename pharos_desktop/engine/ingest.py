@@ -30,8 +30,13 @@ class Ingestor:
     def __init__(self, workspace: Workspace) -> None:
         self.workspace = workspace
 
-    def ingest(self, source: str, branch: str | None = None, *, task: Task) -> IngestSummary:
-        """Blocking: run it off the UI thread. Emits events, returns the summary or raises PharosError."""
+    def ingest(self, source: str, branch: str | None = None, *, task: Task,
+               confine: tuple[str, ...] | None = None) -> IngestSummary:
+        """Blocking: run it off the UI thread. Emits events, returns the summary or raises PharosError.
+
+        ``confine``: the source was chosen by someone else (a cloud job, engine/worker/admission.py): it must
+        be a remote URL, git connects only to these pinned addresses (host:port:address) and follows no
+        redirect."""
         catalog = self.workspace.catalog
 
         def ended(state: str, message: str) -> None:  # the repository's rows are ours only while we hold its lock
@@ -40,7 +45,7 @@ class Ingestor:
                                        message)
 
         with ExitStack() as held, Job(self.workspace.jobs, task) as job:
-            spec = parse_source(source, branch)
+            spec = parse_source(source, branch, remote_only=confine is not None)
             job.start(spec.display + (f" @ {branch}" if branch else ""))
             if spec.credentials_stripped:
                 task.message(CREDENTIALS_IGNORED, "warning")
@@ -50,17 +55,17 @@ class Ingestor:
             # The request is what a resume runs again: never the credentials a pasted URL held.
             job.own(spec.repo_id, {"source": spec.location if spec.credentials_stripped else source, "branch": branch},
                     ended)
-            summary = self._run(spec, branch, task)
+            summary = self._run(spec, branch, task, confine)
             job.finish(summary)
         return summary
 
-    def _run(self, spec, branch: str | None, task: Task) -> IngestSummary:
+    def _run(self, spec, branch: str | None, task: Task, confine: tuple[str, ...] | None) -> IngestSummary:
         started = time.perf_counter()
         index = LocalIndex(self.workspace, spec.repo_id)
         if not index.knows_model:
             index.load_model()  # now, so that the clone and the scan hide the wait
         began = time.perf_counter()
-        checkout = self._clone(spec, branch, task)
+        checkout = self._clone(spec, branch, task, confine)
         stage_seconds = {"clone": time.perf_counter() - began}
         index.begin(spec, checkout)
         began = time.perf_counter()
@@ -79,11 +84,11 @@ class Ingestor:
                              round(time.perf_counter() - started, 3), {k: round(v, 3) for k, v in stage_seconds.items()},
                              kept + stats.unchanged)
 
-    def _clone(self, spec, branch: str | None, task: Task) -> Checkout:
+    def _clone(self, spec, branch: str | None, task: Task, confine: tuple[str, ...] | None) -> Checkout:
         settings = self.workspace.settings
         task.progress("clone", 0, None, "objects")
         access = GitAccess(get_secret(GIT_TOKEN), tuple(h.strip().lower() for h in settings.git_token_hosts),
-                           settings.git_timeout)
+                           settings.git_timeout, pins=confine or (), follow_redirects=confine is None)
         checkout = open_source(spec, branch, self.workspace.clones_dir, access=access, task=task)
         task.progress("clone", 1, 1, "objects")
         task.raise_if_cancelled()

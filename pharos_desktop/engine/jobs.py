@@ -211,11 +211,16 @@ class Job:
         self.task.emit(JobFailed(self.task.job_id, message, self._hidden(detail)))
 
     def _end(self, state: str, message: str) -> None:
+        """Record how the job ended. If that write fails too (a full disk), the job's own error is what the
+        caller must see: the row stays 'running' and the next start marks it interrupted."""
         if not self._owned:
             return
-        self.table.finish(self.task.job_id, state, error=message)
-        if self._on_end is not None:
-            self._on_end(state, message)
+        try:
+            self.table.finish(self.task.job_id, state, error=message)
+            if self._on_end is not None:
+                self._on_end(state, message)
+        except Exception:  # noqa: BLE001 - secondary to the failure being reported
+            log.warning("could not record how %s %s ended", self.task.kind, self.task.job_id, exc_info=True)
 
     def _hidden(self, text: str) -> str:
         return text.replace(self.secret, "***") if self.secret else text

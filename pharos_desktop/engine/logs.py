@@ -30,4 +30,6 @@ def setup_logging(logs_dir: Path, verbose: bool = False) -> Path:
         handler.addFilter(_ScrubSecrets())
         root.addHandler(handler)
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
+    # A log line that cannot be written (a full disk) is dropped: never a traceback on the user's terminal.
+    logging.raiseExceptions = False
     return path

@@ -38,6 +38,7 @@ ENV_OVERRIDES = {
     "PHAROS_QUEUE_URL": "queue_url",
     "PHAROS_GIT_TOKEN_HOSTS": "git_token_hosts",
     "PHAROS_GIT_TIMEOUT": "git_timeout",
+    "PHAROS_TRUSTED_GIT_HOSTS": "trusted_git_hosts",
 }
 
 
@@ -84,6 +85,9 @@ class Settings:
     parse_workers: int = 0  # 0: one fewer than the CPU count, at least one
     queue_url: str = ""  # the cloud's queue: Upstash REST (https://) or redis:// / rediss://
     work_for_cloud: bool = False  # the window's "Work for my cloud" switch
+    # Cloud jobs may name only public https repositories (engine/worker/admission.py); these widen that.
+    trusted_git_hosts: list[str] = field(default_factory=list)  # private git servers a job may name
+    worker_allow_ssh: bool = False  # ssh:// and git@host:path jobs (they use this machine's ssh keys)
     # The git token is offered only to these hosts, only over https (never after a redirect elsewhere).
     git_token_hosts: list[str] = field(default_factory=lambda: ["github.com"])
     git_timeout: int = 60  # seconds a clone/fetch may show no progress before it is stopped

@@ -17,15 +17,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..cancel import CancelToken
-from ..errors import SourceError
+from ..errors import DiskFull, SourceError
 from ..files import in_git_work_tree
-from ..git import Stalled, git_env, local_git, progress_reporter, run_git
+from ..git import Stalled, git_env, local_git, network_options, progress_reporter, run_git
 from .git_errors import clone_error
 from .spec import SourceSpec, repo_id
 
 if TYPE_CHECKING:
     from ..jobs import Task
 
+LOW_SPACE = 64 * 2**20  # after git failed to write: less than this free means the disk is why
 _BRANCH_RE = re.compile(r"[^\s~^:?*\[\\]+")  # what git allows in a branch name, roughly
 
 
@@ -43,6 +44,10 @@ class GitAccess:
     token: str = ""
     token_hosts: tuple[str, ...] = ()  # lower-case host names; the token goes to no other host
     timeout: float = 60.0  # seconds a network operation may show no progress before it is ended
+    # A queued cloud job's limits (engine/worker/admission.py): the only addresses git may connect to
+    # (host:port:address), and whether a redirect may be followed.
+    pins: tuple[str, ...] = ()
+    follow_redirects: bool = True
 
 
 def _head(path: Path) -> tuple[str, str]:
@@ -66,24 +71,35 @@ def _open_local(spec: SourceSpec, branch: str | None) -> Checkout:
 class _Git:
     """git commands for one source, with one environment and one way of naming failures."""
 
-    def __init__(self, spec: SourceSpec, access: GitAccess, cancel: CancelToken) -> None:
-        self.spec, self.access, self.cancel = spec, access, cancel
+    def __init__(self, spec: SourceSpec, access: GitAccess, cancel: CancelToken, clones_dir: Path) -> None:
+        self.spec, self.access, self.cancel, self.clones_dir = spec, access, cancel, clones_dir
         self.env = git_env(access.token, spec.host, access.token_hosts)
+        self.options = network_options(access.pins, access.follow_redirects)
 
     def network(self, args: list[str], branch: str | None, *, cwd: Path | None = None,
                 on_line=None) -> str:
         try:
             code, out, lines = run_git(args, env=self.env, cancel=self.cancel, cwd=cwd, on_line=on_line,
-                                       timeout=self.access.timeout)
+                                       timeout=self.access.timeout, options=self.options)
         except Stalled as exc:
             raise SourceError(f"{self.spec.host or self.spec.display} stopped answering: no progress for "
                               f"{exc.seconds:g} s, so git was stopped (a slow server? raise PHAROS_GIT_TIMEOUT)") from None
         if code != 0:
+            if _out_of_space(lines, self.clones_dir):
+                raise DiskFull(f"disk full: free space in {self.clones_dir} (git could not write the clone of "
+                               f"{self.spec.display})")
             raise clone_error(self.spec, branch, lines, self.access)
         return out
 
     def local(self, args: list[str], cwd: Path) -> int:
         return run_git(args, env=self.env, cancel=self.cancel, cwd=cwd)[0]
+
+
+def _out_of_space(lines: list[str], folder: Path) -> bool:
+    """git says only "unable to write file" when a checkout meets a full disk: ask the disk."""
+    wrote = any(marker in line.lower() for line in lines for marker in ("unable to write", "write error",
+                                                                        "no space left"))
+    return wrote and shutil.disk_usage(folder).free < LOW_SPACE
 
 
 def _default_branch(git: _Git) -> str:
@@ -145,7 +161,7 @@ def open_source(spec: SourceSpec, branch: str | None, clones_dir: Path, *, acces
     clones_dir = Path(clones_dir)
     clones_dir.mkdir(parents=True, exist_ok=True)
     dest = clones_dir / spec.repo_id
-    git = _Git(spec, access, task.cancel)
+    git = _Git(spec, access, task.cancel, clones_dir)
     if (dest / ".git").is_dir():
         code, url = local_git(["config", "--get", "remote.origin.url"], dest)
         if code == 0 and repo_id(url, None) == repo_id(spec.location, None):

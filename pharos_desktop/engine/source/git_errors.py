@@ -77,6 +77,10 @@ def clone_error(spec: SourceSpec, branch: str | None, lines: list[str], access: 
         return AuthRequired(f"authentication required for {spec.display}: set a token in Settings or PHAROS_GIT_TOKEN")
     if branch and any(marker in text for marker in _BRANCH):
         return SourceError(f"branch '{branch}' not found in {spec.display}")
+    if re.search(r"returned error: 30[1278]\b", text):
+        return SourceError(f"{spec.host or spec.display} answered with a redirect, and this repository's address "
+                           "came from the cloud's queue, which is never followed elsewhere: queue the address it "
+                           "points to")
     if "host key verification failed" in text:
         return SourceError(f"ssh does not trust the host key of {spec.host}: run `ssh {spec.host}` once to accept it")
     if any(marker in text for marker in _NETWORK):

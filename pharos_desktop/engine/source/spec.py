@@ -20,6 +20,7 @@ from ..weblinks import SCP_RE, host_kind, repository_path, web_base
 KNOWN_HOSTS = ("github.com", "gitlab.com", "bitbucket.org", "codeberg.org")  # "github.com/owner/repo", no scheme
 URL_SCHEMES = ("https", "http", "ssh", "git+ssh", "ssh+git", "git", "file")
 
+LOCAL_REFUSED = "refusing a local path: only a remote repository URL can be used here"
 CREDENTIALS_IGNORED = ("the user name and password in the URL were ignored (they are never stored or passed on); "
                        "put a git token in Settings or PHAROS_GIT_TOKEN instead")
 
@@ -100,12 +101,16 @@ def _parse_url(text: str, branch: str | None) -> SourceSpec:
     user = f"{parts.username}@" if parts.username and not scheme.startswith("http") else ""
     port = f":{parts.port}" if parts.port else ""
     path = repository_path(host, parts.path) if host_kind(host) else parts.path.rstrip("/")
-    location = f"{scheme}://{user}{host}{port}{path}"
+    bracketed = f"[{host}]" if ":" in host else host  # an IPv6 address
+    location = f"{scheme}://{user}{bracketed}{port}{path}"
     return _remote(location, host, path, stripped, branch)
 
 
-def parse_source(text: str, branch: str | None = None) -> SourceSpec:
-    """What the user typed -> SourceSpec. ``branch`` only feeds the repository id."""
+def parse_source(text: str, branch: str | None = None, *, remote_only: bool = False) -> SourceSpec:
+    """What the user typed -> SourceSpec. ``branch`` only feeds the repository id.
+
+    ``remote_only``: a git URL or nothing (what a queued cloud job may name): the file system is never
+    consulted, and ``file://`` is refused like a folder."""
     text = (text or "").strip()
     if not text:
         raise SourceError("no source given: enter a git URL or a folder")
@@ -117,7 +122,11 @@ def parse_source(text: str, branch: str | None = None) -> SourceSpec:
         transport = text.split("::", 1)[0]
         raise UnsafeSource(f"refusing the '{transport}::' transport: it lets a URL run commands")
     if _SCHEME_RE.match(text):
+        if remote_only and _SCHEME_RE.match(text).group(1).lower() == "file":
+            raise UnsafeSource(LOCAL_REFUSED)
         return _parse_url(text, branch)
+    if remote_only:
+        return _parse_scp(text, branch)
 
     candidate = Path(text).expanduser()
     if candidate.exists():
@@ -128,14 +137,8 @@ def parse_source(text: str, branch: str | None = None) -> SourceSpec:
         return SourceSpec("local", location, location, folder.name or location, repo_id(location, branch),
                           None, None)
 
-    scp = SCP_RE.match(text)
-    if scp and len(scp.group("host")) > 1 and ("@" in text or "." in scp.group("host")):
-        host, path = scp.group("host").lower(), "/" + scp.group("path").lstrip("/")
-        if host.startswith("-"):
-            raise UnsafeSource(f"refusing a host that git could read as an option: {text}")
-        user = f"{scp.group('user')}@" if scp.group("user") else ""
-        location = f"{user}{host}:{scp.group('path')}".rstrip("/")
-        return _remote(location, host, path, False, branch)
+    if _looks_like_scp(text):
+        return _parse_scp(text, branch)
 
     first = text.split("/", 1)[0].lower()
     if first in KNOWN_HOSTS and "/" in text:
@@ -143,6 +146,34 @@ def parse_source(text: str, branch: str | None = None) -> SourceSpec:
     if "/" in text or "\\" in text or text.startswith((".", "~")):
         raise SourceError(f"folder does not exist: {candidate.resolve()}")
     raise SourceError(f"not a URL or folder: {text}")
+
+
+def _looks_like_scp(text: str) -> bool:
+    scp = SCP_RE.match(text)
+    return bool(scp and len(scp.group("host")) > 1 and ("@" in text or "." in scp.group("host")))
+
+
+def _parse_scp(text: str, branch: str | None) -> SourceSpec:
+    """git's scp-like form, [user@]host:path."""
+    if not _looks_like_scp(text):
+        raise UnsafeSource(LOCAL_REFUSED)
+    scp = SCP_RE.match(text)
+    host, path = scp.group("host").lower(), "/" + scp.group("path").lstrip("/")
+    if host.startswith("-"):
+        raise UnsafeSource(f"refusing a host that git could read as an option: {text}")
+    user = f"{scp.group('user')}@" if scp.group("user") else ""
+    location = f"{user}{host}:{scp.group('path')}".rstrip("/")
+    return _remote(location, host, path, False, branch)
+
+
+_USERINFO_RE = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*://)?[^/?#\s]*@")
+
+
+def redact(text: str) -> str:
+    """``text`` without the user name and password it may hold (``https://bob:pw@host/r``,
+    ``bob:pw@host:r``), found without parsing it as a source: the form of a URL from elsewhere (a queued
+    job) that may be shown, logged or written back."""
+    return _USERINFO_RE.sub(lambda m: m.group(1) or "", text.strip())
 
 
 def without_credentials(text: str) -> str:

@@ -131,14 +131,15 @@ class CloudClient:
         return await self._send(method, path, None, params, timeout)
 
     async def request(self, method: str, path: str, *, json: Any = None, params: dict | None = None,
-                      retry: bool = True) -> Answer:
-        """``retry=False``: one attempt; what would have been retried raises ``Transient`` instead."""
+                      retry: bool = True, max_bytes: int = MAX_ANSWER_BYTES) -> Answer:
+        """``retry=False``: one attempt; what would have been retried raises ``Transient`` instead.
+        ``max_bytes``: the largest successful answer read (a larger one is refused)."""
         attempt = 0
         while True:
             attempt += 1
             try:
                 self.requests += 1
-                reply = await self._send(method, path, json, params)
+                reply = await self._send(method, path, json, params, max_bytes=max_bytes)
             except httpx.UnsupportedProtocol as exc:
                 raise NotPharos(not_pharos_message(self.api_url)) from exc
             except httpx.InvalidURL as exc:
@@ -166,19 +167,19 @@ class CloudClient:
             return self._answer(method, path, reply, attempt > 1)
 
     async def _send(self, method: str, path: str, json: Any, params: dict | None,
-                    deadline: float | None = None) -> _Reply:
+                    deadline: float | None = None, max_bytes: int = MAX_ANSWER_BYTES) -> _Reply:
         """One attempt under the overall deadline, its answer read up to the cap."""
         async def attempt() -> _Reply:
             request = self._http.build_request(method, path, json=json, params=params)
             response = await self._http.send(request, stream=True)
             try:
-                cap = MAX_ANSWER_BYTES if response.is_success else MAX_ERROR_BYTES
+                cap = max_bytes if response.is_success else min(max_bytes, MAX_ERROR_BYTES)
                 body = bytearray()
                 async for piece in response.aiter_bytes():
                     body += piece
                     if len(body) > cap:
                         if response.is_success:  # a truncated success cannot be trusted
-                            raise NotPharos(f"{self.api_url} sent an answer over {cap // 2**20} MB: "
+                            raise NotPharos(f"{self.api_url} sent an answer over {_size(cap)}: "
                                             "check the API URL in Settings")
                         del body[cap:]  # for an error, its start is all we show
                         break
@@ -231,6 +232,10 @@ class CloudClient:
 
     def _scrub(self, text: str) -> str:
         return text.replace(self._token, "***") if self._token else text
+
+
+def _size(count: int) -> str:
+    return f"{count // 2**20} MB" if count >= 2**20 else f"{count // 1024} KB"
 
 
 def describe_detail(data: Any, reason: str) -> str:

@@ -16,8 +16,13 @@ class QueueError(CloudError):
     """The queue could not be reached or refused a command; the worker backs off and tries again."""
 
 
+class UnreadableValue(Exception):
+    """The command ran, but the value it returned cannot be decoded (not UTF-8)."""
+
+
 class Queue:
-    """The few list and key commands the worker needs. Values are str (JSON texts)."""
+    """The few list and key commands the worker needs. Values come back as the client gives them: bytes from
+    redis:// (a value that is not UTF-8 must still be read, and removed byte for byte), str from Upstash."""
 
     def __init__(self, url: str, token: str = "") -> None:
         self.url = url.strip().rstrip("/")
@@ -26,7 +31,7 @@ class Queue:
             if scheme in ("redis", "rediss"):
                 import redis
 
-                self._client = redis.Redis.from_url(self.url, password=token or None, decode_responses=True,
+                self._client = redis.Redis.from_url(self.url, password=token or None, decode_responses=False,
                                                     socket_timeout=QUEUE_TIMEOUT,
                                                     socket_connect_timeout=QUEUE_TIMEOUT)
                 self._errors: tuple[type[BaseException], ...] = (redis.RedisError, OSError)
@@ -50,9 +55,17 @@ class Queue:
         except Exception as exc:  # noqa: BLE001 - a malformed URL surfaces in several shapes
             raise QueueError(f"cannot use the queue URL {self.url}: {exc}") from None
 
+    @property
+    def host(self) -> str:
+        return _host(self.url)
+
     def _call(self, name: str, *args, **kwargs):
         try:
             return getattr(self._client, name)(*args, **kwargs)
+        except UnicodeDecodeError:
+            # Upstash's SDK decodes every value as UTF-8 after the command ran: the value is unreadable,
+            # the command itself is done.
+            raise UnreadableValue() from None
         except self._errors as exc:
             raise QueueError(f"the queue at {_host(self.url)} failed ({type(exc).__name__}: {_short(exc)})") from None
 
@@ -68,14 +81,22 @@ class Queue:
         """LMOVE source destination LEFT LEFT: a job put back at the head of ``destination``."""
         return self._call("lmove", source, destination, "LEFT", "LEFT")
 
-    def remove(self, key: str, value: str) -> int:
+    def drop_last(self, key: str) -> None:
+        """RPOP without reading the value: what ``move_first`` just put at the end of ``key`` goes."""
+        try:
+            self._call("rpop", key)
+        except UnreadableValue:
+            pass
+
+    def remove(self, key: str, value: str | bytes) -> int:
         return int(self._call("lrem", key, 1, value) or 0)
 
     def length(self, key: str) -> int:
         return int(self._call("llen", key) or 0)
 
-    def items(self, key: str) -> list[str]:
-        return list(self._call("lrange", key, 0, -1) or [])
+    def items(self, key: str, most: int) -> list[str | bytes]:
+        """The first ``most`` values of a list."""
+        return list(self._call("lrange", key, 0, most - 1) or [])
 
     def push_front(self, key: str, value: str) -> None:
         self._call("lpush", key, value)
