@@ -37,6 +37,9 @@ def test_settings_are_saved_and_restored_token_in_keyring_only(qtbot, window, ph
     dialog.excludes.setPlainText("docs/generated/\n*.min.js\n")
     assert dialog.git_token_hosts.text() == "github.com"  # the default scope of the git token
     dialog.git_token_hosts.setText("GitHub.com, git.example.org")
+    assert dialog.trusted_git_hosts.text() == "" and not dialog.worker_allow_ssh.isChecked()  # cloud jobs: public https only
+    dialog.trusted_git_hosts.setText("Git.Intranet.example, 192.168.1.20")
+    dialog.worker_allow_ssh.setChecked(True)
     dialog.save()
     assert not dialog.isVisible()
 
@@ -47,6 +50,7 @@ def test_settings_are_saved_and_restored_token_in_keyring_only(qtbot, window, ph
     assert stored["runtime"] == "onnx-int8" and stored["max_cores"] == 2 and stored["low_priority"] is False
     assert window.workspace.settings.batch_size == 16
     assert stored["git_token_hosts"] == ["github.com", "git.example.org"]
+    assert stored["trusted_git_hosts"] == ["git.intranet.example", "192.168.1.20"] and stored["worker_allow_ssh"]
     assert memory_keyring.store[(secrets.SERVICE, secrets.CLOUD_TOKEN)] == TOKEN
     assert files_containing(pharos_home, TOKEN) == []
 
@@ -55,6 +59,7 @@ def test_settings_are_saved_and_restored_token_in_keyring_only(qtbot, window, ph
     assert again.device.currentData() == "cpu" and again.chroma_server.isChecked()
     assert again.runtime.currentData() == "onnx-int8" and again.max_cores.value() == 2
     assert not again.low_priority.isChecked()
+    assert again.trusted_git_hosts.text() == "git.intranet.example, 192.168.1.20" and again.worker_allow_ssh.isChecked()
     assert again.cloud_token.text() == "" and again.cloud_token.placeholderText().endswith("9876 (type to replace)")
     assert TOKEN not in again.cloud_token.placeholderText()
     qtbot.keyClick(again, Qt.Key.Key_Escape)  # Esc cancels

@@ -81,6 +81,13 @@ class SettingsDialog(QDialog):
         self.queue_token.setToolTip("Your cloud's UPSTASH_REDIS_REST_TOKEN (or the Redis password)")
         self.test_queue_button = QPushButton("Test queue")
         self.test_queue_button.clicked.connect(self.test_queue)
+        self.trusted_git_hosts = QLineEdit(", ".join(current.trusted_git_hosts))
+        self.trusted_git_hosts.setPlaceholderText("none: cloud jobs reach only public https servers")
+        self.trusted_git_hosts.setToolTip("Private git servers (on this machine or its network) that repositories "
+                                          "queued by your cloud may name; plain http:// and git:// are allowed "
+                                          "to these only")
+        self.worker_allow_ssh = QCheckBox("Allow ssh for cloud jobs (they then use this machine's ssh keys)")
+        self.worker_allow_ssh.setChecked(current.worker_allow_ssh)
 
         self.model = QComboBox()
         self.model.setEditable(True)
@@ -143,6 +150,8 @@ class SettingsDialog(QDialog):
         form.addRow("Git token", self.git_token)
         form.addRow("Cloud queue URL", self.queue_url)
         form.addRow("Cloud queue token", self.queue_token)
+        form.addRow("Trusted git servers", self.trusted_git_hosts)
+        form.addRow("", self.worker_allow_ssh)
         form.addRow("Git token hosts", self.git_token_hosts)
         form.addRow("", self.keyring_note)
         tokens_row = QHBoxLayout()
@@ -202,6 +211,8 @@ class SettingsDialog(QDialog):
             max_file_bytes=self.max_kb.value() * 1024,
             extra_excludes=[line.strip() for line in self.excludes.toPlainText().splitlines() if line.strip()],
             git_token_hosts=[host.lower() for host in re.split(r"[\s,]+", self.git_token_hosts.text()) if host],
+            trusted_git_hosts=[host.lower() for host in re.split(r"[\s,]+", self.trusted_git_hosts.text()) if host],
+            worker_allow_ssh=self.worker_allow_ssh.isChecked(),
         )
 
     def save(self) -> None:
