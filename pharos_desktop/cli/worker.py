@@ -37,13 +37,14 @@ def add_parser(subparsers) -> None:
 
 def run(args, workspace) -> int:
     # Imported here, not at the top: every command's parser is built on each start (see cli/ingest.py).
-    from ..engine.secrets import CLOUD_TOKEN, QUEUE_TOKEN, get_secret
+    from ..engine.secrets import CLOUD_TOKEN, get_secret
     from ..engine.worker import CloudWorker, Queue
+    from ..engine.worker.queue import queue_token
 
     queue_url = (args.queue_url or workspace.settings.queue_url).strip()
     if not queue_url:
         raise UsageError("no queue URL: pass --queue-url, set PHAROS_QUEUE_URL, or set it in Settings")
-    queue = Queue(queue_url, get_secret(QUEUE_TOKEN))
+    queue = Queue(queue_url, queue_token(queue_url, lambda line: print(f"warning: {line}", file=sys.stderr)))
     cancel = CancelToken()
     lock = threading.Lock()
     if args.cancel_on_stdin:

@@ -53,3 +53,13 @@ class Cancelled(PharosError):
 
     def __init__(self, message: str = "cancelled") -> None:
         super().__init__(message)
+
+
+class KeyringUnavailable(PharosError):
+    """The system keyring failed (a broken D-Bus session, a secret service that crashed or is locked); the
+    message names the environment variable that can carry the token instead."""
+
+    def __init__(self, reason: str, variable: str) -> None:
+        super().__init__(f"the system keyring is unavailable ({reason}); set {variable} instead")
+        self.reason = reason
+        self.variable = variable

@@ -19,7 +19,7 @@ from .files import FileEntry, ScanResult, scan_files
 from .jobs import Job, Task
 from .local_index import LocalIndex
 from .pipeline import Pipeline, PipelineStats
-from .secrets import GIT_TOKEN, get_secret
+from .secrets import GIT_TOKEN, optional_secret
 from .repo_lock import repo_lock
 from .source import CREDENTIALS_IGNORED, Checkout, GitAccess, open_source, parse_source
 from .states import JobState, RepoState
@@ -87,8 +87,10 @@ class Ingestor:
     def _clone(self, spec, branch: str | None, task: Task, confine: tuple[str, ...] | None) -> Checkout:
         settings = self.workspace.settings
         task.progress("clone", 0, None, "objects")
-        access = GitAccess(get_secret(GIT_TOKEN), tuple(h.strip().lower() for h in settings.git_token_hosts),
-                           settings.git_timeout, pins=confine or (), follow_redirects=confine is None)
+        # a public repository needs no token: a keyring that cannot be read is a warning here, not a failure
+        token = optional_secret(GIT_TOKEN, lambda line: task.message(line, "warning"))
+        access = GitAccess(token, tuple(h.strip().lower() for h in settings.git_token_hosts), settings.git_timeout,
+                           pins=confine or (), follow_redirects=confine is None)
         checkout = open_source(spec, branch, self.workspace.clones_dir, access=access, task=task)
         task.progress("clone", 1, 1, "objects")
         task.raise_if_cancelled()

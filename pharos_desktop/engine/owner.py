@@ -23,7 +23,12 @@ class Owner:
 
 
 def this_process() -> Owner:
-    return Owner(socket.gethostname(), os.getpid(), psutil.Process().create_time())
+    return owner_of(os.getpid())
+
+
+def owner_of(pid: int) -> Owner:
+    """The running process ``pid`` on this host (psutil.NoSuchProcess if there is none)."""
+    return Owner(socket.gethostname(), pid, psutil.Process(pid).create_time())
 
 
 def is_gone(owner: Owner) -> bool:

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (QCheckBox, QHBoxLayout, QHeaderView, QLabel, QMes
 
 from ..engine import secrets
 from ..engine.cancel import CANCEL_LINE
+from ..engine.errors import KeyringUnavailable
 from ..engine.event_codec import decode
 from ..engine.events import CloudJobSummary, JobFinished, WorkerStatus
 from ..engine.isolated import child_env, command_line
@@ -200,7 +201,12 @@ class CloudWork(QObject):
         settings = self.workspace.settings
         if not settings.queue_url:
             return "Set your cloud's queue URL and its token in Settings (File → Settings), then switch this on."
-        if not secrets.get_secret(secrets.CLOUD_TOKEN):
+        try:
+            token = secrets.get_secret(secrets.CLOUD_TOKEN)
+        except KeyringUnavailable as exc:
+            line = str(exc)
+            return f"{line[:1].upper()}{line[1:]}, or type the token in Settings (File → Settings) for this run."
+        if not token:
             return "Set your cloud token in Settings (File → Settings), then switch this on."
         return ""
 

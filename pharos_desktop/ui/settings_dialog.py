@@ -13,7 +13,7 @@ from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QComboBox, QDialog, QDia
                                QSpinBox, QVBoxLayout, QWidget)
 
 from ..engine import secrets
-from ..engine.errors import PharosError
+from ..engine.errors import KeyringUnavailable, PharosError
 from ..engine.settings import DEVICES, RUNTIMES, Settings
 from ..engine.workspace import Workspace
 from . import async_tasks
@@ -31,8 +31,13 @@ class TokenField(QLineEdit):
         super().__init__()
         self.name = name
         self.setEchoMode(QLineEdit.EchoMode.Password)
-        stored = secrets.get_secret(name)
-        self.setPlaceholderText(f"stored: {secrets.mask(stored)} (type to replace)" if stored else "not set")
+        self.unreadable: KeyringUnavailable | None = None
+        try:
+            stored = secrets.get_secret(name)
+            self.setPlaceholderText(f"stored: {secrets.mask(stored)} (type to replace)" if stored else "not set")
+        except KeyringUnavailable as exc:
+            self.unreadable = exc
+            self.setPlaceholderText("the keyring cannot be read: type a token to use it for this run")
         self.clear_requested = False
 
     def new_value(self) -> str | None:
@@ -64,7 +69,13 @@ class SettingsDialog(QDialog):
         forget.clicked.connect(self._forget_tokens)
         self.keyring_note = QLabel()
         self.keyring_note.setWordWrap(True)
-        if not secrets.keyring_available():
+        unreadable = self.cloud_token.unreadable or self.git_token.unreadable
+        if unreadable:
+            self.keyring_note.setText(f"The system keyring is unavailable ({unreadable.reason}): tokens are kept in "
+                                      "memory for this run only. The PHAROS_TOKEN, PHAROS_GIT_TOKEN and "
+                                      "PHAROS_QUEUE_TOKEN variables can hold them instead.")
+            self.keyring_note.setStyleSheet("color: #b9770e")
+        elif not secrets.keyring_available():
             self.keyring_note.setText("No system keyring was found: tokens are kept in memory for this run only "
                                       "and must be entered again next time.")
             self.keyring_note.setStyleSheet("color: #b9770e")
@@ -264,16 +275,17 @@ class SettingsDialog(QDialog):
         self.test_result.setStyleSheet("" if ok else "color: #c0392b")
 
     def test_queue(self) -> None:
-        from ..engine.worker.queue import check_queue
+        from ..engine.worker.queue import check_queue, queue_token
 
         token = self.queue_token.new_value()
         url = self.queue_url.text().strip()
         self.test_queue_button.setEnabled(False)
         self.test_result.setText("Reaching the queue…")
-        self.workers.read(lambda: check_queue(url, token if token is not None else secrets.get_secret(
-            secrets.QUEUE_TOKEN)), self._queue_tested, lambda exc: self._queue_tested(None, exc))
+        self.workers.read(lambda: check_queue(url, token if token is not None else queue_token(url, lambda _: None)),
+                          self._queue_tested, lambda exc: self._queue_tested(None, exc))
 
     def _queue_tested(self, message: str | None, exc: BaseException | None = None) -> None:
         self.test_queue_button.setEnabled(True)
-        self.test_result.setText(message or f"The queue did not answer: {exc}")
+        self.test_result.setText(message or (str(exc) if isinstance(exc, KeyringUnavailable)
+                                             else f"The queue did not answer: {exc}"))
         self.test_result.setStyleSheet("" if message else "color: #c0392b")

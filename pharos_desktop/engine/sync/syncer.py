@@ -9,7 +9,7 @@ from typing import Callable
 import httpx
 
 from ..catalog import FileRecord, RepoRecord
-from ..errors import CloudError
+from ..errors import CloudError, KeyringUnavailable
 from ..events import SyncSummary
 from ..jobs import Job, Task
 from ..secrets import CLOUD_TOKEN, get_secret
@@ -43,7 +43,7 @@ class Syncer:
                  wake_timeout: float = WAKE_TIMEOUT) -> None:
         self.workspace = workspace
         self.api_url = (api_url or workspace.settings.api_url).strip().rstrip("/")
-        self._token = token if token is not None else get_secret(CLOUD_TOKEN)
+        self._token = token  # None: read when first needed, so that a failing keyring fails the job
         self._transport = transport
         self._retries = retries
         self._backoff_base = backoff_base
@@ -51,17 +51,26 @@ class Syncer:
         self.status = SyncStatus(workspace, self.api_url)
         self.state = self.status.state
 
+    def _cloud_token(self) -> str:
+        if self._token is None:
+            self._token = get_secret(CLOUD_TOKEN)
+        return self._token
+
     def _client(self) -> CloudClient:
         concurrency = max(1, self.workspace.settings.sync_concurrency)
-        return CloudClient(self.api_url, self._token, transport=self._transport, retries=self._retries,
+        return CloudClient(self.api_url, self._cloud_token(), transport=self._transport, retries=self._retries,
                            backoff_base=self._backoff_base, max_connections=concurrency + 2)
 
     # -- connection ---------------------------------------------------------------------------
 
     async def test_connection(self, on_waiting: Callable[[float], None] | None = None) -> ConnectionReport:
+        try:
+            token = self._cloud_token()
+        except KeyringUnavailable as exc:
+            return ConnectionReport("no_token", str(exc))
         client = self._client()
         try:
-            return await check_connection(client, bool(self._token), on_waiting, self._wake_timeout)
+            return await check_connection(client, bool(token), on_waiting, self._wake_timeout)
         finally:
             await client.aclose()
 
@@ -70,11 +79,12 @@ class Syncer:
     async def sync(self, repo: str | None = None, *, task: Task) -> SyncSummary:
         """Publish one repository (name or id) or all. Raises CloudError when it cannot go on."""
         catalog = self.workspace.catalog
-        with Job(self.workspace.jobs, task, secret=self._token or "") as job:
+        with Job(self.workspace.jobs, task) as job:
             repos = [catalog.get_repo(repo)] if repo else catalog.list_repos()
             job.start((repos[0].name if repo else "all repositories") + f" → {self.api_url}")
             job.own(repos[0].repo_id if repo else None, {"repo": repo, "api_url": self.api_url},
                     lambda state, message: self._ended(repos, state, message))
+            job.secret = self._cloud_token()
             summary = await self._sync(repos, repo is None, task)
             job.finish(summary, ok=not summary.failed)
         return summary
@@ -85,7 +95,7 @@ class Syncer:
                 self.state.record_repo(record.repo_id, LastSync.FAILED, record.commit, message)
 
     async def _sync(self, repos: list[RepoRecord], everything: bool, task: Task) -> SyncSummary:
-        if not self._token:
+        if not self._cloud_token():
             raise CloudError("no cloud token is set: add it in Settings (or set PHAROS_TOKEN)")
         send_source = bool(self.workspace.settings.sync_send_source)
         client = self._client()

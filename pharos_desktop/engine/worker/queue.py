@@ -5,9 +5,11 @@ only gives them one shape and one error type, so the worker never knows which it
 
 from __future__ import annotations
 
+from typing import Callable
 from urllib.parse import urlsplit
 
 from ..errors import CloudError
+from ..secrets import QUEUE_TOKEN, get_secret, optional_secret
 
 QUEUE_TIMEOUT = 20.0  # seconds for one command: a queue that stops answering is "down", not "slow"
 
@@ -106,6 +108,14 @@ class Queue:
 
     def set(self, key: str, value: str, seconds: int) -> None:
         self._call("set", key, value, ex=seconds)
+
+
+def queue_token(url: str, warn: Callable[[str], None]) -> str:
+    """The queue's token (keyring or PHAROS_QUEUE_TOKEN). Upstash cannot go without one; a redis:// URL may
+    carry its password itself or need none, so there a keyring that cannot be read is only a warning."""
+    if urlsplit(url.strip()).scheme.lower() in ("redis", "rediss"):
+        return optional_secret(QUEUE_TOKEN, warn)
+    return get_secret(QUEUE_TOKEN)
 
 
 def _host(url: str) -> str:
