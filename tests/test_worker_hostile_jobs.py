@@ -246,8 +246,10 @@ def test_a_second_worker_on_the_same_data_folder_never_touches_the_first_ones_jo
         first = start_worker(real_cloud, pharos_home, name="first")
         wait_for(lambda: redis.get(status_key("one-job")) == "running", 120, "the first worker taking the job")
         second = start_worker(real_cloud, pharos_home, name="second")
+        deadline = time.monotonic() + 90
         while second.poll() is None:  # it waits for the lock, then gives up, never touching the queue
             assert redis.llen("ingest_queue") == 0, "the second worker put the first one's job back"
+            assert time.monotonic() < deadline, "the second worker neither gave up nor stopped"
             time.sleep(0.2)
         assert second.returncode == 1
         assert stderr_of(pharos_home, "second").strip().splitlines()[-1] == (
@@ -281,44 +283,40 @@ def test_a_full_disk_fails_the_job_at_hand_and_the_worker_waits_for_space(tmp_pa
     reason = _small_file_system_available()
     if reason:
         pytest.skip(reason)
-    daemon = git_daemon
-    big = make_many_file_repo(tmp_path / "big", 2)
-    (big / "pkg" / "data.py").write_text("DATA = '''\n" + "x = 1\n" * 600_000 + "'''\n")  # 3.6 MB of source
-    subprocess.run(["git", "-C", str(big), "add", "-A"], check=True)
-    subprocess.run(["git", "-C", str(big), "commit", "-qm", "data"], check=True)
-    queue_job(real_cloud, daemon.publish(big, "big"), "too-big")
-    free_now = tmp_path / "free-now"
-    # The data folder is a 96 MB file system of its own, all but 2 MB of it taken by a filler file; the test
-    # frees it by creating free-now (the file system lives in the worker's mount namespace only).
+    flags = tmp_path / "flags"
+    flags.mkdir()
+    # The data folder is a file system of its own (in the worker's mount namespace only). Once the worker is
+    # up, the script fills it to the last byte, as another program would, and empties it again on request.
     pharos_home.mkdir(parents=True, exist_ok=True)
-    script = (f'mount -t tmpfs -o size=96m tmpfs "{pharos_home}" && '
-              f'head -c $((94*1024*1024)) /dev/zero > "{pharos_home}/filler" && '
-              f'("$@" & child=$!; trap "kill -TERM $child" TERM; '
-              f'while [ ! -e "{free_now}" ]; do sleep 0.2; done; rm -f "{pharos_home}/filler"; wait $child)')
-    log = open(tmp_path / "worker-stderr.txt", "w")  # noqa: SIM115 - handed to the child
+    script = (f'mount -t tmpfs -o size=96m tmpfs "{pharos_home}" && ("$@" & child=$!; trap "kill -TERM $child" TERM; '
+              f'while [ ! -e "{flags}/fill" ]; do sleep 0.2; done; cat /dev/zero > "{pharos_home}/filler" 2>/dev/null; '
+              f'touch "{flags}/full"; while [ ! -e "{flags}/free" ]; do sleep 0.2; done; rm -f "{pharos_home}/filler"; '
+              'wait $child)')
+    log = tmp_path / "worker-stderr.txt"
     process = subprocess.Popen(["unshare", "--user", "--map-root-user", "--mount", "sh", "-c", script, "sh",
                                 *worker_command(real_cloud)], env=worker_env(real_cloud, pharos_home),
-                               stdout=subprocess.PIPE, stderr=log, text=True)
+                               stdout=subprocess.PIPE, stderr=log.open("w"), text=True)
     redis = real_cloud.redis()
     try:
-        wait_for(lambda: redis.get(status_key("too-big")) in ("completed", "failed"), 300, "the first job ending")
-        assert redis.get(status_key("too-big")) == "failed"
+        wait_for(lambda: "worker: idle" in log.read_text(), 120, "the worker going idle")
+        (flags / "fill").touch()
+        wait_for(lambda: (flags / "full").exists(), 60, "the disk filling up")
+        queue_job(real_cloud, git_daemon.publish(make_many_file_repo(tmp_path / "first", 3), "first"), "disk-full")
+        wait_for(lambda: redis.get(status_key("disk-full")) in ("completed", "failed"), 300, "the first job ending")
         first = json.loads(process.stdout.readline())
-        assert first["reason"] == f"disk full: free space in {pharos_home}"
+        assert (first["status"], first["reason"]) == ("failed", f"disk full: free space in {pharos_home}")
         assert history(real_cloud)[0]["reason"] == "disk full: free space in the worker's data folder"
-        assert process.poll() is None, (tmp_path / "worker-stderr.txt").read_text()[-3000:]
 
-        daemon_small = daemon.publish(make_many_file_repo(tmp_path / "small", 2), "small")
-        queue_job(real_cloud, daemon_small, "after-space")
-        time.sleep(8)  # several idle polls: no job is taken while the disk is full
-        assert redis.llen("ingest_queue") == 1 and process.poll() is None
-        free_now.touch()
-        wait_for(lambda: redis.get(status_key("after-space")) == "completed", 300, "the next job after freeing space")
+        queue_job(real_cloud, git_daemon.publish(make_many_file_repo(tmp_path / "second", 2), "second"), "after")
+        time.sleep(8)  # several polls: no job is taken, and so failed, while the disk is full
+        assert redis.llen("ingest_queue") == 1 and process.poll() is None, log.read_text()[-3000:]
+        (flags / "free").touch()
+        wait_for(lambda: redis.get(status_key("after")) == "completed", 300, "the next job once space is free")
     finally:
-        free_now.touch()
+        (flags / "free").touch()
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=60)
-    assert "Traceback" not in (tmp_path / "worker-stderr.txt").read_text()
+    assert "Traceback" not in log.read_text()
 
 
 # -- a hostile cloud ----------------------------------------------------------------------------------------
