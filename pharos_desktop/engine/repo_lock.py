@@ -1,40 +1,73 @@
-"""One ingest per repository at a time, across every process that shares the data folder.
+"""One ingest or sync per repository at a time, across every process that shares the data folder.
 
 A second ingest of the same repository would sweep the first one's temporary clone and interleave its
-catalog writes. The lock is an OS file lock (``filelock``) on a file in the data folder, so it is
-released when its process dies, however it dies; other repositories are not held up.
+catalog writes; two syncs of one repository would both append its chunks to the same cloud rows, and a
+sync beside an ingest would publish a half-updated index. The lock is an OS file lock (``filelock``) on a
+file in the data folder, so it is released when its process dies, however it dies; other repositories
+are not held up.
 """
 
 from __future__ import annotations
 
-from contextlib import contextmanager
+from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import AsyncIterator, Callable, Iterator
 
 from filelock import FileLock, Timeout
 
 from .cancel import CancelToken
+
+WAIT_STEP = 0.25  # seconds between tries while another process holds the lock
+
+
+def busy_message(name: str) -> str:
+    return f"waiting: {name} is being ingested or synced by another window or command"
+
+
+def _lock(root: Path, repo_id: str) -> FileLock:
+    folder = Path(root) / "locks"
+    folder.mkdir(parents=True, exist_ok=True)
+    return FileLock(folder / f"{repo_id}.lock")
+
+
+def _try(lock: FileLock, seconds: float = 0) -> bool:
+    try:
+        lock.acquire(timeout=seconds)
+        return True
+    except Timeout:
+        return False
 
 
 @contextmanager
 def repo_lock(root: Path, repo_id: str, *, cancel: CancelToken, on_wait: Callable[[], None]) -> Iterator[None]:
     """Hold the repository's lock; if another process holds it, call ``on_wait`` once and wait,
     still cancellable."""
-    folder = Path(root) / "locks"
-    folder.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(folder / f"{repo_id}.lock")
-    try:
-        lock.acquire(timeout=0)
-    except Timeout:
+    lock = _lock(root, repo_id)
+    if not _try(lock):
         on_wait()
-        while True:
+        while not _try(lock, WAIT_STEP):
             cancel.raise_if_cancelled()
-            try:
-                lock.acquire(timeout=0.25)
-                break
-            except Timeout:
-                continue
     try:
         yield
     finally:
         lock.release()
+
+
+@asynccontextmanager
+async def repo_locks(root: Path, repo_ids: list[str], *, cancel: CancelToken,
+                     on_wait: Callable[[str], None]) -> AsyncIterator[None]:
+    """Hold several repositories' locks (a sync of all of them) without blocking the event loop, which in
+    the window is the UI's. Taken in sorted order, so two holders of several cannot deadlock (an ingest
+    only ever holds one); ``on_wait(repo_id)`` once for each repository that has to be waited for."""
+    import asyncio  # here: an ingest never runs a coroutine and need not pay for the import
+
+    async with AsyncExitStack() as held:
+        for repo_id in sorted(set(repo_ids)):
+            lock = _lock(root, repo_id)
+            if not _try(lock):
+                on_wait(repo_id)
+                while not _try(lock):
+                    cancel.raise_if_cancelled()
+                    await asyncio.sleep(WAIT_STEP)
+            held.callback(lock.release)
+        yield
