@@ -58,10 +58,15 @@ def assert_matches_local(cloud: RealCloud, catalog: Catalog, same_commit: bool =
     assert len(remote) == expected, f"{len(remote)} resources on the cloud, {expected} files indexed"
 
 
-def requests_logged(cloud: RealCloud) -> list[str]:
-    """The service's own access log: what really reached it."""
+def answers_logged(cloud: RealCloud) -> list[tuple[str, str]]:
+    """The service's own access log: what really reached it, and the status it answered."""
     lines = (cloud.data_dir / "server.log").read_text(errors="replace").splitlines()
-    return [line.split('"')[1] for line in lines if '" 20' in line or '" 50' in line or '" 40' in line]
+    return [(line.split('"')[1], line.split('"')[2].split()[0]) for line in lines
+            if '" 20' in line or '" 50' in line or '" 40' in line]
+
+
+def requests_logged(cloud: RealCloud) -> list[str]:
+    return [request for request, _ in answers_logged(cloud)]
 
 
 def test_first_sync_of_many_files_publishes_everything_then_only_changes(workspace, tmp_path, real_cloud):
@@ -108,4 +113,27 @@ def test_a_killed_sync_is_finished_by_the_next_with_no_duplicates(workspace, tmp
 
     summary = run_sync(Syncer(workspace, api_url=real_cloud.api_url, token=real_cloud.token))
     assert summary.failed == 0
+    assert_matches_local(real_cloud, workspace.catalog)
+
+
+def test_a_create_answered_202_for_a_row_with_chunks_does_not_append_to_it(workspace, tmp_path, real_cloud):
+    ingest(workspace, make_many_file_repo(tmp_path / "many", 3))
+    repo = workspace.catalog.list_repos()[0]
+    path = workspace.catalog.files(repo.repo_id, indexed_only=True)[0].path
+    # A row at the file's URL that a listing of code files does not show (made through the cloud's own API,
+    # without a type), holding chunks of its own.
+    with real_cloud.api() as api:
+        made = api.post("/api/resources", json={"url": file_url(repo, path), "title": "added by hand"})
+        made.raise_for_status()
+        for n in range(2):
+            api.post("/chunks", json={"resource_id": made.json()["id"], "content": f"note {n}",
+                                      "chunk_index": n}).raise_for_status()
+    before = len(answers_logged(real_cloud))
+
+    summary = run_sync(Syncer(workspace, api_url=real_cloud.api_url, token=real_cloud.token))
+    assert (summary.created, summary.failed) == (3, 0)
+    creates = [status for request, status in answers_logged(real_cloud)[before:]
+               if request.startswith("POST /api/resources ")]
+    assert creates and set(creates) == {"202"}  # the existing row's answer looks like a new row's
+    assert made.json()["id"] not in {row["id"] for row in real_cloud.resources()}  # deleted, not appended to
     assert_matches_local(real_cloud, workspace.catalog)

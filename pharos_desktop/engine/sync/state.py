@@ -81,13 +81,6 @@ class SyncState:
             "SELECT resource_id FROM sync_files WHERE api_url = ? AND resource_id IS NOT NULL", (self.api_url,))
         return {row[0] for row in rows}
 
-    def last_attempt(self, repo_id: str, path: str) -> tuple[str, str | None] | None:
-        """(status, resource id) of the last sync that touched this file, or None."""
-        row = self.catalog.read(
-            "SELECT status, resource_id FROM sync_files WHERE api_url = ? AND repo_id = ? AND path = ?",
-            (self.api_url, repo_id, path)).fetchone()
-        return None if row is None else (row["status"], row["resource_id"])
-
     def begin(self, repo_id: str, path: str, url: str, fingerprint: str) -> None:
         self._write(
             """INSERT INTO sync_files (api_url, repo_id, path, url, resource_id, fingerprint, status)
