@@ -4,6 +4,7 @@ waiting jobs that nothing drains, so every first sync of more than 10 files meet
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -16,6 +17,7 @@ import pytest
 from pharos_desktop.engine.catalog import Catalog
 from pharos_desktop.engine.ingest import Ingestor
 from pharos_desktop.engine.jobs import Task
+from pharos_desktop.engine.repo_lock import busy_message
 from pharos_desktop.engine.sync import Syncer
 from pharos_desktop.engine.sync.mapping import file_url, normalize_url
 from pharos_desktop.tools.sample_repos import add_commit, make_many_file_repo
@@ -137,3 +139,22 @@ def test_a_create_answered_202_for_a_row_with_chunks_does_not_append_to_it(works
     assert creates and set(creates) == {"202"}  # the existing row's answer looks like a new row's
     assert made.json()["id"] not in {row["id"] for row in real_cloud.resources()}  # deleted, not appended to
     assert_matches_local(real_cloud, workspace.catalog)
+
+
+def test_two_syncs_of_one_repository_at_once_publish_every_chunk_once(workspace, tmp_path, real_cloud, pharos_home):
+    ingest(workspace, make_many_file_repo(tmp_path / "many", 40))
+    name = workspace.catalog.list_repos()[0].name
+    env = {**os.environ, "PHAROS_HOME": str(pharos_home), "PHAROS_TOKEN": real_cloud.token}
+    command = [sys.executable, "-m", "pharos_desktop", "sync", "--repo", name, "--api-url", real_cloud.api_url,
+               "--json"]
+    both = [subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            for _ in range(2)]
+    results = [process.communicate(timeout=300) for process in both]
+    assert [process.returncode for process in both] == [0, 0], results
+    summaries = sorted((json.loads(out)["created"], json.loads(out)["unchanged"]) for out, _ in results)
+    assert summaries == [(0, 40), (40, 0)]  # one published; the other waited for it, then had nothing to do
+    assert [busy_message(name) in err for _, err in results].count(True) == 1
+
+    assert_matches_local(real_cloud, workspace.catalog)  # one resource per file, each with exactly its chunks
+    third = run_sync(Syncer(workspace, api_url=real_cloud.api_url, token=real_cloud.token))
+    assert (third.created, third.updated, third.deleted, third.unchanged) == (0, 0, 0, 40)

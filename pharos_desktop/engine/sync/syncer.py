@@ -12,6 +12,7 @@ from ..catalog import FileRecord, RepoRecord
 from ..errors import CloudError
 from ..events import SyncSummary
 from ..jobs import Job, Task
+from ..repo_lock import busy_message, repo_locks
 from ..secrets import CLOUD_TOKEN, get_secret
 from ..states import JobState, LastSync
 from . import mapping
@@ -73,9 +74,17 @@ class Syncer:
         with Job(self.workspace.jobs, task, secret=self._token or "") as job:
             repos = [catalog.get_repo(repo)] if repo else catalog.list_repos()
             job.start((repos[0].name if repo else "all repositories") + f" → {self.api_url}")
-            job.own(repos[0].repo_id if repo else None, {"repo": repo, "api_url": self.api_url},
-                    lambda state, message: self._ended(repos, state, message))
-            summary = await self._sync(repos, repo is None, task)
+            # An ingest or another sync of one of them (another window, a command line, the cloud worker) goes
+            # first: two syncs would append the same chunks twice, and a half-updated index must not be published.
+            names = {record.repo_id: record.name for record in repos}
+            async with repo_locks(self.workspace.data_folder, list(names), cancel=task.cancel,
+                                  on_wait=lambda repo_id: task.message(busy_message(names[repo_id]))):
+                # Read again: what we waited for may have changed them (a new commit) or removed one.
+                repos = [catalog.get_repo(repo_id) for repo_id in names] if repo else [
+                    record for record in catalog.list_repos() if record.repo_id in names]
+                job.own(repos[0].repo_id if repo else None, {"repo": repo, "api_url": self.api_url},
+                        lambda state, message: self._ended(repos, state, message))
+                summary = await self._sync(repos, repo is None, task)
             job.finish(summary, ok=not summary.failed)
         return summary
 
