@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -15,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from pharos_desktop.engine.catalog import Catalog
+from pharos_desktop.engine.events import StageMessage
 from pharos_desktop.engine.ingest import Ingestor
 from pharos_desktop.engine.jobs import Task
 from pharos_desktop.engine.repo_lock import busy_message
@@ -118,6 +120,101 @@ def test_a_killed_sync_is_finished_by_the_next_with_no_duplicates(workspace, tmp
     assert_matches_local(real_cloud, workspace.catalog)
 
 
+# -- two syncs at once, and what they left behind ------------------------------------------------
+
+
+def double_chunks(cloud: RealCloud, resource_id: str) -> None:
+    """What two syncs of one repository at once left before they were serialised: every chunk of a resource
+    a second time, appended by the real service."""
+    with cloud.api() as api:
+        for chunk in cloud.chunks(resource_id):
+            api.post("/chunks", json={"resource_id": resource_id, "content": chunk["content"],
+                                      "chunk_index": chunk["chunk_index"],
+                                      "chunk_metadata": chunk["chunk_metadata"]}).raise_for_status()
+
+
+def messages(events: list) -> list[str]:
+    return [event.text for event in events if isinstance(event, StageMessage)]
+
+
+def test_two_syncs_of_one_repository_at_once_publish_every_chunk_once(workspace, tmp_path, real_cloud, pharos_home):
+    ingest(workspace, make_many_file_repo(tmp_path / "many", 40))
+    name = workspace.catalog.list_repos()[0].name
+    env = {**os.environ, "PHAROS_HOME": str(pharos_home), "PHAROS_TOKEN": real_cloud.token}
+    command = [sys.executable, "-m", "pharos_desktop", "sync", "--repo", name, "--api-url", real_cloud.api_url,
+               "--json"]
+    both = [subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            for _ in range(2)]
+    results = [process.communicate(timeout=300) for process in both]
+    assert [process.returncode for process in both] == [0, 0], results
+    summaries = sorted((json.loads(out)["created"], json.loads(out)["unchanged"]) for out, _ in results)
+    assert summaries == [(0, 40), (40, 0)]  # one published; the other waited for it, then had nothing to do
+    assert [busy_message(name) in err for _, err in results].count(True) == 1
+
+    assert_matches_local(real_cloud, workspace.catalog)  # one resource per file, each with exactly its chunks
+    third = run_sync(Syncer(workspace, api_url=real_cloud.api_url, token=real_cloud.token))
+    assert (third.created, third.updated, third.deleted, third.repaired, third.unchanged) == (0, 0, 0, 0, 40)
+
+
+def test_a_sync_after_a_killed_one_checks_the_cloud_and_repairs_doubled_chunks(workspace, tmp_path, real_cloud,
+                                                                                pharos_home):
+    source = make_many_file_repo(tmp_path / "many", 40)
+    ingest(workspace, source)
+    run_sync(Syncer(workspace, api_url=real_cloud.api_url, token=real_cloud.token))
+    doubled = real_cloud.resources()[:3]
+    for row in doubled:  # files this data folder's state calls done
+        double_chunks(real_cloud, row["id"])
+    # A sync with more to publish is killed mid-upload: it leaves its run mark.
+    add_commit(source, {f"extra/mod_{n:03d}.py": f"def extra_{n}():\n    return {n}\n" for n in range(80)}, "more")
+    ingest(workspace, source)
+    env = {**os.environ, "PHAROS_HOME": str(pharos_home), "PHAROS_TOKEN": real_cloud.token}
+    process = subprocess.Popen([sys.executable, "-m", "pharos_desktop", "sync", "--api-url", real_cloud.api_url],
+                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while len(real_cloud.resources()) < 50 and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert process.poll() is None, "the sync finished before it could be killed"
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=30)
+
+    events: list = []
+    summary = run_sync(Syncer(workspace, api_url=real_cloud.api_url, token=real_cloud.token), events=events)
+    assert (summary.repaired, summary.failed) == (3, 0)
+    name = workspace.catalog.list_repos()[0].name
+    assert any(re.fullmatch(r"checking the chunks of \d+ published files on the cloud before trusting them: "
+                            f"the last sync of {name} did not finish", text) for text in messages(events))
+    assert ("repaired 3 files whose chunks on the cloud were not the file's (doubled by two syncs at once, or cut "
+            "short)") in messages(events)
+    assert_matches_local(real_cloud, workspace.catalog, same_commit=False)
+
+    before = len(requests_logged(real_cloud))
+    again = run_sync(Syncer(workspace, api_url=real_cloud.api_url, token=real_cloud.token))
+    assert (again.unchanged, again.repaired) == (120, 0)
+    sent = requests_logged(real_cloud)[before:]
+    assert sent and all(request.startswith("GET /api/resources?") for request in sent), sent  # checked once only
+
+
+def test_a_data_folder_from_an_older_version_is_checked_once(workspace, tmp_path, real_cloud):
+    ingest(workspace, make_many_file_repo(tmp_path / "many", 20))
+    run_sync(Syncer(workspace, api_url=real_cloud.api_url, token=real_cloud.token))
+    for row in real_cloud.resources()[:2]:
+        double_chunks(real_cloud, row["id"])
+    with workspace.catalog.writing() as conn:  # the catalog as the version before run marks left it
+        conn.execute("DROP TABLE sync_runs")
+
+    events: list = []
+    summary = run_sync(Syncer(workspace, api_url=real_cloud.api_url, token=real_cloud.token), events=events)
+    assert (summary.repaired, summary.unchanged, summary.failed) == (2, 18, 0)
+    name = workspace.catalog.list_repos()[0].name
+    assert (f"checking the chunks of 20 published files on the cloud before trusting them: what an older version "
+            f"published of {name} may hold doubled chunks") in messages(events)
+    assert_matches_local(real_cloud, workspace.catalog)
+
+    before = len(requests_logged(real_cloud))
+    assert run_sync(Syncer(workspace, api_url=real_cloud.api_url, token=real_cloud.token)).unchanged == 20
+    assert all(request.startswith("GET /api/resources?") for request in requests_logged(real_cloud)[before:])
+
+
 def test_a_create_answered_202_for_a_row_with_chunks_does_not_append_to_it(workspace, tmp_path, real_cloud):
     ingest(workspace, make_many_file_repo(tmp_path / "many", 3))
     repo = workspace.catalog.list_repos()[0]
@@ -139,22 +236,3 @@ def test_a_create_answered_202_for_a_row_with_chunks_does_not_append_to_it(works
     assert creates and set(creates) == {"202"}  # the existing row's answer looks like a new row's
     assert made.json()["id"] not in {row["id"] for row in real_cloud.resources()}  # deleted, not appended to
     assert_matches_local(real_cloud, workspace.catalog)
-
-
-def test_two_syncs_of_one_repository_at_once_publish_every_chunk_once(workspace, tmp_path, real_cloud, pharos_home):
-    ingest(workspace, make_many_file_repo(tmp_path / "many", 40))
-    name = workspace.catalog.list_repos()[0].name
-    env = {**os.environ, "PHAROS_HOME": str(pharos_home), "PHAROS_TOKEN": real_cloud.token}
-    command = [sys.executable, "-m", "pharos_desktop", "sync", "--repo", name, "--api-url", real_cloud.api_url,
-               "--json"]
-    both = [subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-            for _ in range(2)]
-    results = [process.communicate(timeout=300) for process in both]
-    assert [process.returncode for process in both] == [0, 0], results
-    summaries = sorted((json.loads(out)["created"], json.loads(out)["unchanged"]) for out, _ in results)
-    assert summaries == [(0, 40), (40, 0)]  # one published; the other waited for it, then had nothing to do
-    assert [busy_message(name) in err for _, err in results].count(True) == 1
-
-    assert_matches_local(real_cloud, workspace.catalog)  # one resource per file, each with exactly its chunks
-    third = run_sync(Syncer(workspace, api_url=real_cloud.api_url, token=real_cloud.token))
-    assert (third.created, third.updated, third.deleted, third.unchanged) == (0, 0, 0, 40)

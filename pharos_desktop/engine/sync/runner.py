@@ -39,6 +39,7 @@ LOOKUP_PAGES = 4  # our row is among the newest few (a handful of creates are in
 class Outcome:
     created: int = 0
     updated: int = 0
+    repaired: int = 0  # published with another chunk count than the file's (doubled by two syncs at once)
     deleted: int = 0
     chunks: int = 0
     failures: list[SyncFailure] = field(default_factory=list)

@@ -14,11 +14,11 @@ from ..events import SyncSummary
 from ..jobs import Job, Task
 from ..repo_lock import busy_message, repo_locks
 from ..secrets import CLOUD_TOKEN, get_secret
-from ..states import JobState, LastSync
-from . import mapping
+from ..states import JobState, LastSync, RunMark
+from . import mapping, verify
 from .client import CloudClient, NotPharos
 from .connection import WAKE_TIMEOUT, ConnectionReport, check_connection
-from .plan import LocalFile, make_plan
+from .plan import LocalFile, Published, make_plan
 from .runner import Runner
 from .status import SyncStatus
 
@@ -97,21 +97,28 @@ class Syncer:
         if not self._token:
             raise CloudError("no cloud token is set: add it in Settings (or set PHAROS_TOKEN)")
         send_source = bool(self.workspace.settings.sync_send_source)
+        repo_ids = [record.repo_id for record in repos]
+        marks = self.state.start_run(repo_ids)
+        carried_out = False
         client = self._client()
         try:
             remote = await task.cancel.result_async(self._list_remote(client, task))
             local, records = await asyncio.to_thread(self._local_files, repos, send_source)
-            published = self.state.published(None if everything else [r.repo_id for r in repos])
-            plan = make_plan(local, published, remote)
+            published = self.state.published(None if everything else repo_ids)
+            remote_chunks = await task.cancel.result_async(self._check(client, published, marks, remote, repos, task))
+            plan = make_plan(local, published, remote, remote_chunks)
             task.progress("plan", len(local), len(local), "files")
-            task.message(f"{plan.count('created')} to create, {plan.count('updated')} to replace, "
+            repairs = f"{plan.count('repaired')} to repair, " if plan.count("repaired") else ""
+            task.message(f"{plan.count('created')} to create, {plan.count('updated')} to replace, {repairs}"
                          f"{plan.count('deleted')} to delete, {plan.unchanged} unchanged; "
                          f"{plan.chunks} chunks to upload")
             runner = Runner(client, self.state, self.workspace.catalog, {r.repo_id: r for r in repos}, records,
                             send_source=send_source, concurrency=self.workspace.settings.sync_concurrency, task=task)
             outcome = await runner.run(plan)
+            carried_out = True
         finally:
             await client.aclose()
+            self.state.end_run(repo_ids, carried_out)
         failed_repos = defaultdict(list)
         for failure in outcome.failures:
             failed_repos[failure.repo].append(failure)
@@ -119,12 +126,30 @@ class Syncer:
             failures = failed_repos.get(record.repo_id)
             reason = f"{len(failures)} files failed, e.g. {failures[0].path}: {failures[0].message}" if failures else ""
             self.state.record_repo(record.repo_id, LastSync.FAILED if failures else LastSync.OK, record.commit, reason)
-        task.message(f"uploaded {outcome.chunks} chunks for {outcome.created + outcome.updated} files")
+        published = outcome.created + outcome.updated + outcome.repaired
+        task.message(f"uploaded {outcome.chunks} chunks for {published} files")
+        if outcome.repaired:
+            task.message(f"repaired {outcome.repaired} files whose chunks on the cloud were not the file's "
+                         "(doubled by two syncs at once, or cut short)")
         notice = queue_notice(outcome.queue_refused, not outcome.failures)
         if notice:
             task.message(notice)
         return SyncSummary(outcome.created, outcome.updated, outcome.deleted, plan.unchanged, len(outcome.failures),
-                           outcome.chunks, outcome.failures, notice)
+                           outcome.chunks, outcome.failures, notice, outcome.repaired)
+
+    async def _check(self, client: CloudClient, published: list[Published], marks: dict[str, RunMark],
+                     remote: dict[str, list[str]], repos: list[RepoRecord], task: Task) -> dict[str, int]:
+        """Chunk totals on the cloud of what marked repositories published (see verify.py)."""
+        resource_ids = verify.to_check(published, marks, {rid for ids in remote.values() for rid in ids})
+        if not resource_ids:
+            return {}
+        names = {record.repo_id: record.name for record in repos}
+        why = "; ".join(verify.WHY[mark].format(", ".join(sorted(names[r] for r, m in marks.items() if m == mark)))
+                        for mark in sorted(set(marks.values())))
+        task.message(f"checking the chunks of {len(resource_ids)} published files on the cloud before trusting "
+                     f"them: {why}")
+        return await verify.chunk_totals(client, resource_ids, concurrency=self.workspace.settings.sync_concurrency,
+                                         task=task)
 
     async def _list_remote(self, client: CloudClient, task: Task) -> dict[str, list[str]]:
         """Every code_file resource on the account, by normalised URL; the only requests a no-change sync makes."""
