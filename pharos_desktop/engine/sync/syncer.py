@@ -23,6 +23,7 @@ from .runner import Runner
 from .status import SyncStatus
 
 PAGE = 100  # the server's maximum: a larger limit is a 500, not a 422
+MAX_PAGES = 10_000  # a million resources: a listing longer than that is not one to plan from
 WAKING_NOTICE_SECONDS = 3.0
 
 
@@ -152,10 +153,14 @@ class Syncer:
                                          task=task)
 
     async def _list_remote(self, client: CloudClient, task: Task) -> dict[str, list[str]]:
-        """Every code_file resource on the account, by normalised URL; the only requests a no-change sync makes."""
+        """Every code_file resource on the account, by normalised URL; the only requests a no-change sync makes.
+        A listing that does not end (pages that bring nothing new, or more of them than any account holds)
+        fails the sync: a plan made from it could delete or duplicate what is really there."""
         by_url: dict[str, list[str]] = defaultdict(list)
+        seen: set[str] = set()
         offset = 0
-        while True:
+        why = f"it went past {MAX_PAGES * PAGE:,} resources"
+        for _ in range(MAX_PAGES):
             task.raise_if_cancelled()
             # The first request may meet a sleeping service: say so rather than look stuck.
             waking = asyncio.get_running_loop().call_later(WAKING_NOTICE_SECONDS, lambda: task.message(
@@ -168,14 +173,22 @@ class Syncer:
             data = answer.data
             if not isinstance(data, dict) or not isinstance(data.get("items"), list):
                 raise NotPharos(f"{self.api_url} is not a Pharos API: check the API URL in Settings")
+            new = 0
             for item in data["items"]:
-                if isinstance(item, dict) and item.get("id") and item.get("url"):
+                if isinstance(item, dict) and item.get("id") and item.get("url") and str(item["id"]) not in seen:
+                    seen.add(str(item["id"]))
                     by_url[mapping.normalize_url(str(item["url"]))].append(str(item["id"]))
+                    new += 1
             offset += len(data["items"])
             total = int(data.get("total") or 0)
             task.progress("connect", offset, total, "resources")
             if not data["items"] or offset >= total:
                 return dict(by_url)
+            if not new:
+                why = "a page repeated what was already listed"
+                break
+        raise NotPharos(f"the resource listing from {self.api_url} did not end ({why}): nothing was changed; "
+                        "check the API URL in Settings")
 
     def _local_files(self, repos: list[RepoRecord], send_source: bool
                      ) -> tuple[list[LocalFile], dict[tuple[str, str], FileRecord]]:
