@@ -14,7 +14,7 @@ from .repo_factory import make_sample_repo
 
 pytestmark = pytest.mark.usefixtures("hermetic_git")  # shared fixture: tests/conftest.py
 
-WAITING = "is being ingested by another window or command"
+WAITING = "is being ingested or synced by another window or command"
 
 
 def test_one_ingest_per_repository_at_a_time(tmp_path):

@@ -96,7 +96,8 @@ def test_cli_sync(index, cloud, monkeypatch, capsys):
     assert main(["sync", "--api-url", cloud.url, "--json"]) == 0
     captured = capsys.readouterr()
     out = json.loads(captured.out)
-    assert list(out) == ["created", "updated", "deleted", "unchanged", "failed", "chunks", "failures", "notice"]
+    assert list(out) == ["created", "updated", "deleted", "unchanged", "failed", "chunks", "failures", "notice",
+                         "repaired"]
     assert {k: out[k] for k in ("created", "updated", "deleted", "unchanged", "failed", "chunks")} == {
         "created": 20, "updated": 0, "deleted": 0, "unchanged": 0, "failed": 0, "chunks": 49}
     # the full fetch queue is a notice, said once, not an error

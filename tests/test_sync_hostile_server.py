@@ -5,6 +5,7 @@ not read into memory. Real HTTP servers on 127.0.0.1."""
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -12,6 +13,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from pharos_desktop.engine.errors import CloudError
+from pharos_desktop.engine.events import JobFailed
+from pharos_desktop.engine.sync import syncer as syncer_module
 from pharos_desktop.engine.sync.client import CloudClient, NotPharos, RequestFailed, Unreachable
 from tests.sync_support import TOKEN, make_syncer, run_sync
 
@@ -165,3 +168,39 @@ def test_a_huge_success_body_is_refused(servers):
 
     with pytest.raises(NotPharos, match="answer over 32 MB"):
         _one_request(server.url, "/api/resources", retries=0)
+
+
+def test_a_listing_that_never_ends_fails_the_sync_after_a_few_requests(index, servers):
+    items = [{"id": f"00000000-0000-0000-0000-00000000000{n}", "url": f"https://github.com/acme/demo/blob/main/x{n}.py",
+              "type": "code_file"} for n in range(3)]
+    same_page = json.dumps({"items": items, "total": 10**12}).encode()
+
+    def endless(handler) -> None:
+        # The same page every time. Past 50 requests, an empty page, so that a client that keeps paging fails
+        # this test instead of hanging it.
+        _json(handler, 200, same_page if len(cloud.seen) <= 50 else b'{"items": [], "total": 0}')
+
+    cloud = servers(endless)
+    events: list = []
+    line = (f"the resource listing from {cloud.url} did not end (a page repeated what was already listed): "
+            "nothing was changed; check the API URL in Settings")
+    with pytest.raises(CloudError) as raised:
+        run_sync(make_syncer(index, cloud.url), events=events)
+    assert str(raised.value) == line
+    assert [event.message for event in events if isinstance(event, JobFailed)] == [line]
+    assert [(method, path.split("?")[0]) for method, path, _ in cloud.seen] == [("GET", "/api/resources")] * 2
+
+
+def test_a_listing_longer_than_any_account_fails_the_sync(index, servers, monkeypatch):
+    monkeypatch.setattr(syncer_module, "MAX_PAGES", 4)  # the real ceiling is a million resources
+
+    def ever_new(handler) -> None:  # every page holds resources never seen before
+        n = len(cloud.seen)
+        _json(handler, 200, json.dumps({"items": [{"id": f"id-{n}", "url": f"https://example.com/{n}.py"}],
+                                        "total": 10**12}).encode())
+
+    cloud = servers(ever_new)
+    with pytest.raises(CloudError, match=f"^the resource listing from {cloud.url} did not end "
+                                         r"\(it went past 400 resources\): nothing was changed"):
+        run_sync(make_syncer(index, cloud.url))
+    assert len(cloud.seen) == 4

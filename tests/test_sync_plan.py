@@ -60,6 +60,27 @@ def test_moved_url_deletes_the_old_resource():
     assert kinds(plan) == [("upload", "a.py", ("id1",), "updated")]
 
 
+def test_a_checked_resource_with_other_chunks_than_the_file_is_repaired():
+    # doubled by two syncs at once, or a count that could not be read (-1): deleted and created again
+    for total in (4, 1, 0, -1):
+        plan = make_plan([local(chunks=2)], [done()], {URL: ["id1"]}, {"id1": total})
+        assert kinds(plan) == [("upload", "a.py", ("id1",), "repaired")] and plan.count("repaired") == 1
+        assert plan.chunks == 2 and plan.unchanged == 0
+
+
+def test_a_checked_resource_with_the_files_chunks_is_unchanged():
+    plan = make_plan([local(chunks=2), local("b.py", url=URL + "b")],
+                     [done(), done("b.py", url=URL + "b", rid="id2")], {URL: ["id1"], URL + "b": ["id2"]},
+                     {"id1": 2})  # b.py was not checked: its state is trusted
+    assert plan.unchanged == 2 and plan.actions == []
+
+
+def test_a_check_does_not_change_what_was_to_be_published_anyway():
+    assert kinds(make_plan([local(fp="f2")], [done()], {URL: ["id1"]}, {"id1": 4})) == [
+        ("upload", "a.py", ("id1",), "updated")]
+    assert kinds(make_plan([], [done()], {URL: ["id1"]}, {"id1": 4})) == [("delete", "a.py", ("id1",), "deleted")]
+
+
 HOSTED = RepoRecord("r1", "demo", "https://github.com/acme/demo", "remote", web_base="https://github.com/acme/demo",
                     branch="feat/x", commit="c" * 40)
 FILE = FileRecord("src/my file.py", "python", 10, 1, "h1", None, 1)

@@ -4,7 +4,9 @@ waiting jobs that nothing drains, so every first sync of more than 10 files meet
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -14,8 +16,10 @@ from pathlib import Path
 import pytest
 
 from pharos_desktop.engine.catalog import Catalog
+from pharos_desktop.engine.events import StageMessage
 from pharos_desktop.engine.ingest import Ingestor
 from pharos_desktop.engine.jobs import Task
+from pharos_desktop.engine.repo_lock import busy_message
 from pharos_desktop.engine.sync import Syncer
 from pharos_desktop.engine.sync.mapping import file_url, normalize_url
 from pharos_desktop.tools.sample_repos import add_commit, make_many_file_repo
@@ -58,10 +62,15 @@ def assert_matches_local(cloud: RealCloud, catalog: Catalog, same_commit: bool =
     assert len(remote) == expected, f"{len(remote)} resources on the cloud, {expected} files indexed"
 
 
-def requests_logged(cloud: RealCloud) -> list[str]:
-    """The service's own access log: what really reached it."""
+def answers_logged(cloud: RealCloud) -> list[tuple[str, str]]:
+    """The service's own access log: what really reached it, and the status it answered."""
     lines = (cloud.data_dir / "server.log").read_text(errors="replace").splitlines()
-    return [line.split('"')[1] for line in lines if '" 20' in line or '" 50' in line or '" 40' in line]
+    return [(line.split('"')[1], line.split('"')[2].split()[0]) for line in lines
+            if '" 20' in line or '" 50' in line or '" 40' in line]
+
+
+def requests_logged(cloud: RealCloud) -> list[str]:
+    return [request for request, _ in answers_logged(cloud)]
 
 
 def test_first_sync_of_many_files_publishes_everything_then_only_changes(workspace, tmp_path, real_cloud):
@@ -108,4 +117,122 @@ def test_a_killed_sync_is_finished_by_the_next_with_no_duplicates(workspace, tmp
 
     summary = run_sync(Syncer(workspace, api_url=real_cloud.api_url, token=real_cloud.token))
     assert summary.failed == 0
+    assert_matches_local(real_cloud, workspace.catalog)
+
+
+# -- two syncs at once, and what they left behind ------------------------------------------------
+
+
+def double_chunks(cloud: RealCloud, resource_id: str) -> None:
+    """What two syncs of one repository at once left before they were serialised: every chunk of a resource
+    a second time, appended by the real service."""
+    with cloud.api() as api:
+        for chunk in cloud.chunks(resource_id):
+            api.post("/chunks", json={"resource_id": resource_id, "content": chunk["content"],
+                                      "chunk_index": chunk["chunk_index"],
+                                      "chunk_metadata": chunk["chunk_metadata"]}).raise_for_status()
+
+
+def messages(events: list) -> list[str]:
+    return [event.text for event in events if isinstance(event, StageMessage)]
+
+
+def test_two_syncs_of_one_repository_at_once_publish_every_chunk_once(workspace, tmp_path, real_cloud, pharos_home):
+    ingest(workspace, make_many_file_repo(tmp_path / "many", 40))
+    name = workspace.catalog.list_repos()[0].name
+    env = {**os.environ, "PHAROS_HOME": str(pharos_home), "PHAROS_TOKEN": real_cloud.token}
+    command = [sys.executable, "-m", "pharos_desktop", "sync", "--repo", name, "--api-url", real_cloud.api_url,
+               "--json"]
+    both = [subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            for _ in range(2)]
+    results = [process.communicate(timeout=300) for process in both]
+    assert [process.returncode for process in both] == [0, 0], results
+    summaries = sorted((json.loads(out)["created"], json.loads(out)["unchanged"]) for out, _ in results)
+    assert summaries == [(0, 40), (40, 0)]  # one published; the other waited for it, then had nothing to do
+    assert [busy_message(name) in err for _, err in results].count(True) == 1
+
+    assert_matches_local(real_cloud, workspace.catalog)  # one resource per file, each with exactly its chunks
+    third = run_sync(Syncer(workspace, api_url=real_cloud.api_url, token=real_cloud.token))
+    assert (third.created, third.updated, third.deleted, third.repaired, third.unchanged) == (0, 0, 0, 0, 40)
+
+
+def test_a_sync_after_a_killed_one_checks_the_cloud_and_repairs_doubled_chunks(workspace, tmp_path, real_cloud,
+                                                                                pharos_home):
+    source = make_many_file_repo(tmp_path / "many", 40)
+    ingest(workspace, source)
+    run_sync(Syncer(workspace, api_url=real_cloud.api_url, token=real_cloud.token))
+    doubled = real_cloud.resources()[:3]
+    for row in doubled:  # files this data folder's state calls done
+        double_chunks(real_cloud, row["id"])
+    # A sync with more to publish is killed mid-upload: it leaves its run mark.
+    add_commit(source, {f"extra/mod_{n:03d}.py": f"def extra_{n}():\n    return {n}\n" for n in range(80)}, "more")
+    ingest(workspace, source)
+    env = {**os.environ, "PHAROS_HOME": str(pharos_home), "PHAROS_TOKEN": real_cloud.token}
+    process = subprocess.Popen([sys.executable, "-m", "pharos_desktop", "sync", "--api-url", real_cloud.api_url],
+                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while len(real_cloud.resources()) < 50 and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert process.poll() is None, "the sync finished before it could be killed"
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=30)
+
+    events: list = []
+    summary = run_sync(Syncer(workspace, api_url=real_cloud.api_url, token=real_cloud.token), events=events)
+    assert (summary.repaired, summary.failed) == (3, 0)
+    name = workspace.catalog.list_repos()[0].name
+    assert any(re.fullmatch(r"checking the chunks of \d+ published files on the cloud before trusting them: "
+                            f"the last sync of {name} did not finish", text) for text in messages(events))
+    assert ("repaired 3 files whose chunks on the cloud were not the file's (doubled by two syncs at once, or cut "
+            "short)") in messages(events)
+    assert_matches_local(real_cloud, workspace.catalog, same_commit=False)
+
+    before = len(requests_logged(real_cloud))
+    again = run_sync(Syncer(workspace, api_url=real_cloud.api_url, token=real_cloud.token))
+    assert (again.unchanged, again.repaired) == (120, 0)
+    sent = requests_logged(real_cloud)[before:]
+    assert sent and all(request.startswith("GET /api/resources?") for request in sent), sent  # checked once only
+
+
+def test_a_data_folder_from_an_older_version_is_checked_once(workspace, tmp_path, real_cloud):
+    ingest(workspace, make_many_file_repo(tmp_path / "many", 20))
+    run_sync(Syncer(workspace, api_url=real_cloud.api_url, token=real_cloud.token))
+    for row in real_cloud.resources()[:2]:
+        double_chunks(real_cloud, row["id"])
+    with workspace.catalog.writing() as conn:  # the catalog as the version before run marks left it
+        conn.execute("DROP TABLE sync_runs")
+
+    events: list = []
+    summary = run_sync(Syncer(workspace, api_url=real_cloud.api_url, token=real_cloud.token), events=events)
+    assert (summary.repaired, summary.unchanged, summary.failed) == (2, 18, 0)
+    name = workspace.catalog.list_repos()[0].name
+    assert (f"checking the chunks of 20 published files on the cloud before trusting them: what an older version "
+            f"published of {name} may hold doubled chunks") in messages(events)
+    assert_matches_local(real_cloud, workspace.catalog)
+
+    before = len(requests_logged(real_cloud))
+    assert run_sync(Syncer(workspace, api_url=real_cloud.api_url, token=real_cloud.token)).unchanged == 20
+    assert all(request.startswith("GET /api/resources?") for request in requests_logged(real_cloud)[before:])
+
+
+def test_a_create_answered_202_for_a_row_with_chunks_does_not_append_to_it(workspace, tmp_path, real_cloud):
+    ingest(workspace, make_many_file_repo(tmp_path / "many", 3))
+    repo = workspace.catalog.list_repos()[0]
+    path = workspace.catalog.files(repo.repo_id, indexed_only=True)[0].path
+    # A row at the file's URL that a listing of code files does not show (made through the cloud's own API,
+    # without a type), holding chunks of its own.
+    with real_cloud.api() as api:
+        made = api.post("/api/resources", json={"url": file_url(repo, path), "title": "added by hand"})
+        made.raise_for_status()
+        for n in range(2):
+            api.post("/chunks", json={"resource_id": made.json()["id"], "content": f"note {n}",
+                                      "chunk_index": n}).raise_for_status()
+    before = len(answers_logged(real_cloud))
+
+    summary = run_sync(Syncer(workspace, api_url=real_cloud.api_url, token=real_cloud.token))
+    assert (summary.created, summary.failed) == (3, 0)
+    creates = [status for request, status in answers_logged(real_cloud)[before:]
+               if request.startswith("POST /api/resources ")]
+    assert creates and set(creates) == {"202"}  # the existing row's answer looks like a new row's
+    assert made.json()["id"] not in {row["id"] for row in real_cloud.resources()}  # deleted, not appended to
     assert_matches_local(real_cloud, workspace.catalog)

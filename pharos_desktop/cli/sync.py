@@ -34,9 +34,7 @@ def run(args, workspace) -> int:
     if args.json:
         print_json(summary.as_dict())
     else:
-        print(f"{summary.created} created, {summary.updated} updated, {summary.deleted} deleted, "
-              f"{summary.unchanged} unchanged, {summary.failed} failed; {summary.chunks} chunks uploaded "
-              f"to {syncer.api_url}")
+        print(f"{summary.counts()}; {summary.chunks} chunks uploaded to {syncer.api_url}")
         for failure in summary.failures:
             print(f"  failed: {failure.path}: {failure.message}")
     if summary.failed:

@@ -97,9 +97,16 @@ class SyncSummary:
     chunks: int = 0
     failures: list[SyncFailure] = field(default_factory=list)
     notice: str = ""  # a note for the user that is not an error (the cloud's fetch queue is full)
+    repaired: int = 0  # published before, but the cloud held another chunk count (doubled, or cut short)
 
     def as_dict(self) -> dict:
         return asdict(self)
+
+    def counts(self) -> str:
+        """The files' part of the line both front ends show."""
+        repaired = f"{self.repaired} repaired, " if self.repaired else ""
+        return (f"{self.created} created, {self.updated} updated, {self.deleted} deleted, {self.unchanged} unchanged, "
+                f"{repaired}{self.failed} failed")
 
     @classmethod
     def from_dict(cls, data: dict) -> "SyncSummary":

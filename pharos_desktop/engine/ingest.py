@@ -20,7 +20,7 @@ from .jobs import Job, Task
 from .local_index import LocalIndex
 from .pipeline import Pipeline, PipelineStats
 from .secrets import GIT_TOKEN, optional_secret
-from .repo_lock import repo_lock
+from .repo_lock import busy_message, repo_lock
 from .source import CREDENTIALS_IGNORED, Checkout, GitAccess, open_source, parse_source
 from .states import JobState, RepoState
 from .workspace import Workspace
@@ -49,9 +49,8 @@ class Ingestor:
             job.start(spec.display + (f" @ {branch}" if branch else ""))
             if spec.credentials_stripped:
                 task.message(CREDENTIALS_IGNORED, "warning")
-            busy = f"waiting: {spec.display} is being ingested by another window or command"
             held.enter_context(repo_lock(self.workspace.data_folder, spec.repo_id, cancel=task.cancel,
-                                         on_wait=lambda: task.message(busy)))
+                                         on_wait=lambda: task.message(busy_message(spec.display))))
             # The request is what a resume runs again: never the credentials a pasted URL held.
             job.own(spec.repo_id, {"source": spec.location if spec.credentials_stripped else source, "branch": branch},
                     ended)

@@ -48,6 +48,14 @@ class UploadState(StrEnum):
     DONE = "done"
 
 
+class RunMark(StrEnum):
+    """A repository's row in sync_runs: a sync of it is running, or the next must check the cloud first."""
+
+    RUNNING = "running"  # still there when a run starts: the run that wrote it was killed
+    INTERRUPTED = "interrupted"  # a run was killed: its published chunk counts must be checked
+    UPGRADED = "upgraded"  # published by a version that could double chunks: checked once
+
+
 class LastSync(StrEnum):
     """How a repository's last sync ended (sync_repos.status)."""
 

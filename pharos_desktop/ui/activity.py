@@ -153,8 +153,7 @@ class JobCard(QFrame):
 
     def show_finished(self, summary: Summary) -> None:
         if isinstance(summary, SyncSummary):
-            self.show_done(f"{summary.created} created, {summary.updated} updated, {summary.deleted} deleted, "
-                           f"{summary.unchanged} unchanged, {summary.failed} failed; {summary.chunks:,} chunks uploaded")
+            self.show_done(f"{summary.counts()}; {summary.chunks:,} chunks uploaded")
             if summary.notice:
                 self.message.setText(summary.notice)  # show_done cleared the progress text; the notice stays
             return

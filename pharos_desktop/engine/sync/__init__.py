@@ -9,8 +9,8 @@ Front ends use ``Syncer`` and ``SyncStatus`` only:
   bookkeeping only (no token, no client, no keyring: cheap enough for every refresh of the window).
 
 Modules: ``mapping`` (file/chunk -> bodies, URL scheme), ``plan`` (pure diff), ``state`` (sync tables in
-the catalog), ``client`` (httpx, retries, error mapping), ``runner`` (executes a plan), ``connection``,
-``status`` (the local read).
+the catalog), ``client`` (httpx, retries, error mapping), ``verify`` (the cloud's chunk counts, checked
+after a killed run), ``runner`` (executes a plan), ``connection``, ``status`` (the local read).
 """
 
 from .connection import ConnectionReport

@@ -1,7 +1,7 @@
 """The sync plan: a pure diff of the local index, what we last published, and what the server holds.
 
-No I/O here, so every case (new, changed, deleted, deleted on the server, half-finished, duplicated) is a
-plain unit test. The runner carries the plan out.
+No I/O here, so every case (new, changed, deleted, deleted on the server, half-finished, duplicated, doubled
+chunks) is a plain unit test. The runner carries the plan out.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ class Action:
     path: str
     url: str = ""
     stale_ids: tuple[str, ...] = ()  # remote resources to delete first
-    counts_as: str = ""  # created | updated | deleted | "" (forget)
+    counts_as: str = ""  # created | updated | repaired | deleted | "" (forget)
     chunk_count: int = 0
     fingerprint: str = ""
 
@@ -59,14 +59,18 @@ class Plan:
         return sum(action.chunk_count for action in self.actions if action.kind == "upload")
 
 
-def make_plan(local: list[LocalFile], published: list[Published], remote: dict[str, list[str]]) -> Plan:
+def make_plan(local: list[LocalFile], published: list[Published], remote: dict[str, list[str]],
+              remote_chunks: dict[str, int] | None = None) -> Plan:
     """``remote``: normalised URL -> ids of the server's resources with that URL (more than one is a duplicate).
+    ``remote_chunks``: resource id -> its chunk total on the server, for the resources that were checked
+    (after a killed run, or once for what an older version published).
 
-    A file is left alone only when our state says it was finished with this exact fingerprint and the
-    server still holds exactly that resource under its URL. Anything else is published again from
-    scratch: chunks cannot be deleted or updated, so a resource that may be incomplete or stale is
-    deleted and created anew.
+    A file is left alone only when our state says it was finished with this exact fingerprint, the
+    server still holds exactly that resource under its URL, and, where checked, with as many chunks as
+    the file has. Anything else is published again from scratch: chunks cannot be deleted or updated,
+    so a resource that may be incomplete, doubled or stale is deleted and created anew.
     """
+    remote_chunks = remote_chunks or {}
     remote_ids = {rid for ids in remote.values() for rid in ids}
     state = {(row.repo_id, row.path): row for row in published}
     plan = Plan()
@@ -74,14 +78,16 @@ def make_plan(local: list[LocalFile], published: list[Published], remote: dict[s
         row = state.pop((file.repo_id, file.path), None)
         at_url = remote.get(file.url, [])
         # Matched by id, not by URL: a normalisation of the server's that we do not mirror costs nothing.
-        if (row is not None and row.status == UploadState.DONE and row.fingerprint == file.fingerprint
-                and row.url == file.url and row.resource_id in remote_ids
-                and all(rid == row.resource_id for rid in at_url)):
+        published_here = (row is not None and row.status == UploadState.DONE and row.fingerprint == file.fingerprint
+                          and row.url == file.url and row.resource_id in remote_ids
+                          and all(rid == row.resource_id for rid in at_url))
+        if published_here and remote_chunks.get(row.resource_id, file.chunk_count) == file.chunk_count:
             plan.unchanged += 1
             continue
         stale = _stale_ids(row, remote, remote_ids) | set(at_url)
-        plan.actions.append(Action("upload", file.repo_id, file.path, file.url, tuple(sorted(stale)),
-                                   "updated" if stale else "created", file.chunk_count, file.fingerprint))
+        counts_as = "repaired" if published_here else "updated" if stale else "created"
+        plan.actions.append(Action("upload", file.repo_id, file.path, file.url, tuple(sorted(stale)), counts_as,
+                                   file.chunk_count, file.fingerprint))
     for row in state.values():  # published before, no longer indexed locally
         stale = _stale_ids(row, remote, remote_ids)
         if stale:

@@ -39,6 +39,7 @@ LOOKUP_PAGES = 4  # our row is among the newest few (a handful of creates are in
 class Outcome:
     created: int = 0
     updated: int = 0
+    repaired: int = 0  # published with another chunk count than the file's (doubled by two syncs at once)
     deleted: int = 0
     chunks: int = 0
     failures: list[SyncFailure] = field(default_factory=list)
@@ -115,19 +116,17 @@ class Runner:
         bodies = [mapping.chunk_body(repo, chunk, self.send_source) for chunk in chunks]
         for resource_id in action.stale_ids:
             await self._delete(resource_id)
-        # A create can return a row the plan did not know of, chunks and all: one an earlier run made and did
-        # not finish (its PUT, which types it, may not have happened), or one the listing missed (offset
-        # pages over rows created in the same second are not stable).
-        last = self.state.last_attempt(action.repo_id, action.path)
-        resumed, known_id = (last[0] == "uploading", last[1]) if last else (False, None)
         # Written before the create: a run killed from here on leaves a row the next plan repairs.
         self.state.begin(action.repo_id, action.path, action.url, action.fingerprint)
         create, update = mapping.create_body(repo, record), mapping.update_body(repo, record)
         for _ in range(UPLOAD_ATTEMPTS):
-            resource_id, maybe_old = await self._create(create)
+            resource_id = await self._create(create)
             self.state.set_resource(action.repo_id, action.path, resource_id)
-            # Appending to a row that already has chunks would double them.
-            if (maybe_old or resumed or resource_id == known_id) and await self.remote_chunk_total(resource_id) != 0:
+            # A create can return a row the plan did not know of, chunks and all: one an earlier run made and did
+            # not finish, one the listing missed (offset pages over rows created in the same second are not
+            # stable), one another sync is filling. Its status cannot tell: the real service answers 202 for
+            # every row still pending, and ours always are. Appending to a row that has chunks would double them.
+            if await chunk_total(self.client, resource_id) != 0:
                 await self._delete(resource_id)
                 continue
             if await self._fill(resource_id, update, bodies):
@@ -137,8 +136,8 @@ class Runner:
             await self._delete(resource_id)  # incomplete or doubled chunks: start this file over
         raise RequestFailed("its chunks could not be uploaded exactly once; the next sync tries again")
 
-    async def _create(self, body: dict) -> tuple[str, bool]:
-        """The new (or found) resource's id, and whether the row may have existed before this create."""
+    async def _create(self, body: dict) -> str:
+        """The new (or found) resource's id."""
         attempt = 0
         while True:
             attempt += 1
@@ -150,7 +149,7 @@ class Runner:
                     if "queue" in exc.detail.lower():
                         self.outcome.queue_refused += 1
                     log.info("create of %s answered %s, but its row exists: going on with it", body["url"], exc)
-                    return found, True
+                    return found
                 if attempt > self.client.retries:
                     raise RequestFailed(f"the cloud failed to create it ({exc}) after {attempt} tries",
                                         exc.status) from None
@@ -159,8 +158,7 @@ class Runner:
             resource_id = answer.data.get("id") if isinstance(answer.data, dict) else None
             if not resource_id:
                 raise NotPharos(f"{self.client.api_url} answered a create without an id: check the API URL")
-            # 200: the URL already had a row (the real service answers 202 for its own pending rows too).
-            return str(resource_id), answer.status == 200
+            return str(resource_id)
 
     async def _find_created(self, url: str) -> str | None:
         wanted = mapping.normalize_url(url)
@@ -192,8 +190,11 @@ class Runner:
             raise
         if not uncertain:
             return True
-        return await self.remote_chunk_total(resource_id) == len(bodies)
+        return await chunk_total(self.client, resource_id) == len(bodies)
 
-    async def remote_chunk_total(self, resource_id: str) -> int:
-        answer = await self.client.request("GET", "/chunks", params={"resource_id": resource_id, "limit": 1})
-        return int(answer.data.get("total", -1)) if isinstance(answer.data, dict) else -1
+
+async def chunk_total(client: CloudClient, resource_id: str) -> int:
+    """How many chunks the cloud holds for a resource (-1 for an answer without a count: trust nothing)."""
+    answer = await client.request("GET", "/chunks", params={"resource_id": resource_id, "limit": 1})
+    total = answer.data.get("total") if isinstance(answer.data, dict) else None
+    return total if isinstance(total, int) else -1

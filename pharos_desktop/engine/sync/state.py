@@ -4,6 +4,12 @@ Rows are keyed by API URL as well, so syncing the same index to two accounts kee
 file's row is written as ``uploading`` *before* its resource is created and turns ``done`` only after
 its last chunk is accepted: a run killed anywhere in between leaves an ``uploading`` row, which the
 next plan treats as "repair" (delete whatever the server holds for it, publish again).
+
+A ``done`` row is trusted only while nothing else can have touched the file's resource. ``sync_runs``
+says when that is not so: a run writes its mark when it starts and clears it when it ends (done, failed
+or cancelled), so a mark found at the start of a run means the last one was killed; catalogs from before
+this table are marked as upgraded, since two syncs at once could double a file's chunks then. A run that
+finds a mark checks the cloud's chunk count of every ``done`` file before it plans.
 """
 
 from __future__ import annotations
@@ -11,7 +17,7 @@ from __future__ import annotations
 import time
 
 from ..catalog import Catalog
-from ..states import UploadState
+from ..states import RunMark, UploadState
 from .plan import Published
 
 _SCHEMA = """
@@ -38,6 +44,13 @@ CREATE TABLE IF NOT EXISTS sync_repos (
     synced_at REAL NOT NULL,
     PRIMARY KEY (api_url, repo_id)
 );
+CREATE TABLE IF NOT EXISTS sync_runs (
+    api_url TEXT NOT NULL,
+    repo_id TEXT NOT NULL,
+    mark TEXT NOT NULL,              -- running | interrupted | upgraded (states.RunMark)
+    since REAL NOT NULL,
+    PRIMARY KEY (api_url, repo_id)
+);
 """
 
 
@@ -46,7 +59,12 @@ class SyncState:
         self.catalog = catalog
         self.api_url = api_url.rstrip("/")
         with catalog.writing() as conn:
+            upgrading = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'sync_runs'").fetchone() is None
             conn.executescript(_SCHEMA)
+            if upgrading:  # sync_files may exist already: what it says is done is checked once
+                conn.execute("""INSERT OR IGNORE INTO sync_runs (api_url, repo_id, mark, since)
+                                SELECT DISTINCT api_url, repo_id, ?, ? FROM sync_files WHERE status = ?""",
+                             (RunMark.UPGRADED, time.time(), UploadState.DONE))
 
     def _write(self, sql: str, params: tuple) -> None:
         with self.catalog.writing() as conn:
@@ -81,13 +99,6 @@ class SyncState:
             "SELECT resource_id FROM sync_files WHERE api_url = ? AND resource_id IS NOT NULL", (self.api_url,))
         return {row[0] for row in rows}
 
-    def last_attempt(self, repo_id: str, path: str) -> tuple[str, str | None] | None:
-        """(status, resource id) of the last sync that touched this file, or None."""
-        row = self.catalog.read(
-            "SELECT status, resource_id FROM sync_files WHERE api_url = ? AND repo_id = ? AND path = ?",
-            (self.api_url, repo_id, path)).fetchone()
-        return None if row is None else (row["status"], row["resource_id"])
-
     def begin(self, repo_id: str, path: str, url: str, fingerprint: str) -> None:
         self._write(
             """INSERT INTO sync_files (api_url, repo_id, path, url, resource_id, fingerprint, status)
@@ -113,6 +124,28 @@ class SyncState:
     def forget(self, repo_id: str, path: str) -> None:
         self._write("DELETE FROM sync_files WHERE api_url = ? AND repo_id = ? AND path = ?",
                     (self.api_url, repo_id, path))
+
+    # -- runs ---------------------------------------------------------------------------------
+
+    def start_run(self, repo_ids: list[str]) -> dict[str, RunMark]:
+        """Mark a sync of these repositories as running. Returns those whose published chunk counts must be
+        checked against the cloud before their state is trusted, with why (interrupted or upgraded)."""
+        where = f"api_url = ? AND repo_id IN ({','.join('?' * len(repo_ids))})"
+        with self.catalog.writing() as conn:
+            found = dict(conn.execute(f"SELECT repo_id, mark FROM sync_runs WHERE {where}", (self.api_url, *repo_ids)))
+            conn.execute(f"UPDATE sync_runs SET mark = ? WHERE mark = ? AND {where}",
+                         (RunMark.INTERRUPTED, RunMark.RUNNING, self.api_url, *repo_ids))
+            conn.executemany("INSERT OR IGNORE INTO sync_runs (api_url, repo_id, mark, since) VALUES (?, ?, ?, ?)",
+                             [(self.api_url, repo_id, RunMark.RUNNING, time.time()) for repo_id in repo_ids])
+        return {repo_id: RunMark.INTERRUPTED if mark == RunMark.RUNNING else RunMark(mark)
+                for repo_id, mark in found.items()}
+
+    def end_run(self, repo_ids: list[str], checked: bool) -> None:
+        """The run ended in a way it handled. ``checked``: it carried its plan out, so the checks and repairs it
+        owed are done (a repair it could not finish left its file ``uploading``); else they stay owed."""
+        sql = f"DELETE FROM sync_runs WHERE api_url = ? AND repo_id IN ({','.join('?' * len(repo_ids))})"
+        self._write(sql if checked else sql + " AND mark = ?",
+                    (self.api_url, *repo_ids) if checked else (self.api_url, *repo_ids, RunMark.RUNNING))
 
     # -- repositories -------------------------------------------------------------------------
 
