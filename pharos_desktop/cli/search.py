@@ -31,6 +31,10 @@ def add_parser(subparsers) -> None:
 def run(args, workspace) -> int:
     if args.limit < 1:  # a usage error in one line, without argparse's usage block
         raise UsageError(f"--limit must be at least 1, not {args.limit}")
+    if not workspace.catalog.repo_names():
+        from ..engine.catalog_repair import raise_if_emptied
+
+        raise_if_emptied(workspace)  # else "no results" would hide a catalog that lost its repositories
     repo_ids = [workspace.catalog.get_repo(name).repo_id for name in args.repo] if args.repo else None
     filters = SearchFilters(repo_ids, args.language, args.kind, args.path)
     hits = Searcher(workspace).search(args.query, limit=args.limit, filters=filters, mode=args.mode)

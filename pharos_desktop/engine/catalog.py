@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from . import keyword_index
+from .catalog_file import connect, damaged, missing_tables
 from .errors import StoreError, UsageError
 from .states import RepoState
 
@@ -148,7 +149,8 @@ def _chunk_from_row(row: sqlite3.Row) -> ChunkRecord:
 
 
 class Catalog:
-    """Thread-safe facade: each thread gets its own connection to the same database file."""
+    """Thread-safe facade: each thread gets its own connection to the same database file. Damage to the
+    file, wherever a query meets it, raises CatalogDamaged (catalog_file.py)."""
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
@@ -157,6 +159,9 @@ class Catalog:
         try:
             with self._write_lock:
                 conn = self._conn()
+                missing = missing_tables(conn)
+                if missing:  # made again empty, they would pass for a catalog that holds nothing
+                    raise damaged(self.path, f"missing table{'s' if len(missing) > 1 else ''}: {', '.join(missing)}")
                 conn.executescript(_SCHEMA)
                 if "runtime" not in {row[1] for row in conn.execute("PRAGMA table_info(repos)")}:
                     conn.execute("ALTER TABLE repos ADD COLUMN runtime TEXT NOT NULL DEFAULT ''")  # older catalogs
@@ -170,7 +175,7 @@ class Catalog:
         conn = getattr(self._local, "conn", None)
         if conn is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
+            conn = connect(self.path, timeout=30, check_same_thread=False)
             conn.row_factory = sqlite3.Row
             keyword_index.register(conn)
             conn.execute("PRAGMA journal_mode=WAL")

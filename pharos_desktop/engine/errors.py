@@ -40,6 +40,11 @@ class StoreError(PharosError):
     """The local index (catalog or vector store) cannot be opened or written."""
 
 
+class CatalogDamaged(StoreError):
+    """The catalog's SQLite file is damaged (malformed pages, not a database, a table missing); the
+    message names the file and `pharos-desktop doctor --repair`."""
+
+
 class CloudError(PharosError):
     """The Pharos cloud refused or failed a request; the message says what to fix."""
 

@@ -114,6 +114,19 @@ class VectorStore:
             self._collections[name] = VectorCollection(chroma_collection, model, dim)
         return self._collections[name]
 
+    def repo_ids(self) -> set[str]:
+        """Every repository that has vectors here, in any model's collection (reads all their metadata)."""
+        found: set[str] = set()
+        for listed in self._client.list_collections():
+            name = getattr(listed, "name", listed)
+            if not name.startswith("pharos-"):
+                continue  # a shared server may hold other programs' collections
+            collection = self._client.get_collection(name, embedding_function=None)
+            for offset in range(0, collection.count(), 5000):
+                rows = collection.get(include=["metadatas"], limit=5000, offset=offset)
+                found.update(m["repo_id"] for m in rows["metadatas"] if m and m.get("repo_id"))
+        return found
+
     def existing_collection(self, model: str, dim: int) -> VectorCollection | None:
         name = collection_name(model, dim)
         if name in self._collections:
