@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 from ..engine.errors import UsageError
 from ..engine.rerank import explain_bonus
 from ..engine.search import MODES, SearchFilters, Searcher, SearchHit
@@ -37,7 +39,10 @@ def run(args, workspace) -> int:
         raise_if_emptied(workspace)  # else "no results" would hide a catalog that lost its repositories
     repo_ids = [workspace.catalog.get_repo(name).repo_id for name in args.repo] if args.repo else None
     filters = SearchFilters(repo_ids, args.language, args.kind, args.path)
-    hits = Searcher(workspace).search(args.query, limit=args.limit, filters=filters, mode=args.mode)
+    searcher = Searcher(workspace)
+    hits = searcher.search(args.query, limit=args.limit, filters=filters, mode=args.mode)
+    if searcher.warning:
+        print(f"warning: {searcher.warning}", file=sys.stderr)
     if args.json:
         keys = _JSON_KEYS + (_EXPLAIN_KEYS if args.explain else ())
         print_json([{**{key: getattr(hit, key) for key in keys}, "why": hit.reasons} for hit in hits])

@@ -7,8 +7,9 @@ import sys
 from pathlib import Path
 
 from ..resources import resource_path
+from .catalog import RepoRecord
 from .catalog_file import damaged
-from .catalog_repair import catalog_problem, emptied_catalog_problem
+from .catalog_repair import catalog_problem, emptied_catalog_problem, ingest_command
 from .errors import CatalogDamaged, PharosError
 from .logs import LOG_NAME
 from .parse import grammar_status
@@ -67,8 +68,9 @@ def diagnose(workspace: Workspace, load_model: bool = True) -> dict:
 
 
 def _index(workspace: Workspace, problems: list[str]) -> dict:
-    """What the index holds, and whether it is whole: the catalog file by SQLite's own check, and a catalog
-    emptied while the data folder still holds checkouts or vectors."""
+    """What the index holds, and whether it is whole: the catalog file by SQLite's own check, a catalog
+    emptied while the data folder still holds checkouts or vectors, and per repository the vectors of its
+    chunks (counts, and a query that fails when the store lists a chunk its index lacks)."""
     catalog = workspace.catalog
     figures: dict = {"index_runtimes": {}, "repos": 0, "chunks": 0}
     problem = catalog_problem(catalog.path)
@@ -78,8 +80,22 @@ def _index(workspace: Workspace, problems: list[str]) -> dict:
     try:
         repos = catalog.list_repos()
         figures.update(index_runtimes=catalog.runtimes(), repos=len(repos), chunks=catalog.count_chunks())
-        problems.extend(filter(None, [emptied_catalog_problem(workspace)]))
+        found = [emptied_catalog_problem(workspace)]
+        found += [_vector_gap(workspace, repo) for repo in repos if repo.chunks and repo.model]
+        problems.extend(problem for problem in found if problem)
     except CatalogDamaged as exc:  # damage that the check did not reach
         problems.append(str(exc))
     return figures
 
+
+def _vector_gap(workspace: Workspace, repo: RepoRecord) -> str:
+    """"" when the vector store holds a vector for each of the repository's chunks, else the problem."""
+    stored = workspace.catalog.chunk_ids(repo.repo_id)
+    collection = workspace.vectors().existing_collection(repo.model, repo.dim)
+    lacking = stored if collection is None else collection.lacking(repo.repo_id, stored,
+                                                                   collection.ids_for_repo(repo.repo_id))
+    if not lacking:
+        return ""
+    command = ingest_command(repo.repo_id, repo.source, repo.branch)
+    return (f"repository {repo.name}: the vector store lacks the vectors of {len(lacking)} of {len(stored)} chunks, "
+            f"so semantic search leaves them out: run {command or 'pharos-desktop ingest <its URL or folder>'}")
