@@ -6,6 +6,7 @@ does not pass for a new install. Real catalogs damaged for real, real `python -m
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import sqlite3
 from pathlib import Path
@@ -137,7 +138,9 @@ def test_damaged_pages_name_the_file_and_the_repair_which_salvages_every_readabl
 
     listed = cli("repos", "--json", home=home)
     assert listed.returncode == 0, listed.stderr
-    assert sorted(re.findall(r'"repo_id": "(\w+)"', listed.stdout)) == sorted(ids)
+    states = {repo["repo_id"]: repo["state"] for repo in json.loads(listed.stdout)}
+    assert states == {repo_id: "ready" if left.get(repo_id, 0) == FILES * CHUNKS else "interrupted"
+                      for repo_id in ids}  # a repository that lost files is to be ingested again
     found = cli("search", "widget", "--mode", "keyword", "--limit", "5", home=home)
     assert found.returncode == 0 and "handler_" in found.stdout, found.stderr  # the keyword index is whole again
     healthy = cli("doctor", "--repair", home=home)

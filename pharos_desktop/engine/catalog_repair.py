@@ -3,8 +3,10 @@
 The damaged file (with its -wal and -shm) is moved aside under a name with the time, never deleted. A
 fresh catalog is made in its place and every row that can still be read is copied into it, table by table
 and a few rows at a time (a run that fails is split until single rows), so a bad page loses only the rows
-it held. The keyword index is then built again from the chunks kept. Rows of files and chunks whose
-repository row was lost are kept too: an ingest of that repository finds them and embeds nothing again.
+it held. The keyword index is then built again from the chunks kept. A file keeps its rows only with all
+its chunks; a repository that lost files is marked interrupted, so that its next ingest reads them again.
+Rows of files whose repository row was lost are kept too: an ingest of that repository finds them and
+embeds them no more than it must.
 
 Repositories whose checkout (clones/<repo_id>) or vectors are still in the data folder, but which the
 catalog no longer lists, are named with the command that ingests them again: the checkout's origin URL,
@@ -27,6 +29,7 @@ from .git import local_git
 from .settings import Settings, check_writable
 from .settings import data_folder as default_data_folder
 from .source.spec import parse_source
+from .states import RepoState
 from .workspace import Workspace
 
 REPORTED_TABLES = ("repos", "files", "chunks", "jobs", "sync_files", "sync_repos")
@@ -166,6 +169,10 @@ def _salvage(damaged: Path, fresh: Path) -> tuple[list[TableCount] | None, Count
         _drop_partial_files(new)
         kept = set(new.execute("SELECT repo_id, path FROM files"))
         unfinished = Counter(repo_id for repo_id, _ in _file_keys(old, schema) - kept)
+        # Not ready any more: `repos` shows it, and their next ingest checks their vectors as after a stop.
+        new.executemany("UPDATE repos SET state = ?, error = ? WHERE repo_id = ?",
+                        [(RepoState.INTERRUPTED, f"the catalog repair lost the rows of {n} files: ingest it again",
+                          repo_id) for repo_id, n in unfinished.items()])
         counts = [_count(old, new, table) for table in REPORTED_TABLES if table in schema or table in CORE_TABLES]
         keyword_index.ensure(new)  # the triggers again
         keyword_index.rebuild(new)
