@@ -89,7 +89,7 @@ def _index(workspace: Workspace, problems: list[str]) -> dict:
 
 
 def _vector_gap(workspace: Workspace, repo: RepoRecord) -> str:
-    """"" when the vector store holds a vector for each of the repository's chunks, else the problem."""
+    """The problem when the vector store lacks vectors of the repository's chunks; "" when it holds them all."""
     stored = workspace.catalog.chunk_ids(repo.repo_id)
     collection = workspace.vectors().existing_collection(repo.model, repo.dim)
     lacking = stored if collection is None else collection.lacking(repo.repo_id, stored,
