@@ -108,10 +108,11 @@ def test_a_process_killed_between_vectors_and_rows_is_reconciled_by_the_next_run
     assert len(vector_ids(workspace)) == 5  # but its vectors reached Chroma
     workspace.catalog.set_repo_state(REPO, "interrupted")  # what the next start finds for a dead job
 
-    assert LocalIndex(workspace, REPO).reconcile() == (2, 3, 0)
+    assert LocalIndex(workspace, REPO).reconcile() == (True, 2, 3, 0, 0)  # resumed, stored, dropped, lacking, redo
     assert assert_agree(workspace) == stored
-    workspace.catalog.set_repo_state(REPO, "ready")
-    assert LocalIndex(workspace, REPO).reconcile() is None  # a finished run leaves nothing to reconcile
+    # A run that finished into the same vector store leaves nothing to reconcile (finish records the store).
+    workspace.catalog.set_repo_state(REPO, "ready", vectors_stamp=workspace.vector_store_stamp())
+    assert LocalIndex(workspace, REPO).reconcile() is None
 
 
 def test_a_file_killed_between_its_old_and_new_vectors_is_read_again(workspace):
@@ -121,7 +122,7 @@ def test_a_file_killed_between_its_old_and_new_vectors_is_read_again(workspace):
     workspace.catalog.set_repo_state(REPO, "interrupted")
 
     index = LocalIndex(workspace, REPO)
-    assert index.reconcile() == (0, 0, 1)
+    assert index.reconcile() == (True, 2, 0, 2, 1)
     assert assert_agree(workspace) == set() and workspace.catalog.file_states(REPO) == {}
     # Even with the old bytes back on disk (the edit undone), the file is read and embedded again.
     on_disk = FileEntry("a.py", Path("a.py"), 10, 1)

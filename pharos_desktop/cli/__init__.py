@@ -70,10 +70,12 @@ def main(argv: list[str]) -> int:
     from ..engine.workspace import Workspace
 
     try:
+        module = importlib.import_module(f"{__name__}.{args.command}")
+        if getattr(args, "repair", False):  # doctor --repair mends the catalog that opening a workspace meets
+            return module.repair(args)
         workspace = Workspace.open()
         setup_logging(workspace.logs_dir, verbose=args.verbose)
         workspace.jobs.mark_stale_interrupted()  # left by a process that was killed
-        module = importlib.import_module(f"{__name__}.{args.command}")
         return module.run(args, workspace)
     except KeyboardInterrupt:
         print("cancelled", file=sys.stderr)

@@ -1,4 +1,5 @@
-"""`pharos-desktop doctor [--json]`: the device, torch, model, grammars, data folder and index size."""
+"""`pharos-desktop doctor [--json] [--repair]`: the device, torch, model, grammars, data folder and index
+size, and whether the index is whole; --repair rebuilds a damaged catalog from what can still be read."""
 
 from __future__ import annotations
 
@@ -9,6 +10,9 @@ def add_parser(subparsers) -> None:
     parser = subparsers.add_parser("doctor", help="check the machine: GPU/CPU, model, grammars, data folder")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--no-model", action="store_true", help="do not load the embedding model")
+    parser.add_argument("--repair", action="store_true",
+                        help="rebuild a damaged catalog from what can still be read of it (the damaged file is "
+                             "kept aside) and name the ingests that restore what it lost")
 
 
 def _runtime_line(report: dict) -> str:
@@ -47,3 +51,33 @@ def run(args, workspace) -> int:
     for problem in report["problems"]:
         print(f"problem: {problem}")
     return 0 if report["ok"] else 1
+
+
+def repair(args) -> int:
+    """Runs without a workspace: opening one is what a damaged catalog stops."""
+    from ..engine.catalog_repair import repair_catalog
+    from ..engine.logs import setup_logging
+    from ..engine.settings import data_folder
+
+    folder = data_folder()
+    setup_logging(folder / "logs", verbose=args.verbose)
+    report = repair_catalog(folder)
+    if not report.problem:
+        print(f"the catalog {report.catalog} is healthy: nothing to repair")
+    else:
+        print(f"the catalog {report.catalog} was damaged ({report.problem})")
+        print(f"the damaged file is kept as {report.moved_to}")
+        if report.tables is None:
+            print("nothing could be read from it: the new catalog is empty")
+        else:
+            print("a new catalog holds every row that could still be read:")
+            for count in report.tables:
+                lost = "an unknown number" if count.lost is None else f"{count.lost:,}"
+                print(f"  {count.table:<11} {count.kept:>7,} kept, {lost} lost")
+            print("the keyword index was built again from the chunks kept")
+    if report.restorable:
+        print("to restore what the catalog lacks, ingest again:")
+    for found in report.restorable:
+        print(f"  {found.command}  ({found.holds})" if found.command else
+              f"  {found.repo_id} ({found.holds}): its source is not on record; ingest it by its URL or folder")
+    return 0

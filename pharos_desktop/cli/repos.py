@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..engine.catalog_repair import raise_if_emptied
 from .output import ago, print_json, print_table
 
 
@@ -12,6 +13,8 @@ def add_parser(subparsers) -> None:
 
 def run(args, workspace) -> int:
     repos = workspace.catalog.list_repos()
+    if not repos:
+        raise_if_emptied(workspace)  # not a new install: the catalog lost what the data folder still holds
     if args.json:
         print_json([{"repo": r.name, "repo_id": r.repo_id, "source": r.source, "commit": r.commit,
                      "files": r.files, "chunks": r.chunks, "ingested_at": r.ingested_at, "state": r.state,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 from ..engine.errors import UsageError
 from ..engine.rerank import explain_bonus
 from ..engine.search import MODES, SearchFilters, Searcher, SearchHit
@@ -31,9 +33,16 @@ def add_parser(subparsers) -> None:
 def run(args, workspace) -> int:
     if args.limit < 1:  # a usage error in one line, without argparse's usage block
         raise UsageError(f"--limit must be at least 1, not {args.limit}")
+    if not workspace.catalog.repo_names():
+        from ..engine.catalog_repair import raise_if_emptied
+
+        raise_if_emptied(workspace)  # else "no results" would hide a catalog that lost its repositories
     repo_ids = [workspace.catalog.get_repo(name).repo_id for name in args.repo] if args.repo else None
     filters = SearchFilters(repo_ids, args.language, args.kind, args.path)
-    hits = Searcher(workspace).search(args.query, limit=args.limit, filters=filters, mode=args.mode)
+    searcher = Searcher(workspace)
+    hits = searcher.search(args.query, limit=args.limit, filters=filters, mode=args.mode)
+    if searcher.warning:
+        print(f"warning: {searcher.warning}", file=sys.stderr)
     if args.json:
         keys = _JSON_KEYS + (_EXPLAIN_KEYS if args.explain else ())
         print_json([{**{key: getattr(hit, key) for key in keys}, "why": hit.reasons} for hit in hits])

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from . import keyword_index
+from .catalog_file import connect, damaged, missing_tables
 from .errors import StoreError, UsageError
 from .states import RepoState
 
@@ -37,6 +38,7 @@ CREATE TABLE IF NOT EXISTS repos (
     model TEXT NOT NULL DEFAULT '',
     dim INTEGER NOT NULL DEFAULT 0,
     runtime TEXT NOT NULL DEFAULT '',   -- what made the vectors: torch-fp32, torch-fp16, onnx-int8 (+ joins a mix)
+    vectors_stamp TEXT NOT NULL DEFAULT '',  -- the vector store its last run left its vectors in (vectors.store_stamp)
     state TEXT NOT NULL DEFAULT 'new',   -- new | ingesting | ready | interrupted | failed
     error TEXT NOT NULL DEFAULT '',
     created_at REAL NOT NULL,
@@ -87,6 +89,7 @@ class RepoRecord:
     model: str = ""
     dim: int = 0
     runtime: str = ""
+    vectors_stamp: str = ""
     state: str = RepoState.NEW
     error: str = ""
     created_at: float = 0.0
@@ -148,7 +151,8 @@ def _chunk_from_row(row: sqlite3.Row) -> ChunkRecord:
 
 
 class Catalog:
-    """Thread-safe facade: each thread gets its own connection to the same database file."""
+    """Thread-safe facade: each thread gets its own connection to the same database file. Damage to the
+    file, wherever a query meets it, raises CatalogDamaged (catalog_file.py)."""
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
@@ -157,9 +161,14 @@ class Catalog:
         try:
             with self._write_lock:
                 conn = self._conn()
+                missing = missing_tables(conn)
+                if missing:  # made again empty, they would pass for a catalog that holds nothing
+                    raise damaged(self.path, f"missing table{'s' if len(missing) > 1 else ''}: {', '.join(missing)}")
                 conn.executescript(_SCHEMA)
-                if "runtime" not in {row[1] for row in conn.execute("PRAGMA table_info(repos)")}:
-                    conn.execute("ALTER TABLE repos ADD COLUMN runtime TEXT NOT NULL DEFAULT ''")  # older catalogs
+                columns = {row[1] for row in conn.execute("PRAGMA table_info(repos)")}
+                for added in ("runtime", "vectors_stamp"):  # older catalogs
+                    if added not in columns:
+                        conn.execute(f"ALTER TABLE repos ADD COLUMN {added} TEXT NOT NULL DEFAULT ''")
                 conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
                 conn.commit()
                 keyword_index.ensure(conn)
@@ -170,7 +179,7 @@ class Catalog:
         conn = getattr(self._local, "conn", None)
         if conn is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
+            conn = connect(self.path, timeout=30, check_same_thread=False)
             conn.row_factory = sqlite3.Row
             keyword_index.register(conn)
             conn.execute("PRAGMA journal_mode=WAL")
@@ -368,6 +377,12 @@ class Catalog:
         if repo_id is None:
             return {row[0] for row in self._conn().execute("SELECT chunk_id FROM chunks")}
         return {row[0] for row in self._conn().execute("SELECT chunk_id FROM chunks WHERE repo_id = ?", (repo_id,))}
+
+    def chunk_ids_made_by(self, model: str, dim: int) -> set[str]:
+        """The chunk ids of the repositories whose vectors this model made: those its collection should hold."""
+        rows = self._conn().execute("SELECT c.chunk_id FROM chunks c JOIN repos r ON r.repo_id = c.repo_id "
+                                    "WHERE r.model = ? AND r.dim = ?", (model, dim))
+        return {row[0] for row in rows}
 
     def chunks_state(self) -> tuple:
         """Changes whenever chunks are added or removed (count, rowid sum and max): cheap, for cache keys."""

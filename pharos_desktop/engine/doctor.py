@@ -7,7 +7,10 @@ import sys
 from pathlib import Path
 
 from ..resources import resource_path
-from .errors import PharosError
+from .catalog import RepoRecord
+from .catalog_file import damaged
+from .catalog_repair import catalog_problem, emptied_catalog_problem, ingest_command
+from .errors import CatalogDamaged, PharosError
 from .logs import LOG_NAME
 from .parse import grammar_status
 from .workspace import Workspace
@@ -24,8 +27,7 @@ def diagnose(workspace: Workspace, load_model: bool = True) -> dict:
     problems: list[str] = []
     report: dict = {"python": sys.version.split()[0], "platform": platform.platform(), "device": "unknown",
                     "gpu": "", "torch": "", "model": settings.model, "dim": 0, "model_device": "",
-                    "runtime_setting": settings.runtime, "runtime": "", "query_runtime": "",
-                    "index_runtimes": workspace.catalog.runtimes()}
+                    "runtime_setting": settings.runtime, "runtime": "", "query_runtime": ""}
     try:
         import torch
 
@@ -56,11 +58,44 @@ def diagnose(workspace: Workspace, load_model: bool = True) -> dict:
         "data_folder": str(workspace.data_folder),
         "vectors": settings.chroma_url or str(workspace.vectors_dir),
         "index_bytes": workspace.catalog.size_bytes() + _folder_bytes(workspace.vectors_dir),
-        "repos": len(workspace.catalog.list_repos()),
-        "chunks": workspace.catalog.count_chunks(),
+        **_index(workspace, problems),
         "log_file": str(workspace.logs_dir / LOG_NAME),
         "resources": str(resource_path()),
         "problems": problems,
         "ok": not problems,
     })
     return report
+
+
+def _index(workspace: Workspace, problems: list[str]) -> dict:
+    """What the index holds, and whether it is whole: the catalog file by SQLite's own check, a catalog
+    emptied while the data folder still holds checkouts or vectors, and per repository the vectors of its
+    chunks (counts, and a query that fails when the store lists a chunk its index lacks)."""
+    catalog = workspace.catalog
+    figures: dict = {"index_runtimes": {}, "repos": 0, "chunks": 0}
+    problem = catalog_problem(catalog.path)
+    if problem:
+        problems.append(str(damaged(catalog.path, problem)))
+        return figures
+    try:
+        repos = catalog.list_repos()
+        figures.update(index_runtimes=catalog.runtimes(), repos=len(repos), chunks=catalog.count_chunks())
+        found = [emptied_catalog_problem(workspace)]
+        found += [_vector_gap(workspace, repo) for repo in repos if repo.chunks and repo.model]
+        problems.extend(problem for problem in found if problem)
+    except CatalogDamaged as exc:  # damage that the check did not reach
+        problems.append(str(exc))
+    return figures
+
+
+def _vector_gap(workspace: Workspace, repo: RepoRecord) -> str:
+    """The problem when the vector store lacks vectors of the repository's chunks; "" when it holds them all."""
+    stored = workspace.catalog.chunk_ids(repo.repo_id)
+    collection = workspace.vectors().existing_collection(repo.model, repo.dim)
+    lacking = stored if collection is None else collection.lacking(repo.repo_id, stored,
+                                                                   collection.ids_for_repo(repo.repo_id))
+    if not lacking:
+        return ""
+    command = ingest_command(repo.repo_id, repo.source, repo.branch)
+    return (f"repository {repo.name}: the vector store lacks the vectors of {len(lacking)} of {len(stored)} chunks, "
+            f"so semantic search leaves them out: run {command or 'pharos-desktop ingest <its URL or folder>'}")

@@ -44,6 +44,11 @@ class DiskFull(StoreError):
     """The disk that holds the data folder (or a clone) is full; the message says where to free space."""
 
 
+class CatalogDamaged(StoreError):
+    """The catalog's SQLite file is damaged (malformed pages, not a database, a table missing); the
+    message names the file and `pharos-desktop doctor --repair`."""
+
+
 class CloudError(PharosError):
     """The Pharos cloud refused or failed a request; the message says what to fix."""
 

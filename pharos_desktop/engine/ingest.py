@@ -102,12 +102,14 @@ class Ingestor:
         if index.model_changed:
             task.message(f"model changed from {index.previous.model} to {index.model}: re-embedding")
             index.switch_model()
-        resumed = index.reconcile()
-        if resumed:
-            stored, dropped, redo = resumed
-            task.message(f"resuming: {stored} chunks already stored"
-                         + (f", {dropped} unfinished vectors dropped" if dropped else "")
-                         + (f", {redo} unfinished files to read again" if redo else ""))
+        found = index.reconcile()
+        if found and found.resumed:
+            task.message(f"resuming: {found.stored - found.lacking} chunks already stored"
+                         + (f", {found.dropped} unfinished vectors dropped" if found.dropped else "")
+                         + (f", {found.redo} unfinished files to read again" if found.redo else ""))
+        elif found and found.lacking:
+            task.message(f"the vector store was missing {found.lacking} of {found.stored} chunks "
+                         f"({found.redo} files): embedding them again", "warning")
         index.skip(scan.skipped)
         present = {e.path for e in scan.files} | {path for path, _ in scan.skipped}
         gone = [path for path in index.known if path not in present]

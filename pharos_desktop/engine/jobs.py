@@ -118,6 +118,15 @@ class JobsTable:
         """job id -> state, for every job on record."""
         return dict(self.catalog.read("SELECT job_id, state FROM jobs").fetchall())
 
+    def last_request(self, repo_id: str) -> dict:
+        """What the newest ingest of this repository on record was asked ({} when none is)."""
+        row = self.catalog.read("SELECT request FROM jobs WHERE repo_id = ? AND kind = 'ingest' "
+                                "ORDER BY started_at DESC LIMIT 1", (repo_id,)).fetchone()
+        try:
+            return json.loads(row[0]) if row else {}
+        except ValueError:
+            return {}
+
     def mark_stale_interrupted(self) -> int:
         """Jobs left 'running' by a process that is gone are interrupted; their repos can be resumed.
         A job whose process still runs (another window, a command line) is left as it is."""

@@ -5,6 +5,9 @@ The rule: vectors first, then the catalog. A file's vectors are written before i
 committed, and removed before its row is. A run killed in between leaves at worst vectors that the
 catalog does not know: search never reads them (it goes through the catalog), later writes overwrite
 them (a chunk's id is fixed by its content) and ``reconcile`` drops the rest when the run resumes.
+The vector store can also change under a finished repository (deleted, replaced, an index folder lost):
+each run compares the store's stamp with the one its last run recorded, and ``reconcile`` has the files
+whose chunks lost their vectors read again.
 
 The collection opens only when a vector must be read or written, and the model is asked for its
 dimension (part of the collection's name) only then: an unchanged re-ingest loads neither.
@@ -15,7 +18,7 @@ from __future__ import annotations
 import threading
 import time
 from concurrent.futures import Future
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from .catalog import FileRecord, RepoRecord
 from .embedder import made_by
@@ -28,6 +31,17 @@ if TYPE_CHECKING:
     from .source import Checkout, SourceSpec
     from .vectors import VectorCollection
     from .workspace import Workspace
+
+
+class Reconciled(NamedTuple):
+    """What ``reconcile`` found: chunks in the catalog, vectors dropped (no file in the catalog has them),
+    chunks without a vector and the files read again for them."""
+
+    resumed: bool  # after an interrupted run; else the vector store had changed since the last run
+    stored: int
+    dropped: int
+    lacking: int
+    redo: int
 
 
 class LocalIndex:
@@ -46,6 +60,7 @@ class LocalIndex:
         self.knows_model = bool(previous and previous.model and not self.model_changed)
         self.model, self.dim = (previous.model, previous.dim) if self.knows_model else (wanted, 0)
         self.runtime = previous.runtime if self.knows_model else ""
+        self.stamp = workspace.vector_store_stamp()  # the vector store as this run finds it
         self._model_future: Future | None = None
         self._collection: VectorCollection | None = None
         self._vectors_changed = False
@@ -136,25 +151,35 @@ class LocalIndex:
         self._drop_vectors(paths)
         self.catalog.delete_files(self.repo_id, paths)
 
-    def reconcile(self) -> tuple[int, int, int] | None:
-        """After an interrupted run, make vectors and catalog agree again: drop vectors whose file never
-        reached the catalog, and the rows of files whose vectors went (a run stopped between removing a
-        changed file's old vectors and writing its new ones), so that those files are read again.
-        Returns (chunks kept, vectors dropped, files to read again), or None when the last run finished
-        (or the model switched, and no vectors are left to check)."""
-        if self.previous is None or self.previous.state == RepoState.READY or self.model_changed:
+    def reconcile(self) -> Reconciled | None:
+        """Make vectors and catalog agree again where they may not, before the plan: drop vectors whose file
+        never reached the catalog, and the rows of files whose chunks lack vectors, so that those files are
+        read and embedded again. They may not agree after an interrupted run (one stopped between removing a
+        changed file's old vectors and writing its new ones), or when the vector store is not the one this
+        repository's last run left (deleted, replaced, an index folder lost). A finished run into a store
+        that is still the same needs no look, and no Chroma. Returns what was found, or None."""
+        previous = self.previous
+        if (previous is None and not self.known) or self.model_changed:
+            return None  # nothing stored yet, or switch_model dropped it all
+        resumed = previous is None or previous.state != RepoState.READY
+        if not resumed and self.stamp and self.stamp == previous.vectors_stamp:
             return None
         stored = self.catalog.chunk_ids(self.repo_id)
-        vectors = self.collection().ids_for_repo(self.repo_id)
+        if not resumed and not stored:
+            return None
+        collection = self.collection()
+        vectors = collection.ids_for_repo(self.repo_id)
         orphans = list(vectors - stored)
         if orphans:
-            self.collection().delete_ids(orphans)
-        redo = sorted({chunk.path for chunk in self.catalog.get_chunks(list(stored - vectors)).values()})
+            collection.delete_ids(orphans)
+            self._vectors_changed = True
+        lacking = collection.lacking(self.repo_id, stored, vectors)
+        redo = sorted({chunk.path for chunk in self.catalog.get_chunks(list(lacking)).values()})
         if redo:
             self.catalog.delete_files(self.repo_id, redo)
             for path in redo:
                 del self.known[path]
-        return len(stored & vectors), len(orphans), len(redo)
+        return Reconciled(resumed, len(stored), len(orphans), len(lacking), len(redo))
 
     def finish(self, checkout: Checkout, embedder: Embedder | None, embedded: int, kept: int) -> RepoRecord:
         """The repository is ready. ``embedder``: the model that made this run's vectors, when it loaded;
@@ -163,10 +188,12 @@ class LocalIndex:
             self.model, self.dim = embedder.name, embedder.dim
             if embedded:
                 self.runtime = made_by(self.runtime if kept else "", embedder.made_by)
+        # The store as this run leaves it: checked at the start where it had changed, or written since.
+        self.catalog.set_repo_state(self.repo_id, RepoState.READY, commit=checkout.commit, branch=checkout.branch,
+                                    ingested_at=time.time(), model=self.model, dim=self.dim, runtime=self.runtime,
+                                    vectors_stamp=self.workspace.vector_store_stamp())
         if self._vectors_changed:  # so a search from a fresh process needs no Chroma
             self.workspace.refresh_search_snapshot(self.model, self.dim)
-        self.catalog.set_repo_state(self.repo_id, RepoState.READY, commit=checkout.commit, branch=checkout.branch,
-                                    ingested_at=time.time(), model=self.model, dim=self.dim, runtime=self.runtime)
         final = self.catalog.find_repo(self.repo_id)
         assert final is not None
         return final

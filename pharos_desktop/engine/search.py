@@ -99,6 +99,15 @@ class Searcher:
     def __init__(self, workspace: Workspace, tuning: Tuning | None = None) -> None:
         self.workspace = workspace
         self.tuning = tuning or Tuning()
+        self.vectors_missing = 0  # chunks the last vector search could not see: the store lacks their vectors
+
+    @property
+    def warning(self) -> str:
+        """One line for the user when the last search could not see every chunk, else ""."""
+        if not self.vectors_missing:
+            return ""
+        return (f"semantic search left out {self.vectors_missing} chunks whose vectors the vector store lacks: "
+                "run pharos-desktop doctor to see which repositories to ingest again")
 
     def warm_up(self) -> None:
         """Load the query model and read the vectors now, so the first search does not wait."""
@@ -192,6 +201,7 @@ class Searcher:
         collection = self.workspace.search_vectors(embedder.name, embedder.dim)
         if collection is None:
             return []
+        self.vectors_missing = collection.missing
         text = content_words(query) if self.tuning.vector_query == "content" else query
         return collection.query(embedder.embed_query(text), depth, _chroma_where(filters))
 

@@ -4,8 +4,10 @@ Importing chromadb alone takes longer than the command line's whole search budge
 so ``pharos-desktop search`` reads this file instead: the vectors of every chunk the catalog holds,
 float16, with the fields that search filters on. An exact nearest-neighbour scan of 20,000 of them
 takes milliseconds. The copy is made from Chroma after an ingest (and whenever a search finds it out
-of date), and it is trusted only while the catalog's chunks are exactly those it was made from;
-otherwise search reads Chroma, as always. Chroma stays the store that ingest writes and sync reads.
+of date), and it is trusted only while the catalog's chunks are exactly those it was made from and the
+vector store is the one it was made from (a store deleted or replaced since must not go on answering
+from here). It also records how many of the catalog's chunks the store had no vector for: search
+says so. Chroma stays the store that ingest writes and sync reads.
 """
 
 from __future__ import annotations
@@ -20,16 +22,19 @@ log = logging.getLogger(__name__)
 _FILTER_FIELDS = ("repo_id", "language", "kind")
 
 
-def snapshot_key(catalog_state: tuple, model: str, dim: int) -> str:
-    """Identifies the catalog's chunks (count, rowid sum and max) and the model: any write changes it."""
-    return hashlib.sha1(repr((catalog_state, model, dim)).encode()).hexdigest()
+def snapshot_key(catalog_state: tuple, store_stamp: str, model: str, dim: int) -> str:
+    """Identifies the catalog's chunks (count, rowid sum and max), the vector store (vectors.store_stamp)
+    and the model: any write to the catalog, or another store, changes it."""
+    return hashlib.sha1(repr((catalog_state, store_stamp, model, dim)).encode()).hexdigest()
 
 
 class VectorSnapshot:
     """Answers ``query`` like VectorCollection.query (cosine similarity, best first), from memory."""
 
-    def __init__(self, ids, vectors, fields: dict) -> None:
+    def __init__(self, key: str, ids, vectors, fields: dict, missing: int) -> None:
+        self.key = key
         self._ids, self._vectors, self._fields = ids, vectors, fields
+        self.missing = missing  # chunks of the catalog, made by this model, that the store had no vector for
 
     @classmethod
     def load(cls, path: Path, key: str) -> "VectorSnapshot | None":
@@ -40,22 +45,28 @@ class VectorSnapshot:
             with np.load(path, allow_pickle=False) as data:
                 if str(data["key"]) != key:
                     return None
-                return cls(data["ids"], data["vectors"].astype("float32"),
-                           {name: data[name] for name in _FILTER_FIELDS})
+                return cls(key, data["ids"], data["vectors"].astype("float32"),
+                           {name: data[name] for name in _FILTER_FIELDS}, int(data["missing"]))
         except (OSError, ValueError, KeyError) as exc:
             log.info("search snapshot %s not usable: %s", path, exc)
             return None
 
-    @staticmethod
-    def write(path: Path, key: str, ids: list[str], vectors, metadatas: list[dict]) -> None:
+    @classmethod
+    def write(cls, path: Path, key: str, ids: list[str], vectors, metadatas: list[dict],
+              missing: int = 0) -> "VectorSnapshot":
+        """Save the snapshot and return it, as ``load`` would read it back."""
         import numpy as np
 
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(path.name + ".tmp.npz")
         fields = {name: np.array([m.get(name) or "" for m in metadatas], dtype=str) for name in _FILTER_FIELDS}
-        np.savez(tmp, key=np.array(key), ids=np.array(ids, dtype=str),
-                 vectors=np.asarray(vectors, dtype="float16").reshape(len(ids), -1), **fields)
+        ids_array = np.array(ids, dtype=str)
+        stored = np.asarray(vectors, dtype="float16")
+        if stored.ndim != 2:  # a list of vectors; an empty array comes shaped (0, dim)
+            stored = stored.reshape(len(ids), -1)
+        np.savez(tmp, key=np.array(key), ids=ids_array, vectors=stored, missing=np.array(missing), **fields)
         os.replace(tmp, path)  # readers see the old file or the new one, never half of one
+        return cls(key, ids_array, stored.astype("float32"), fields, missing)
 
     def count(self) -> int:
         return len(self._ids)

@@ -19,6 +19,25 @@ from .settings import Settings
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 
+def store_stamp(settings: Settings, folder: Path) -> str:
+    """Which vector store the data folder holds, told without opening it (chromadb takes a second to import):
+    the identity of Chroma's database file and of each index folder beside it. Writes keep it; a store
+    deleted, replaced or restored from a backup changes it, and so does an index folder deleted (Chroma
+    makes it again from what its log still holds, which can be far from all). "" when there is no store.
+    A server's store is named by its URL: its files are not ours to look at."""
+    if settings.chroma_url:
+        return settings.chroma_url
+    try:
+        with os.scandir(folder) as entries:
+            found = sorted((entry.name, entry.inode()) for entry in entries
+                           if entry.name == "chroma.sqlite3" or entry.is_dir())
+    except OSError:
+        return ""
+    if not any(name == "chroma.sqlite3" for name, _ in found):
+        return ""
+    return hashlib.sha1(repr(found).encode()).hexdigest()[:16]
+
+
 def collection_name(model: str, dim: int) -> str:
     slug = re.sub(r"[^a-zA-Z0-9]+", "-", Path(model).name if os.sep in model else model).strip("-").lower()[:40]
     digest = hashlib.sha1(model.encode()).hexdigest()[:8]
@@ -27,6 +46,8 @@ def collection_name(model: str, dim: int) -> str:
 
 class VectorCollection:
     """The vectors of one model. Metadata per chunk: repo_id, path, language, kind (for filtered queries)."""
+
+    missing = 0  # as VectorSnapshot.missing; Chroma answers without counting what it lacks
 
     def __init__(self, collection, model: str, dim: int) -> None:
         self._collection = collection
@@ -53,16 +74,63 @@ class VectorCollection:
         self._collection.delete(where={"repo_id": repo_id})
 
     def ids_for_repo(self, repo_id: str) -> set[str]:
+        """The chunks Chroma lists for the repository (its metadata), whether or not its index has their vectors."""
         return set(self._collection.get(where={"repo_id": repo_id}, include=[])["ids"])
+
+    def lacking(self, repo_id: str, ids: set[str], listed: set[str]) -> set[str]:
+        """Of a repository's chunk ids, those with no vector to search: not ``listed`` (ids_for_repo), or
+        listed while the index lacks their vector, as after its folder was deleted. A query limited to the
+        repository tells the second cheaply (Chroma fails it when a listed chunk is not in the index); only
+        then are the vectors read, a page at a time, to find which (down to tens: a ten that fails counts whole)."""
+        from chromadb.errors import InternalError
+
+        missing = ids - listed
+        try:
+            if ids & listed:
+                self._collection.query(query_embeddings=[[1.0] * self.dim], n_results=1, where={"repo_id": repo_id},
+                                       include=[])
+            return missing
+        except InternalError:
+            pass
+        # In Chroma's own order, oldest first: what its log no longer holds is lost together, so pages that
+        # fail are mostly whole.
+        present = [chunk_id for chunk_id in self._collection.get(where={"repo_id": repo_id}, include=[])["ids"]
+                   if chunk_id in ids]
+        for start in range(0, len(present), 100):
+            missing.update(self._unreadable(present[start:start + 100]))
+        return missing
+
+    def _unreadable(self, ids: list[str]) -> list[str]:
+        from chromadb.errors import InternalError
+
+        try:
+            self._collection.get(ids=ids, include=["embeddings"])
+            return []
+        except InternalError:  # "Error finding id"
+            if len(ids) <= 10:
+                return ids
+            return [lost for start in range(0, len(ids), 10) for lost in self._unreadable(ids[start:start + 10])]
 
     def count(self) -> int:
         return self._collection.count()
 
     def everything(self, page: int = 5000):
-        """(ids, embeddings, metadatas) of every vector, a page at a time."""
+        """(ids, embeddings, metadatas) of every vector, a page at a time. What the index lacks the vectors
+        of (its folder was lost) is left out, a hundred at a time: it cannot be searched."""
         for offset in range(0, self.count(), page):
-            rows = self._collection.get(include=["embeddings", "metadatas"], limit=page, offset=offset)
-            yield rows["ids"], rows["embeddings"], rows["metadatas"]
+            yield from self._readable(offset, page)
+
+    def _readable(self, offset: int, limit: int):
+        from chromadb.errors import InternalError
+
+        try:
+            rows = self._collection.get(include=["embeddings", "metadatas"], limit=limit, offset=offset)
+        except InternalError:  # "Error finding id": the page lists a chunk whose vector the index lacks
+            if limit > 100:
+                for start in range(offset, offset + limit, 100):
+                    yield from self._readable(start, 100)
+            return
+        yield rows["ids"], rows["embeddings"], rows["metadatas"]
 
     def query(self, embedding, limit: int, where: dict | None = None) -> list[tuple[str, float]]:
         """(chunk id, cosine similarity) best first."""
@@ -113,6 +181,19 @@ class VectorStore:
                 name, metadata={"hnsw:space": "cosine", "model": model[:200], "dim": dim}, embedding_function=None)
             self._collections[name] = VectorCollection(chroma_collection, model, dim)
         return self._collections[name]
+
+    def repo_ids(self) -> set[str]:
+        """Every repository that has vectors here, in any model's collection (reads all their metadata)."""
+        found: set[str] = set()
+        for listed in self._client.list_collections():
+            name = getattr(listed, "name", listed)
+            if not name.startswith("pharos-"):
+                continue  # a shared server may hold other programs' collections
+            collection = self._client.get_collection(name, embedding_function=None)
+            for offset in range(0, collection.count(), 5000):
+                rows = collection.get(include=["metadatas"], limit=5000, offset=offset)
+                found.update(m["repo_id"] for m in rows["metadatas"] if m and m.get("repo_id"))
+        return found
 
     def existing_collection(self, model: str, dim: int) -> VectorCollection | None:
         name = collection_name(model, dim)

@@ -6,6 +6,7 @@ The vector store and the model are opened lazily: the window must appear before 
 
 from __future__ import annotations
 
+import logging
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -17,7 +18,10 @@ from .settings import data_folder as default_data_folder
 
 if TYPE_CHECKING:
     from .embedder import Embedder
+    from .vector_snapshot import VectorSnapshot
     from .vectors import VectorStore
+
+log = logging.getLogger(__name__)
 
 
 class Workspace:
@@ -67,49 +71,57 @@ class Workspace:
                 return self._embedder  # already loaded for documents: no second copy in memory
         return Embedder.load_for_queries(self.settings)
 
+    def vector_store_stamp(self) -> str:
+        """Which vector store the data folder holds now (vectors.store_stamp): cheap, opens nothing."""
+        from .vectors import store_stamp
+
+        return store_stamp(self.settings, self.vectors_dir)
+
     def search_vectors(self, model: str, dim: int):
-        """What vector search reads: the snapshot while it is current (no chromadb import), else Chroma,
-        refreshing the snapshot for the next search. None when this model has no vectors here."""
+        """What vector search reads: the snapshot while it is current (no chromadb import), else one made
+        now from Chroma. None when this model has no vectors here and the catalog expects none."""
         from .vector_snapshot import VectorSnapshot, snapshot_key
 
         if self.settings.chroma_url:  # a server holds the index; nothing local to copy
             return self.vectors().existing_collection(model, dim)
-        key = snapshot_key(self.catalog.chunks_state(), model, dim)
+        key = snapshot_key(self.catalog.chunks_state(), self.vector_store_stamp(), model, dim)
         cached = self._snapshot
         if cached is not None and cached[0] == key:
             return cached[1]
-        snapshot = VectorSnapshot.load(self._snapshot_path(model, dim), key)
-        if snapshot is None:
-            collection = self.vectors().existing_collection(model, dim)
-            if collection is None:
-                return None
-            self.refresh_search_snapshot(model, dim)
-            return collection
-        self._snapshot = (key, snapshot)
+        snapshot = VectorSnapshot.load(self._snapshot_path(model, dim), key) or self.refresh_search_snapshot(model, dim)
+        if snapshot is not None:
+            self._snapshot = (snapshot.key, snapshot)
         return snapshot
 
-    def refresh_search_snapshot(self, model: str, dim: int) -> None:
-        """Copy this model's vectors of the catalog's chunks out of Chroma (after an ingest changed them)."""
+    def refresh_search_snapshot(self, model: str, dim: int) -> "VectorSnapshot | None":
+        """Copy this model's vectors of the catalog's chunks out of Chroma (after an ingest changed them, or
+        when the store is not the one the snapshot was made from). It records how many of the chunks that
+        this model embedded have no vector in the store, so that search says so rather than hide them."""
         import numpy as np
 
         from .vector_snapshot import VectorSnapshot, snapshot_key
 
         if self.settings.chroma_url:
-            return
-        key = snapshot_key(self.catalog.chunks_state(), model, dim)  # before reading: a write meanwhile stales it
+            return None
         collection = self.vectors().existing_collection(model, dim)
-        if collection is None:
-            return
+        # The key is taken with the store open (opening may make it) and before reading: a write meanwhile stales it.
+        key = snapshot_key(self.catalog.chunks_state(), self.vector_store_stamp(), model, dim)
+        expected = self.catalog.chunk_ids_made_by(model, dim)
+        if collection is None and not expected:
+            return None
         wanted = self.catalog.chunk_ids(None)
         ids, vectors, metadatas = [], [], []
-        for page_ids, page_vectors, page_metadatas in collection.everything():
+        for page_ids, page_vectors, page_metadatas in collection.everything() if collection is not None else ():
             for chunk_id, vector, metadata in zip(page_ids, page_vectors, page_metadatas):
                 if chunk_id in wanted:  # vectors of an interrupted run that the catalog never took are left out
                     ids.append(chunk_id)
                     vectors.append(vector)
                     metadatas.append(metadata or {})
-        VectorSnapshot.write(self._snapshot_path(model, dim), key, ids,
-                             np.asarray(vectors, dtype="float32").reshape(len(ids), dim), metadatas)
+        missing = len(expected - set(ids))
+        if missing:
+            log.warning("the vector store at %s lacks the vectors of %d chunks of %s", self.vectors_dir, missing, model)
+        return VectorSnapshot.write(self._snapshot_path(model, dim), key, ids,
+                                    np.asarray(vectors, dtype="float32").reshape(len(ids), dim), metadatas, missing)
 
     def _snapshot_path(self, model: str, dim: int) -> Path:
         from .vectors import collection_name

@@ -13,6 +13,7 @@ from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import (QDockWidget, QMainWindow, QMessageBox, QSplitter, QTabWidget, QVBoxLayout, QWidget)
 
 from ..engine.catalog import RepoRecord
+from ..engine.catalog_repair import emptied_catalog_problem
 from ..engine.events import STAGES
 from ..engine.jobs import ResumableJob
 from ..engine.states import ACTIVE_JOB_STATES, JobState
@@ -200,9 +201,17 @@ class MainWindow(QMainWindow):
     # -- repositories, files, code ---------------------------------------------------------------
 
     def refresh_repos(self) -> None:
-        self.workers.read(self.workspace.catalog.list_repos, self._show_repos)
+        def load() -> tuple[list[RepoRecord], str]:
+            repos = self.workspace.catalog.list_repos()
+            return repos, "" if repos else emptied_catalog_problem(self.workspace)
 
-    def _show_repos(self, repos: list[RepoRecord]) -> None:
+        # A damaged catalog says so in one line (which names the file and the repair), as it does everywhere.
+        self.workers.read(load, lambda loaded: self._show_repos(*loaded),
+                          lambda exc: self.statusBar().showMessage(f"Cannot list the repositories: {exc}"))
+
+    def _show_repos(self, repos: list[RepoRecord], emptied: str = "") -> None:
+        if emptied:  # not a new install: the catalog lost what the data folder still holds
+            self.statusBar().showMessage(emptied[0].upper() + emptied[1:])
         self.repo_list.set_repos(repos)
         languages = sorted({lang for repo in repos for lang in repo.languages})
         self.search_panel.set_languages(languages)

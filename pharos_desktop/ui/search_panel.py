@@ -33,8 +33,9 @@ def run_search(workspace: Workspace, query: str, repo_ids, languages, kinds, mod
     from ..engine.search import SearchFilters, Searcher
 
     started = time.perf_counter()
-    hits = Searcher(workspace).search(query, limit=50, filters=SearchFilters(repo_ids, languages, kinds), mode=mode)
-    return hits, time.perf_counter() - started
+    searcher = Searcher(workspace)
+    hits = searcher.search(query, limit=50, filters=SearchFilters(repo_ids, languages, kinds), mode=mode)
+    return hits, time.perf_counter() - started, searcher.warning
 
 
 def warm_up(workspace: Workspace) -> None:
@@ -69,7 +70,7 @@ class SearchPanel(QWidget):
         self._searches = NewestOnly(workers)
         self._searched_once = False
         self._warm = "cold"  # cold | warming | warm
-        self._query, self._seconds = "", 0.0  # of the hits shown
+        self._query, self._seconds, self._warning = "", 0.0, ""  # of the hits shown
 
         self.query = QLineEdit()
         self.query.setPlaceholderText("Search code by meaning or name, e.g. “parse command line options”  (Ctrl+F)")
@@ -200,11 +201,11 @@ class SearchPanel(QWidget):
     def _failed(self, exc: BaseException) -> None:
         self.status.setText(f"Search failed: {exc}")
 
-    def _show(self, query: str, hits: list, seconds: float) -> None:
+    def _show(self, query: str, hits: list, seconds: float, warning: str = "") -> None:
         self._searched_once = True
         self._warm = "warm" if self.mode != "keyword" else self._warm
         self.all_hits = hits
-        self._query, self._seconds = query, seconds
+        self._query, self._seconds, self._warning = query, seconds, warning
         self._render()
 
     def _render(self) -> None:
@@ -239,7 +240,7 @@ class SearchPanel(QWidget):
         hidden_note = f" ({len(self.all_hits) - len(self.hits)} from tests, docs, examples hidden)" \
             if len(self.hits) < len(self.all_hits) else ""
         self.status.setText(f"{len(self.hits)} {noun} for “{self._query}” in {self._seconds:.2f} s{hidden_note}"
-                            " — double-click or Enter opens one")
+                            " — double-click or Enter opens one" + (f"\n{self._warning}" if self._warning else ""))
         if self.hits:
             self.results.setCurrentItem(self.results.topLevelItem(0))
 
