@@ -127,6 +127,34 @@ def tls(tmp_path, monkeypatch):
 
 
 @pytest.fixture
+def git_servers():
+    """Start real smart-HTTP git servers (tests/git_server.GitServer(...) arguments); all closed at the end."""
+    from tests.git_server import GitServer
+
+    started: list = []
+
+    def start(*args, **kwargs):
+        started.append(GitServer(*args, **kwargs))
+        return started[-1]
+
+    yield start
+    for server in started:
+        server.close()
+
+
+@pytest.fixture
+def git_daemon(tmp_path):
+    """A real `git daemon` on 127.0.0.1 serving git://127.0.0.1:PORT/NAME.git (``publish`` a work tree)."""
+    from tests.git_daemon import GitDaemon
+
+    served = tmp_path / "git-daemon-root"
+    served.mkdir()
+    daemon = GitDaemon(served)
+    yield daemon
+    daemon.stop()
+
+
+@pytest.fixture
 def stalled_server():
     """Accepts git's request and never answers: the ingest sits in its clone, with git running."""
     release = threading.Event()

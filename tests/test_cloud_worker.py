@@ -18,21 +18,12 @@ from pharos_desktop.engine.sync import Syncer
 from pharos_desktop.engine.worker import CloudWorker, Queue
 from pharos_desktop.engine.worker.jobs import status_key
 from pharos_desktop.tools.sample_repos import make_many_file_repo
-from tests.git_daemon import GitDaemon, TcpProxy
+from tests.git_daemon import TcpProxy
 from tests.sync_support import run_sync
 from tests.worker_support import queue_job, run_once, start_worker, stderr_of, submit, wait_for
 
 pytestmark = pytest.mark.slow
 FAST = {"idle_poll": (0.2, 0.5), "backoff": (0.2, 1.0)}
-
-
-@pytest.fixture
-def git_daemon(tmp_path):
-    served = tmp_path / "served"
-    served.mkdir()
-    daemon = GitDaemon(served)
-    yield daemon
-    daemon.stop()
 
 
 class Running:

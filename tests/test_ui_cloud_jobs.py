@@ -22,6 +22,7 @@ def cloud_window(qtbot, pharos_home, tmp_path, real_cloud):
     window = open_window(qtbot, tmp_path)
     settings = window.workspace.settings
     settings.api_url, settings.queue_url = real_cloud.api_url, real_cloud.redis_url
+    settings.trusted_git_hosts = ["127.0.0.1"]  # the tests' git daemon: a private server a job may name
     settings.save()
     secrets.set_secret(secrets.CLOUD_TOKEN, real_cloud.token)
     yield window

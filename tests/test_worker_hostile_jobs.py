@@ -26,8 +26,6 @@ from pharos_desktop.engine.catalog import Catalog
 from pharos_desktop.engine.worker.admission import NOT_PUBLIC, PLAIN_TEXT
 from pharos_desktop.engine.worker.jobs import DEAD_LETTERS, status_key
 from pharos_desktop.tools.sample_repos import make_many_file_repo
-from tests.git_daemon import GitDaemon
-from tests.git_server import GitServer
 from tests.net import free_port
 from tests.worker_support import (heartbeat, queue_job, run_once, start_worker, stderr_of, submit, wait_for,
                                   worker_command, worker_env)
@@ -42,28 +40,6 @@ def served(tmp_path) -> Path:
     root.mkdir()
     git.Repo.clone_from(make_many_file_repo(tmp_path / "upstream", 3), root / "repo.git", bare=True)
     return root
-
-
-@pytest.fixture
-def git_daemon(tmp_path):
-    root = tmp_path / "daemon-root"
-    root.mkdir()
-    daemon = GitDaemon(root)
-    yield daemon
-    daemon.stop()
-
-
-@pytest.fixture
-def servers():
-    started: list[GitServer] = []
-
-    def start(*args, **kwargs) -> GitServer:
-        started.append(GitServer(*args, **kwargs))
-        return started[-1]
-
-    yield start
-    for server in started:
-        server.close()
 
 
 def history(cloud) -> list[dict]:
@@ -129,8 +105,8 @@ def test_a_job_naming_a_local_path_is_refused_and_nothing_of_it_is_read(tmp_path
 
 
 def test_a_job_naming_this_machines_network_is_refused_before_anything_is_contacted(tmp_path, real_cloud, pharos_home,
-                                                                                    served, servers, tls):
-    https, http, listener = servers(served, tls=tls), servers(served), Listener()
+                                                                                    served, git_servers, tls):
+    https, http, listener = git_servers(served, tls=tls), git_servers(served), Listener()
     closed = free_port()
     https_port = https.url.rsplit(":", 1)[1]
     targets = {
@@ -159,10 +135,10 @@ def test_a_job_naming_this_machines_network_is_refused_before_anything_is_contac
 
 
 def test_a_trusted_private_server_is_reached_but_never_followed_elsewhere(tmp_path, real_cloud, pharos_home, served,
-                                                                          servers, tls):
-    trusted = servers(served, tls=tls)
-    elsewhere = servers(served, tls=tls, host="127.0.0.2")
-    bouncing = servers(served, tls=tls, redirect_to=elsewhere.url)
+                                                                          git_servers, tls):
+    trusted = git_servers(served, tls=tls)
+    elsewhere = git_servers(served, tls=tls, host="127.0.0.2")
+    bouncing = git_servers(served, tls=tls, redirect_to=elsewhere.url)
     queue_job(real_cloud, f"{trusted.url}/repo.git", "trusted")
     queue_job(real_cloud, f"{bouncing.url}/repo.git", "redirected")
 
@@ -176,8 +152,8 @@ def test_a_trusted_private_server_is_reached_but_never_followed_elsewhere(tmp_pa
 
 
 def test_credentials_in_a_queued_url_are_never_sent_shown_or_written_back(tmp_path, real_cloud, pharos_home, served,
-                                                                          servers, tls):
-    server = servers(served, tls=tls)
+                                                                          git_servers, tls):
+    server = git_servers(served, tls=tls)
     secret, other = "SECRET-b0b-3141592653", "SECRET-eve-2718281828"
     host = server.url.removeprefix("https://")
     queue_job(real_cloud, f"https://bob:{secret}@{host}/repo.git", "with-password")

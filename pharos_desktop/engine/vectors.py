@@ -29,11 +29,14 @@ def store_stamp(settings: Settings, folder: Path) -> str:
         return settings.chroma_url
     try:
         with os.scandir(folder) as entries:
-            found = sorted((entry.name, entry.inode()) for entry in entries
-                           if entry.name == "chroma.sqlite3" or entry.is_dir())
+            # An index folder also by the time its entries last changed: a folder deleted and made again can
+            # get the old one's inode back, but not its time. (Chroma writes its index files in place, so
+            # ordinary writes keep that time.)
+            found = sorted((entry.name, entry.inode(), entry.stat().st_ctime_ns if entry.is_dir() else 0)
+                           for entry in entries if entry.name == "chroma.sqlite3" or entry.is_dir())
     except OSError:
         return ""
-    if not any(name == "chroma.sqlite3" for name, _ in found):
+    if not any(name == "chroma.sqlite3" for name, *_ in found):
         return ""
     return hashlib.sha1(repr(found).encode()).hexdigest()[:16]
 
