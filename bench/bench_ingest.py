@@ -47,7 +47,7 @@ DEFAULT_PACKAGES = "markdown_it,h11,keyring,tenacity"
 
 PURE_EMBED = """
 import json, sqlite3, sys, time
-from pharos_desktop.engine.embedder import Embedder
+from pharos_desktop.engine.model.embedder import Embedder
 from pharos_desktop.engine.settings import Settings
 texts = [row[0] for row in sqlite3.connect(sys.argv[1]).execute("SELECT embedded_text FROM chunks")]
 embedder = Embedder.load(Settings.load())
@@ -62,7 +62,7 @@ EVALUATE = """
 import json, sys
 import numpy as np
 from bench.search_eval import K, is_answer
-from pharos_desktop.engine.search import Searcher
+from pharos_desktop.engine.query.search import Searcher
 from pharos_desktop.engine.workspace import Workspace
 questions, vectors_out = json.loads(sys.argv[1]), sys.argv[2]
 workspace = Workspace.open()
@@ -162,7 +162,7 @@ def measure(config: str, repo: Path, home: Path, base_env: dict, questions: list
 def make_graphs(base_env: dict, home: Path, runtimes: set[str], queries: bool) -> dict[str, float]:
     """Make (or find) each int8 graph once, outside the timed runs (the ONNX one whenever queries are asked:
     they may use it); their cost, in seconds."""
-    code = "from pharos_desktop.engine.embedder import Embedder\nfrom pharos_desktop.engine.settings import " \
+    code = "from pharos_desktop.engine.model.embedder import Embedder\nfrom pharos_desktop.engine.settings import " \
            "Settings\nEmbedder.load(Settings.load())"
     made = {}
     for runtime in sorted(({"onnx-int8"} if queries else set()) | (runtimes - {"torch"})):

@@ -19,9 +19,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from pharos_desktop.engine.files import decode_text  # noqa: E402
+from pharos_desktop.engine.files.scan import decode_text  # noqa: E402
 from pharos_desktop.engine.parse import detect_language  # noqa: E402
-from pharos_desktop.engine.secret_scan import find_secret  # noqa: E402
+from pharos_desktop.engine.files.secret_scan import find_secret  # noqa: E402
 
 DEFAULT_PACKAGES = "chromadb,httpx,rich,keyring,platformdirs,git,pygments,huggingface_hub"
 

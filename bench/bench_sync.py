@@ -29,7 +29,7 @@ PACKAGES = ("pygments", "pydantic", "httpx", "httpcore", "anyio", "h11", "idna",
 
 
 def fill_catalog(catalog, limit: int) -> tuple[int, int]:
-    from pharos_desktop.engine.catalog import ChunkRecord, FileRecord, RepoRecord
+    from pharos_desktop.engine.index.catalog import ChunkRecord, FileRecord, RepoRecord
     from pharos_desktop.engine.parse import parse_file
 
     site = Path(next(p for p in sys.path if p.endswith("site-packages")))

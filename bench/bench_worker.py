@@ -30,8 +30,8 @@ def main() -> None:
     os.environ["PHAROS_HOME"] = str(scratch / "home")
     import httpx
 
-    from pharos_desktop.engine.cancel import CancelToken
-    from pharos_desktop.engine.events import CloudJobSummary, JobFinished
+    from pharos_desktop.engine.run.cancel import CancelToken
+    from pharos_desktop.engine.run.events import CloudJobSummary, JobFinished
     from pharos_desktop.engine.worker import CloudWorker, Queue
     from pharos_desktop.engine.workspace import Workspace
     from pharos_desktop.tools.sample_repos import make_many_file_repo

@@ -30,10 +30,10 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 from bench.search_corpora import CORPORA, SPLITS, build_repo, cache_dir  # noqa: E402
-from pharos_desktop.engine.embedder import bundled_model_path, cpu_graph_runtime  # noqa: E402
+from pharos_desktop.engine.model.embedder import bundled_model_path, cpu_graph_runtime  # noqa: E402
 from pharos_desktop.engine.ingest import Ingestor  # noqa: E402
 from pharos_desktop.engine.jobs import Task  # noqa: E402
-from pharos_desktop.engine.search import MODES, SearchFilters, Searcher  # noqa: E402
+from pharos_desktop.engine.query.search import MODES, SearchFilters, Searcher  # noqa: E402
 from pharos_desktop.engine.settings import Settings  # noqa: E402
 from pharos_desktop.engine.workspace import Workspace  # noqa: E402
 
@@ -43,8 +43,8 @@ RECALL_AT = 5
 # What decides which files are read (files.py, secret_scan.py), their chunks and their embedded text; a
 # change here means a fresh (re-embedded) index.
 _CHUNKER_SOURCES = ("pharos_desktop/engine/parse", "pharos_desktop/engine/summaries.py",
-                    "pharos_desktop/engine/tokens.py", "pharos_desktop/engine/chunks.py",
-                    "pharos_desktop/engine/files.py", "pharos_desktop/engine/secret_scan.py",
+                    "pharos_desktop/engine/index/tokens.py", "pharos_desktop/engine/index/chunks.py",
+                    "pharos_desktop/engine/files/scan.py", "pharos_desktop/engine/files/secret_scan.py",
                     "pharos_desktop/resources/queries")
 
 

@@ -16,9 +16,9 @@ from dataclasses import replace
 from pathlib import Path
 
 from bench.search_eval import evaluate, prepare_workspace
-from pharos_desktop.engine import keyword_index, tokens
-from pharos_desktop.engine.rerank import RerankWeights
-from pharos_desktop.engine.search import Searcher, Tuning
+from pharos_desktop.engine.index import keyword_index, tokens
+from pharos_desktop.engine.query.rerank import RerankWeights
+from pharos_desktop.engine.query.search import Searcher, Tuning
 
 D = Tuning()
 _VECTOR_CACHE: dict = {}

@@ -1,4 +1,4 @@
-"""Fit the re-ranker's weights (engine/rerank.py) on the tuned codebases of bench/search_eval.py only.
+"""Fit the re-ranker's weights (engine/query/rerank.py) on the tuned codebases of bench/search_eval.py only.
 
     .venv/bin/python -m bench.search_rerank              (fit and cross-check on the tuned codebases)
     .venv/bin/python -m bench.search_rerank --heldout    (also report the shipped weights held out)
@@ -23,9 +23,9 @@ import numpy as np
 
 from bench.search_eval import K, _corpus_repo_ids, evaluate, is_answer, load_questions, prepare_workspace
 from bench.search_levers import _VECTOR_CACHE, CachedSearcher
-from pharos_desktop.engine.rerank import FEATURES, RerankWeights, candidate_features
-from pharos_desktop.engine.search import SearchFilters, Tuning
-from pharos_desktop.engine.tokens import query_terms
+from pharos_desktop.engine.query.rerank import FEATURES, RerankWeights, candidate_features
+from pharos_desktop.engine.query.search import SearchFilters, Tuning
+from pharos_desktop.engine.index.tokens import query_terms
 
 # The grid: positive bonuses for words where they count, a penalty for module-level chunks.
 GRID = {"name": (0.0, 0.1, 0.2, 0.4), "owner": (0.0, 0.1, 0.2), "doc": (0.0, 0.1, 0.2, 0.4),

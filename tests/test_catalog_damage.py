@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from pharos_desktop.engine.catalog import Catalog, ChunkRecord, FileRecord, RepoRecord
+from pharos_desktop.engine.index.catalog import Catalog, ChunkRecord, FileRecord, RepoRecord
 from pharos_desktop.engine.jobs import JobsTable
 from pharos_desktop.engine.source import parse_source
 from pharos_desktop.engine.sync.state import SyncState

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from pharos_desktop.engine.catalog import Catalog, RepoRecord
+from pharos_desktop.engine.index.catalog import Catalog, RepoRecord
 
 from .cli_support import cli
 

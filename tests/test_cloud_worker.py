@@ -11,8 +11,8 @@ import time
 import httpx
 import pytest
 
-from pharos_desktop.engine.cancel import CancelToken
-from pharos_desktop.engine.events import CloudJobSummary, JobFinished, WorkerStatus
+from pharos_desktop.engine.run.cancel import CancelToken
+from pharos_desktop.engine.run.events import CloudJobSummary, JobFinished, WorkerStatus
 from pharos_desktop.engine.jobs import Task
 from pharos_desktop.engine.sync import Syncer
 from pharos_desktop.engine.worker import CloudWorker, Queue

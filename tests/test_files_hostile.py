@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from pharos_desktop.engine.files import read_text, scan_files
+from pharos_desktop.engine.files.scan import read_text, scan_files
 from pharos_desktop.engine.jobs import Task
 from pharos_desktop.engine.settings import Settings
 from pharos_desktop.tools.sample_repos import commit_all, init_repo

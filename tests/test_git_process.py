@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from pharos_desktop.engine.errors import SourceError
-from pharos_desktop.engine.files import scan_files
+from pharos_desktop.engine.files.scan import scan_files
 from pharos_desktop.engine.jobs import Task
 from pharos_desktop.engine.settings import Settings
 from pharos_desktop.engine.source import GitAccess, open_source, parse_source

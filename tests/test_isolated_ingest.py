@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from pharos_desktop.engine.cancel import CancelToken
+from pharos_desktop.engine.run.cancel import CancelToken
 from pharos_desktop.engine.errors import Cancelled, PharosError
-from pharos_desktop.engine.event_codec import decode, encode
-from pharos_desktop.engine.events import (CloudJobSummary, IngestSummary, JobCancelled, JobFailed, JobFinished, JobStarted,
+from pharos_desktop.engine.run.event_codec import decode, encode
+from pharos_desktop.engine.run.events import (CloudJobSummary, IngestSummary, JobCancelled, JobFailed, JobFinished, JobStarted,
                                           StageProgress, SyncFailure, SyncSummary, WorkerStatus)
 from pharos_desktop.engine.isolated import IsolatedIngestor
 from pharos_desktop.engine.jobs import Task

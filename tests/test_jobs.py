@@ -11,10 +11,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from pharos_desktop.engine.cancel import CancelToken
-from pharos_desktop.engine.catalog import Catalog, RepoRecord
+from pharos_desktop.engine.run.cancel import CancelToken
+from pharos_desktop.engine.index.catalog import Catalog, RepoRecord
 from pharos_desktop.engine.errors import Cancelled, PharosError, SourceError
-from pharos_desktop.engine.events import (IngestSummary, JobCancelled, JobFailed, JobFinished, JobStarted,
+from pharos_desktop.engine.run.events import (IngestSummary, JobCancelled, JobFailed, JobFinished, JobStarted,
                                           StageMessage, SyncSummary)
 from pharos_desktop.engine.jobs import Job, JobsTable, ResumableJob, Task
 
@@ -140,7 +140,7 @@ def test_a_job_whose_process_died_is_interrupted_at_the_next_start(tmp_path):
     catalog = Catalog(path)
     catalog.upsert_repo(RepoRecord("r1", "alpha", "https://github.com/o/alpha", "remote", state="ingesting"))
     # started by another process, which then ends without finishing it
-    started = ("import sys; from pharos_desktop.engine.catalog import Catalog; from pharos_desktop.engine.jobs import "
+    started = ("import sys; from pharos_desktop.engine.index.catalog import Catalog; from pharos_desktop.engine.jobs import "
                "JobsTable; JobsTable(Catalog(sys.argv[1])).start('j1', 'ingest', 'r1', "
                "{'source': 'https://github.com/o/alpha', 'branch': None})")
     subprocess.run([sys.executable, "-c", started, str(path)], check=True)

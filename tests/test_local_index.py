@@ -11,14 +11,14 @@ from pathlib import Path
 
 import numpy as np
 
-from pharos_desktop.engine.catalog import ChunkRecord, FileRecord, RepoRecord
-from pharos_desktop.engine.embedder import bundled_model_path
-from pharos_desktop.engine.files import FileEntry
+from pharos_desktop.engine.index.catalog import ChunkRecord, FileRecord, RepoRecord
+from pharos_desktop.engine.model.embedder import bundled_model_path
+from pharos_desktop.engine.files.scan import FileEntry
 from pharos_desktop.engine.ingest import Ingestor
 from pharos_desktop.engine.jobs import Task
 from pharos_desktop.engine.local_index import LocalIndex
 from pharos_desktop.engine.pipeline import FileWork, chunk_id
-from pharos_desktop.engine.search import Searcher
+from pharos_desktop.engine.query.search import Searcher
 from pharos_desktop.engine.settings import Settings
 from pharos_desktop.engine.workspace import Workspace
 

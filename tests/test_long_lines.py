@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pharos_desktop.engine.files import MACHINE_MADE, FileEntry, machine_made, read_text
+from pharos_desktop.engine.files.scan import MACHINE_MADE, FileEntry, machine_made, read_text
 from pharos_desktop.engine.ingest import Ingestor
 from pharos_desktop.engine.jobs import Task
 from pharos_desktop.engine.parse import parse_file

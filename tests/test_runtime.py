@@ -14,13 +14,13 @@ from pathlib import Path
 
 import pytest
 
-from pharos_desktop.engine import embedder as embedder_module
-from pharos_desktop.engine import onnx_model, openvino_model
-from pharos_desktop.engine.embedder import bundled_model_path, choose_runtime, model_cache_dir
+from pharos_desktop.engine.model import embedder as embedder_module
+from pharos_desktop.engine.model import onnx_model, openvino_model
+from pharos_desktop.engine.model.embedder import bundled_model_path, choose_runtime, model_cache_dir
 from pharos_desktop.engine.errors import ModelError
 from pharos_desktop.engine.ingest import Ingestor
 from pharos_desktop.engine.jobs import Task
-from pharos_desktop.engine.search import Searcher
+from pharos_desktop.engine.query.search import Searcher
 from pharos_desktop.engine.settings import Settings
 from pharos_desktop.engine.workspace import Workspace
 from pharos_desktop.tools.sample_repos import add_commit
@@ -29,7 +29,7 @@ from .repo_factory import make_sample_repo
 
 LOAD_AND_REPORT = """
 import json, sys
-from pharos_desktop.engine.embedder import Embedder
+from pharos_desktop.engine.model.embedder import Embedder
 from pharos_desktop.engine.settings import Settings
 embedder = Embedder.load(Settings.load())
 vector = embedder.embed_query("where is the retry delay computed")
@@ -124,7 +124,7 @@ def test_openvino_calibrates_on_local_code(tmp_path):
 
 TELEMETRY = """
 import json, os
-from pharos_desktop.engine import openvino_model
+from pharos_desktop.engine.model import openvino_model
 openvino_model.import_nncf()
 import openvino_telemetry
 from nncf.telemetry import wrapper

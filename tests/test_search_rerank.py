@@ -1,4 +1,4 @@
-"""The re-ranker (engine/rerank.py) on a real catalog: the first stage's candidates from a real keyword
+"""The re-ranker (engine/query/rerank.py) on a real catalog: the first stage's candidates from a real keyword
 index, re-ordered by what fusion cannot see (module-level chunks and classes step back for the method
 the words are about), with what each feature added kept for explaining."""
 
@@ -8,10 +8,10 @@ from dataclasses import replace
 
 import pytest
 
-from pharos_desktop.engine.catalog import ChunkRecord, FileRecord, RepoRecord
-from pharos_desktop.engine.rerank import FITTED, RerankWeights, explain_bonus, features, rarity, rerank
-from pharos_desktop.engine.search import SearchFilters, Searcher
-from pharos_desktop.engine.tokens import query_terms
+from pharos_desktop.engine.index.catalog import ChunkRecord, FileRecord, RepoRecord
+from pharos_desktop.engine.query.rerank import FITTED, RerankWeights, explain_bonus, features, rarity, rerank
+from pharos_desktop.engine.query.search import SearchFilters, Searcher
+from pharos_desktop.engine.index.tokens import query_terms
 from pharos_desktop.engine.workspace import Workspace
 
 QUESTION = "merge duplicate header names that differ only in case"

@@ -10,7 +10,7 @@ import sqlite3
 
 import pytest
 
-from pharos_desktop.engine.catalog import Catalog
+from pharos_desktop.engine.index.catalog import Catalog
 from pharos_desktop.engine.jobs import JobsTable
 from pharos_desktop.tools.sample_repos import make_package_repo
 
@@ -67,7 +67,7 @@ def test_a_running_job_is_interrupted_only_once_its_process_is_gone(stalled_serv
 def test_a_reused_pid_does_not_keep_a_dead_job_alive(tmp_path, workspace):
     """The row names the pid and its start time: this test process's pid with another start time is
     someone else, so the job it names is gone."""
-    from pharos_desktop.engine.owner import this_process
+    from pharos_desktop.engine.run.owner import this_process
 
     jobs = workspace.jobs
     jobs.start("mine", "ingest", None, {})

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pharos_desktop.engine.chunks import Chunk
+from pharos_desktop.engine.index.chunks import Chunk
 from pharos_desktop.engine.summaries import embedding_text, summarize
 
 

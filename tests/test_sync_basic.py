@@ -6,7 +6,7 @@ import uuid
 
 import keyring
 
-from pharos_desktop.engine.events import JobFinished, StageMessage, StageProgress, SyncSummary
+from pharos_desktop.engine.run.events import JobFinished, StageMessage, StageProgress, SyncSummary
 from pharos_desktop.engine.states import SyncStanding
 from pharos_desktop.engine.sync import Syncer
 from tests.sync_support import HOSTED, LOCAL, assert_cloud_matches, expected_url, make_syncer, put_file, run_sync

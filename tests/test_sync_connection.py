@@ -10,7 +10,7 @@ import pytest
 
 from pharos_desktop.cli import main
 from pharos_desktop.engine.errors import CloudError
-from pharos_desktop.engine.events import JobFailed
+from pharos_desktop.engine.run.events import JobFailed
 from pharos_desktop.tools.fake_cloud import CloudServer
 from tests.conftest import free_port
 from tests.sync_support import TOKEN, assert_cloud_matches, make_syncer, run_sync

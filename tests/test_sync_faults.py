@@ -8,9 +8,9 @@ import time
 
 import pytest
 
-from pharos_desktop.engine.cancel import CancelToken
+from pharos_desktop.engine.run.cancel import CancelToken
 from pharos_desktop.engine.errors import Cancelled, CloudError
-from pharos_desktop.engine.events import JobCancelled, StageProgress
+from pharos_desktop.engine.run.events import JobCancelled, StageProgress
 from pharos_desktop.engine.jobs import Task
 from tests.sync_support import assert_cloud_matches, make_syncer, run_sync
 

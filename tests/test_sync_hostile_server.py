@@ -13,7 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from pharos_desktop.engine.errors import CloudError
-from pharos_desktop.engine.events import JobFailed
+from pharos_desktop.engine.run.events import JobFailed
 from pharos_desktop.engine.sync import syncer as syncer_module
 from pharos_desktop.engine.sync.client import CloudClient, NotPharos, RequestFailed, Unreachable
 from tests.sync_support import TOKEN, make_syncer, run_sync

@@ -1,4 +1,4 @@
-"""A sync holds its repositories' locks, the same OS file locks an ingest takes (engine/repo_lock.py): while
+"""A sync holds its repositories' locks, the same OS file locks an ingest takes (engine/run/repo_lock.py): while
 another window or command holds one, the sync says so once, sends nothing, stays cancellable, and goes on
 once it is free. Against the fake cloud over real HTTP, with a real catalog; the lock is held here as an
 ingest holds it. Two real sync processes of one repository are in tests/test_sync_real_cloud.py."""
@@ -11,10 +11,10 @@ import time
 import pytest
 from filelock import FileLock, Timeout
 
-from pharos_desktop.engine.cancel import CancelToken
+from pharos_desktop.engine.run.cancel import CancelToken
 from pharos_desktop.engine.errors import Cancelled, CloudError
-from pharos_desktop.engine.events import JobCancelled, StageMessage
-from pharos_desktop.engine.repo_lock import busy_message, repo_lock
+from pharos_desktop.engine.run.events import JobCancelled, StageMessage
+from pharos_desktop.engine.run.repo_lock import busy_message, repo_lock
 from tests.sync_support import HOSTED, LOCAL, make_syncer, run_sync
 
 

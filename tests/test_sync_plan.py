@@ -2,7 +2,7 @@
 
 from dataclasses import replace
 
-from pharos_desktop.engine.catalog import ChunkRecord, FileRecord, RepoRecord
+from pharos_desktop.engine.index.catalog import ChunkRecord, FileRecord, RepoRecord
 from pharos_desktop.engine.sync import mapping
 from pharos_desktop.engine.sync.plan import LocalFile, Published, make_plan
 

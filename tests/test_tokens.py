@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from pharos_desktop.engine import keyword_index
-from pharos_desktop.engine.catalog import Catalog, ChunkRecord, FileRecord, RepoRecord
-from pharos_desktop.engine.tokens import content_words, index_text, query_terms, stem, tokens
+from pharos_desktop.engine.index import keyword_index
+from pharos_desktop.engine.index.catalog import Catalog, ChunkRecord, FileRecord, RepoRecord
+from pharos_desktop.engine.index.tokens import content_words, index_text, query_terms, stem, tokens
 
 
 def test_identifiers_split_at_case_underscores_dots_and_acronyms():

@@ -19,7 +19,7 @@ def test_an_ingest_child_that_cannot_start_ends_its_card_with_one_line(qtbot, wi
 
 
 def test_only_the_windows_own_jobs_offer_cancel(qtbot, window):
-    from pharos_desktop.engine.events import JobStarted
+    from pharos_desktop.engine.run.events import JobStarted
 
     # an ingest the window queued (here one it remembers from an earlier run) vs one the cloud worker runs
     window.queue.remember("mine", "ingest", "https://example.com/o/mine", {"source": "https://example.com/o/mine"})

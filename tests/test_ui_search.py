@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 
-from pharos_desktop.engine.catalog import ChunkRecord, FileRecord, RepoRecord
+from pharos_desktop.engine.index.catalog import ChunkRecord, FileRecord, RepoRecord
 from pharos_desktop.engine.workspace import Workspace
 from pharos_desktop.ui.search_panel import SearchPanel
 from pharos_desktop.ui.workers import Workers
@@ -81,7 +81,7 @@ def test_the_query_model_is_warmed_before_the_first_search(qtbot, panel):
     panel.query.setFocus()  # focus alone (no typing) starts the warm-up on a worker thread
     panel.warm_up()
     qtbot.waitUntil(lambda: panel._warm == "warm", timeout=180_000)
-    from pharos_desktop.engine import embedder
+    from pharos_desktop.engine.model import embedder
 
     # the query model is in the process's model cache now, and no search has run
     assert any(key[0] == "query" for key in embedder._cache) or panel.workspace._embedder is not None

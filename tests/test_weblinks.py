@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import pytest
 
-from pharos_desktop.engine.catalog import ChunkRecord, RepoRecord
+from pharos_desktop.engine.index.catalog import ChunkRecord, RepoRecord
 from pharos_desktop.engine.source import parse_source
 from pharos_desktop.engine.sync import mapping
 from pharos_desktop.engine.weblinks import blob_url, web_base

@@ -11,10 +11,10 @@ import time
 
 import pytest
 
-from pharos_desktop.engine.cancel import CancelToken
+from pharos_desktop.engine.run.cancel import CancelToken
 from pharos_desktop.engine.errors import Cancelled
-from pharos_desktop.engine.event_codec import decode
-from pharos_desktop.engine.events import JobCancelled, JobFinished, StageMessage
+from pharos_desktop.engine.run.event_codec import decode
+from pharos_desktop.engine.run.events import JobCancelled, JobFinished, StageMessage
 from pharos_desktop.engine.isolated import IsolatedIngestor, kill_tree
 from pharos_desktop.engine.jobs import Task
 from pharos_desktop.tools.sample_repos import add_commit, init_repo

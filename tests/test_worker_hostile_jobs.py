@@ -22,7 +22,7 @@ import httpx
 import psutil
 import pytest
 
-from pharos_desktop.engine.catalog import Catalog
+from pharos_desktop.engine.index.catalog import Catalog
 from pharos_desktop.engine.worker.admission import NOT_PUBLIC, PLAIN_TEXT
 from pharos_desktop.engine.worker.jobs import DEAD_LETTERS, status_key
 from pharos_desktop.tools.sample_repos import make_many_file_repo

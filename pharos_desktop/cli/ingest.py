@@ -6,8 +6,8 @@ import argparse
 import sys
 import threading
 
-from ..engine.cancel import CANCEL_LINE, CancelToken
-from ..engine.event_codec import encode
+from ..engine.run.cancel import CANCEL_LINE, CancelToken
+from ..engine.run.event_codec import encode
 from .jobs import run_cancellable
 from .output import print_json
 from .render import make_emitter
@@ -52,7 +52,7 @@ def run(args, workspace) -> int:
     # for the ingest's imports (see bench/bench_search_cli.py).
     from ..engine.ingest import Ingestor
     from ..engine.jobs import Task, new_job_id
-    from ..engine.priority import lower_priority
+    from ..engine.run.priority import lower_priority
 
     cancel = CancelToken()
     if args.cancel_on_stdin:

@@ -6,7 +6,7 @@ import threading
 import time
 from typing import Callable, TypeVar
 
-from ..engine.cancel import CancelToken
+from ..engine.run.cancel import CancelToken
 from ..engine.errors import Cancelled
 
 T = TypeVar("T")

@@ -8,7 +8,7 @@ import threading
 import time
 from typing import TextIO
 
-from ..engine.events import Event, FileSkipped, JobFailed, StageMessage, StageProgress
+from ..engine.run.events import Event, FileSkipped, JobFailed, StageMessage, StageProgress
 
 
 def _format_count(progress: StageProgress) -> str:

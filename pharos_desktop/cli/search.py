@@ -5,8 +5,8 @@ from __future__ import annotations
 import sys
 
 from ..engine.errors import UsageError
-from ..engine.rerank import explain_bonus
-from ..engine.search import MODES, SearchFilters, Searcher, SearchHit
+from ..engine.query.rerank import explain_bonus
+from ..engine.query.search import MODES, SearchFilters, Searcher, SearchHit
 from .output import print_json
 
 _JSON_KEYS = ("repo", "path", "symbol", "kind", "language", "start_line", "end_line", "relevance", "parts", "role",

@@ -8,10 +8,10 @@ import json
 import sys
 import threading
 
-from ..engine.cancel import CancelToken
+from ..engine.run.cancel import CancelToken
 from ..engine.errors import UsageError
-from ..engine.event_codec import encode
-from ..engine.events import CloudJobSummary, JobFinished, WorkerStatus
+from ..engine.run.event_codec import encode
+from ..engine.run.events import CloudJobSummary, JobFinished, WorkerStatus
 from ..engine.states import WorkerActivity
 from .ingest import cancel_on_stdin
 from .jobs import run_cancellable

@@ -12,9 +12,9 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from .catalog import Catalog, ChunkRecord, RepoRecord
+from .index.catalog import Catalog, ChunkRecord, RepoRecord
 from .errors import UsageError
-from .files import decode_text, git_blob_sha1
+from .files.scan import decode_text, git_blob_sha1
 from .parse import detect_language
 
 MAX_READ_BYTES = 4_000_000  # over this, a checkout file is not shown from disk (indexed files are far smaller)

@@ -22,8 +22,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import keyword_index
-from .catalog_file import CORE_TABLES, REPAIR_COMMAND, is_damage, missing_tables
+from .index import keyword_index
+from .index.catalog_file import CORE_TABLES, REPAIR_COMMAND, is_damage, missing_tables
 from .errors import PharosError, StoreError
 from .git import local_git
 from .settings import Settings, check_writable

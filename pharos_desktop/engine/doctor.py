@@ -7,8 +7,8 @@ import sys
 from pathlib import Path
 
 from ..resources import resource_path
-from .catalog import RepoRecord
-from .catalog_file import damaged
+from .index.catalog import RepoRecord
+from .index.catalog_file import damaged
 from .catalog_repair import catalog_problem, emptied_catalog_problem, ingest_command
 from .errors import CatalogDamaged, PharosError
 from .logs import LOG_NAME

@@ -24,10 +24,10 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .cancel import CancelToken
+from .run.cancel import CancelToken
 from .errors import Cancelled, SourceError
-from .processes import kill_tree
-from .progress import StageMeter
+from .run.processes import kill_tree
+from .run.progress import StageMeter
 
 if TYPE_CHECKING:
     from .jobs import Task

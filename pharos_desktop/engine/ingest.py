@@ -13,14 +13,14 @@ import time
 from concurrent.futures import Future
 from contextlib import ExitStack
 
-from .embedder import expected_window_chars
-from .events import IngestSummary
-from .files import FileEntry, ScanResult, scan_files
+from .model.embedder import expected_window_chars
+from .run.events import IngestSummary
+from .files.scan import FileEntry, ScanResult, scan_files
 from .jobs import Job, Task
 from .local_index import LocalIndex
 from .pipeline import Pipeline, PipelineStats
 from .secrets import GIT_TOKEN, optional_secret
-from .repo_lock import busy_message, repo_lock
+from .run.repo_lock import busy_message, repo_lock
 from .source import CREDENTIALS_IGNORED, Checkout, GitAccess, open_source, parse_source
 from .states import JobState, RepoState
 from .workspace import Workspace

@@ -18,12 +18,12 @@ import threading
 import time
 from collections import deque
 
-from .cancel import CANCEL_LINE, CancelToken
+from .run.cancel import CANCEL_LINE, CancelToken
 from .errors import Cancelled, PharosError
-from .event_codec import decode
-from .events import IngestSummary, JobCancelled, JobFailed, JobFinished
+from .run.event_codec import decode
+from .run.events import IngestSummary, JobCancelled, JobFailed, JobFinished
 from .jobs import Task
-from .processes import kill_tree
+from .run.processes import kill_tree
 from .secrets import GIT_TOKEN, as_environment
 from .source import without_credentials
 from .workspace import Workspace

@@ -22,13 +22,13 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Callable
 
-from .cancel import CancelToken
-from .catalog import Catalog
+from .run.cancel import CancelToken
+from .index.catalog import Catalog
 from .errors import Cancelled, PharosError
-from .events import (Emit, FileSkipped, JobCancelled, JobFailed, JobFinished, JobStarted, StageMessage,
+from .run.events import (Emit, FileSkipped, JobCancelled, JobFailed, JobFinished, JobStarted, StageMessage,
                      StageProgress, Summary, ignore_events)
-from .owner import Owner, is_gone, this_process
-from .progress import StageMeter
+from .run.owner import Owner, is_gone, this_process
+from .run.progress import StageMeter
 from .states import JobState, RepoState
 
 log = logging.getLogger(__name__)

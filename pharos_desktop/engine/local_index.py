@@ -20,16 +20,16 @@ import time
 from concurrent.futures import Future
 from typing import TYPE_CHECKING, NamedTuple
 
-from .catalog import FileRecord, RepoRecord
-from .embedder import made_by
-from .files import BINARY, FileEntry
+from .index.catalog import FileRecord, RepoRecord
+from .model.embedder import made_by
+from .files.scan import BINARY, FileEntry
 from .pipeline import UNSUPPORTED_TYPE, FileWork
 from .states import RepoState
 
 if TYPE_CHECKING:
-    from .embedder import Embedder
+    from .model.embedder import Embedder
     from .source import Checkout, SourceSpec
-    from .vectors import VectorCollection
+    from .index.vectors import VectorCollection
     from .workspace import Workspace
 
 

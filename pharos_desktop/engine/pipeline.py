@@ -19,10 +19,10 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from .cancel import CancelToken
-from .catalog import ChunkRecord, FileRecord
+from .run.cancel import CancelToken
+from .index.catalog import ChunkRecord, FileRecord
 from .errors import Cancelled, GrammarMissing
-from .files import FileEntry, read_text
+from .files.scan import FileEntry, read_text
 from .parse import detect_language, parse_file
 from .summaries import embedding_text
 

@@ -21,7 +21,7 @@ from .errors import ConfigError
 DEFAULT_API_URL = "https://pharos-cloud-api.onrender.com"
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 DEVICES = ("auto", "cpu", "cuda", "mps")
-# auto: torch on a GPU, an int8 graph on a CPU (OpenVINO where installed, else ONNX; engine/embedder.py);
+# auto: torch on a GPU, an int8 graph on a CPU (OpenVINO where installed, else ONNX; engine/model/embedder.py);
 # or one of them always.
 RUNTIMES = ("auto", "torch", "onnx-int8", "openvino-int8")
 

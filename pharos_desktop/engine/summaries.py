@@ -25,8 +25,8 @@ of the code as fits.
 
 from __future__ import annotations
 
-from .chunks import MAX_DEPS, SYMBOL_KINDS, Chunk
-from .tokens import plain_words
+from .index.chunks import MAX_DEPS, SYMBOL_KINDS, Chunk
+from .index.tokens import plain_words
 
 MAX_DOCSTRING = 512
 INDENT = "    "

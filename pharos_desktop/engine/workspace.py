@@ -11,15 +11,15 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .catalog import Catalog
+from .index.catalog import Catalog
 from .jobs import JobsTable
 from .settings import Settings, check_writable
 from .settings import data_folder as default_data_folder
 
 if TYPE_CHECKING:
-    from .embedder import Embedder
-    from .vector_snapshot import VectorSnapshot
-    from .vectors import VectorStore
+    from .model.embedder import Embedder
+    from .index.vector_snapshot import VectorSnapshot
+    from .index.vectors import VectorStore
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +55,7 @@ class Workspace:
 
     def embedder(self) -> "Embedder":
         """The model named in settings, loaded once (slow: call it off the UI thread)."""
-        from .embedder import Embedder
+        from .model.embedder import Embedder
 
         with self._lock:
             if self._embedder is None or not self._embedder.matches(self.settings):
@@ -64,7 +64,7 @@ class Workspace:
 
     def query_embedder(self) -> "Embedder":
         """The model for embedding search queries: the light ONNX one where the model has one (no torch)."""
-        from .embedder import Embedder
+        from .model.embedder import Embedder
 
         with self._lock:
             if self._embedder is not None and self._embedder.matches(self.settings):
@@ -73,14 +73,14 @@ class Workspace:
 
     def vector_store_stamp(self) -> str:
         """Which vector store the data folder holds now (vectors.store_stamp): cheap, opens nothing."""
-        from .vectors import store_stamp
+        from .index.vectors import store_stamp
 
         return store_stamp(self.settings, self.vectors_dir)
 
     def search_vectors(self, model: str, dim: int):
         """What vector search reads: the snapshot while it is current (no chromadb import), else one made
         now from Chroma. None when this model has no vectors here and the catalog expects none."""
-        from .vector_snapshot import VectorSnapshot, snapshot_key
+        from .index.vector_snapshot import VectorSnapshot, snapshot_key
 
         if self.settings.chroma_url:  # a server holds the index; nothing local to copy
             return self.vectors().existing_collection(model, dim)
@@ -99,7 +99,7 @@ class Workspace:
         this model embedded have no vector in the store, so that search says so rather than hide them."""
         import numpy as np
 
-        from .vector_snapshot import VectorSnapshot, snapshot_key
+        from .index.vector_snapshot import VectorSnapshot, snapshot_key
 
         if self.settings.chroma_url:
             return None
@@ -124,12 +124,12 @@ class Workspace:
                                     np.asarray(vectors, dtype="float32").reshape(len(ids), dim), metadatas, missing)
 
     def _snapshot_path(self, model: str, dim: int) -> Path:
-        from .vectors import collection_name
+        from .index.vectors import collection_name
 
         return self.data_folder / "search-cache" / f"{collection_name(model, dim)}.npz"
 
     def vectors(self) -> "VectorStore":
-        from .vectors import VectorStore
+        from .index.vectors import VectorStore
 
         with self._lock:
             if self._vectors is None or not self._vectors.matches(self.settings):

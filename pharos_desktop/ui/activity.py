@@ -7,7 +7,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QFrame, QGridLayout, QHBoxLayout, QLabel, QMessageBox, QProgressBar, QPushButton,
                                QScrollArea, QSizePolicy, QVBoxLayout, QWidget)
 
-from ..engine.events import INGEST_STAGES, IngestSummary, StageProgress, Summary, SyncSummary
+from ..engine.run.events import INGEST_STAGES, IngestSummary, StageProgress, Summary, SyncSummary
 from ..engine.states import ACTIVE_JOB_STATES, JobState
 from .format import duration, elide_middle, plural
 

@@ -12,7 +12,7 @@ import threading
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
-from ..engine.events import (Event, FileSkipped, JobCancelled, JobFailed, JobFinished, JobStarted, StageMessage,
+from ..engine.run.events import (Event, FileSkipped, JobCancelled, JobFailed, JobFinished, JobStarted, StageMessage,
                              StageProgress)
 
 FLUSH_MS = 100

@@ -18,10 +18,10 @@ from PySide6.QtWidgets import (QCheckBox, QHBoxLayout, QHeaderView, QLabel, QMes
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
 from ..engine import secrets
-from ..engine.cancel import CANCEL_LINE
+from ..engine.run.cancel import CANCEL_LINE
 from ..engine.errors import KeyringUnavailable
-from ..engine.event_codec import decode
-from ..engine.events import CloudJobSummary, JobFinished, WorkerStatus
+from ..engine.run.event_codec import decode
+from ..engine.run.events import CloudJobSummary, JobFinished, WorkerStatus
 from ..engine.isolated import child_env, command_line
 from ..engine.states import WorkerActivity
 from ..engine.worker.background import background_pid, start_background, stop_background

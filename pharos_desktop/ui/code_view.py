@@ -11,7 +11,7 @@ from PySide6.QtWidgets import (QHBoxLayout, QHeaderView, QLabel, QPushButton, QS
                                QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
 
 from ..engine.browse import browse_file
-from ..engine.catalog import ChunkRecord, RepoRecord
+from ..engine.index.catalog import ChunkRecord, RepoRecord
 from ..engine.weblinks import blob_url
 from ..engine.workspace import Workspace
 from .code_editor import CodeEditor

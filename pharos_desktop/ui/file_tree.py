@@ -11,7 +11,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QPalette
 from PySide6.QtWidgets import QHeaderView, QTreeWidget, QTreeWidgetItem, QWidget
 
-from ..engine.catalog import FileRecord
+from ..engine.index.catalog import FileRecord
 from .icons import folder_icon, language_icon
 
 PATH_ROLE = Qt.ItemDataRole.UserRole

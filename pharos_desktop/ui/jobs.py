@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 
 from PySide6.QtCore import QObject, Signal
 
-from ..engine.cancel import CancelToken
+from ..engine.run.cancel import CancelToken
 from ..engine.errors import PharosError
-from ..engine.events import JobCancelled, JobFailed
+from ..engine.run.events import JobCancelled, JobFailed
 from ..engine.jobs import Task, new_job_id
 from ..engine.workspace import Workspace
 from . import async_tasks

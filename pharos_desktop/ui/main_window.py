@@ -12,9 +12,9 @@ from PySide6.QtCore import QSettings, Qt, QTimer, QUrl
 from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import (QDockWidget, QMainWindow, QMessageBox, QSplitter, QTabWidget, QVBoxLayout, QWidget)
 
-from ..engine.catalog import RepoRecord
+from ..engine.index.catalog import RepoRecord
 from ..engine.catalog_repair import emptied_catalog_problem
-from ..engine.events import STAGES
+from ..engine.run.events import STAGES
 from ..engine.jobs import ResumableJob
 from ..engine.states import ACTIVE_JOB_STATES, JobState
 from ..engine.workspace import Workspace

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QGridLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
 
-from ..engine.catalog import RepoRecord
+from ..engine.index.catalog import RepoRecord
 from ..engine.workspace import Workspace
 from .charts import BarChart, DonutChart, Treemap
 from .format import plural, size

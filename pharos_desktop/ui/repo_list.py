@@ -9,7 +9,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTreeWidget, QTreeWidgetItem, QWidget
 
-from ..engine.catalog import RepoRecord
+from ..engine.index.catalog import RepoRecord
 from ..engine.states import RepoState, SyncStanding
 from .format import when
 from .icons import language_icon

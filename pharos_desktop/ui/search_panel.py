@@ -14,8 +14,8 @@ from PySide6.QtGui import QBrush, QPalette
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QTreeWidget,
                                QTreeWidgetItem, QVBoxLayout, QWidget)
 
-from ..engine.ranking import ROLES
-from ..engine.rerank import explain_bonus
+from ..engine.query.ranking import ROLES
+from ..engine.query.rerank import explain_bonus
 from ..engine.workspace import Workspace
 from .icons import KIND_COLORS, kind_icon, language_icon
 from .latest import NewestOnly
@@ -30,7 +30,7 @@ COLUMNS = ["Symbol", "Path", "Lines", "Relevance", "Why", "Summary"]
 
 def run_search(workspace: Workspace, query: str, repo_ids, languages, kinds, mode: str = "hybrid"):
     """Worker thread. Imported lazily: search pulls in the model and Chroma."""
-    from ..engine.search import SearchFilters, Searcher
+    from ..engine.query.search import SearchFilters, Searcher
 
     started = time.perf_counter()
     searcher = Searcher(workspace)
@@ -40,7 +40,7 @@ def run_search(workspace: Workspace, query: str, repo_ids, languages, kinds, mod
 
 def warm_up(workspace: Workspace) -> None:
     """Worker thread: load the query model and open the vector store before the first search."""
-    from ..engine.search import Searcher
+    from ..engine.query.search import Searcher
 
     Searcher(workspace).warm_up()
 

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import logging
 
-from ..chunks import Chunk
+from ..index.chunks import Chunk
 from ..errors import GrammarMissing
 from ..summaries import summarize
 from .languages import SOURCE_LANGUAGES, TEXT_LANGUAGES, detect_language, grammar_status

@@ -10,7 +10,7 @@ import re
 
 from tree_sitter import Node
 
-from ..chunks import MAX_DEPS
+from ..index.chunks import MAX_DEPS
 
 _NOISE = frozenset({"self", "this", "super", "cls", "require", "require_relative", "source", "load",
                     "autoload", "import", "include", "new", "_", ".", "static", "parent"})

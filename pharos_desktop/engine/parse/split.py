@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from ..chunks import Chunk
+from ..index.chunks import Chunk
 
 Row = tuple[int, int, str]
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..chunks import MAX_DEPS, Chunk
+from ..index.chunks import MAX_DEPS, Chunk
 from .deps import DepsCollector, imported_names
 from .docs import comments_text, leading_block, outer_node, python_docstring, signature
 from .languages import get_parser

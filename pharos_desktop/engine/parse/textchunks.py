@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 
-from ..chunks import Chunk
+from ..index.chunks import Chunk
 from .headings import Heading, asciidoc_headings, markdown_headings, release_headings, rst_headings
 from .split import Row, split_chunk, windows
 

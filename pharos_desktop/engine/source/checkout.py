@@ -16,9 +16,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..cancel import CancelToken
+from ..run.cancel import CancelToken
 from ..errors import DiskFull, SourceError
-from ..files import in_git_work_tree
+from ..files.scan import in_git_work_tree
 from ..git import Stalled, git_env, local_git, network_options, progress_reporter, run_git
 from .git_errors import clone_error
 from .spec import SourceSpec, repo_id

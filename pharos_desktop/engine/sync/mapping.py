@@ -19,8 +19,8 @@ from __future__ import annotations
 import hashlib
 from urllib.parse import quote, urlsplit, urlunsplit
 
-from ..catalog import ChunkRecord, FileRecord, RepoRecord
-from ..chunks import cloud_node_type
+from ..index.catalog import ChunkRecord, FileRecord, RepoRecord
+from ..index.chunks import cloud_node_type
 from ..weblinks import blob_url
 
 # Bump when the bodies change shape: every file is then published again on the next sync.

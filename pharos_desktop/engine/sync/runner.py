@@ -18,8 +18,8 @@ import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from ..catalog import Catalog, FileRecord, RepoRecord
-from ..events import SyncFailure
+from ..index.catalog import Catalog, FileRecord, RepoRecord
+from ..run.events import SyncFailure
 from . import mapping
 from .client import CloudClient, NotPharos, RequestFailed, Transient
 from .plan import Action, Plan

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import time
 
-from ..catalog import Catalog
+from ..index.catalog import Catalog
 from ..states import RunMark, UploadState
 from .plan import Published
 

@@ -8,11 +8,11 @@ from typing import Callable
 
 import httpx
 
-from ..catalog import FileRecord, RepoRecord
+from ..index.catalog import FileRecord, RepoRecord
 from ..errors import CloudError, KeyringUnavailable
-from ..events import SyncSummary
+from ..run.events import SyncSummary
 from ..jobs import Job, Task
-from ..repo_lock import busy_message, repo_locks
+from ..run.repo_lock import busy_message, repo_locks
 from ..secrets import CLOUD_TOKEN, get_secret
 from ..states import JobState, LastSync, RunMark
 from . import mapping, verify

@@ -1,7 +1,7 @@
 """A worker that goes on after the window closes: a detached `pharos-desktop worker` that the data folder
 remembers, so the next window (or the next start of the switch) finds it and can stop it.
 
-The file records the worker's host, pid and start time (an engine.owner.Owner). A signal goes only to a
+The file records the worker's host, pid and start time (an engine.run.owner.Owner). A signal goes only to a
 process that is still that one (same pid and start time: a reused pid has another) and that runs this
 program's `worker` command. Anything else the file names is left alone and the file removed, including
 the bare pid that earlier versions wrote: with no start time it cannot be told apart from a reused pid.
@@ -19,7 +19,7 @@ from dataclasses import asdict
 import psutil
 
 from ..isolated import command_line
-from ..owner import Owner, is_gone, owner_of
+from ..run.owner import Owner, is_gone, owner_of
 from ..settings import data_folder
 
 PID_FILE = "worker.pid"

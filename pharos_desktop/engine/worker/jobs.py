@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from ..events import CloudJobSummary
+from ..run.events import CloudJobSummary
 
 INGEST_QUEUE = "ingest_queue"  # repositories submitted through the cloud's ingest route
 FETCH_QUEUE = "pharos:tasks"  # one fetch job per created resource, capped at 10 by the cloud

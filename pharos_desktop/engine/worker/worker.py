@@ -39,12 +39,12 @@ import uuid
 from dataclasses import dataclass, field, replace
 
 from ... import __version__
-from ..cancel import CancelToken
+from ..run.cancel import CancelToken
 from ..errors import Cancelled, CloudError, DiskFull, PharosError
-from ..events import CloudJobSummary, Emit, JobFinished, WorkerStatus
+from ..run.events import CloudJobSummary, Emit, JobFinished, WorkerStatus
 from ..ingest import Ingestor
 from ..jobs import Task
-from ..repo_lock import worker_lock
+from ..run.repo_lock import worker_lock
 from ..settings import data_folder
 from ..states import WorkerActivity
 from ..sync import Syncer

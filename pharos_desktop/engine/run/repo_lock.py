@@ -20,7 +20,7 @@ from typing import AsyncIterator, Callable, Iterator
 from filelock import FileLock, Timeout
 
 from .cancel import CancelToken
-from .errors import PharosError
+from ..errors import PharosError
 
 WORKER_LOCK = "worker"
 WAIT_STEP = 0.25  # seconds between tries while another process holds the lock

@@ -29,7 +29,7 @@ import math
 import re
 from dataclasses import dataclass
 
-from .parse.languages import SOURCE_LANGUAGES
+from ..parse.languages import SOURCE_LANGUAGES
 
 _GOOGLE_SHAPES = (
     re.compile(r"AIza[0-9A-Za-z_-]{35}"),  # Google API key

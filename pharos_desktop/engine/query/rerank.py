@@ -14,9 +14,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, fields
 
-from .catalog import ChunkRecord
+from ..index.catalog import ChunkRecord
 from .ranking import CONTAINER_KINDS, Candidate
-from .tokens import tokens
+from ..index.tokens import tokens
 
 FEATURES = ("name", "owner", "doc", "code", "meaning", "module", "container", "section")
 # Chunks of module-level code (statements between definitions, import blocks): rarely what a question means.

@@ -19,8 +19,8 @@ from typing import Iterable, Iterator
 
 from . import keyword_index
 from .catalog_file import connect, damaged, missing_tables
-from .errors import StoreError, UsageError
-from .states import RepoState
+from ..errors import StoreError, UsageError
+from ..states import RepoState
 
 SCHEMA_VERSION = 1
 

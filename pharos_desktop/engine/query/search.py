@@ -14,13 +14,13 @@ from __future__ import annotations
 import fnmatch
 from dataclasses import dataclass, field
 
-from . import keyword_index
-from .catalog import ChunkRecord
+from ..index import keyword_index
+from ..index.catalog import ChunkRecord
 from .ranking import (CONTAINER_KINDS, Candidate, asks_for, asks_for_docs, matched_fields, path_role, rank_symbols,
                       relevance)
 from .rerank import FITTED, RerankWeights, rarity, rerank
-from .tokens import content_words, query_terms, stem
-from .workspace import Workspace
+from ..index.tokens import content_words, query_terms, stem
+from ..workspace import Workspace
 
 MODES = ("hybrid", "vector", "keyword")
 CONSTRUCTORS = ("__init__", "__new__", "constructor")

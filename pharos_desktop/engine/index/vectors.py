@@ -13,8 +13,8 @@ import re
 from pathlib import Path
 from urllib.parse import urlparse
 
-from .errors import StoreError
-from .settings import Settings
+from ..errors import StoreError
+from ..settings import Settings
 
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 

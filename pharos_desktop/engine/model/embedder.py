@@ -22,8 +22,8 @@ import threading
 from pathlib import Path
 
 from . import onnx_model, openvino_model
-from .errors import ModelError
-from .settings import DEFAULT_MODEL, Settings, data_folder
+from ..errors import ModelError
+from ..settings import DEFAULT_MODEL, Settings, data_folder
 
 log = logging.getLogger(__name__)
 

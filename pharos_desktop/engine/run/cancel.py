@@ -8,7 +8,7 @@ from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Awaitable, Callable, TypeVar
 
-from .errors import Cancelled
+from ..errors import Cancelled
 
 T = TypeVar("T")
 

@@ -44,14 +44,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .errors import SourceError
+from ..errors import SourceError
 from .excludes import UserExcludes
-from .git import run_local
+from ..git import run_local
 from .secret_scan import find_secret
-from .settings import Settings
+from ..settings import Settings
 
 if TYPE_CHECKING:
-    from .jobs import Task
+    from ..jobs import Task
 
 EXCLUDED_FOLDER = "excluded folder"
 SECRET = "secret"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from .errors import CatalogDamaged
+from ..errors import CatalogDamaged
 
 REPAIR_COMMAND = "pharos-desktop doctor --repair"
 CORE_TABLES = ("meta", "repos", "files", "chunks")  # in every catalog since the first version
