@@ -18,12 +18,12 @@ from __future__ import annotations
 import threading
 import time
 from concurrent.futures import Future
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, NamedTuple
 
-from .index.catalog import FileRecord, RepoRecord
+from .index.catalog import ChunkRecord, FileRecord, RepoRecord
 from .model.embedder import made_by
-from .files.scan import BINARY, FileEntry
-from .pipeline import UNSUPPORTED_TYPE, FileWork
+from .files.scan import BINARY, UNSUPPORTED_TYPE, FileEntry
 from .states import RepoState
 
 if TYPE_CHECKING:
@@ -31,6 +31,16 @@ if TYPE_CHECKING:
     from .source import Checkout, SourceSpec
     from .index.vectors import VectorCollection
     from .workspace import Workspace
+
+
+@dataclass
+class FileWork:
+    """One file on its way through parse -> embed -> store: its FileRecord-to-be, chunks and vectors."""
+
+    record: FileRecord
+    chunks: list[ChunkRecord] = field(default_factory=list)
+    vectors: object = None  # numpy array, one row per chunk
+    unchanged: bool = False  # content hash equals what is stored: only size/mtime are refreshed
 
 
 class Reconciled(NamedTuple):

@@ -22,18 +22,17 @@ from typing import TYPE_CHECKING
 from .run.cancel import CancelToken
 from .index.catalog import ChunkRecord, FileRecord
 from .errors import Cancelled, GrammarMissing
-from .files.scan import FileEntry, read_text
+from .files.scan import UNSUPPORTED_TYPE, FileEntry, read_text
 from .parse import detect_language, parse_file
+from .local_index import FileWork, LocalIndex
 from .summaries import embedding_text
 
 if TYPE_CHECKING:
     from .jobs import Task
-    from .local_index import LocalIndex
 
 log = logging.getLogger(__name__)
 
 _DONE = object()  # end-of-stream marker passed down the queues
-UNSUPPORTED_TYPE = "unsupported type"  # a skip reason decided here, by language
 POOL_BATCHES = 8  # texts gathered before encoding, in batches: sorting a larger pool by length pads less
 # A file at the default size cap (1 MB) of ordinary code makes 1,000-2,000 chunks; many more means
 # something machine-made slipped past the content rules, and it would flood the index.
@@ -43,16 +42,6 @@ TOO_MANY_CHUNKS = "too many chunks"
 
 # One thread runs model calls, so that a cancelled job can stop waiting for a call it cannot interrupt.
 _MODEL_CALLS = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pharos-model")
-
-
-@dataclass
-class FileWork:
-    """One file on its way through parse -> embed -> store: its FileRecord-to-be, chunks and vectors."""
-
-    record: FileRecord
-    chunks: list[ChunkRecord] = field(default_factory=list)
-    vectors: object = None  # numpy array, one row per chunk
-    unchanged: bool = False  # content hash equals what is stored: only size/mtime are refreshed
 
 
 @dataclass

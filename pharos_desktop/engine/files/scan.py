@@ -24,7 +24,8 @@ them and the UI groups by them):
                          average with almost no spaces: bundled or minified output (decided by ``read_text``)
 - ``"secret inside"``    a credential in the text, see secret_scan.py (decided by ``read_text``)
 
-``"unsupported type"``, ``"parse error"`` and ``"too many chunks"`` are decided by the pipeline.
+``"unsupported type"`` (no parser for the file's language), ``"parse error"`` and ``"too many chunks"`` are decided
+by the pipeline.
 """
 
 from __future__ import annotations
@@ -68,6 +69,7 @@ UNREADABLE_NAME = "unreadable name"
 VENDORED = "vendored"
 MACHINE_MADE = "generated (machine-made long lines)"
 SECRET_INSIDE = "secret inside"
+UNSUPPORTED_TYPE = "unsupported type"  # decided by the pipeline, by language
 
 EXCLUDED_FOLDERS = frozenset({
     "node_modules", "vendor", "dist", "build", "target", "__pycache__", ".venv", "venv", "migrations", ".git",
