@@ -61,7 +61,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=8)
     args = parser.parse_args()
     os.environ["PHAROS_HOME"] = tempfile.mkdtemp(prefix="pharos-bench-sync-")
-    from pharos_desktop.engine.jobs import Task
+    from pharos_desktop.engine.run.task import Task
     from pharos_desktop.engine.settings import Settings
     from pharos_desktop.engine.sync import Syncer
     from pharos_desktop.engine.workspace import Workspace

@@ -32,7 +32,7 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 from bench.search_corpora import CORPORA, SPLITS, build_repo, cache_dir  # noqa: E402
 from pharos_desktop.engine.model.embedder import bundled_model_path, cpu_graph_runtime  # noqa: E402
 from pharos_desktop.engine.ingest import Ingestor  # noqa: E402
-from pharos_desktop.engine.jobs import Task  # noqa: E402
+from pharos_desktop.engine.run.task import Task  # noqa: E402
 from pharos_desktop.engine.query.search import MODES, SearchFilters, Searcher  # noqa: E402
 from pharos_desktop.engine.settings import Settings  # noqa: E402
 from pharos_desktop.engine.workspace import Workspace  # noqa: E402

@@ -11,7 +11,7 @@ from urllib.parse import quote
 from pharos_desktop.engine.run.cancel import CancelToken
 from pharos_desktop.engine.index.catalog import Catalog, ChunkRecord, FileRecord, RepoRecord
 from pharos_desktop.engine.run.events import SyncSummary
-from pharos_desktop.engine.jobs import Task
+from pharos_desktop.engine.run.task import Task
 from pharos_desktop.engine.sync import Syncer
 from pharos_desktop.tools.fake_cloud import CloudServer
 

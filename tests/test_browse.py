@@ -11,7 +11,7 @@ import pytest
 from pharos_desktop.engine.browse import browse_file
 from pharos_desktop.engine.errors import UsageError
 from pharos_desktop.engine.ingest import Ingestor
-from pharos_desktop.engine.jobs import Task
+from pharos_desktop.engine.run.task import Task
 
 from .repo_factory import PYTHON_CORE, make_sample_repo
 

@@ -13,7 +13,7 @@ import pytest
 
 from pharos_desktop.engine.run.cancel import CancelToken
 from pharos_desktop.engine.run.events import CloudJobSummary, JobFinished, WorkerStatus
-from pharos_desktop.engine.jobs import Task
+from pharos_desktop.engine.run.task import Task
 from pharos_desktop.engine.sync import Syncer
 from pharos_desktop.engine.worker import CloudWorker, Queue
 from pharos_desktop.engine.worker.jobs import status_key

@@ -14,7 +14,7 @@ from pharos_desktop.engine.run.cancel import CancelToken
 from pharos_desktop.engine.errors import Cancelled
 from pharos_desktop.engine.run.events import FileSkipped, StageProgress
 from pharos_desktop.engine.files.scan import FileEntry, git_blob_sha1, read_text, scan_files
-from pharos_desktop.engine.jobs import Task
+from pharos_desktop.engine.run.task import Task
 from pharos_desktop.engine.settings import Settings
 from pharos_desktop.tools.sample_repos import add_commit, init_repo
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from pharos_desktop.engine.files.scan import read_text, scan_files
-from pharos_desktop.engine.jobs import Task
+from pharos_desktop.engine.run.task import Task
 from pharos_desktop.engine.settings import Settings
 from pharos_desktop.tools.sample_repos import commit_all, init_repo
 

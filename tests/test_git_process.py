@@ -18,7 +18,7 @@ import pytest
 
 from pharos_desktop.engine.errors import SourceError
 from pharos_desktop.engine.files.scan import scan_files
-from pharos_desktop.engine.jobs import Task
+from pharos_desktop.engine.run.task import Task
 from pharos_desktop.engine.settings import Settings
 from pharos_desktop.engine.source import GitAccess, open_source, parse_source
 

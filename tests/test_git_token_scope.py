@@ -9,7 +9,7 @@ import git
 import pytest
 
 from pharos_desktop.engine.errors import AuthRequired
-from pharos_desktop.engine.jobs import Task
+from pharos_desktop.engine.run.task import Task
 from pharos_desktop.engine.source import GitAccess, open_source, parse_source
 
 from .cli_support import cli

@@ -11,7 +11,7 @@ from pharos_desktop.engine.run.cancel import CancelToken
 from pharos_desktop.engine.errors import Cancelled, SourceError
 from pharos_desktop.engine.run.events import FileSkipped, JobCancelled, JobFinished, StageProgress
 from pharos_desktop.engine.ingest import Ingestor
-from pharos_desktop.engine.jobs import Task
+from pharos_desktop.engine.run.task import Task
 from pharos_desktop.engine.query.search import SearchFilters, Searcher
 from pharos_desktop.tools.sample_repos import add_commit, make_package_repo
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pharos_desktop.engine.ingest import Ingestor
-from pharos_desktop.engine.jobs import Task
+from pharos_desktop.engine.run.task import Task
 from pharos_desktop.tools.sample_repos import add_commit
 
 from .repo_factory import make_sample_repo

@@ -10,7 +10,7 @@ from pharos_desktop.engine.run.event_codec import decode, encode
 from pharos_desktop.engine.run.events import (CloudJobSummary, IngestSummary, JobCancelled, JobFailed, JobFinished, JobStarted,
                                           StageProgress, SyncFailure, SyncSummary, WorkerStatus)
 from pharos_desktop.engine.isolated import IsolatedIngestor
-from pharos_desktop.engine.jobs import Task
+from pharos_desktop.engine.run.task import Task
 from pharos_desktop.tools.sample_repos import make_package_repo
 
 from .repo_factory import make_sample_repo

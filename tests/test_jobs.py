@@ -16,7 +16,8 @@ from pharos_desktop.engine.index.catalog import Catalog, RepoRecord
 from pharos_desktop.engine.errors import Cancelled, PharosError, SourceError
 from pharos_desktop.engine.run.events import (IngestSummary, JobCancelled, JobFailed, JobFinished, JobStarted,
                                           StageMessage, SyncSummary)
-from pharos_desktop.engine.jobs import Job, JobsTable, ResumableJob, Task
+from pharos_desktop.engine.jobs import Job, JobsTable, ResumableJob
+from pharos_desktop.engine.run.task import Task
 
 
 def summary(files: int = 3) -> IngestSummary:

@@ -15,7 +15,7 @@ from pharos_desktop.engine.index.catalog import ChunkRecord, FileRecord, RepoRec
 from pharos_desktop.engine.model.embedder import bundled_model_path
 from pharos_desktop.engine.files.scan import FileEntry
 from pharos_desktop.engine.ingest import Ingestor
-from pharos_desktop.engine.jobs import Task
+from pharos_desktop.engine.run.task import Task
 from pharos_desktop.engine.local_index import FileWork, LocalIndex
 from pharos_desktop.engine.pipeline import chunk_id
 from pharos_desktop.engine.query.search import Searcher

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from pharos_desktop.engine.files.scan import MACHINE_MADE, FileEntry, machine_made, read_text
 from pharos_desktop.engine.ingest import Ingestor
-from pharos_desktop.engine.jobs import Task
+from pharos_desktop.engine.run.task import Task
 from pharos_desktop.engine.parse import parse_file
 from pharos_desktop.engine.pipeline import MAX_CHUNKS_PER_FILE, TOO_MANY_CHUNKS
 from pharos_desktop.tools.sample_repos import add_commit

@@ -19,7 +19,7 @@ from pharos_desktop.engine.model import onnx_model, openvino_model
 from pharos_desktop.engine.model.embedder import bundled_model_path, choose_runtime, model_cache_dir
 from pharos_desktop.engine.errors import ModelError
 from pharos_desktop.engine.ingest import Ingestor
-from pharos_desktop.engine.jobs import Task
+from pharos_desktop.engine.run.task import Task
 from pharos_desktop.engine.query.search import Searcher
 from pharos_desktop.engine.settings import Settings
 from pharos_desktop.engine.workspace import Workspace

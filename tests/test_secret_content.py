@@ -10,7 +10,7 @@ import pytest
 
 from pharos_desktop.engine.files.scan import SECRET_INSIDE, FileEntry, read_text
 from pharos_desktop.engine.ingest import Ingestor
-from pharos_desktop.engine.jobs import Task
+from pharos_desktop.engine.run.task import Task
 from pharos_desktop.engine.files.secret_scan import find_secret
 from pharos_desktop.tools.sample_repos import add_commit
 

@@ -15,7 +15,7 @@ import pytest
 from pharos_desktop.engine.run.cancel import CancelToken
 from pharos_desktop.engine.errors import AuthRequired, Cancelled, SourceError, UnsafeSource
 from pharos_desktop.engine.run.events import StageMessage, StageProgress
-from pharos_desktop.engine.jobs import Task
+from pharos_desktop.engine.run.task import Task
 from pharos_desktop.engine.source import (Checkout, GitAccess, SourceSpec, file_url_path, open_source,
                                           parse_source)
 from pharos_desktop.tools.sample_repos import add_commit, init_repo

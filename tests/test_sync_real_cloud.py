@@ -18,7 +18,7 @@ import pytest
 from pharos_desktop.engine.index.catalog import Catalog
 from pharos_desktop.engine.run.events import StageMessage
 from pharos_desktop.engine.ingest import Ingestor
-from pharos_desktop.engine.jobs import Task
+from pharos_desktop.engine.run.task import Task
 from pharos_desktop.engine.run.repo_lock import busy_message
 from pharos_desktop.engine.sync import Syncer
 from pharos_desktop.engine.sync.mapping import file_url, normalize_url

@@ -23,7 +23,7 @@ QUESTION = "redact secrets before logging"
 UNCHANGED_INGEST = """
 import json, sys
 from pharos_desktop.engine.ingest import Ingestor
-from pharos_desktop.engine.jobs import Task
+from pharos_desktop.engine.run.task import Task
 from pharos_desktop.engine.workspace import Workspace
 summary = Ingestor(Workspace()).ingest(sys.argv[1], task=Task("ingest"))
 print(json.dumps({"embedded": summary.embedded, "chromadb": "chromadb" in sys.modules}))

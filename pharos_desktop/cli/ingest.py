@@ -51,7 +51,7 @@ def run(args, workspace) -> int:
     # Imported here, not at the top: every command's parser is built on each start, and a search must not pay
     # for the ingest's imports (see bench/bench_search_cli.py).
     from ..engine.ingest import Ingestor
-    from ..engine.jobs import Task, new_job_id
+    from ..engine.run.task import Task, new_job_id
     from ..engine.run.priority import lower_priority
 
     cancel = CancelToken()

@@ -21,7 +21,7 @@ def add_parser(subparsers) -> None:
 
 
 def run(args, workspace) -> int:
-    from ..engine.jobs import Task
+    from ..engine.run.task import Task
     from ..engine.sync import Syncer  # here, not at the top: a search must not pay for httpx (see cli/ingest.py)
 
     syncer = Syncer(workspace, api_url=args.api_url)

@@ -30,7 +30,7 @@ from .run.processes import kill_tree
 from .run.progress import StageMeter
 
 if TYPE_CHECKING:
-    from .jobs import Task
+    from .run.task import Task
 
 NOT_INSTALLED = "git is not installed or not on PATH; install git and try again"
 

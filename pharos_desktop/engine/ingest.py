@@ -16,7 +16,8 @@ from contextlib import ExitStack
 from .model.embedder import expected_window_chars
 from .run.events import IngestSummary
 from .files.scan import FileEntry, ScanResult, scan_files
-from .jobs import Job, Task
+from .jobs import Job
+from .run.task import Task
 from .local_index import LocalIndex
 from .pipeline import Pipeline, PipelineStats
 from .secrets import GIT_TOKEN, optional_secret

@@ -22,7 +22,7 @@ from .run.cancel import CANCEL_LINE, CancelToken
 from .errors import Cancelled, PharosError
 from .run.event_codec import decode
 from .run.events import IngestSummary, JobCancelled, JobFailed, JobFinished
-from .jobs import Task
+from .run.task import Task
 from .run.processes import kill_tree
 from .secrets import GIT_TOKEN, as_environment
 from .source import without_credentials

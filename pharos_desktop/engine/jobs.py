@@ -1,7 +1,7 @@
-"""Jobs: the handle a job's work gets (``Task``), the one way a job runs (``Job``), and the jobs table.
+"""Jobs: the one way a job runs (``Job``), and the jobs table.
 
-A job is an ingest or a sync. Its work is a plain function that takes a ``Task``: the job's id and kind,
-where it reports (``task.emit`` and the helpers beside it) and the token that tells it to stop. ``Job``
+A job is an ingest or a sync. Its work is a plain function that takes a ``Task`` (run/task.py): the job's
+id and kind, where it reports (``task.emit`` and the helpers beside it) and the token that tells it to stop. ``Job``
 writes what every kind has in common, once: JobStarted, the row in the jobs table, and how the job ends
 (finished with its typed summary, failed with one line for the user, cancelled). A job still 'running'
 when its process died is marked 'interrupted' by the next start (``JobsTable.mark_stale_interrupted``).
@@ -18,17 +18,14 @@ import logging
 import sys
 import time
 import traceback
-import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable
 
-from .run.cancel import CancelToken
 from .index.catalog import Catalog
 from .errors import Cancelled, PharosError
-from .run.events import (Emit, FileSkipped, JobCancelled, JobFailed, JobFinished, JobStarted, StageMessage,
-                     StageProgress, Summary, ignore_events)
+from .run.events import JobCancelled, JobFailed, JobFinished, JobStarted, Summary
 from .run.owner import Owner, is_gone, this_process
-from .run.progress import StageMeter
+from .run.task import Task
 from .states import JobState, RepoState
 
 log = logging.getLogger(__name__)
@@ -49,36 +46,6 @@ CREATE TABLE IF NOT EXISTS jobs (
 # Added after the first release: older catalogs get them on open; their rows have no owner.
 _OWNER_COLUMNS = {"owner_host": "TEXT NOT NULL DEFAULT ''", "owner_pid": "INTEGER NOT NULL DEFAULT 0",
                   "owner_started": "REAL NOT NULL DEFAULT 0"}
-
-
-def new_job_id() -> str:
-    return uuid.uuid4().hex[:12]
-
-
-@dataclass(frozen=True)
-class Task:
-    """What a job's work is handed: who it is, where it reports, and how it is told to stop."""
-
-    kind: str  # ingest | sync
-    emit: Emit = ignore_events
-    cancel: CancelToken = field(default_factory=CancelToken)
-    job_id: str = field(default_factory=new_job_id)
-
-    def message(self, text: str, level: str = "info") -> None:
-        self.emit(StageMessage(self.job_id, text, level))
-
-    def progress(self, stage: str, done: int, total: int | None, unit: str = "files") -> None:
-        self.emit(StageProgress(self.job_id, stage, done, total, unit))
-
-    def skipped(self, path: str, reason: str) -> None:
-        self.emit(FileSkipped(self.job_id, path, reason))
-
-    def meter(self, stage: str, total: int | None = None, unit: str = "files") -> StageMeter:
-        """Progress for a stage with many items: rate, ETA, and at most a few events a second."""
-        return StageMeter(self.emit, self.job_id, stage, total, unit)
-
-    def raise_if_cancelled(self) -> None:
-        self.cancel.raise_if_cancelled()
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from .local_index import FileWork, LocalIndex
 from .summaries import embedding_text
 
 if TYPE_CHECKING:
-    from .jobs import Task
+    from .run.task import Task
 
 log = logging.getLogger(__name__)
 

@@ -20,7 +20,7 @@ from PySide6.QtCore import QObject, Signal
 from ..engine.run.cancel import CancelToken
 from ..engine.errors import PharosError
 from ..engine.run.events import JobCancelled, JobFailed
-from ..engine.jobs import Task, new_job_id
+from ..engine.run.task import Task, new_job_id
 from ..engine.workspace import Workspace
 from . import async_tasks
 from .bridge import EventBridge

@@ -52,7 +52,7 @@ from .secret_scan import find_secret
 from ..settings import Settings
 
 if TYPE_CHECKING:
-    from ..jobs import Task
+    from ..run.task import Task
 
 EXCLUDED_FOLDER = "excluded folder"
 SECRET = "secret"

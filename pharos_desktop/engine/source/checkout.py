@@ -24,7 +24,7 @@ from .git_errors import clone_error
 from .spec import SourceSpec, repo_id
 
 if TYPE_CHECKING:
-    from ..jobs import Task
+    from ..run.task import Task
 
 LOW_SPACE = 64 * 2**20  # after git failed to write: less than this free means the disk is why
 _BRANCH_RE = re.compile(r"[^\s~^:?*\[\\]+")  # what git allows in a branch name, roughly

@@ -26,7 +26,7 @@ from .plan import Action, Plan
 from .state import SyncState
 
 if TYPE_CHECKING:
-    from ..jobs import Task
+    from ..run.task import Task
 
 log = logging.getLogger(__name__)
 

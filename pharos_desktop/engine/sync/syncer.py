@@ -11,7 +11,8 @@ import httpx
 from ..index.catalog import FileRecord, RepoRecord
 from ..errors import CloudError, KeyringUnavailable
 from ..run.events import SyncSummary
-from ..jobs import Job, Task
+from ..jobs import Job
+from ..run.task import Task
 from ..run.repo_lock import busy_message, repo_locks
 from ..secrets import CLOUD_TOKEN, get_secret
 from ..states import JobState, LastSync, RunMark

@@ -17,7 +17,7 @@ from .plan import Published
 from .runner import chunk_total
 
 if TYPE_CHECKING:
-    from ..jobs import Task
+    from ..run.task import Task
 
 WHY = {RunMark.INTERRUPTED: "the last sync of {} did not finish",
        RunMark.UPGRADED: "what an older version published of {} may hold doubled chunks"}

@@ -43,7 +43,7 @@ from ..run.cancel import CancelToken
 from ..errors import Cancelled, CloudError, DiskFull, PharosError
 from ..run.events import CloudJobSummary, Emit, JobFinished, WorkerStatus
 from ..ingest import Ingestor
-from ..jobs import Task
+from ..run.task import Task
 from ..run.repo_lock import worker_lock
 from ..settings import data_folder
 from ..states import WorkerActivity
