@@ -25,7 +25,7 @@ from pathlib import Path
 from .index import keyword_index
 from .index.catalog_file import CORE_TABLES, REPAIR_COMMAND, is_damage, missing_tables
 from .errors import PharosError, StoreError
-from .git import local_git
+from .source.git import local_git
 from .settings import Settings, check_writable
 from .settings import data_folder as default_data_folder
 from .source.spec import parse_source

@@ -47,7 +47,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import SourceError
 from .excludes import UserExcludes
-from ..git import run_local
+from ..source.git import in_git_work_tree, run_local
 from .secret_scan import find_secret
 from ..settings import Settings
 
@@ -136,23 +136,6 @@ def _git(args: list[str], cwd: Path, stdin: bytes | None = None) -> bytes:
         message = done.stderr.decode("utf-8", "replace").strip().splitlines()
         raise SourceError(f"git could not list the files of {cwd}: {message[0] if message else 'unknown error'}")
     return done.stdout
-
-
-def in_git_work_tree(root: Path) -> bool:
-    """True when git's view of ``root`` comes from a repository: its own, or one it is part of.
-
-    A folder inside someone else's repository that ignores it (a dotfiles repo in $HOME, a .venv in a
-    project) is read as a plain folder: that repository would show none of its files.
-    """
-    done = run_local(["rev-parse", "--show-toplevel"], root)
-    if done.returncode != 0:
-        return False
-    top = Path(done.stdout.decode("utf-8", "surrogateescape").strip()).resolve()
-    here = Path(root).resolve()
-    if top == here:
-        return True
-    relative = here.relative_to(top).as_posix() + "/"
-    return run_local(["check-ignore", "-q", "--", relative], top).returncode != 0
 
 
 def _split_z(output: bytes) -> list[str]:

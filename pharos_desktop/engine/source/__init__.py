@@ -1,8 +1,10 @@
 """Where a repository comes from: ``spec`` parses what the user typed into a ``SourceSpec``, ``checkout``
-opens it as a working tree (the folder, or a shallow clone made or updated), ``git_errors`` says in one
-line what a failed git command means."""
+opens it as a working tree (the folder, or a shallow clone made or updated), ``git`` is the one way the
+engine runs git (and what it may use to reach a remote: ``GitAccess``), ``git_errors`` says in one line
+what a failed git command means."""
 
-from .checkout import Checkout, GitAccess, open_source, remove_tree
+from .checkout import Checkout, open_source, remove_tree
+from .git import GitAccess
 from .spec import CREDENTIALS_IGNORED, SourceSpec, file_url_path, parse_source, without_credentials
 
 __all__ = ["CREDENTIALS_IGNORED", "Checkout", "GitAccess", "SourceSpec", "file_url_path", "open_source",

@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING
 
 from ..run.cancel import CancelToken
 from ..errors import DiskFull, SourceError
-from ..files.scan import in_git_work_tree
-from ..git import Stalled, git_env, local_git, network_options, progress_reporter, run_git
+from .git import (GitAccess, Stalled, git_env, in_git_work_tree, local_git, network_options, progress_reporter,
+                  run_git)
 from .git_errors import clone_error
 from .spec import SourceSpec, repo_id
 
@@ -36,18 +36,6 @@ class Checkout:
     commit: str  # HEAD sha, "" for a plain folder
     branch: str  # checked-out branch, "" when detached or a plain folder
     is_clone: bool
-
-
-@dataclass(frozen=True)
-class GitAccess:
-    """What git may use to reach a remote: the token, the hosts it is for, the stall deadline."""
-    token: str = ""
-    token_hosts: tuple[str, ...] = ()  # lower-case host names; the token goes to no other host
-    timeout: float = 60.0  # seconds a network operation may show no progress before it is ended
-    # A queued cloud job's limits (engine/worker/admission.py): the only addresses git may connect to
-    # (host:port:address), and whether a redirect may be followed.
-    pins: tuple[str, ...] = ()
-    follow_redirects: bool = True
 
 
 def _head(path: Path) -> tuple[str, str]:

@@ -7,10 +7,9 @@ import re
 from typing import TYPE_CHECKING
 
 from ..errors import AuthRequired, SourceError
-from ..git import WITHHELD
+from .git import WITHHELD, GitAccess
 
 if TYPE_CHECKING:
-    from .checkout import GitAccess
     from .spec import SourceSpec
 
 _AUTH = ("authentication failed", "could not read username", "could not read password", "terminal prompts disabled",

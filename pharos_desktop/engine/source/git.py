@@ -21,16 +21,17 @@ import shlex
 import subprocess
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .run.cancel import CancelToken
-from .errors import Cancelled, SourceError
-from .run.processes import kill_tree
-from .run.progress import StageMeter
+from ..run.cancel import CancelToken
+from ..errors import Cancelled, SourceError
+from ..run.processes import kill_tree
+from ..run.progress import StageMeter
 
 if TYPE_CHECKING:
-    from .run.task import Task
+    from ..run.task import Task
 
 NOT_INSTALLED = "git is not installed or not on PATH; install git and try again"
 
@@ -60,6 +61,18 @@ _ANY_PROGRESS_RE = re.compile(r"^(?:remote:\s*)?[A-Za-z ]+:\s+(?:\d+% \(|\d+, do
 _PROGRESS_RE = re.compile(
     r"^(?:remote:\s*)?(Receiving objects|Resolving deltas|Updating files):\s+\d+% \((\d+)/(\d+)\)")
 _PHASE_UNITS = {"Receiving objects": "objects", "Resolving deltas": "deltas", "Updating files": "files"}
+
+
+@dataclass(frozen=True)
+class GitAccess:
+    """What git may use to reach a remote: the token, the hosts it is for, the stall deadline."""
+    token: str = ""
+    token_hosts: tuple[str, ...] = ()  # lower-case host names; the token goes to no other host
+    timeout: float = 60.0  # seconds a network operation may show no progress before it is ended
+    # A queued cloud job's limits (engine/worker/admission.py): the only addresses git may connect to
+    # (host:port:address), and whether a redirect may be followed.
+    pins: tuple[str, ...] = ()
+    follow_redirects: bool = True
 
 
 def _user_ssh_command() -> str:
@@ -157,6 +170,23 @@ def local_git(args: list[str], cwd: Path) -> tuple[int, str]:
     """``run_local``'s exit code and stdout as stripped text."""
     done = run_local(args, cwd)
     return done.returncode, done.stdout.decode("utf-8", "replace").strip()
+
+
+def in_git_work_tree(root: Path) -> bool:
+    """True when git's view of ``root`` comes from a repository: its own, or one it is part of.
+
+    A folder inside someone else's repository that ignores it (a dotfiles repo in $HOME, a .venv in a
+    project) is read as a plain folder: that repository would show none of its files.
+    """
+    done = run_local(["rev-parse", "--show-toplevel"], root)
+    if done.returncode != 0:
+        return False
+    top = Path(done.stdout.decode("utf-8", "surrogateescape").strip()).resolve()
+    here = Path(root).resolve()
+    if top == here:
+        return True
+    relative = here.relative_to(top).as_posix() + "/"
+    return run_local(["check-ignore", "-q", "--", relative], top).returncode != 0
 
 
 class Stalled(SourceError):
