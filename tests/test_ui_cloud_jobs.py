@@ -3,6 +3,7 @@ and the question asked when the window closes while it works. Real window (offsc
 
 from __future__ import annotations
 
+import sys
 import time
 
 import httpx
@@ -88,3 +89,29 @@ def test_working_for_the_cloud_shows_state_progress_and_jobs_then_asks_before_cl
         assert stop_background() and background_pid() is None
     finally:
         daemon.stop()
+
+
+CHATTY_WORKER = """
+import json, sys
+sys.stderr.write("warning: " + "x" * 200_000 + "\\n")  # more than a pipe holds: nobody reading it stalls us here
+sys.stderr.flush()
+print(json.dumps({"event": "WorkerStatus", "job_id": "worker", "status": "idle"}), flush=True)
+sys.stdin.readline()  # the window's cancel line
+sys.stderr.write("pharos-desktop: stopped as asked\\n")
+"""
+
+
+def test_a_worker_child_that_writes_much_to_stderr_still_reports(qtbot, workspace, tmp_path, monkeypatch):
+    from pharos_desktop.ui import cloud_jobs
+    from pharos_desktop.ui.bridge import EventBridge
+
+    script = tmp_path / "chatty_worker.py"
+    script.write_text(CHATTY_WORKER)
+    monkeypatch.setattr(cloud_jobs, "command_line", lambda: [sys.executable, str(script)])
+    process = cloud_jobs.CloudWorkerProcess(workspace, EventBridge())
+    with qtbot.waitSignal(process.status, timeout=30_000) as status:
+        process.start()
+    assert status.args[0].status == "idle"
+    with qtbot.waitSignal(process.ended, timeout=30_000) as ended:
+        process.stop()
+    assert ended.args == [""] and not process.running  # stopped on purpose: no reason shown

@@ -15,7 +15,8 @@ from pharos_desktop.engine.run.cancel import CancelToken
 from pharos_desktop.engine.errors import Cancelled
 from pharos_desktop.engine.run.event_codec import decode
 from pharos_desktop.engine.run.events import JobCancelled, JobFinished, StageMessage
-from pharos_desktop.engine.isolated import IsolatedIngestor, kill_tree
+from pharos_desktop.engine.isolated import IsolatedIngestor
+from pharos_desktop.engine.run.processes import kill_tree
 from pharos_desktop.engine.run.task import Task
 from pharos_desktop.tools.sample_repos import add_commit, init_repo
 

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import sys
-import threading
 
-from ..engine.run.cancel import CANCEL_LINE, CancelToken
-from ..engine.run.event_codec import encode
+from ..engine.run.cancel import CancelToken
 from .jobs import run_cancellable
 from .output import print_json
 from .render import make_emitter
@@ -27,39 +24,20 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--cancel-on-stdin", action="store_true", help=argparse.SUPPRESS)
 
 
-_stdout_lock = threading.Lock()
-
-
-def _json_lines(event) -> None:
-    line = encode(event) + "\n"
-    with _stdout_lock:  # pipeline stages report from several threads
-        sys.stdout.write(line)
-        sys.stdout.flush()
-
-
-def cancel_on_stdin(cancel: CancelToken) -> None:
-    """How the window cancels us (no console or signal needed): a "cancel" line, or stdin closing
-    because the window is gone, so no orphaned ingest keeps writing while a new window offers to
-    resume the same job."""
-    for line in sys.stdin:
-        if line.strip() == CANCEL_LINE:
-            break
-    cancel.cancel()
-
-
 def run(args, workspace) -> int:
     # Imported here, not at the top: every command's parser is built on each start, and a search must not pay
     # for the ingest's imports (see bench/bench_search_cli.py).
     from ..engine.ingest import Ingestor
+    from ..engine.run.child import cancel_on_stdin, json_lines
     from ..engine.run.task import Task, new_job_id
     from ..engine.run.priority import lower_priority
 
     cancel = CancelToken()
     if args.cancel_on_stdin:
-        threading.Thread(target=cancel_on_stdin, args=(cancel,), name="pharos-cancel-watch", daemon=True).start()
+        cancel_on_stdin(cancel)
     if args.events and workspace.settings.low_priority:
         lower_priority()  # the window's ingest child: the user keeps working meanwhile
-    emit = _json_lines if args.events else make_emitter(verbose=args.verbose)
+    emit = json_lines if args.events else make_emitter(verbose=args.verbose)
     try:
         task = Task("ingest", emit, cancel, args.job_id or new_job_id())
         result = run_cancellable(lambda: Ingestor(workspace).ingest(args.source, args.branch, task=task), cancel)

@@ -10,10 +10,8 @@ import threading
 
 from ..engine.run.cancel import CancelToken
 from ..engine.errors import UsageError
-from ..engine.run.event_codec import encode
 from ..engine.run.events import CloudJobSummary, JobFinished, WorkerStatus
 from ..engine.states import WorkerActivity
-from .ingest import cancel_on_stdin
 from .jobs import run_cancellable
 from .render import make_emitter
 
@@ -37,6 +35,7 @@ def add_parser(subparsers) -> None:
 
 def run(args, workspace) -> int:
     # Imported here, not at the top: every command's parser is built on each start (see cli/ingest.py).
+    from ..engine.run.child import cancel_on_stdin, json_lines
     from ..engine.secrets import CLOUD_TOKEN, get_secret
     from ..engine.worker import CloudWorker, Queue
     from ..engine.worker.queue import queue_token
@@ -48,14 +47,12 @@ def run(args, workspace) -> int:
     cancel = CancelToken()
     lock = threading.Lock()
     if args.cancel_on_stdin:
-        threading.Thread(target=cancel_on_stdin, args=(cancel,), name="pharos-cancel-watch", daemon=True).start()
+        cancel_on_stdin(cancel)
     progress = None if args.events else make_emitter(verbose=args.verbose)
 
     def emit(event) -> None:
         if args.events:
-            with lock:  # ingest stages report from several threads
-                sys.stdout.write(encode(event) + "\n")
-                sys.stdout.flush()
+            json_lines(event)
         elif isinstance(event, JobFinished) and isinstance(event.summary, CloudJobSummary):
             with lock:
                 print(job_line(event.summary, args.json), flush=True)

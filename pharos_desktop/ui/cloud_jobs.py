@@ -1,15 +1,14 @@
 """Cloud jobs: the "Work for my cloud" switch, the worker's state, and the jobs it took.
 
-The worker runs as a child process (`pharos-desktop worker --events`), for the same reason an ingest
-does: torch must not stall the UI thread. It is cancelled the same way, through its stdin (a line, or the
-pipe closing when the window goes away). Its ingest and sync events go through the event bridge, so
-each cloud job gets the same activity card, with the same per-stage bars, as a local ingest; its own
-WorkerStatus events and the JobFinished of each cloud job (a CloudJobSummary) drive this view.
+The worker runs as a child process (`pharos-desktop worker --events`), started, read and cancelled as an
+ingest child is (engine/run/child.py): torch must not stall the UI thread. Its ingest and sync events go
+through the event bridge, so each cloud job gets the same activity card, with the same per-stage bars, as
+a local ingest; its own WorkerStatus events and the JobFinished of each cloud job (a CloudJobSummary)
+drive this view.
 """
 
 from __future__ import annotations
 
-import subprocess
 import threading
 import time
 
@@ -18,11 +17,9 @@ from PySide6.QtWidgets import (QCheckBox, QHBoxLayout, QHeaderView, QLabel, QMes
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
 from ..engine import secrets
-from ..engine.run.cancel import CANCEL_LINE
 from ..engine.errors import KeyringUnavailable
-from ..engine.run.event_codec import decode
 from ..engine.run.events import CloudJobSummary, JobFinished, WorkerStatus
-from ..engine.isolated import child_env, command_line
+from ..engine.run.child import Child, child_env, command_line
 from ..engine.states import WorkerActivity
 from ..engine.worker.background import background_pid, start_background, stop_background
 from ..engine.workspace import Workspace
@@ -34,7 +31,7 @@ STATE_WORDS = {WorkerActivity.IDLE: "Idle, waiting for jobs"}
 
 
 def worker_env(workspace: Workspace) -> dict[str, str]:
-    return child_env(workspace, secrets.CLOUD_TOKEN, secrets.QUEUE_TOKEN, secrets.GIT_TOKEN)
+    return child_env(workspace.data_folder, secrets.CLOUD_TOKEN, secrets.QUEUE_TOKEN, secrets.GIT_TOKEN)
 
 
 class CloudWorkerProcess(QObject):
@@ -46,60 +43,48 @@ class CloudWorkerProcess(QObject):
         super().__init__(parent)
         self.workspace = workspace
         self.bridge = bridge
-        self._child: subprocess.Popen | None = None
+        self._child: Child | None = None
         self._stopping = False
 
     @property
     def running(self) -> bool:
-        return self._child is not None and self._child.poll() is None
+        return self._child is not None and self._child.running
 
     def start(self) -> None:
         if self.running:
             return
         stop_background()  # one worker per data folder: the window's replaces a background one
         self._stopping = False
-        self._child = subprocess.Popen([*command_line(), "worker", "--events", "--cancel-on-stdin"],
-                                       stdin=subprocess.PIPE,
-                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=worker_env(self.workspace),
-                                       text=True, encoding="utf-8", errors="replace",
-                                       creationflags=getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0))
+        self._child = Child([*command_line(), "worker", "--events", "--cancel-on-stdin"], worker_env(self.workspace))
         threading.Thread(target=self._read, args=(self._child,), name="pharos-cloud-worker", daemon=True).start()
 
     def stop(self) -> None:
         """Cancel: the job in progress stays in the worker's processing list for the next start."""
         if self.running:
             self._stopping = True
-            try:  # the channel this code owns (no console or signal needed, as for an ingest child)
-                self._child.stdin.write(CANCEL_LINE + "\n")
-                self._child.stdin.flush()
-            except OSError:
-                pass  # already ending
+            self._child.cancel.cancel()
 
     def keep_working_in_background(self) -> int:
         """The window closes, the work goes on: a detached worker takes over (the job in hand restarts there)."""
         child = self._child
         self.stop()
         if child is not None:
-            try:
-                child.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                child.kill()
+            child.wait()  # a child that does not end soon after the cancel is killed (run/child.py)
         return start_background(worker_env(self.workspace))
 
-    def _read(self, child: subprocess.Popen) -> None:
-        for line in child.stdout:
-            event = decode(line)
+    def _read(self, child: Child) -> None:
+        for event in child.events():
             if isinstance(event, WorkerStatus):
                 self.status.emit(event)
             elif isinstance(event, JobFinished) and isinstance(event.summary, CloudJobSummary):
                 self.job_done.emit(event.summary)
-            elif event is not None:
+            else:
                 self.bridge.emit(event)
-        tail = (child.stderr.read() or "").strip().splitlines()
-        child.wait()
-        last = next((line for line in reversed(tail) if line.startswith("pharos-desktop: ")), "")
-        self.ended.emit("" if self._stopping or child.returncode in (0, 130) else
-                        (last.removeprefix("pharos-desktop: ") or f"the worker stopped (exit code {child.returncode})"))
+        code = child.wait()
+        last = next((line for line in reversed(child.stderr_tail.splitlines()) if line.startswith("pharos-desktop: ")),
+                    "")
+        self.ended.emit("" if self._stopping or code in (0, 130) else
+                        (last.removeprefix("pharos-desktop: ") or f"the worker stopped (exit code {code})"))
 
 
 class CloudJobsView(QWidget):

@@ -12,8 +12,6 @@ from ..errors import Cancelled
 
 T = TypeVar("T")
 
-# What a parent writes on a child job's stdin to cancel it (engine/isolated.py): no console or signal needed.
-CANCEL_LINE = "cancel"
 POLL_SECONDS = 0.05  # how soon a wait notices a cancel
 
 

@@ -18,7 +18,7 @@ from dataclasses import asdict
 
 import psutil
 
-from ..isolated import command_line
+from ..run.child import command_line
 from ..run.owner import Owner, is_gone, owner_of
 from ..settings import data_folder
 
