@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (QFrame, QGridLayout, QHBoxLayout, QLabel, QMessag
 from ..engine.run.events import INGEST_STAGES, IngestSummary, StageProgress, Summary, SyncSummary
 from ..engine.states import ACTIVE_JOB_STATES, JobState
 from .format import duration, elide_middle, plural
+from .palette import ERROR, QUIET, styled
 
 
 class JobCard(QFrame):
@@ -61,7 +62,7 @@ class JobCard(QFrame):
         self.result.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         for label in (self.current, self.speed, self.message):
             label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-            label.setStyleSheet("color: palette(placeholder-text)")
+            label.setStyleSheet(styled(QUIET))
 
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.clicked.connect(lambda: self.cancel_requested.emit(self.job_id))
@@ -183,7 +184,7 @@ class JobCard(QFrame):
     def show_failed(self, message: str, detail: str) -> None:
         self.detail = detail
         self.result.setText(message)
-        self.result.setStyleSheet("color: #c0392b")
+        self.result.setStyleSheet(styled(ERROR))
         self.set_state(JobState.FAILED)
 
     def show_cancelled(self, resumable: bool) -> None:
@@ -214,7 +215,7 @@ class ActivityPanel(QScrollArea):
         self._layout = QVBoxLayout(holder)
         self._empty = QLabel("No jobs yet. Paste a git URL or drop a folder above, then press Ingest.")
         self._empty.setWordWrap(True)
-        self._empty.setStyleSheet("color: palette(placeholder-text)")
+        self._empty.setStyleSheet(styled(QUIET))
         self._layout.addWidget(self._empty)
         self._layout.addStretch(1)
         self.setWidget(holder)

@@ -12,7 +12,8 @@ from __future__ import annotations
 import threading
 import time
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (QCheckBox, QHBoxLayout, QHeaderView, QLabel, QMessageBox, QTableWidget,
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
@@ -25,6 +26,7 @@ from ..engine.worker.background import background_pid, start_background, stop_ba
 from ..engine.workspace import Workspace
 from .bridge import EventBridge
 from .format import duration
+from .palette import ERROR, GOOD, QUIET, WARNING, styled
 
 # the worker's own words, capitalised; idle says what it waits for
 STATE_WORDS = {WorkerActivity.IDLE: "Idle, waiting for jobs"}
@@ -105,7 +107,7 @@ class CloudJobsView(QWidget):
         self.queue = QLabel()
         self.hint = QLabel()
         self.hint.setWordWrap(True)
-        self.hint.setStyleSheet("color: palette(placeholder-text)")
+        self.hint.setStyleSheet(styled(QUIET))
         self.table = QTableWidget(0, 5)
         self.table.setHorizontalHeaderLabels(["Finished", "Repository", "Outcome", "Took", "Why"])
         self.table.verticalHeader().hide()
@@ -134,8 +136,8 @@ class CloudJobsView(QWidget):
         words = STATE_WORDS.get(event.status, event.status.capitalize())
         self.state.setText(f"{words}: {event.reason}" if event.reason and event.status != WorkerActivity.IDLE
                            else words)
-        color = {WorkerActivity.BACKING_OFF: "#b9770e", WorkerActivity.STOPPED: "#c0392b"}.get(event.status, "")
-        self.state.setStyleSheet(f"color: {color}" if color else "")
+        color = {WorkerActivity.BACKING_OFF: WARNING, WorkerActivity.STOPPED: ERROR}.get(event.status, "")
+        self.state.setStyleSheet(styled(color) if color else "")
         self.current.setText(f"Now: {event.current}" if event.status == WorkerActivity.WORKING and event.current
                              else "")
         if event.queue_length is not None:
@@ -148,7 +150,7 @@ class CloudJobsView(QWidget):
             item = QTableWidgetItem(text)
             item.setToolTip(text)
             if column == 2:
-                item.setForeground(Qt.GlobalColor.darkGreen if text == "completed" else Qt.GlobalColor.darkRed)
+                item.setForeground(QColor(GOOD if text == "completed" else ERROR))
             self.table.setItem(0, column, item)
 
     def set_hint(self, text: str) -> None:

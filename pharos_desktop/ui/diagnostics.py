@@ -13,6 +13,7 @@ from .. import __version__
 from ..engine.workspace import Workspace
 from .format import size
 from .icons import app_icon
+from .palette import ERROR, GOOD, styled
 from .workers import Workers
 
 _ROWS = (("Python", "python"), ("Platform", "platform"), ("torch", "torch"), ("Device", "device"), ("GPU", "gpu"),
@@ -38,8 +39,8 @@ def report_html(report: dict) -> str:
                     + ("" if not broken else "; broken: " + ", ".join(broken)))
     rows.append(f"<tr><td><b>Grammars</b></td><td>{escape(grammar_line)}</td></tr>")
     problems = report.get("problems") or []
-    verdict = ("<p style='color:#1e8449'><b>Everything works.</b></p>" if not problems else
-               "<p style='color:#c0392b'><b>Problems:</b></p><ul>"
+    verdict = (f"<p style='{styled(GOOD)}'><b>Everything works.</b></p>" if not problems else
+               f"<p style='{styled(ERROR)}'><b>Problems:</b></p><ul>"
                + "".join(f"<li>{escape(p)}</li>" for p in problems) + "</ul>")
     return verdict + "<table cellspacing='4'>" + "".join(rows) + "</table>"
 
@@ -69,7 +70,7 @@ class DiagnosticsDialog(QDialog):
         layout.addWidget(buttons)
         self.resize(620, 560)
         workers.read(lambda: run_diagnose(workspace), self._show,
-                     lambda exc: self.body.setHtml(f"<p style='color:#c0392b'>Diagnosis failed: {escape(str(exc))}</p>"))
+                     lambda exc: self.body.setHtml(f"<p style='{styled(ERROR)}'>Diagnosis failed: {escape(str(exc))}</p>"))
 
     def _show(self, report: dict) -> None:
         self.report = report

@@ -19,6 +19,7 @@ from ..engine.query.rerank import explain_bonus
 from ..engine.workspace import Workspace
 from .icons import KIND_COLORS, kind_icon, language_icon
 from .latest import NewestOnly
+from .palette import QUIET, styled
 from .workers import Workers
 
 DEBOUNCE_MS = 300
@@ -93,7 +94,7 @@ class SearchPanel(QWidget):
         self.hide_side.setToolTip("Hide results from test, documentation, example and vendored files")
         self.hide_side.toggled.connect(lambda _checked: self._render())
         self.status = QLabel("Type to search all ingested repositories.")
-        self.status.setStyleSheet("color: palette(placeholder-text)")
+        self.status.setStyleSheet(styled(QUIET))
 
         self.results = QTreeWidget()
         self.results.setHeaderLabels(COLUMNS)

@@ -17,6 +17,7 @@ from ..engine.errors import KeyringUnavailable, PharosError
 from ..engine.settings import DEVICES, RUNTIMES, Settings
 from ..engine.workspace import Workspace
 from . import async_tasks
+from .palette import ERROR, QUIET, WARNING, styled
 from .workers import Workers
 
 # in the app-wide QSettings, read at start-up before the data folder is opened (the stored name predates
@@ -74,14 +75,14 @@ class SettingsDialog(QDialog):
             self.keyring_note.setText(f"The system keyring is unavailable ({unreadable.reason}): tokens are kept in "
                                       "memory for this run only. The PHAROS_TOKEN, PHAROS_GIT_TOKEN and "
                                       "PHAROS_QUEUE_TOKEN variables can hold them instead.")
-            self.keyring_note.setStyleSheet("color: #b9770e")
+            self.keyring_note.setStyleSheet(styled(WARNING))
         elif not secrets.keyring_available():
             self.keyring_note.setText("No system keyring was found: tokens are kept in memory for this run only "
                                       "and must be entered again next time.")
-            self.keyring_note.setStyleSheet("color: #b9770e")
+            self.keyring_note.setStyleSheet(styled(WARNING))
         else:
             self.keyring_note.setText("Tokens are stored in the system keyring, never in a file.")
-            self.keyring_note.setStyleSheet("color: palette(placeholder-text)")
+            self.keyring_note.setStyleSheet(styled(QUIET))
         self.test_button = QPushButton("Test connection")
         self.test_button.clicked.connect(self.test_connection)
         self.test_result = QLabel()
@@ -184,7 +185,7 @@ class SettingsDialog(QDialog):
         form.addRow("Also exclude", self.excludes)
 
         self.error = QLabel()
-        self.error.setStyleSheet("color: #c0392b")
+        self.error.setStyleSheet(styled(ERROR))
         self.error.setWordWrap(True)
         self.error.hide()
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
@@ -268,11 +269,11 @@ class SettingsDialog(QDialog):
         self.test_button.setEnabled(True)
         if report is None:
             self.test_result.setText(f"Could not connect: {exc}")
-            self.test_result.setStyleSheet("color: #c0392b")
+            self.test_result.setStyleSheet(styled(ERROR))
             return
         ok = report.status == "ok"
         self.test_result.setText(report.message)
-        self.test_result.setStyleSheet("" if ok else "color: #c0392b")
+        self.test_result.setStyleSheet("" if ok else styled(ERROR))
 
     def test_queue(self) -> None:
         from ..engine.worker.queue import check_queue, queue_token
@@ -288,4 +289,4 @@ class SettingsDialog(QDialog):
         self.test_queue_button.setEnabled(True)
         self.test_result.setText(message or (str(exc) if isinstance(exc, KeyringUnavailable)
                                              else f"The queue did not answer: {exc}"))
-        self.test_result.setStyleSheet("" if message else "color: #c0392b")
+        self.test_result.setStyleSheet("" if message else styled(ERROR))

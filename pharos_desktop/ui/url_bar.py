@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QLineEdit, QPus
 
 from ..engine.errors import PharosError
 from ..engine.source import CREDENTIALS_IGNORED, parse_source
+from .palette import ERROR, WARNING, styled
 
 _URL_PREFIXES = ("https://", "http://", "ssh://", "git://", "git@", "file://")
 
@@ -41,13 +42,13 @@ class UrlBar(QWidget):
         self.error = QLabel()
         self.error.setObjectName("urlError")
         self.error.setWordWrap(True)
-        self.error.setStyleSheet("color: #c0392b")
+        self.error.setStyleSheet(styled(ERROR))
         self.error.hide()
         self.notice = QLabel()
         self.notice.setObjectName("urlNotice")
         self.notice.setTextFormat(Qt.TextFormat.PlainText)
         self.notice.setWordWrap(True)
-        self.notice.setStyleSheet("color: #b9770e")
+        self.notice.setStyleSheet(styled(WARNING))
         self.notice.hide()
         self.offer = QLabel()
         self.offer.setTextFormat(Qt.TextFormat.RichText)
