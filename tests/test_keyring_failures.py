@@ -100,14 +100,14 @@ def broken_in_process(tmp_path, monkeypatch):
 
 def test_the_window_stores_tokens_for_this_run_and_says_why(qtbot, window, broken_in_process):
     dialog = window.open_settings()
-    assert dialog.keyring_note.text().startswith(f"The system keyring is unavailable ({broken_in_process}): "
-                                                 "tokens are kept in memory for this run only.")
+    qtbot.waitUntil(lambda: dialog.keyring_note.text().startswith(  # read off the UI thread
+        f"The system keyring is unavailable ({broken_in_process}): tokens are kept in memory for this run only."))
     qtbot.mouseClick(dialog.test_button, Qt.MouseButton.LeftButton)  # no token typed: the keyring is asked
     line = f"the system keyring is unavailable ({broken_in_process}); set PHAROS_TOKEN instead"
     qtbot.waitUntil(lambda: dialog.test_result.text() == line, timeout=20_000)
     dialog.queue_url.setText("https://queue.example.invalid")  # Upstash: its token is needed
     qtbot.mouseClick(dialog.test_queue_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: dialog.test_result.text() == line.replace("PHAROS_TOKEN", "PHAROS_QUEUE_TOKEN"),
+    qtbot.waitUntil(lambda: dialog.queue_result.text() == line.replace("PHAROS_TOKEN", "PHAROS_QUEUE_TOKEN"),
                     timeout=20_000)
     dialog.queue_url.setText("")
     qtbot.keyClicks(dialog.cloud_token, TOKEN)

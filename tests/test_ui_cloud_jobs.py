@@ -42,12 +42,12 @@ def test_test_queue_in_settings(qtbot, cloud_window, real_cloud):
     dialog = cloud_window.open_settings()
     assert dialog.queue_url.text() == real_cloud.redis_url
     qtbot.mouseClick(dialog.test_queue_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: "answers" in dialog.test_result.text(), timeout=20_000)
-    assert dialog.test_result.text() == "the queue at 127.0.0.1 answers: 0 repositories waiting"
+    qtbot.waitUntil(lambda: "answers" in dialog.queue_result.text(), timeout=20_000)
+    assert dialog.queue_result.text() == "the queue at 127.0.0.1 answers: 0 repositories waiting"
     dialog.queue_url.setText("ftp://nowhere")
     qtbot.mouseClick(dialog.test_queue_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: "did not answer" in dialog.test_result.text(), timeout=20_000)
-    assert "must start with https://" in dialog.test_result.text()
+    qtbot.waitUntil(lambda: "did not answer" in dialog.queue_result.text(), timeout=20_000)
+    assert "must start with https://" in dialog.queue_result.text()
     dialog.reject()
 
 

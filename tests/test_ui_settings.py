@@ -4,6 +4,7 @@ diagnostics view, and Sync against the fake Pharos cloud over real HTTP."""
 from __future__ import annotations
 
 import json
+import threading
 
 from keyring.backends import fail
 from PySide6.QtCore import Qt
@@ -31,10 +32,10 @@ def test_settings_are_saved_and_restored_token_in_keyring_only(qtbot, window, ph
     dialog.runtime.setCurrentIndex(dialog.runtime.findData("onnx-int8"))
     dialog.max_cores.setValue(2)
     dialog.low_priority.setChecked(False)
-    dialog.chroma_server.setChecked(True)
-    dialog.chroma_url.setText("http://localhost:8123")
-    dialog.max_kb.setValue(200)
-    dialog.excludes.setPlainText("docs/generated/\n*.min.js\n")
+    dialog.chroma_url.server.setChecked(True)
+    dialog.chroma_url.url.setText("http://localhost:8123")
+    dialog.max_file_bytes.setValue(200)  # KB
+    dialog.extra_excludes.setPlainText("docs/generated/\n*.min.js\n")
     assert dialog.git_token_hosts.text() == "github.com"  # the default scope of the git token
     dialog.git_token_hosts.setText("GitHub.com, git.example.org")
     assert dialog.trusted_git_hosts.text() == "" and not dialog.worker_allow_ssh.isChecked()  # cloud jobs: public https only
@@ -56,17 +57,19 @@ def test_settings_are_saved_and_restored_token_in_keyring_only(qtbot, window, ph
 
     again = window.open_settings()  # shows what was saved; the token only as its mask
     assert again.api_url.text() == "https://pharos.example.org" and again.batch_size.value() == 16
-    assert again.device.currentData() == "cpu" and again.chroma_server.isChecked()
+    assert again.device.currentData() == "cpu" and again.chroma_url.server.isChecked()
     assert again.runtime.currentData() == "onnx-int8" and again.max_cores.value() == 2
     assert not again.low_priority.isChecked()
     assert again.trusted_git_hosts.text() == "git.intranet.example, 192.168.1.20" and again.worker_allow_ssh.isChecked()
-    assert again.cloud_token.text() == "" and again.cloud_token.placeholderText().endswith("9876 (type to replace)")
+    # the keyring is read off the UI thread: the mask shows once it answered
+    qtbot.waitUntil(lambda: again.cloud_token.placeholderText().endswith("9876 (type to replace)"))
+    assert again.cloud_token.text() == ""
     assert TOKEN not in again.cloud_token.placeholderText()
     qtbot.keyClick(again, Qt.Key.Key_Escape)  # Esc cancels
     assert not again.isVisible()
 
     bad = window.open_settings()
-    bad.chroma_url.setText("")
+    bad.chroma_url.url.setText("")
     bad.save()  # server mode without a URL: explained, not saved
     assert bad.isVisible() and "Chroma" in bad.error.text()
     bad.reject()
@@ -77,7 +80,7 @@ def test_without_a_keyring_the_token_is_kept_for_this_run_only(qtbot, window, ph
 
     keyring.set_keyring(fail.Keyring())
     dialog = window.open_settings()
-    assert "No system keyring" in dialog.keyring_note.text()
+    qtbot.waitUntil(lambda: "No system keyring" in dialog.keyring_note.text())
     qtbot.keyClicks(dialog.cloud_token, TOKEN)
     dialog.save()
     assert dialog.kept_in_memory and secrets.get_secret(secrets.CLOUD_TOKEN) == TOKEN
@@ -159,3 +162,21 @@ def test_a_running_sync_can_be_cancelled(qtbot, window, tmp_path, memory_keyring
         assert len(window.activity.cards) == 2  # the ingest's and this sync's: resuming made no new card
     finally:
         server.stop()
+
+
+def test_the_settings_read_the_keyring_off_the_ui_thread(qtbot, window, memory_keyring, monkeypatch):
+    memory_keyring.set_password(secrets.SERVICE, secrets.CLOUD_TOKEN, TOKEN)
+    read_on_ui_thread: list[bool] = []
+    stored = memory_keyring.get_password
+
+    def recorded(service: str, username: str) -> str | None:  # a keyring can take seconds (a locked session bus)
+        read_on_ui_thread.append(threading.current_thread() is threading.main_thread())
+        return stored(service, username)
+
+    monkeypatch.setattr(memory_keyring, "get_password", recorded)
+    dialog = window.open_settings()
+    qtbot.waitUntil(lambda: dialog.cloud_token.placeholderText().endswith("9876 (type to replace)"))
+    note = dialog.keyring_note.text()
+    dialog.reject()
+    assert read_on_ui_thread and not any(read_on_ui_thread)
+    assert note == "Tokens are stored in the system keyring, never in a file."
