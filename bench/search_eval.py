@@ -43,7 +43,7 @@ RECALL_AT = 5
 # What decides which files are read (files.py, secret_scan.py), their chunks and their embedded text; a
 # change here means a fresh (re-embedded) index.
 _CHUNKER_SOURCES = ("pharos_desktop/engine/parse", "pharos_desktop/engine/summaries.py",
-                    "pharos_desktop/engine/index/tokens.py", "pharos_desktop/engine/index/chunks.py",
+                    "pharos_desktop/engine/index/words.py", "pharos_desktop/engine/index/chunks.py",
                     "pharos_desktop/engine/files/scan.py", "pharos_desktop/engine/files/secret_scan.py",
                     "pharos_desktop/resources/queries")
 

@@ -2,7 +2,7 @@
 
     .venv/bin/python -m bench.search_levers [--out bench/search_levers.md]
 
-Each row changes one thing from the shipped defaults (search.Tuning and tokens.py) and reports
+Each row changes one thing from the shipped defaults (search.Tuning and words.py) and reports
 MRR@10 / recall@5 of fused search (vector and keyword alone for the default row). Choices are made
 on the tuned columns only; the held-out columns are what a user can expect.
 """
@@ -16,7 +16,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from bench.search_eval import evaluate, prepare_workspace
-from pharos_desktop.engine.index import keyword_index, tokens
+from pharos_desktop.engine.index import keyword_index, words
 from pharos_desktop.engine.query.rerank import RerankWeights
 from pharos_desktop.engine.query.search import Searcher, Tuning
 
@@ -107,16 +107,16 @@ def main() -> int:
     for label, tuning in LEVERS:
         lines.append(row(label, base if tuning is D else measure(workspace, tuning)))
         print(lines[-1], flush=True)
-    original_stem = tokens.stem
+    original_stem = words.stem
     try:
-        tokens.stem = lambda word: word  # the tokenizer without stemming, index rebuilt to match
-        tokens._run_tokens.cache_clear()
+        words.stem = lambda word: word  # the tokenizer without stemming, index rebuilt to match
+        words._run_tokens.cache_clear()
         workspace.catalog.rebuild_keyword_index()
         unstemmed = measure(workspace, D, ("keyword", "hybrid"))
         lines += [row("no stemming: keyword only", unstemmed, "keyword"), row("no stemming", unstemmed)]
     finally:
-        tokens.stem = original_stem
-        tokens._run_tokens.cache_clear()
+        words.stem = original_stem
+        words._run_tokens.cache_clear()
         workspace.catalog.rebuild_keyword_index()
     cache_file.write_bytes(pickle.dumps(_VECTOR_CACHE))
     text = "\n".join(lines)

@@ -25,7 +25,7 @@ from bench.search_eval import K, _corpus_repo_ids, evaluate, is_answer, load_que
 from bench.search_levers import _VECTOR_CACHE, CachedSearcher
 from pharos_desktop.engine.query.rerank import FEATURES, RerankWeights, candidate_features
 from pharos_desktop.engine.query.search import SearchFilters, Tuning
-from pharos_desktop.engine.index.tokens import query_terms
+from pharos_desktop.engine.index.words import query_terms
 
 # The grid: positive bonuses for words where they count, a penalty for module-level chunks.
 GRID = {"name": (0.0, 0.1, 0.2, 0.4), "owner": (0.0, 0.1, 0.2), "doc": (0.0, 0.1, 0.2, 0.4),

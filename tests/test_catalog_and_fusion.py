@@ -7,7 +7,7 @@ import pytest
 from pharos_desktop.engine.index.catalog import Catalog, ChunkRecord, FileRecord, RepoRecord
 from pharos_desktop.engine.errors import UsageError
 from pharos_desktop.engine.index.keyword_index import match_expression
-from pharos_desktop.engine.index.tokens import query_terms
+from pharos_desktop.engine.index.words import query_terms
 
 
 def fts_expression(query: str) -> str:

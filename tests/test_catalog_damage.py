@@ -16,7 +16,7 @@ import pytest
 from pharos_desktop.engine.index.catalog import Catalog, ChunkRecord, FileRecord, RepoRecord
 from pharos_desktop.engine.jobs import JobsTable
 from pharos_desktop.engine.source import parse_source
-from pharos_desktop.engine.sync.state import SyncState
+from pharos_desktop.engine.sync.tables import SyncTables
 from pharos_desktop.tools.sample_repos import init_repo
 
 from .cli_support import cli
@@ -31,7 +31,7 @@ def make_catalog(home: Path, sources: list[Path]) -> list[str]:
     """Repositories of local folders as an ingest leaves them, with their jobs and a sync; their ids."""
     home.mkdir(parents=True, exist_ok=True)
     catalog = Catalog(home / "catalog.sqlite")
-    jobs, sync = JobsTable(catalog), SyncState(catalog, "https://cloud.example")
+    jobs, sync = JobsTable(catalog), SyncTables(catalog, "https://cloud.example")
     ids = []
     for n, folder in enumerate(sources):
         folder.mkdir(parents=True, exist_ok=True)

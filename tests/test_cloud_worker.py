@@ -16,7 +16,7 @@ from pharos_desktop.engine.run.events import CloudJobSummary, JobFinished, Worke
 from pharos_desktop.engine.run.task import Task
 from pharos_desktop.engine.sync import Syncer
 from pharos_desktop.engine.worker import CloudWorker, Queue
-from pharos_desktop.engine.worker.jobs import status_key
+from pharos_desktop.engine.worker.cloud_job import status_key
 from pharos_desktop.tools.sample_repos import make_many_file_repo
 from tests.git_daemon import TcpProxy
 from tests.sync_support import run_sync

@@ -9,7 +9,7 @@ import pytest
 from pharos_desktop.engine.index.catalog import ChunkRecord, FileRecord, RepoRecord
 from pharos_desktop.engine.query.ranking import path_role, rank_symbols, relevance
 from pharos_desktop.engine.query.search import Searcher, Tuning
-from pharos_desktop.engine.index.tokens import query_terms
+from pharos_desktop.engine.index.words import query_terms
 from pharos_desktop.engine.workspace import Workspace
 
 

@@ -11,7 +11,7 @@ import pytest
 from pharos_desktop.engine.index.catalog import ChunkRecord, FileRecord, RepoRecord
 from pharos_desktop.engine.query.rerank import FITTED, RerankWeights, explain_bonus, features, rarity, rerank
 from pharos_desktop.engine.query.search import SearchFilters, Searcher
-from pharos_desktop.engine.index.tokens import query_terms
+from pharos_desktop.engine.index.words import query_terms
 from pharos_desktop.engine.workspace import Workspace
 
 QUESTION = "merge duplicate header names that differ only in case"

@@ -1,4 +1,4 @@
-"""Run marks (engine/sync/state.py, sync_runs): a run that ends in a way it handles clears its own mark, so
+"""Run marks (engine/sync/tables.py, sync_runs): a run that ends in a way it handles clears its own mark, so
 the next run trusts the sync state; a check of the cloud that a run owes is not lost when that run fails or
 is cancelled before it could make it. Against the fake cloud over real HTTP, with a real catalog; a killed
 run and two runs at once are in tests/test_sync_real_cloud.py, against the real cloud."""

@@ -1,4 +1,4 @@
-"""The window's one job queue (ui/jobs.py): what the engine cannot report still ends the job's card."""
+"""The window's one job queue (ui/job_queue.py): what the engine cannot report still ends the job's card."""
 
 from __future__ import annotations
 

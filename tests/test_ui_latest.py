@@ -5,12 +5,12 @@ from __future__ import annotations
 import threading
 
 from pharos_desktop.ui.latest import NewestOnly
-from pharos_desktop.ui.workers import Workers
+from pharos_desktop.ui.threads import Threads
 
 
 def test_an_older_answer_arriving_late_is_dropped(qtbot):
-    workers = Workers()
-    reads = NewestOnly(workers)
+    threads = Threads()
+    reads = NewestOnly(threads)
     shown: list = []
     release = threading.Event()
     try:
@@ -23,12 +23,12 @@ def test_an_older_answer_arriving_late_is_dropped(qtbot):
         assert shown == ["new"]
     finally:
         release.set()
-        workers.shutdown()
+        threads.shutdown()
 
 
 def test_errors_follow_the_same_rule_and_drop_forgets_what_is_on_its_way(qtbot):
-    workers = Workers()
-    reads = NewestOnly(workers)
+    threads = Threads()
+    reads = NewestOnly(threads)
     shown: list = []
     release = threading.Event()
 
@@ -46,4 +46,4 @@ def test_errors_follow_the_same_rule_and_drop_forgets_what_is_on_its_way(qtbot):
         qtbot.wait(200)
         assert shown == ["ZeroDivisionError"]
     finally:
-        workers.shutdown()
+        threads.shutdown()

@@ -10,7 +10,7 @@ from PySide6.QtCore import Qt
 from pharos_desktop.engine.index.catalog import ChunkRecord, FileRecord, RepoRecord
 from pharos_desktop.engine.workspace import Workspace
 from pharos_desktop.ui.search_panel import SearchPanel
-from pharos_desktop.ui.workers import Workers
+from pharos_desktop.ui.threads import Threads
 
 
 
@@ -31,14 +31,14 @@ def panel(qtbot, pharos_home):
         record = ChunkRecord(f"c{n}", "r1", path, 0, kind, symbol, "python", 1, 5, "", f"[python] {code}", [],
                              code, code)
         workspace.catalog.replace_file("r1", FileRecord(path, "python", 10, 1, path), [record])
-    workers = Workers()
-    panel = SearchPanel(workspace, workers)
+    threads = Threads()
+    panel = SearchPanel(workspace, threads)
     panel.mode = "keyword"  # the same panel and worker path, without loading the model
     qtbot.addWidget(panel)
     panel.show()
     yield panel
-    workers.shutdown()
-    workers.reads.shutdown(wait=True)
+    threads.shutdown()
+    threads.reads.shutdown(wait=True)
     workspace.catalog.close()
 
 

@@ -24,7 +24,7 @@ import pytest
 
 from pharos_desktop.engine.index.catalog import Catalog
 from pharos_desktop.engine.worker.admission import NOT_PUBLIC, PLAIN_TEXT
-from pharos_desktop.engine.worker.jobs import DEAD_LETTERS, status_key
+from pharos_desktop.engine.worker.cloud_job import DEAD_LETTERS, status_key
 from pharos_desktop.tools.sample_repos import make_many_file_repo
 from tests.net import free_port
 from tests.worker_support import (heartbeat, queue_job, run_once, start_worker, stderr_of, submit, wait_for,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from ..engine.run.cancel import CancelToken
-from .jobs import run_cancellable
+from .cancellable import run_cancellable
 from .output import print_json
 from .render import make_emitter
 
@@ -30,6 +30,7 @@ def run(args, workspace) -> int:
     from ..engine.ingest import Ingestor
     from ..engine.run.child import cancel_on_stdin, json_lines
     from ..engine.run.task import Task, new_job_id
+    from ..engine.states import JobKind
     from ..engine.run.priority import lower_priority
 
     cancel = CancelToken()
@@ -39,7 +40,7 @@ def run(args, workspace) -> int:
         lower_priority()  # the window's ingest child: the user keeps working meanwhile
     emit = json_lines if args.events else make_emitter(verbose=args.verbose)
     try:
-        task = Task("ingest", emit, cancel, args.job_id or new_job_id())
+        task = Task(JobKind.INGEST, emit, cancel, args.job_id or new_job_id())
         result = run_cancellable(lambda: Ingestor(workspace).ingest(args.source, args.branch, task=task), cancel)
     finally:
         if not args.events:

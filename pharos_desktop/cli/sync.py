@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import sys
 
-from .jobs import run_cancellable
+from .cancellable import run_cancellable
 from .output import print_json
 from .render import make_emitter
 
@@ -22,11 +22,12 @@ def add_parser(subparsers) -> None:
 
 def run(args, workspace) -> int:
     from ..engine.run.task import Task
+    from ..engine.states import JobKind
     from ..engine.sync import Syncer  # here, not at the top: a search must not pay for httpx (see cli/ingest.py)
 
     syncer = Syncer(workspace, api_url=args.api_url)
     emit = make_emitter(verbose=args.verbose)
-    task = Task("sync", emit)
+    task = Task(JobKind.SYNC, emit)
     try:
         summary = run_cancellable(lambda: asyncio.run(syncer.sync(args.repo, task=task)), task.cancel)
     finally:

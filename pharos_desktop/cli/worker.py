@@ -12,7 +12,7 @@ from ..engine.run.cancel import CancelToken
 from ..engine.errors import UsageError
 from ..engine.run.events import CloudJobSummary, JobFinished, WorkerStatus
 from ..engine.states import WorkerActivity
-from .jobs import run_cancellable
+from .cancellable import run_cancellable
 from .render import make_emitter
 
 STOP_GRACE = 5.0

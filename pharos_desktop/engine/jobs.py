@@ -26,7 +26,7 @@ from .errors import Cancelled, PharosError
 from .run.events import JobCancelled, JobFailed, JobFinished, JobStarted, Summary
 from .run.owner import Owner, is_gone, this_process
 from .run.task import Task
-from .states import JobState, RepoState
+from .states import JobKind, JobState, RepoState
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +34,7 @@ _SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
     job_id TEXT PRIMARY KEY,
     repo_id TEXT,
-    kind TEXT NOT NULL,                   -- ingest | sync
+    kind TEXT NOT NULL,                   -- ingest | sync (JobKind)
     request TEXT NOT NULL DEFAULT '{}',   -- what to run again on resume (source, branch)
     state TEXT NOT NULL,                  -- running | done | failed | cancelled | interrupted
     summary TEXT NOT NULL DEFAULT '{}',
@@ -87,8 +87,8 @@ class JobsTable:
 
     def last_request(self, repo_id: str) -> dict:
         """What the newest ingest of this repository on record was asked ({} when none is)."""
-        row = self.catalog.read("SELECT request FROM jobs WHERE repo_id = ? AND kind = 'ingest' "
-                                "ORDER BY started_at DESC LIMIT 1", (repo_id,)).fetchone()
+        row = self.catalog.read("SELECT request FROM jobs WHERE repo_id = ? AND kind = ? "
+                                "ORDER BY started_at DESC LIMIT 1", (repo_id, JobKind.INGEST)).fetchone()
         try:
             return json.loads(row[0]) if row else {}
         except ValueError:
@@ -114,8 +114,9 @@ class JobsTable:
         rows = self.catalog.read(
             """SELECT j.job_id, j.repo_id, j.request, j.state FROM jobs j
                JOIN repos r ON r.repo_id = j.repo_id
-               WHERE j.kind = 'ingest' AND j.state IN (?, ?) AND r.state != ?
-               ORDER BY j.started_at DESC""", (JobState.CANCELLED, JobState.INTERRUPTED, RepoState.READY)).fetchall()
+               WHERE j.kind = ? AND j.state IN (?, ?) AND r.state != ?
+               ORDER BY j.started_at DESC""",
+            (JobKind.INGEST, JobState.CANCELLED, JobState.INTERRUPTED, RepoState.READY)).fetchall()
         return [ResumableJob(row["job_id"], row["repo_id"], json.loads(row["request"]), row["state"]) for row in rows]
 
 

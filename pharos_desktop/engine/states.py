@@ -7,6 +7,14 @@ from __future__ import annotations
 from enum import StrEnum
 
 
+class JobKind(StrEnum):
+    """What a job does: the catalog's jobs.kind, a Task's kind, the kind a finished job's summary names."""
+
+    INGEST = "ingest"
+    SYNC = "sync"
+    CLOUD = "cloud"  # a job the cloud queued, as the worker reports it done (its ingest and sync are jobs too)
+
+
 class RepoState(StrEnum):
     """A repository's local index (the catalog's repos.state)."""
 

@@ -26,7 +26,7 @@ of the code as fits.
 from __future__ import annotations
 
 from .index.chunks import MAX_DEPS, SYMBOL_KINDS, Chunk
-from .index.tokens import plain_words
+from .index.words import plain_words
 
 MAX_DOCSTRING = 512
 INDENT = "    "

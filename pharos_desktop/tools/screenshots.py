@@ -24,7 +24,7 @@ from typing import Callable
 import keyring
 
 from ..engine.errors import UsageError
-from ..engine.states import ACTIVE_JOB_STATES, JobState
+from ..engine.states import ACTIVE_JOB_STATES, JobKind, JobState
 from .fake_cloud import CloudServer
 from .memory_keyring import MemoryKeyring
 from .sample_repos import make_package_repo
@@ -175,7 +175,7 @@ def _shoot_sync(app, window, workspace, shot) -> None:
         workspace.settings.save()
         secrets.set_secret(secrets.CLOUD_TOKEN, "screenshot-token")
         window.start_sync(None)
-        card = window.activity.cards[window.queue.active("sync").job_id]
+        card = window.activity.cards[window.queue.active(JobKind.SYNC).job_id]
         upload = card.bars["upload"]
         wait_until(app, lambda: not window.busy or upload.value() > max(2, upload.maximum() // 4), 120,
                    "the upload")

@@ -1,1 +1,1 @@
-"""The desktop window (Qt). Engine work never runs here on the UI thread: see workers.py and bridge.py."""
+"""The desktop window (Qt). Engine work never runs here on the UI thread: see threads.py and bridge.py."""

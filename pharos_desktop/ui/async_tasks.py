@@ -11,7 +11,7 @@ import asyncio
 import logging
 from typing import Any, Awaitable, Callable
 
-from .workers import Workers
+from .threads import Threads
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +24,7 @@ def use_loop(loop: asyncio.AbstractEventLoop | None) -> None:
     _loop = loop
 
 
-def start(workers: Workers, make: Callable[[], Awaitable[Any]], on_done: Callable[[Any], Any],
+def start(threads: Threads, make: Callable[[], Awaitable[Any]], on_done: Callable[[Any], Any],
           on_error: Callable[[BaseException], Any]) -> None:
     if _loop is not None and _loop.is_running():
         task = _loop.create_task(make())
@@ -39,4 +39,4 @@ def start(workers: Workers, make: Callable[[], Awaitable[Any]], on_done: Callabl
 
         task.add_done_callback(finished)
         return
-    workers.read(lambda: asyncio.run(make()), on_done, on_error)
+    threads.read(lambda: asyncio.run(make()), on_done, on_error)

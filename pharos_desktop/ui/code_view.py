@@ -19,7 +19,7 @@ from .format import elide_middle
 from .highlighter import LineTokens, TokenHighlighter, is_dark, lex_lines
 from .icons import kind_icon
 from .latest import NewestOnly
-from .workers import Workers
+from .threads import Threads
 
 @dataclass
 class LoadedFile:
@@ -48,12 +48,12 @@ def web_url(repo: RepoRecord, path: str, start: int | None, end: int | None) -> 
 class CodeView(QWidget):
     file_loaded = Signal(str)  # path, once its code is on screen
 
-    def __init__(self, workspace: Workspace, workers: Workers, parent: QWidget | None = None) -> None:
+    def __init__(self, workspace: Workspace, threads: Threads, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.workspace = workspace
-        self.workers = workers
+        self.threads = threads
         self.loaded: LoadedFile | None = None
-        self._loads = NewestOnly(workers)
+        self._loads = NewestOnly(threads)
         self._pending_line: int | None = None
 
         self.path_label = QLabel("Select a file to see its code")

@@ -14,7 +14,7 @@ from ..engine.workspace import Workspace
 from .format import size
 from .icons import app_icon
 from .palette import ERROR, GOOD, styled
-from .workers import Workers
+from .threads import Threads
 
 _ROWS = (("Python", "python"), ("Platform", "platform"), ("torch", "torch"), ("Device", "device"), ("GPU", "gpu"),
          ("Model", "model"), ("Dimensions", "dim"), ("Model runs on", "model_device"), ("Runtime", "runtime"),
@@ -46,7 +46,7 @@ def report_html(report: dict) -> str:
 
 
 class DiagnosticsDialog(QDialog):
-    def __init__(self, workspace: Workspace, workers: Workers, parent: QWidget | None = None) -> None:
+    def __init__(self, workspace: Workspace, threads: Threads, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("About Pharos Desktop")
         self.report: dict | None = None
@@ -69,7 +69,7 @@ class DiagnosticsDialog(QDialog):
         layout.addWidget(self.body, 1)
         layout.addWidget(buttons)
         self.resize(620, 560)
-        workers.read(lambda: run_diagnose(workspace), self._show,
+        threads.read(lambda: run_diagnose(workspace), self._show,
                      lambda exc: self.body.setHtml(f"<p style='{styled(ERROR)}'>Diagnosis failed: {escape(str(exc))}</p>"))
 
     def _show(self, report: dict) -> None:

@@ -1,7 +1,7 @@
 """The main window: puts the views together and wires them to the job queue and the catalog.
 
 Layout: the URL bar on top; the repository table; below it the file tree beside tabs (Code, Search,
-Overview); the activity panel docked on the right. Every catalog read goes through ``workers.read``.
+Overview); the activity panel docked on the right. Every catalog read goes through ``threads.read``.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from ..engine.index.catalog import RepoRecord
 from ..engine.catalog_repair import emptied_catalog_problem
 from ..engine.run.events import STAGES
 from ..engine.jobs import ResumableJob
-from ..engine.states import ACTIVE_JOB_STATES, JobState
+from ..engine.states import ACTIVE_JOB_STATES, JobKind, JobState
 from ..engine.workspace import Workspace
 from .activity import ActivityPanel
 from .bridge import EventBridge
@@ -26,7 +26,7 @@ from .diagnostics import DiagnosticsDialog
 from .file_tree import FileTree
 from .format import duration
 from .icons import app_icon, sync_icon
-from .jobs import JobQueue, QueuedJob
+from .job_queue import JobQueue, QueuedJob
 from .overview import OverviewView
 from .repo_list import RepoList
 from .search_panel import SearchPanel
@@ -34,7 +34,7 @@ from .settings_dialog import SettingsDialog
 from .sync_status import load_file_sync_states, load_sync_states
 from .url_bar import UrlBar
 from .window_state import restore_layout, save_layout
-from .workers import Workers
+from .threads import Threads
 
 log = logging.getLogger(__name__)
 
@@ -48,9 +48,9 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("Pharos Desktop")
         self.setWindowIcon(app_icon())
         self.setAcceptDrops(True)
-        self.workers = Workers(self)
+        self.threads = Threads(self)
         self.bridge = EventBridge(self)
-        self.queue = JobQueue(workspace, self.workers, self.bridge, self)
+        self.queue = JobQueue(workspace, self.threads, self.bridge, self)
         self.close_prompt: QMessageBox | None = None
         self._closing = False
         self._pending_open: tuple[str, int | None] | None = None  # (path, line) once the file tree is loaded
@@ -58,9 +58,9 @@ class MainWindow(QMainWindow):
         self.url_bar = UrlBar()
         self.repo_list = RepoList()
         self.file_tree = FileTree()
-        self.code_view = CodeView(workspace, self.workers)
-        self.search_panel = SearchPanel(workspace, self.workers)
-        self.overview = OverviewView(workspace, self.workers)
+        self.code_view = CodeView(workspace, self.threads)
+        self.search_panel = SearchPanel(workspace, self.threads)
+        self.overview = OverviewView(workspace, self.threads)
         self.tabs = QTabWidget()
         self.tabs.addTab(self.code_view, "Code")
         self.tabs.addTab(self.search_panel, "Search")
@@ -185,15 +185,15 @@ class MainWindow(QMainWindow):
             jobs.mark_stale_interrupted()
             return jobs.resumable()
 
-        self.workers.read(unfinished, self._offer_resume)
+        self.threads.read(unfinished, self._offer_resume)
 
     def _offer_resume(self, jobs: list[ResumableJob]) -> None:
         seen = set()
         for job in jobs:
-            if job.repo_id in seen or job.job_id in self.queue.jobs:
+            if job.repo_id in seen or job.job_id in self.queue.by_id:
                 continue
             seen.add(job.repo_id)
-            self.queue.remember(job.job_id, "ingest", job.request.get("source", ""), job.request)
+            self.queue.remember(job.job_id, JobKind.INGEST, job.request.get("source", ""), job.request)
             card = self.activity.card(job.job_id, job.request.get("source", ""))
             card.show_message(f"{job.state.capitalize()} in an earlier session: Resume continues where it stopped.")
             card.set_state(job.state)
@@ -206,7 +206,7 @@ class MainWindow(QMainWindow):
             return repos, "" if repos else emptied_catalog_problem(self.workspace)
 
         # A damaged catalog says so in one line (which names the file and the repair), as it does everywhere.
-        self.workers.read(load, lambda loaded: self._show_repos(*loaded),
+        self.threads.read(load, lambda loaded: self._show_repos(*loaded),
                           lambda exc: self.statusBar().showMessage(f"Cannot list the repositories: {exc}"))
 
     def _show_repos(self, repos: list[RepoRecord], emptied: str = "") -> None:
@@ -218,7 +218,7 @@ class MainWindow(QMainWindow):
         if repos and self.repo_list.selected_repo() is None:
             self.repo_list.select(repos[0].repo_id)
         ids = [repo.repo_id for repo in repos]
-        self.workers.read(lambda: load_sync_states(self.workspace, ids), self.repo_list.set_sync_states)
+        self.threads.read(lambda: load_sync_states(self.workspace, ids), self.repo_list.set_sync_states)
 
     def _repo_selected(self, repo: RepoRecord | None) -> None:
         self.search_panel.set_selected_repo(repo.repo_id if repo else None)
@@ -228,7 +228,7 @@ class MainWindow(QMainWindow):
             self.code_view.clear()
             return
         repo_id = repo.repo_id
-        self.workers.read(lambda: self.workspace.catalog.files(repo_id), lambda files: self._show_files(repo_id, files))
+        self.threads.read(lambda: self.workspace.catalog.files(repo_id), lambda files: self._show_files(repo_id, files))
 
     def _show_files(self, repo_id: str, files) -> None:
         if self.repo_list.selected_repo_id() != repo_id:
@@ -244,7 +244,7 @@ class MainWindow(QMainWindow):
                 self.code_view.show_file(self.repo_list.selected_repo(), target[0], target[1])
 
     def _load_file_sync_states(self, repo_id: str) -> None:
-        self.workers.read(lambda: load_file_sync_states(self.workspace, repo_id),
+        self.threads.read(lambda: load_file_sync_states(self.workspace, repo_id),
                           lambda states: self._show_file_sync_states(repo_id, states))
 
     def _show_file_sync_states(self, repo_id: str, states: dict) -> None:
@@ -277,10 +277,10 @@ class MainWindow(QMainWindow):
         card.restart()
         self.activity_dock.show()
         self.statusBar().showMessage(f"Queued: {job.title}")
-        self._show_sync_running(self.queue.active("sync") is not None)
+        self._show_sync_running(self.queue.active(JobKind.SYNC) is not None)
 
     def _job_ended(self, job: QueuedJob) -> None:
-        if job.kind != "sync":
+        if job.kind != JobKind.SYNC:
             return
         self._show_sync_running(False)
         repo_id = self.repo_list.selected_repo_id()
@@ -289,7 +289,7 @@ class MainWindow(QMainWindow):
 
     def _job_started(self, event) -> None:
         card = self.activity.card(event.job_id, event.title, STAGES[event.kind])
-        if event.job_id not in self.queue.jobs:  # the cloud worker's: a cancel here would do nothing
+        if event.job_id not in self.queue.by_id:  # the cloud worker's: a cancel here would do nothing
             card.cancellable = False
             card.setToolTip("Work for your cloud: turn off \"Work for my cloud\" to stop it")
         card.set_state(JobState.RUNNING)
@@ -337,7 +337,7 @@ class MainWindow(QMainWindow):
         self.queue.sync(repo_id)
 
     def cancel_sync(self) -> None:
-        job = self.queue.active("sync")
+        job = self.queue.active(JobKind.SYNC)
         if job is not None:
             self.cancel_job(job.job_id)
 
@@ -357,7 +357,7 @@ class MainWindow(QMainWindow):
         self.search_panel.focus_query()
 
     def open_settings(self) -> SettingsDialog:
-        dialog = SettingsDialog(self.workspace, self.workers, self.app_settings, self)
+        dialog = SettingsDialog(self.workspace, self.threads, self.app_settings, self)
         dialog.accepted.connect(lambda: self.statusBar().showMessage(
             "Settings saved" + (" (tokens kept for this session only: no keyring)"
                                 if getattr(dialog, "kept_in_memory", False) else ""), 8000))
@@ -365,7 +365,7 @@ class MainWindow(QMainWindow):
         return dialog
 
     def open_diagnostics(self) -> DiagnosticsDialog:
-        dialog = DiagnosticsDialog(self.workspace, self.workers, self)
+        dialog = DiagnosticsDialog(self.workspace, self.threads, self)
         dialog.open()
         return dialog
 
@@ -401,7 +401,7 @@ class MainWindow(QMainWindow):
                 self._ask_before_closing()
             return
         save_layout(self)
-        self.workers.shutdown()
+        self.threads.shutdown()
         event.accept()
 
     def _ask_before_closing(self) -> None:

@@ -15,7 +15,7 @@ from .charts import BarChart, DonutChart, Treemap
 from .format import plural, size
 from .icons import kind_color, language_color
 from .latest import NewestOnly
-from .workers import Workers
+from .threads import Threads
 
 TOP_FILES = 40
 
@@ -52,12 +52,12 @@ def measure(workspace: Workspace, repo: RepoRecord) -> RepoShape:
 
 
 class OverviewView(QScrollArea):
-    def __init__(self, workspace: Workspace, workers: Workers, parent: QWidget | None = None) -> None:
+    def __init__(self, workspace: Workspace, threads: Threads, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.workspace = workspace
-        self.workers = workers
+        self.threads = threads
         self.shape: RepoShape | None = None
-        self._measures = NewestOnly(workers)
+        self._measures = NewestOnly(threads)
         self.setWidgetResizable(True)
         holder = QWidget()
         self.heading = QLabel("Select a repository to see its overview.")

@@ -20,7 +20,7 @@ from ..engine.workspace import Workspace
 from .icons import KIND_COLORS, kind_icon, language_icon
 from .latest import NewestOnly
 from .palette import QUIET, styled
-from .workers import Workers
+from .threads import Threads
 
 DEBOUNCE_MS = 300
 WARM_UP_DELAY_MS = 1500  # after the window shows: let it paint and settle before the model loads
@@ -60,15 +60,15 @@ def explain(hit) -> str:
 class SearchPanel(QWidget):
     result_chosen = Signal(object)  # SearchHit
 
-    def __init__(self, workspace: Workspace, workers: Workers, parent: QWidget | None = None) -> None:
+    def __init__(self, workspace: Workspace, threads: Threads, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.workspace = workspace
-        self.workers = workers
+        self.threads = threads
         self.selected_repo_id: str | None = None
         self.hits: list = []
         self.all_hits: list = []
         self.mode = "hybrid"  # search mode (tests use "keyword", which needs no model)
-        self._searches = NewestOnly(workers)
+        self._searches = NewestOnly(threads)
         self._searched_once = False
         self._warm = "cold"  # cold | warming | warm
         self._query, self._seconds, self._warning = "", 0.0, ""  # of the hits shown
@@ -174,7 +174,7 @@ class SearchPanel(QWidget):
         def failed(exc: BaseException) -> None:
             self._warm = "cold"  # the search itself will report the problem
 
-        self.workers.read(lambda: warm_up(self.workspace), done, failed)
+        self.threads.read(lambda: warm_up(self.workspace), done, failed)
 
     def search_now(self) -> None:
         self._timer.stop()

@@ -18,7 +18,7 @@ from ..engine.workspace import Workspace
 from . import async_tasks
 from .palette import ERROR, QUIET, WARNING, styled
 from .settings_fields import CLOUD, MODEL, QUEUE, STORAGE, Field
-from .workers import Workers
+from .threads import Threads
 
 # in the app-wide QSettings, read at start-up before the data folder is opened (the stored name predates
 # "data folder": kept, so a folder chosen earlier still applies)
@@ -64,12 +64,12 @@ def _read_keyring() -> tuple[dict[str, str | KeyringUnavailable], bool]:
 
 
 class SettingsDialog(QDialog):
-    def __init__(self, workspace: Workspace, workers: Workers, app_settings: QSettings,
+    def __init__(self, workspace: Workspace, threads: Threads, app_settings: QSettings,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Settings")
         self.workspace = workspace
-        self.workers = workers
+        self.threads = threads
         self.app_settings = app_settings
         self.kept_in_memory = False
         # Each setting's widget is also the dialog's attribute of the setting's name (dialog.api_url).
@@ -114,7 +114,7 @@ class SettingsDialog(QDialog):
         layout.addLayout(areas)
         layout.addWidget(self.error)
         layout.addWidget(buttons)
-        workers.read(_read_keyring, self._show_keyring)
+        threads.read(_read_keyring, self._show_keyring)
 
     # -- building ---------------------------------------------------------------------------------------
 
@@ -216,10 +216,10 @@ class SettingsDialog(QDialog):
         self.test_result.setText("Connecting…")
 
         def waiting(seconds: float) -> None:  # the free tier sleeps; say why it takes a while
-            self.workers.call_on_ui(lambda: self.test_result.setText(
+            self.threads.call_on_ui(lambda: self.test_result.setText(
                 f"The server is waking up ({seconds:.0f} s)…"))
 
-        async_tasks.start(self.workers, lambda: syncer.test_connection(waiting), self._tested,
+        async_tasks.start(self.threads, lambda: syncer.test_connection(waiting), self._tested,
                           lambda exc: self._tested(None, exc))
 
     def _tested(self, report, exc: BaseException | None = None) -> None:
@@ -238,7 +238,7 @@ class SettingsDialog(QDialog):
         url = self.queue_url.text().strip()
         self.test_queue_button.setEnabled(False)
         self.queue_result.setText("Reaching the queue…")
-        self.workers.read(lambda: check_queue(url, token if token is not None else queue_token(url, lambda _: None)),
+        self.threads.read(lambda: check_queue(url, token if token is not None else queue_token(url, lambda _: None)),
                           self._queue_tested, lambda exc: self._queue_tested(None, exc))
 
     def _queue_tested(self, message: str | None, exc: BaseException | None = None) -> None:

@@ -1,5 +1,5 @@
 """The keyword index: SQLite FTS5 over each chunk's name, path, doc (its summary: signature, docstring,
-calls) and code, all tokenized in Python by tokens.py so index and query agree exactly.
+calls) and code, all tokenized in Python by words.py so index and query agree exactly.
 
 The table is contentless (the text lives in ``chunks``); triggers keep it in step with ``chunks``.
 A catalog written by an older version (another tokenizer) is re-indexed on open: no re-embedding.
@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import sqlite3
 
-from .tokens import index_text
+from .words import index_text
 
-VERSION = "3"  # bump when tokens.py or the indexed fields change: the index is rebuilt on open
+VERSION = "3"  # bump when words.py or the indexed fields change: the index is rebuilt on open
 FIELDS = ("name", "path", "doc", "code")
 # bm25 weight per field. Chosen on the tuned codebases of bench/search_eval.py (see its lever table).
 WEIGHTS = {"name": 10.0, "path": 3.0, "doc": 1.0, "code": 0.6}

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from ..index.tokens import stem, tokens
+from ..index.words import stem, tokens
 
 # Kinds of chunk that hold other definitions (their members are chunks of their own).
 CONTAINER_KINDS = ("class", "struct", "interface", "trait", "enum", "module_symbol")

@@ -16,7 +16,7 @@ from dataclasses import dataclass, fields
 
 from ..index.catalog import ChunkRecord
 from .ranking import CONTAINER_KINDS, Candidate
-from ..index.tokens import tokens
+from ..index.words import tokens
 
 FEATURES = ("name", "owner", "doc", "code", "meaning", "module", "container", "section")
 # Chunks of module-level code (statements between definitions, import blocks): rarely what a question means.

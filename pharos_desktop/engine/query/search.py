@@ -19,7 +19,7 @@ from ..index.catalog import ChunkRecord
 from .ranking import (CONTAINER_KINDS, Candidate, asks_for, asks_for_docs, matched_fields, path_role, rank_symbols,
                       relevance)
 from .rerank import FITTED, RerankWeights, rarity, rerank
-from ..index.tokens import content_words, query_terms, stem
+from ..index.words import content_words, query_terms, stem
 from ..workspace import Workspace
 
 MODES = ("hybrid", "vector", "keyword")

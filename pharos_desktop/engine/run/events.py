@@ -10,9 +10,11 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Callable, ClassVar, Union
 
+from ..states import JobKind
+
 INGEST_STAGES = ("clone", "scan", "parse", "embed", "store")
 SYNC_STAGES = ("connect", "plan", "upload")
-STAGES = {"ingest": INGEST_STAGES, "sync": SYNC_STAGES}  # by job kind
+STAGES = {JobKind.INGEST: INGEST_STAGES, JobKind.SYNC: SYNC_STAGES}
 
 
 @dataclass(frozen=True)
@@ -22,7 +24,7 @@ class Event:
 
 @dataclass(frozen=True)
 class JobStarted(Event):
-    kind: str  # "ingest" or "sync"
+    kind: str  # a JobKind
     title: str  # what the user asked for, e.g. the source URL; never holds a token
 
 
@@ -55,7 +57,7 @@ class FileSkipped(Event):
 class IngestSummary:
     """What an ingest did: the repository as the index now holds it, and what this run cost."""
 
-    KIND: ClassVar[str] = "ingest"
+    KIND: ClassVar[str] = JobKind.INGEST
     repo: str
     repo_id: str
     source: str
@@ -88,7 +90,7 @@ class SyncFailure:
 class SyncSummary:
     """What a sync did, in files; ``failed`` files were listed and the others went on."""
 
-    KIND: ClassVar[str] = "sync"
+    KIND: ClassVar[str] = JobKind.SYNC
     created: int = 0
     updated: int = 0
     deleted: int = 0
@@ -118,7 +120,7 @@ class CloudJobSummary:
     """One job the cloud queued, done here by the worker (engine/worker): ``completed``, or ``failed`` with the
     reason the command line would print."""
 
-    KIND: ClassVar[str] = "cloud"
+    KIND: ClassVar[str] = JobKind.CLOUD
     task_id: str
     repo_url: str
     status: str  # completed | failed

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from .cancel import CancelToken
 from .events import Emit, FileSkipped, StageMessage, StageProgress, ignore_events
 from .progress import StageMeter
+from ..states import JobKind
 
 
 def new_job_id() -> str:
@@ -22,7 +23,7 @@ def new_job_id() -> str:
 class Task:
     """What a job's work is handed: who it is, where it reports, and how it is told to stop."""
 
-    kind: str  # ingest | sync
+    kind: JobKind  # an ingest or a sync
     emit: Emit = ignore_events
     cancel: CancelToken = field(default_factory=CancelToken)
     job_id: str = field(default_factory=new_job_id)

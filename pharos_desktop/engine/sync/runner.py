@@ -23,7 +23,7 @@ from ..run.events import SyncFailure
 from . import mapping
 from .client import CloudClient, NotPharos, RequestFailed, Transient
 from .plan import Action, Plan
-from .state import SyncState
+from .tables import SyncTables
 
 if TYPE_CHECKING:
     from ..run.task import Task
@@ -47,7 +47,7 @@ class Outcome:
 
 
 class Runner:
-    def __init__(self, client: CloudClient, state: SyncState, catalog: Catalog, repos: dict[str, RepoRecord],
+    def __init__(self, client: CloudClient, state: SyncTables, catalog: Catalog, repos: dict[str, RepoRecord],
                  records: dict[tuple[str, str], FileRecord], *, send_source: bool, concurrency: int,
                  task: Task) -> None:
         self.client = client

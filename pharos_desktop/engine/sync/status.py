@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from ..states import LastSync, SyncStanding, UploadState
 from . import mapping
-from .state import SyncState
+from .tables import SyncTables
 
 
 @dataclass
@@ -32,7 +32,7 @@ class SyncStatus:
     def __init__(self, workspace, api_url: str | None = None) -> None:
         self.workspace = workspace
         self.api_url = (api_url or workspace.settings.api_url).strip().rstrip("/")
-        self.state = SyncState(workspace.catalog, self.api_url)
+        self.state = SyncTables(workspace.catalog, self.api_url)
 
     def files(self, repo_id: str) -> dict[str, FileSyncState]:
         repo = self.workspace.catalog.find_repo(repo_id)

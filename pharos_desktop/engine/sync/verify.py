@@ -1,4 +1,4 @@
-"""Checking what the cloud holds before the sync state is trusted (see state.py, ``sync_runs``).
+"""Checking what the cloud holds before the sync state is trusted (see tables.py, ``sync_runs``).
 
 After a killed run, or once for what an older version published (two syncs of one repository at once
 could double every chunk then), each file the state says is done may hold other chunks on the cloud

@@ -4,7 +4,7 @@
 cloud's Redis through redis-py or Upstash's SDK), ``jobs`` (the job records), ``worker`` (the loop).
 """
 
-from .jobs import CloudJob
+from .cloud_job import CloudJob
 from .queue import Queue, QueueError
 from .worker import CloudWorker, WorkerState
 

@@ -129,7 +129,7 @@ def _short(exc: BaseException) -> str:
 
 def check_queue(url: str, token: str) -> str:
     """'Test queue': one line saying whether the queue answers and how many repositories wait in it."""
-    from .jobs import INGEST_QUEUE
+    from .cloud_job import INGEST_QUEUE
 
     queue = Queue(url, token)
     queue.ping()

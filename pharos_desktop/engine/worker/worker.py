@@ -46,13 +46,13 @@ from ..ingest import Ingestor
 from ..run.task import Task
 from ..run.repo_lock import worker_lock
 from ..settings import data_folder
-from ..states import WorkerActivity
+from ..states import JobKind, WorkerActivity
 from ..sync import Syncer
 from ..sync.client import AuthRefused, CloudClient, Transient
-from ..sync.state import SyncState
+from ..sync.tables import SyncTables
 from .admission import Admitted, admit
-from .jobs import (DEAD_LETTERS, DEAD_LETTERS_KEEP, FETCH_QUEUE, HISTORY, HISTORY_KEEP, INGEST_QUEUE,
-                   STATUS_SECONDS, CloudJob, dead_letter, fetch_job_resource, history_entry, status_key)
+from .cloud_job import (DEAD_LETTERS, DEAD_LETTERS_KEEP, FETCH_QUEUE, HISTORY, HISTORY_KEEP, INGEST_QUEUE,
+                        STATUS_SECONDS, CloudJob, dead_letter, fetch_job_resource, history_entry, status_key)
 from .queue import QUEUE_TIMEOUT, Queue, QueueError, UnreadableValue
 
 log = logging.getLogger(__name__)
@@ -125,7 +125,7 @@ class CloudWorker:
         self.id = worker_id()
         self.processing = f"pharos:worker:{self.id}:processing"
         self.state = WorkerState(WorkerActivity.STARTING)
-        self._sync_state = SyncState(workspace.catalog, self.api_url)
+        self._sync_state = SyncTables(workspace.catalog, self.api_url)
         self._marker: tuple[int, float] | None = None
         self.requests = {"queue": 0, "cloud": 0}  # for the idle-cost figures
         self._cancel = CancelToken()  # the run's, from run(): every wait in here watches it
@@ -279,9 +279,9 @@ class CloudWorker:
     def _ingest_and_publish(self, job: CloudJob, admitted: Admitted, cancel: CancelToken) -> CloudJobSummary:
         url = job.shown_url
         result = Ingestor(self.workspace).ingest(admitted.spec.location, job.branch, confine=admitted.pins,
-                                                 task=Task("ingest", self.emit, cancel))
+                                                 task=Task(JobKind.INGEST, self.emit, cancel))
         syncer = Syncer(self.workspace, api_url=self.api_url, token=self._token)
-        summary = asyncio.run(syncer.sync(result.repo_id, task=Task("sync", self.emit, cancel)))
+        summary = asyncio.run(syncer.sync(result.repo_id, task=Task(JobKind.SYNC, self.emit, cancel)))
         self._clear_our_fetch_jobs()
         if summary.failed:
             first = summary.failures[0]

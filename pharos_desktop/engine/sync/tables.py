@@ -54,7 +54,7 @@ CREATE TABLE IF NOT EXISTS sync_runs (
 """
 
 
-class SyncState:
+class SyncTables:
     def __init__(self, catalog: Catalog, api_url: str) -> None:
         self.catalog = catalog
         self.api_url = api_url.rstrip("/")

@@ -16,12 +16,12 @@ from PySide6.QtCore import QObject, Qt, Signal
 log = logging.getLogger(__name__)
 
 
-class Workers(QObject):
+class Threads(QObject):
     _deliver = Signal(object)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.jobs = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pharos-job")
+        self.ingests = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pharos-ingest")
         # Two read threads: a first search that loads the model must not hold up opening a file.
         self.reads = ThreadPoolExecutor(max_workers=2, thread_name_prefix="pharos-read")
         self._closed = False
@@ -58,7 +58,7 @@ class Workers(QObject):
     def shutdown(self) -> None:
         self._closed = True
         self.reads.shutdown(wait=False, cancel_futures=True)
-        self.jobs.shutdown(wait=False, cancel_futures=True)
+        self.ingests.shutdown(wait=False, cancel_futures=True)
 
     @staticmethod
     def _run(callback: Callable[[], Any]) -> None:

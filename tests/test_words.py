@@ -7,7 +7,7 @@ import pytest
 
 from pharos_desktop.engine.index import keyword_index
 from pharos_desktop.engine.index.catalog import Catalog, ChunkRecord, FileRecord, RepoRecord
-from pharos_desktop.engine.index.tokens import content_words, index_text, query_terms, stem, tokens
+from pharos_desktop.engine.index.words import content_words, index_text, query_terms, stem, tokens
 
 
 def test_identifiers_split_at_case_underscores_dots_and_acronyms():

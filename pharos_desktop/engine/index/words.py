@@ -1,4 +1,4 @@
-"""The one tokenizer keyword search uses, for the index and for queries alike.
+"""Search words: the one tokenizer keyword search uses, for the index and for queries alike.
 
 - Words are Unicode: any run of letters or digits in any script (``ünïcödé``, ``файл``), lower-cased
   with diacritics folded (``ünïcödé`` -> ``unicode``), so either spelling finds the other.
@@ -9,7 +9,7 @@
 - English words get a light stem (``retries``/``retried`` -> ``retry``, ``parsing``/``parses`` -> ``pars``),
   so a plural or another tense in the question still matches the code.
 
-The result is plain space-separated lowercase tokens, stored in SQLite FTS5 with its ``ascii``
+The result is plain space-separated lowercase words, stored in SQLite FTS5 with its ``ascii``
 tokenizer (which only splits at ASCII spaces and punctuation), so FTS never re-tokenizes differently.
 """
 

@@ -21,10 +21,11 @@ from ..engine.run.cancel import CancelToken
 from ..engine.errors import PharosError
 from ..engine.run.events import JobCancelled, JobFailed
 from ..engine.run.task import Task, new_job_id
+from ..engine.states import JobKind
 from ..engine.workspace import Workspace
 from . import async_tasks
 from .bridge import EventBridge
-from .workers import Workers
+from .threads import Threads
 
 log = logging.getLogger(__name__)
 
@@ -32,10 +33,10 @@ log = logging.getLogger(__name__)
 @dataclass
 class QueuedJob:
     job_id: str
-    kind: str  # ingest | sync
+    kind: JobKind  # an ingest or a sync
     title: str  # for the card until the engine names the job
     request: dict  # what runs again on resume: {"source", "branch"} for an ingest, {"repo"} for a sync
-    token: CancelToken = field(default_factory=CancelToken)
+    cancel: CancelToken = field(default_factory=CancelToken)
     active: bool = True  # queued or running
 
 
@@ -44,13 +45,13 @@ class JobQueue(QObject):
     ended = Signal(object)  # QueuedJob, once it finished, failed or was cancelled
     idle = Signal()  # no job queued or running any more
 
-    def __init__(self, workspace: Workspace, workers: Workers, bridge: EventBridge,
+    def __init__(self, workspace: Workspace, threads: Threads, bridge: EventBridge,
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.workspace = workspace
-        self.workers = workers
+        self.threads = threads
         self.bridge = bridge
-        self.jobs: dict[str, QueuedJob] = {}
+        self.by_id: dict[str, QueuedJob] = {}  # job id -> the job, oldest first
         for signal in (bridge.finished, bridge.failed, bridge.cancelled):
             signal.connect(self._job_ended)
 
@@ -58,62 +59,62 @@ class JobQueue(QObject):
 
     def ingest(self, source: str, branch: str | None = None, job_id: str | None = None) -> QueuedJob:
         title = source + (f" @ {branch}" if branch else "")
-        return self._enqueue(QueuedJob(job_id or new_job_id(), "ingest", title,
+        return self._enqueue(QueuedJob(job_id or new_job_id(), JobKind.INGEST, title,
                                        {"source": source, "branch": branch or None}))
 
     def sync(self, repo_id: str | None = None, job_id: str | None = None) -> QueuedJob | None:
         """None while a sync is running: one at a time."""
-        if self.active("sync") is not None:
+        if self.active(JobKind.SYNC) is not None:
             return None
         title = f"Sync: {repo_id or 'all repositories'} → {self.workspace.settings.api_url}"
-        return self._enqueue(QueuedJob(job_id or new_job_id(), "sync", title, {"repo": repo_id}))
+        return self._enqueue(QueuedJob(job_id or new_job_id(), JobKind.SYNC, title, {"repo": repo_id}))
 
     def resume(self, job_id: str) -> QueuedJob | None:
-        job = self.jobs.get(job_id)
+        job = self.by_id.get(job_id)
         if job is None or job.active:
             return None
-        if job.kind == "sync":
+        if job.kind == JobKind.SYNC:
             return self.sync(job.request["repo"], job_id)
         return self.ingest(job.request["source"], job.request.get("branch"), job_id)
 
     def remember(self, job_id: str, kind: str, title: str, request: dict) -> None:
         """A job from an earlier run (cancelled or interrupted) that can be resumed."""
-        self.jobs[job_id] = QueuedJob(job_id, kind, title, request, active=False)
+        self.by_id[job_id] = QueuedJob(job_id, kind, title, request, active=False)
 
     def cancel(self, job_id: str) -> None:
-        job = self.jobs.get(job_id)
+        job = self.by_id.get(job_id)
         if job is not None and job.active:
-            job.token.cancel()
+            job.cancel.cancel()
 
     def cancel_all(self) -> None:
-        for job in self.jobs.values():
+        for job in self.by_id.values():
             if job.active:
-                job.token.cancel()
+                job.cancel.cancel()
 
     def active(self, kind: str) -> QueuedJob | None:
         """The newest job of this kind still queued or running."""
-        return next((job for job in reversed(self.jobs.values()) if job.kind == kind and job.active), None)
+        return next((job for job in reversed(self.by_id.values()) if job.kind == kind and job.active), None)
 
     @property
     def busy(self) -> bool:
-        return any(job.active for job in self.jobs.values())
+        return any(job.active for job in self.by_id.values())
 
     # -- running ---------------------------------------------------------------------------------
 
     def _enqueue(self, job: QueuedJob) -> QueuedJob:
-        self.jobs.pop(job.job_id, None)  # a resumed job moves to the end, as the newest
-        self.jobs[job.job_id] = job
+        self.by_id.pop(job.job_id, None)  # a resumed job moves to the end, as the newest
+        self.by_id[job.job_id] = job
         self.queued.emit(job)
-        if job.kind == "sync":
-            async_tasks.start(self.workers, lambda: self._sync(job), lambda _summary: None,
+        if job.kind == JobKind.SYNC:
+            async_tasks.start(self.threads, lambda: self._sync(job), lambda _summary: None,
                               lambda exc: self._crashed(job, exc))
         else:
-            self.workers.jobs.submit(self._ingest, job)
+            self.threads.ingests.submit(self._ingest, job)
         return job
 
     def _ingest(self, job: QueuedJob) -> None:
         """On the job thread."""
-        if job.token.cancelled:  # cancelled while still queued: never started
+        if job.cancel.cancelled:  # cancelled while still queued: never started
             self.bridge.emit(JobCancelled(job.job_id, resumable=True))
             return
         from ..engine.isolated import IsolatedIngestor
@@ -131,7 +132,7 @@ class JobQueue(QObject):
         return await Syncer(self.workspace).sync(job.request["repo"], task=self._task(job))
 
     def _task(self, job: QueuedJob) -> Task:
-        return Task(job.kind, self.bridge.emit, job.token, job.job_id)
+        return Task(job.kind, self.bridge.emit, job.cancel, job.job_id)
 
     def _crashed(self, job: QueuedJob, exc: BaseException) -> None:
         """The engine reports every end of a job it ran as an event (a PharosError, a cancel); anything else still
@@ -143,7 +144,7 @@ class JobQueue(QObject):
                                    "".join(traceback.format_exception(exc))))
 
     def _job_ended(self, event) -> None:
-        job = self.jobs.get(event.job_id)
+        job = self.by_id.get(event.job_id)
         if job is not None and job.active:
             job.active = False
             self.ended.emit(job)
