@@ -42,25 +42,29 @@ def test_counts_languages_and_skips(catalog):
     assert [r.name for r in catalog.list_repos()] == ["alpha", "beta"]
 
 
+def keyword_ids(catalog: Catalog, match: str, limit: int, repo_ids: list[str] | None = None) -> list[str]:
+    return [chunk_id for chunk_id, _ in catalog.keyword_scores(match, limit, repo_ids)]
+
+
 def test_replace_file_swaps_chunks_and_fts(catalog):
-    assert catalog.keyword_search(fts_expression("logout"), 10) == ["r1-app/auth.py-1"]
+    assert keyword_ids(catalog, fts_expression("logout"), 10) == ["r1-app/auth.py-1"]
     catalog.replace_file("r1", FileRecord("app/auth.py", "python", 120, 2, "h3"),
                          [chunk("r1", "app/auth.py", 0, "login", "[python] def login(): start a session")])
-    assert catalog.keyword_search(fts_expression("logout"), 10) == []
-    assert catalog.keyword_search(fts_expression("login"), 10) == ["r1-app/auth.py-0"]
+    assert keyword_ids(catalog, fts_expression("logout"), 10) == []
+    assert keyword_ids(catalog, fts_expression("login"), 10) == ["r1-app/auth.py-0"]
     assert catalog.get_repo("r1").chunks == 1
 
 
 def test_keyword_search_splits_identifiers_and_filters_repos(catalog):
-    assert catalog.keyword_search(fts_expression("http client"), 10) == ["r2-lib/http_client.py-0"]
-    assert catalog.keyword_search(fts_expression("http client"), 10, ["r1"]) == []
-    assert catalog.keyword_search(fts_expression("authenticate user"), 10)[0] == "r1-app/auth.py-0"
-    assert catalog.keyword_search('"unbalanced', 10) == []  # bad FTS syntax is no crash
+    assert keyword_ids(catalog, fts_expression("http client"), 10) == ["r2-lib/http_client.py-0"]
+    assert keyword_ids(catalog, fts_expression("http client"), 10, ["r1"]) == []
+    assert keyword_ids(catalog, fts_expression("authenticate user"), 10)[0] == "r1-app/auth.py-0"
+    assert keyword_ids(catalog, '"unbalanced', 10) == []  # bad FTS syntax is no crash
 
 
 def test_delete_files_and_repo(catalog):
     catalog.delete_files("r1", ["app/auth.py"])
-    assert catalog.count_chunks("r1") == 0 and catalog.keyword_search(fts_expression("logout"), 10) == []
+    assert catalog.count_chunks("r1") == 0 and keyword_ids(catalog, fts_expression("logout"), 10) == []
     catalog.delete_repo("r2")
     assert [r.repo_id for r in catalog.list_repos()] == ["r1"]
 

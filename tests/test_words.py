@@ -71,7 +71,7 @@ def catalog(tmp_path):
 
 
 def find(catalog: Catalog, query: str) -> list[str]:
-    return catalog.keyword_search(keyword_index.match_expression(query_terms(query)), 10)
+    return [chunk_id for chunk_id, _ in catalog.keyword_scores(keyword_index.match_expression(query_terms(query)), 10)]
 
 
 def test_catalog_finds_non_ascii_words_and_one_letter_parts(catalog):

@@ -163,12 +163,6 @@ def _list(root: Path, view: list[str]) -> list[str]:
     return _split_z(_git([*view, "ls-files", *tracked, "--others", "--exclude-standard", "-z"], root))
 
 
-def list_git_paths(root: Path) -> list[str]:
-    """Paths git would show under ``root`` (tracked + untracked, not ignored), relative to ``root``."""
-    with _git_view(root) as view:
-        return _list(root, view)
-
-
 def _linguist_marks(root: Path, view: list[str], paths: list[str]) -> dict[str, str]:
     """path -> "generated" / "vendored" from .gitattributes, asked of git in one call for all paths."""
     if not paths:

@@ -393,11 +393,6 @@ class Catalog:
             return self._conn().execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
         return self._conn().execute("SELECT COUNT(*) FROM chunks WHERE repo_id = ?", (repo_id,)).fetchone()[0]
 
-    def keyword_search(self, match: str, limit: int, repo_ids: list[str] | None = None,
-                       weights: dict[str, float] | None = None) -> list[str]:
-        """Chunk ids best first for an FTS5 MATCH expression over tokens (see keyword_index)."""
-        return [chunk_id for chunk_id, _ in self.keyword_scores(match, limit, repo_ids, weights)]
-
     def keyword_scores(self, match: str, limit: int, repo_ids: list[str] | None = None,
                        weights: dict[str, float] | None = None) -> list[tuple[str, float]]:
         """(chunk id, bm25 score, higher is better), best first."""

@@ -47,11 +47,6 @@ def document_chunks(path: str, text: str, language: str, max_chars: int) -> list
     return section_chunks(path, language, lines, headings, max_chars)
 
 
-def markdown_chunks(path: str, text: str, language: str, max_chars: int) -> list[Chunk]:
-    lines = text.split("\n")
-    return section_chunks(path, language, lines, markdown_headings(lines), max_chars)
-
-
 def section_chunks(path: str, language: str, lines: list[str], headings: list[Heading],
                    max_chars: int) -> list[Chunk]:
     chunks: list[Chunk] = []
