@@ -40,12 +40,7 @@ class RerankWeights:
         return any(getattr(self, f.name) for f in fields(self))
 
 
-# Fit on the five tuned codebases by bench/search_rerank.py (a grid over every feature; ties within 0.003
-# MRR@10 went to the smaller weights): only the code's words, module-level chunks, containers and document
-# sections mattered. Fit on four and scored on the fifth, each in turn, it helped every one of them. A refit
-# on the eight tuned codebases of stop 17 scored within the tie margin (0.779 against 0.776), so these stay;
-# they raise each of the eight over no re-ranking. Stop 19 weighted each word by its rarity and refit the code
-# weight alone on the 27 tuned codebases: fit on all but one, every fold chose 0.35.
+# Fit on the tuned codebases by bench/search_rerank.py; how each weight came to be: bench/search_levers.md.
 FITTED = RerankWeights(code=0.35, module=-0.5, container=-0.3, section=-0.2)
 
 
