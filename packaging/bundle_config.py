@@ -112,14 +112,14 @@ def find_icon(icon_dirs: list[Path], platform: str) -> str | None:
     """The app icon PyInstaller can embed: .ico on Windows, .icns on macOS (Linux ELF files carry none;
     there the window sets its icon from pharos_desktop/resources/icons/pharos.svg at run time).
 
-    Looks for pharos.<ext>, app.<ext>, then any app*/pharos*.<ext> in each folder in turn. With only the
-    SVG, packaging/make_icons.py renders the .ico/.icns (build.spec runs it when nothing is found).
+    Looks for pharos.<ext>, then any pharos*.<ext>, in each folder in turn. With only the SVG,
+    packaging/make_icons.py renders pharos.ico/pharos.icns (build.spec runs it when nothing is found).
     """
     ext = {"win32": ".ico", "darwin": ".icns"}.get(platform)
     if ext is None:
         return None
     for folder in icon_dirs:
-        candidates = [p for pattern in (f"pharos{ext}", f"app{ext}", f"pharos*{ext}", f"app*{ext}")
+        candidates = [p for pattern in (f"pharos{ext}", f"pharos*{ext}")
                       for p in sorted(Path(folder).glob(pattern))]
         if candidates:
             return str(candidates[0])

@@ -15,15 +15,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 ICONS = ROOT / "pharos_desktop" / "resources" / "icons"
-SVG_NAMES = ("pharos.svg", "app.svg")
-
-
-def source_svg() -> Path | None:
-    for name in SVG_NAMES:
-        path = ICONS / name
-        if path.is_file():
-            return path
-    return None
+SVG = ICONS / "pharos.svg"
 
 
 def render(svg: Path, out_dir: Path) -> list[Path]:
@@ -57,12 +49,11 @@ def render(svg: Path, out_dir: Path) -> list[Path]:
 
 
 def main(argv: list[str]) -> int:
-    svg = source_svg()
-    if svg is None:
-        print(f"make_icons: no pharos.svg or app.svg in {ICONS}", file=sys.stderr)
+    if not SVG.is_file():
+        print(f"make_icons: no {SVG}", file=sys.stderr)
         return 1
     out_dir = Path(argv[0]) if argv else ROOT / "build" / "icons"
-    for path in render(svg, out_dir):
+    for path in render(SVG, out_dir):
         print(path)
     return 0
 
