@@ -7,8 +7,8 @@ import pytest
 from pharos_desktop.engine.run.cancel import CancelToken
 from pharos_desktop.engine.errors import Cancelled, PharosError
 from pharos_desktop.engine.run.event_codec import decode, encode
-from pharos_desktop.engine.run.events import (CloudJobSummary, IngestSummary, JobCancelled, JobFailed, JobFinished, JobStarted,
-                                          StageProgress, SyncFailure, SyncSummary, WorkerStatus)
+from pharos_desktop.engine.run.events import (CloudJobSummary, IngestSummary, JobCancelled, JobFailed, JobFinished,
+                                              JobStarted, StageProgress, SyncFailure, SyncSummary, WorkerStatus)
 from pharos_desktop.engine.isolated import IsolatedIngestor
 from pharos_desktop.engine.run.task import Task
 from pharos_desktop.tools.sample_repos import make_package_repo

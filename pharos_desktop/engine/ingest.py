@@ -42,8 +42,8 @@ class Ingestor:
 
         def ended(state: str, message: str) -> None:  # the repository's rows are ours only while we hold its lock
             if catalog.find_repo(spec.repo_id):
-                catalog.set_repo_state(spec.repo_id, RepoState.INTERRUPTED if state == JobState.CANCELLED else RepoState.FAILED,
-                                       message)
+                catalog.set_repo_state(
+                    spec.repo_id, RepoState.INTERRUPTED if state == JobState.CANCELLED else RepoState.FAILED, message)
 
         with ExitStack() as held, Job(self.workspace.jobs, task) as job:
             spec = parse_source(source, branch, remote_only=confine is not None)
