@@ -170,6 +170,45 @@ CLI11_INLINE detail::Classifier App::_recognize(const std::string &current) cons
 }
 """
 
+# leveldb's env_posix.cc: "#if" inside a constructor's initializer list.
+CPP_IF_IN_INITIALIZERS = """\
+namespace leveldb {
+namespace {
+
+class Limiter {
+ public:
+  Limiter(int max_acquires)
+      :
+#if !defined(NDEBUG)
+        max_acquires_(max_acquires),
+#endif  // !defined(NDEBUG)
+        acquires_allowed_(max_acquires) {
+    assert(max_acquires >= 0);
+  }
+
+  bool Acquire() {
+    int old_acquires_allowed = acquires_allowed_.fetch_sub(1);
+    return old_acquires_allowed > 0;
+  }
+
+ private:
+#if !defined(NDEBUG)
+  const int max_acquires_;
+#endif  // !defined(NDEBUG)
+  std::atomic<int> acquires_allowed_;
+};
+
+class PosixSequentialFile final : public SequentialFile {
+ public:
+  Status Skip(uint64_t n) override {
+    return Status::OK();
+  }
+};
+
+}  // namespace
+}  // namespace leveldb
+"""
+
 CPP_NAMES = """\
 class locale_ref {
  public:
@@ -231,6 +270,13 @@ NATIVE_CASES = {
         ('method', 'logger.swap', 12, 14),
         ('method', 'thread_pool.post_log', 16, 18),
         ('method', 'App._recognize', 21, 23),
+    ]),
+    "cpp: #if inside an initializer list": ("util/env_posix.cc", CPP_IF_IN_INITIALIZERS, [
+        ('class', 'Limiter', 4, 25),
+        ('method', 'Limiter.Limiter', 6, 13),
+        ('method', 'Limiter.Acquire', 15, 18),
+        ('class', 'PosixSequentialFile', 27, 32),
+        ('method', 'PosixSequentialFile.Skip', 29, 31),
     ]),
     "cpp: operators and specializations": ("include/fmt/base.h", CPP_NAMES, [
         ('class', 'locale_ref', 1, 6),
