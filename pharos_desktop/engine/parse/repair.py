@@ -255,8 +255,8 @@ def _point(line_starts: list[int], offset: int) -> Point:
 
 
 def _broken(root: Node) -> bool:
-    """Whether an ERROR node spans several lines: a structure lost, not a token misread (a macro in an
-    expression, "64 KB"), which the file's own text cannot have parsed better."""
+    """Whether an ERROR node spans several lines: a structure lost. A token misread (a macro in an
+    expression, "64 KB") costs a line at most, and is no reason to parse the file a second time."""
     stack = [root]
     while stack:
         node = stack.pop()
