@@ -1,9 +1,13 @@
 """The codebases the search evaluation runs on: real sources nobody here wrote, pinned.
 
 Python ones come from packages installed in the virtualenv; JavaScript and TypeScript ones from npm
-tarballs (``npm pack NAME@VERSION``, fetched once into the cache folder). Each becomes its own git
-repository, ingested into one data folder that is cached under ``PHAROS_EVAL_CACHE`` (default
-``/tmp/pharos-search-eval``): re-running the evaluation re-embeds nothing unless the chunker changed.
+tarballs (``npm pack NAME@VERSION``, fetched once into the cache folder). The other languages (LANGUAGES,
+issue 25) come from Debian packages that carry their source (Go, Rust, Ruby, PHP: ``apt-get install`` the
+package named) or from a public git repository at a pinned commit (Java, C#, C, C++, Kotlin, Swift:
+cloned from GitHub, or from ``PHAROS_EVAL_MIRRORS``, a folder holding a copy of each as ``OWNER+NAME/repo``
+or ``OWNER+NAME.git``, for a machine without GitHub). Each becomes its own git repository, ingested into
+one data folder per suite that is cached under ``PHAROS_EVAL_CACHE`` (default ``/tmp/pharos-search-eval``):
+re-running the evaluation re-embeds nothing unless the chunker changed.
 
 The split is fixed here: *tuned* codebases may be used to choose weights; *heldout* ones never are.
 Flask, Werkzeug, Jinja2, Click and Express are kept out on purpose (independent checks), and so is
@@ -15,6 +19,7 @@ from __future__ import annotations
 import importlib.metadata
 import importlib.util
 import os
+import re
 import shutil
 import subprocess
 import tarfile
@@ -32,7 +37,11 @@ class Corpus:
     pypi: str = ""  # installed Python package (import name); its version is read from its metadata
     dist: str = ""  # its distribution name
     npm: str = ""  # npm spec NAME@VERSION
-    include: tuple[str, ...] = ()  # for npm: folders/files inside the tarball's package/ to keep
+    include: tuple[str, ...] = ()  # npm, git, debian: folders/files (inside the package/repository) to keep
+    debian: str = ""  # a Debian package that installs the source, at ``root``
+    root: str = ""  # debian: the folder the package installs the source under
+    git: str = ""  # OWNER/NAME on GitHub, at ``commit``
+    commit: str = ""
 
 
 CORPORA = (
@@ -86,6 +95,63 @@ CORPORA = (
     Corpus("passport", "javascript", "heldout", npm="passport@0.7.0", include=("lib", "README.md")),
     Corpus("redux", "typescript", "heldout", npm="redux@5.0.1", include=("src",)),
 )
+
+# Issue 25: ten more languages, each with two tuned and two held-out codebases. Their questions live in
+# bench/questions/<language>.json and they are ingested into their own data folder (suite "languages"), so
+# the Python/JavaScript/TypeScript figures above are measured on the index they always were.
+_GO = "/usr/share/gocode/src/github.com"
+_CARGO = "/usr/share/cargo/registry"
+_GEMS = "/usr/share/rubygems-integration/all/gems"
+LANGUAGES = (
+    Corpus("gorilla-mux", "go", "tuned", debian="golang-github-gorilla-mux-dev", root=f"{_GO}/gorilla/mux"),
+    Corpus("logrus", "go", "tuned", debian="golang-github-sirupsen-logrus-dev", root=f"{_GO}/sirupsen/logrus"),
+    Corpus("pflag", "go", "heldout", debian="golang-github-spf13-pflag-dev", root=f"{_GO}/spf13/pflag"),
+    Corpus("chi", "go", "heldout", debian="golang-github-go-chi-chi-dev", root=f"{_GO}/go-chi/chi"),
+    Corpus("semver-rs", "rust", "tuned", debian="librust-semver-dev", root=f"{_CARGO}/semver-1.0.14"),
+    Corpus("indexmap", "rust", "tuned", debian="librust-indexmap-dev", root=f"{_CARGO}/indexmap-1.9.2"),
+    Corpus("anyhow", "rust", "heldout", debian="librust-anyhow-dev", root=f"{_CARGO}/anyhow-1.0.69"),
+    Corpus("url-rs", "rust", "heldout", debian="librust-url-dev", root=f"{_CARGO}/url-2.3.1"),
+    Corpus("thor", "ruby", "tuned", debian="ruby-thor", root=f"{_GEMS}/thor-1.2.1", include=("lib",)),
+    Corpus("rainbow", "ruby", "tuned", debian="ruby-rainbow", root=f"{_GEMS}/rainbow-3.1.1", include=("lib",)),
+    Corpus("rack", "ruby", "heldout", debian="ruby-rack", root=f"{_GEMS}/rack-2.2.22", include=("lib",)),
+    Corpus("addressable", "ruby", "heldout", debian="ruby-addressable", root=f"{_GEMS}/addressable-2.8.1",
+           include=("lib",)),
+    Corpus("monolog", "php", "tuned", debian="php-monolog", root="/usr/share/php/Monolog"),
+    Corpus("symfony-console", "php", "tuned", debian="php-symfony-console",
+           root="/usr/share/php/Symfony/Component/Console"),
+    Corpus("psr7", "php", "heldout", debian="php-guzzlehttp-psr7", root="/usr/share/php/GuzzleHttp/Psr7"),
+    Corpus("commonmark", "php", "heldout", debian="php-league-commonmark", root="/usr/share/php/League/CommonMark"),
+    Corpus("jsoup", "java", "tuned", git="jhy/jsoup", commit="46b620860af9", include=("src/main",)),
+    Corpus("javapoet", "java", "tuned", git="square/javapoet", commit="b9017a9503b7", include=("src/main",)),
+    Corpus("commons-cli", "java", "heldout", git="apache/commons-cli", commit="0a68ae0e826b", include=("src",)),
+    Corpus("retrofit", "java", "heldout", git="square/retrofit", commit="0b118105fe84", include=("retrofit/src",)),
+    Corpus("commandline", "csharp", "tuned", git="commandlineparser/commandline", commit="1e3607b97af6",
+           include=("src/CommandLine",)),
+    Corpus("dapper", "csharp", "tuned", git="DapperLib/Dapper", commit="6d48ef664acc", include=("Dapper",)),
+    Corpus("polly", "csharp", "heldout", git="App-vNext/Polly", commit="173d6d1d2e28", include=("src/Polly.Core",)),
+    Corpus("serilog", "csharp", "heldout", git="serilog/serilog", commit="60935b4d7aba", include=("src/Serilog",)),
+    Corpus("cjson", "c", "tuned", git="DaveGamble/cJSON", commit="a29814f285cc",
+           include=("cJSON.c", "cJSON.h", "cJSON_Utils.c", "cJSON_Utils.h")),
+    Corpus("lz4", "c", "tuned", git="lz4/lz4", commit="d9c01a3d4911", include=("lib",)),
+    Corpus("hiredis", "c", "heldout", git="redis/hiredis", commit="29ea2791c102", include=("*.c", "*.h", "adapters")),
+    Corpus("zlib", "c", "heldout", git="madler/zlib", commit="d201f04c72b0", include=("*.c", "*.h")),
+    Corpus("fmt", "cpp", "tuned", git="fmtlib/fmt", commit="60ccad511fd6", include=("include", "src")),
+    Corpus("cli11", "cpp", "tuned", git="CLIUtils/CLI11", commit="c1cfe00d2f3d", include=("include",)),
+    Corpus("leveldb", "cpp", "heldout", git="google/leveldb", commit="78a352f47ed6",
+           include=("db", "table", "util", "include")),
+    Corpus("spdlog", "cpp", "heldout", git="gabime/spdlog", commit="62302019babd", include=("include",)),
+    Corpus("clikt", "kotlin", "tuned", git="ajalt/clikt", commit="fa2e48c54995", include=("clikt/src",)),
+    Corpus("okio", "kotlin", "tuned", git="square/okio", commit="4164f2976ac7", include=("okio/src",)),
+    Corpus("moshi", "kotlin", "heldout", git="square/moshi", commit="889013ec2edb", include=("moshi/src",)),
+    Corpus("kotlinpoet", "kotlin", "heldout", git="square/kotlinpoet", commit="be2de914ce6e",
+           include=("kotlinpoet/src",)),
+    Corpus("argument-parser", "swift", "tuned", git="apple/swift-argument-parser", commit="2f77f2fccb6e",
+           include=("Sources",)),
+    Corpus("swiftyjson", "swift", "tuned", git="SwiftyJSON/SwiftyJSON", commit="8805b547079d", include=("Source",)),
+    Corpus("alamofire", "swift", "heldout", git="Alamofire/Alamofire", commit="7595cbcf5980", include=("Source",)),
+    Corpus("swift-log", "swift", "heldout", git="apple/swift-log", commit="7af2de138f5f", include=("Sources",)),
+)
+SUITES = {"python-js": CORPORA, "languages": LANGUAGES}
 SPLITS = ("tuned", "heldout")
 
 
@@ -96,11 +162,17 @@ def cache_dir() -> Path:
 
 
 def corpus(name: str) -> Corpus:
-    return next(c for c in CORPORA if c.name == name)
+    return next(c for c in (*CORPORA, *LANGUAGES) if c.name == name)
 
 
 def version(c: Corpus) -> str:
-    return c.npm.rpartition("@")[2] if c.npm else importlib.metadata.version(c.dist)
+    if c.npm:
+        return c.npm.rpartition("@")[2]
+    if c.git:
+        return c.commit[:12]
+    if c.debian:  # the package's version, with no "-" (the repository is named CODEBASE-VERSION)
+        return re.sub(r"[^0-9A-Za-z.]+", ".", _debian_version(c))
+    return importlib.metadata.version(c.dist)
 
 
 def build_repo(c: Corpus, root: Path) -> Path:
@@ -110,21 +182,51 @@ def build_repo(c: Corpus, root: Path) -> Path:
         return target
     staging = target.with_name(target.name + ".tmp")
     shutil.rmtree(staging, ignore_errors=True)
-    if c.npm:
-        package = _npm_package(c.npm, root / "npm")
-        for item in c.include:
-            source = package / item
-            if source.is_dir():
-                shutil.copytree(source, staging / item)
-            elif source.is_file():
-                staging.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(source, staging / item)
+    if c.npm or c.git or c.debian:
+        source_root = (_npm_package(c.npm, root / "npm") if c.npm else _git_checkout(c, root / "git") if c.git
+                       else _debian_root(c))
+        for pattern in c.include or ("*",):
+            for source in sorted(source_root.glob(pattern)):
+                item = source.relative_to(source_root)
+                if source.is_dir():
+                    shutil.copytree(source, staging / item, ignore=shutil.ignore_patterns(".git"))
+                elif source.is_file():
+                    (staging / item).parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copyfile(source, staging / item)
     else:
         spec_root = Path(importlib.util.find_spec(c.pypi).submodule_search_locations[0])
         shutil.copytree(spec_root, staging / c.pypi, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.so"))
     init_repo(staging).close()
     commit_all(staging, f"{c.name} {version(c)}")
     staging.rename(target)
+    return target
+
+
+def _debian_root(c: Corpus) -> Path:
+    root = Path(c.root)
+    if not root.is_dir():
+        raise SystemExit(f"{c.name}: install its source first: apt-get install {c.debian}")
+    return root
+
+
+def _debian_version(c: Corpus) -> str:
+    done = subprocess.run(["dpkg-query", "-W", "-f", "${Version}", c.debian], capture_output=True, text=True)
+    return done.stdout.strip() or "unknown"
+
+
+def _git_checkout(c: Corpus, folder: Path) -> Path:
+    """The repository at its pinned commit (a plain checkout, cloned once into the cache folder)."""
+    owner, name = c.git.split("/")
+    target = folder / f"{owner}+{name}-{c.commit[:12] or 'head'}"
+    if (target / ".git").is_dir():
+        return target
+    mirrors = Path(os.environ["PHAROS_EVAL_MIRRORS"]) if os.environ.get("PHAROS_EVAL_MIRRORS") else None
+    candidates = [mirrors / f"{owner}+{name}" / "repo", mirrors / f"{owner}+{name}.git"] if mirrors else []
+    source = next((str(p) for p in candidates if p.exists()), f"https://github.com/{c.git}.git")
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(target, ignore_errors=True)
+    subprocess.run(["git", "clone", "--quiet", "--no-checkout", source, str(target)], check=True, timeout=600)
+    subprocess.run(["git", "-C", str(target), "checkout", "--quiet", c.commit or "HEAD"], check=True)
     return target
 
 

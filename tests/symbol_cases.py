@@ -226,6 +226,7 @@ CASES = {
         ('method', 'Server.Start', 9, 10),
         ('method', 'Server.Stop', 11, 11),
         ('function', 'main', 12, 12),
+        ('class', 'ID', 13, 13),
     ]),
     "rust": ("src/point.rs", RUST, [
         ('struct', 'Point', 2, 4),
@@ -234,7 +235,7 @@ CASES = {
         ('method', 'Wrapper.get', 12, 12),
         ('trait', 'Shape', 13, 13),
         ('enum', 'E', 14, 14),
-        ('function', 't', 15, 15),
+        ('function', 'tests.t', 15, 15),
         ('function', 'm', 16, 16),
     ]),
     "java": ("src/OrderService.java", JAVA, [

@@ -211,7 +211,7 @@ MORE_CASES = {
         ('module_symbol', 'Accounts', 4, 17),
         ('class', 'Accounts.User', 6, 16),
         ('method', 'Accounts.User.greet', 10, 13),
-        ('method', 'Accounts.User.build', 15, 15),
+        ('method', 'Accounts.User.self.build', 15, 15),
         ('function', 'top_level', 19, 19),
     ]),
     "php": ("app/User.php", PHP, [
@@ -227,7 +227,7 @@ MORE_CASES = {
     "kotlin": ("src/Foo.kt", KOTLIN, [
         ('class', 'Foo', 5, 15),
         ('method', 'Foo.run', 7, 10),
-        ('method', 'Foo.make', 13, 13),
+        ('method', 'Foo.companion.make', 13, 13),
         ('interface', 'Shape', 17, 19),
         ('class', 'Registry', 21, 23),
         ('function', 'top', 25, 25),

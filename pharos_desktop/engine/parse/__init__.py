@@ -13,12 +13,15 @@ Chunk kinds and symbols:
 ==============  ====================================  ==========================================
 kind            symbol                                from
 ==============  ====================================  ==========================================
-function        ``load_config``, ``exports.x`` -> x    top-level functions, arrows bound to names
+function        ``load_config``, ``exports.x`` -> x    top-level functions, arrows bound to names,
+                ``tests.it_works``                    functions in a Rust ``mod``
 method          ``Flask.run``, ``Server.Start``        functions in classes, impls, receivers,
-                                                      ``Foo::bar``, ``obj.m = function``
+                ``URI.self.join``, ``Opt.default``     ``Foo::bar``, ``obj.m = function``, Ruby
+                ``Timeout.companion.of``              class methods, Kotlin extensions and
+                                                      companions, Swift computed properties
 class, struct,  ``Outer.Inner``                        type definitions (code = outline, see
-interface,                                            symbols.py)
-trait, enum
+interface,                                            symbols.py); Go named types and Java enum
+trait, enum                                           constants with a body are classes
 module_symbol   ``Accounts``                           Ruby modules
 imports         ``<imports>``                          top-level import/use/include/require lines
 module          ``<module>``                           other top-level code, in windows

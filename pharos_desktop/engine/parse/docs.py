@@ -28,10 +28,18 @@ BODY_TYPES = frozenset({
     "field_declaration_list", "function_body", "template_body", "enum_body", "enum_class_body",
     "protocol_body", "enum_member_declaration_list", "enum_declaration_list", "interface_body",
     "enum_variant_list", "object_type", "constructor_body",
-    "enumerator_list", "arrow_expression_clause",
+    "enumerator_list", "arrow_expression_clause", "computed_property",
 })
 MAX_SIGNATURE = 300
 MAX_SIGNATURE_LINES = 6
+
+
+# Node types that fill the same place in a wrapper (Go: "type ( A int; B = string )" holds two definitions).
+_SLOTS = {"type_alias": "type_spec"}
+
+
+def _slot(node_type: str) -> str:
+    return _SLOTS.get(node_type, node_type)
 
 
 def is_comment(node: Node) -> bool:
@@ -44,7 +52,7 @@ def outer_node(node: Node) -> Node:
         parent = node.parent
         if parent is None or parent.type not in WRAPPERS:
             return node
-        if sum(1 for c in parent.named_children if c.type == node.type) != 1:
+        if sum(1 for c in parent.named_children if _slot(c.type) == _slot(node.type)) != 1:
             return node
         if parent.type == "expression_statement" and parent.named_child_count != 1:
             return node
@@ -70,7 +78,7 @@ def leading_block(node: Node) -> tuple[int, list[Node]]:
         if sibling.end_point.row < first_row - 1:  # a blank line in between
             break
         before = sibling.prev_sibling
-        if is_comment(sibling) and before is not None and before.end_point.row == sibling.start_point.row \
+        if is_comment(sibling) and before is not None and _last_row(before) == sibling.start_point.row \
                 and not is_comment(before):
             break  # a trailing comment of the previous statement
         if is_comment(sibling) and sibling.text and sibling.text.startswith(b"#!"):
@@ -81,6 +89,12 @@ def leading_block(node: Node) -> tuple[int, list[Node]]:
         current = sibling
     comments.reverse()
     return first_row, comments
+
+
+def _last_row(node: Node) -> int:
+    """The row a node ends on, not counting the newline that ends a C "#define" line."""
+    row = node.end_point.row
+    return row - 1 if node.end_point.column == 0 and row > node.start_point.row else row
 
 
 _BLOCK_OPEN = re.compile(r"^\s*(/\*\*+|/\*!|/\*+|--\[=*\[|=begin\b)")

@@ -4,9 +4,12 @@
 - A container (class, struct, interface, trait, enum, Ruby module) whose members are chunks of
   their own keeps its header, docstring and non-member lines; each member chunk is replaced by
   one *outline* line, ``<indent><member signature> ...``, so the class reads as a short outline.
-- Lines inside an ``@scope`` (Rust impl, Swift extension) that no member covers, and all other
-  top-level lines except imports and blank lines, go into ``<module>`` chunks of at most
-  ``max_chars`` each; a window made only of closing braces/``end`` is dropped.
+- Lines inside an ``@scope`` or ``@namespace`` (Rust impl and mod, Swift extension) that no member
+  covers, and all other top-level lines except imports and blank lines, go into ``<module>`` chunks of
+  at most ``max_chars`` each; a window made only of closing braces/``end`` (or attributes and the
+  header of a scope) is dropped.
+- The tree may come from the file with preprocessor lines and macros blanked out (repair.py); chunks
+  always show the file's own lines.
 - A chunk longer than ``max_chars`` is split on row boundaries (split.py); every part after the
   first starts with the definition's signature lines.
 - Rows are cut at the symbol's own columns where other code shares its first or last line, so
@@ -19,11 +22,12 @@ import re
 from dataclasses import dataclass
 
 from ..index.chunks import MAX_DEPS, Chunk
+from . import repair
 from .deps import DepsCollector, imported_names
-from .docs import comments_text, leading_block, outer_node, python_docstring, signature
+from .docs import ATTRIBUTES, comments_text, leading_block, outer_node, python_docstring, signature
 from .languages import get_parser
 from .split import Row, pack, rows_text, split_chunk
-from .tags import Definition, collect
+from .tags import SCOPE_KINDS, Definition, collect
 
 _TRIVIAL = re.compile(r"[\s{}()\[\];,]*|end|fi|done|esac|\?>|<\?php|(namespace|package)\s+[\w.:\\]+\s*[;{]?")
 _KIND = {"module": "module_symbol"}
@@ -53,7 +57,8 @@ def symbol_chunks(path: str, text: str, language: str, max_chars: int) -> list[C
     the imports and module-level code between them."""
     lines = text.split("\n")
     source = text.encode("utf-8", "replace")
-    tree = get_parser(language).parse(source)
+    tree, parsed = repair.parse(get_parser(language), language, source)
+    parsed_lines = lines if parsed is source else parsed.decode("utf-8", "replace").split("\n")
     tags = collect(tree.root_node, language)
 
     syms: list[_Sym] = []
@@ -69,7 +74,7 @@ def symbol_chunks(path: str, text: str, language: str, max_chars: int) -> list[C
         sig_node = node if outer.type == "decorated_definition" else outer
         sig, sig_end = signature(sig_node, node)
         sym = _Sym(definition, first_row, _end_row(outer), sig, (sig_node.start_point.row, sig_end), doc,
-                   _columns(outer, first_row, lines))
+                   _columns(outer, first_row, lines, parsed_lines))
         parent = definition.container
         while parent is not None and id(parent) not in by_def:
             parent = parent.container
@@ -91,9 +96,10 @@ def symbol_chunks(path: str, text: str, language: str, max_chars: int) -> list[C
     import_rows = sorted({r for n in top_imports for r in range(n.start_point.row, _end_row(n) + 1)})
     import_set = set(import_rows)
     module_rows = [r for r in range(len(lines)) if owner[r] is None and r not in import_set and lines[r].strip()]
-    # Scope headers and closers ("impl Foo {", "}") alone make no useful module chunk.
-    trivial = {r for d in tags.definitions if d.kind == "scope"
-               for r in (*range(d.node.start_point.row, signature(d.node)[1] + 1), _end_row(d.node))}
+    # Scope headers, their attributes and closers ("#[cfg(test)]", "mod tests {", "}") alone make no useful
+    # module chunk.
+    trivial = {r for d in tags.definitions if d.kind in SCOPE_KINDS
+               for r in (*range(_attributes_row(d.node), signature(d.node)[1] + 1), _end_row(d.node))}
     module_groups = [g for run in _runs(module_rows, owner)
                      for g in pack([(r + 1, r + 1, lines[r]) for r in run], max_chars)
                      if not all(row[0] - 1 in trivial or _TRIVIAL.fullmatch(row[2].strip()) for row in g)]
@@ -161,19 +167,22 @@ def _symbol_rows(sym: _Sym, children: list[_Sym], lines: list[str]) -> list[Row]
     return rows
 
 
-def _columns(outer, first_row: int, lines: list[str]) -> tuple[int, int | None]:
+def _columns(outer, first_row: int, lines: list[str], parsed: list[str]) -> tuple[int, int | None]:
     """(start, end) character columns of a symbol on its first and last rows; (0, None) keeps the whole
-    line, as for every symbol that has its lines to itself."""
+    line, as for every symbol that has its lines to itself. Whether other code shares the line is read in
+    the text the tree was parsed from (a macro blanked out there belongs to the symbol)."""
     start = 0
     if first_row == outer.start_point.row:
         column = _char_column(lines[first_row], outer.start_point.column)
-        if lines[first_row][:column].strip():  # other code before it on the same line
+        seen = parsed[first_row]
+        if seen[:_char_column(seen, outer.start_point.column)].strip():  # other code before it on the line
             start = column
     end: int | None = None
     last = _end_row(outer)
     if last == outer.end_point.row and last < len(lines):
         column = _char_column(lines[last], outer.end_point.column)
-        if lines[last][column:].strip():  # other code after it on the same line
+        seen = parsed[last]
+        if seen[_char_column(seen, outer.end_point.column):].strip():  # other code after it on the line
             end = column
     return start, end
 
@@ -183,6 +192,16 @@ def _char_column(line: str, byte_column: int) -> int:
     if line.isascii():
         return byte_column
     return len(line.encode("utf-8", "replace")[:byte_column].decode("utf-8", "ignore"))
+
+
+def _attributes_row(node) -> int:
+    """First row of the attributes right above a node (Rust's "#[cfg(test)]"), else the node's own."""
+    row = node.start_point.row
+    sibling = node.prev_named_sibling
+    while sibling is not None and sibling.type in ATTRIBUTES and sibling.end_point.row >= row - 1:
+        row = sibling.start_point.row
+        sibling = sibling.prev_named_sibling
+    return row
 
 
 def _end_row(node) -> int:

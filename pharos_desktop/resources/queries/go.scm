@@ -11,6 +11,10 @@
   name: (field_identifier) @name) @definition.method
 (type_spec name: (type_identifier) @name type: (struct_type)) @definition.struct
 (type_spec name: (type_identifier) @name type: (interface_type)) @definition.interface
+; Any other named type (type Level uint32, type HandlerFunc func(...), type Fields map[...]...) and aliases:
+; their methods are listed, so they are too.
+(type_spec name: (type_identifier) @name) @definition.class
+(type_alias name: (type_identifier) @name) @definition.class
 
 (import_declaration) @import
 

@@ -4,10 +4,11 @@
 ;   @definition.<kind>  a symbol that becomes a chunk; kind is function, method, class, struct,
 ;                       interface, trait, enum or module. A function nested in a class-like
 ;                       definition (or an @scope) becomes a method, qualified "Class.name".
-;   @name               the symbol's name, in the same pattern as its @definition/@scope
-;   @receiver           (Go) the receiver type that qualifies a method
+;   @name               the symbol's name, in the same pattern as its @definition/@scope/@namespace
+;   @receiver           (Go, Ruby) the receiver that qualifies a method (Server.Start, self.join)
 ;   @scope              a container that qualifies the names inside it but is no chunk itself
 ;                       (Rust impl, Swift extension)
+;   @namespace          a scope whose functions stay functions (Rust mod: tests.it_works)
 ;   @import             an import/use/include/require statement
 ;   @call               the name of a called function (for deps)
 ;   @reference          an identifier; it counts as a dep when it names something imported

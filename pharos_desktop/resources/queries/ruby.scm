@@ -4,7 +4,10 @@
 (class name: [(constant) (scope_resolution)] @name) @definition.class
 (module name: [(constant) (scope_resolution)] @name) @definition.module
 (method name: (_) @name) @definition.function
-(singleton_method name: (_) @name) @definition.method
+; Class methods are Class.self.name, beside the instance method Class.name ("def self.join" and "def join"
+; are two methods); so are the methods of a "class << self" block, a scope named self.
+(singleton_method object: (_) @receiver name: (_) @name) @definition.method
+(singleton_class value: (self) @name) @scope
 
 (call
   method: (identifier) @_m

@@ -1,5 +1,7 @@
 ; Pharos tag query for Rust. Capture names are documented in python.scm.
-; impl blocks are scopes: "impl Foo { fn new }" and "impl Trait for Foo { fn fmt }" give Foo.new, Foo.fmt.
+; impl blocks are scopes: "impl Foo { fn new }" and "impl Trait for Foo { fn fmt }" give Foo.new, Foo.fmt
+; (two impls of one method name, Display's and Debug's fmt, are two chunks of one symbol).
+; macro_rules! macros are functions: no other kind fits, and they are called like one.
 
 (function_item name: (identifier) @name) @definition.function
 (struct_item name: (type_identifier) @name) @definition.struct
@@ -8,6 +10,8 @@
 (trait_item name: (type_identifier) @name) @definition.trait
 (macro_definition name: (identifier) @name) @definition.function
 (impl_item type: (_) @name) @scope
+; An inline module qualifies what it holds (tests.it_works, not a top-level it_works); "mod x;" has no body.
+(mod_item name: (identifier) @name body: (_)) @namespace
 
 (use_declaration) @import
 (extern_crate_declaration) @import

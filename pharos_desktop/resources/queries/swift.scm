@@ -8,8 +8,13 @@
 (class_declaration declaration_kind: "enum" name: (type_identifier) @name) @definition.enum
 (class_declaration declaration_kind: "extension" name: (_) @name) @scope
 (protocol_declaration name: (type_identifier) @name) @definition.interface
-(function_declaration name: (simple_identifier) @name) @definition.function
+; The name right after "func" (the grammar also labels the return type "name"): operators ("==") included.
+(function_declaration "func" . name: _ @name) @definition.function
 (init_declaration "init" @name) @definition.method
+(deinit_declaration "deinit" @name) @definition.method
+(subscript_declaration "subscript" @name) @definition.method
+; A computed property is code, like a method (JSON.object); a stored one stays in its type's outline.
+(property_declaration name: (pattern) @name computed_value: (computed_property)) @definition.method
 
 (import_declaration) @import
 
