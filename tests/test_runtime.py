@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from pharos_desktop.engine.model import embedder as embedder_module
-from pharos_desktop.engine.model import onnx_model, openvino_model
+from pharos_desktop.engine.model import export, graphs, onnx_model, openvino_model
 from pharos_desktop.engine.model.embedder import bundled_model_path, choose_runtime, model_cache_dir
 from pharos_desktop.engine.errors import ModelError
 from pharos_desktop.engine.ingest import Ingestor
@@ -56,54 +56,54 @@ def test_graph_is_made_offline_once_then_loaded_from_the_cache_without_torch(tmp
                     TRANSFORMERS_OFFLINE="1", HF_HOME=str(tmp_path / "empty-hf-cache"), PHAROS_RUNTIME=runtime)
     made = run_python(LOAD_AND_REPORT, env)
     assert made["runtime"] == runtime and abs(made["norm"] - 1) < 1e-3
-    graphs = list(cache.glob(f"*/{onnx_model.KINDS[runtime].graph}"))
-    assert len(graphs) == 1 and not list(cache.glob(".export-*")), "one graph, no half-made folder left"
-    made_at = graphs[0].stat().st_mtime_ns
+    graph_files = list(cache.glob(f"*/{graphs.KINDS[runtime].graph}"))
+    assert len(graph_files) == 1 and not list(cache.glob(".export-*")), "one graph, no half-made folder left"
+    made_at = graph_files[0].stat().st_mtime_ns
     assert not (tmp_path / "empty-hf-cache").exists() or not any((tmp_path / "empty-hf-cache").rglob("*.safetensors"))
 
     again = run_python(LOAD_AND_REPORT, env)
     assert again == {**made, "torch": False}, "the cached graph loads without torch"
-    assert graphs[0].stat().st_mtime_ns == made_at
+    assert graph_files[0].stat().st_mtime_ns == made_at
 
 
 def test_a_half_made_or_stale_cache_is_not_trusted(tmp_path):
     model = bundled_model_path()
-    ready = onnx_model.ensure_graph(model, model_cache_dir())
-    assert onnx_model.cached_graph(model, model_cache_dir()) == ready
+    ready = export.ensure_graph(model, model_cache_dir())
+    assert graphs.cached_graph(model, model_cache_dir()) == ready
     broken = tmp_path / "cache" / ready.name
     shutil.copytree(ready, broken)
     (broken / "pharos_onnx.json").unlink()  # what a killed export could leave if it were not renamed into place
-    assert onnx_model.cached_graph(model, tmp_path / "cache") is None
+    assert graphs.cached_graph(model, tmp_path / "cache") is None
     info = json.loads((ready / "pharos_onnx.json").read_text())
     (broken / "pharos_onnx.json").write_text(json.dumps({**info, "fingerprint": "made-from-other-weights"}))
-    assert onnx_model.cached_graph(model, tmp_path / "cache") is None
+    assert graphs.cached_graph(model, tmp_path / "cache") is None
 
 
 def test_graph_shipped_in_the_bundle_is_used(tmp_path, monkeypatch):
-    ready = onnx_model.ensure_graph(bundled_model_path(), model_cache_dir())
+    ready = export.ensure_graph(bundled_model_path(), model_cache_dir())
     bundle = tmp_path / "bundle"
     shutil.copytree(ready, bundle / "pharos_onnx")  # where build.spec puts it
     monkeypatch.setattr(sys, "_MEIPASS", str(bundle), raising=False)
     empty_cache = tmp_path / "no-cache"
-    assert onnx_model.cached_graph(bundled_model_path(), empty_cache) == bundle / "pharos_onnx"
-    model = onnx_model.OnnxModel(onnx_model.ensure_graph(bundled_model_path(), empty_cache))
+    assert graphs.cached_graph(bundled_model_path(), empty_cache) == bundle / "pharos_onnx"
+    model = onnx_model.OnnxModel(export.ensure_graph(bundled_model_path(), empty_cache))
     assert model.encode(["def retry(): pass"], 8).shape == (1, 384)
     assert not empty_cache.exists(), "nothing exported when the bundle has the graph"
 
 
 def test_openvino_graph_shipped_in_the_bundle_is_used_and_both_graphs_share_a_cache(tmp_path, monkeypatch):
     model, runtime = bundled_model_path(), openvino_model.RUNTIME
-    onnx_ready = onnx_model.ensure_graph(model, model_cache_dir())
-    ready = onnx_model.ensure_graph(model, model_cache_dir(), runtime)
-    assert ready != onnx_ready and onnx_model.cached_graph(model, model_cache_dir()) == onnx_ready, \
+    onnx_ready = export.ensure_graph(model, model_cache_dir())
+    ready = export.ensure_graph(model, model_cache_dir(), runtime)
+    assert ready != onnx_ready and graphs.cached_graph(model, model_cache_dir()) == onnx_ready, \
         "making one runtime's graph never removes the other's"
     bundle = tmp_path / "bundle"
     shutil.copytree(ready, bundle / "pharos_openvino")  # where build.spec puts it
     monkeypatch.setattr(sys, "_MEIPASS", str(bundle), raising=False)
     empty_cache = tmp_path / "no-cache"
-    assert onnx_model.cached_graph(model, empty_cache, runtime) == bundle / "pharos_openvino"
-    assert onnx_model.cached_graph(model, empty_cache) is None, "the ONNX graph is not taken for OpenVINO's"
-    vectors = openvino_model.OpenVinoModel(onnx_model.ensure_graph(model, empty_cache, runtime)).encode(
+    assert graphs.cached_graph(model, empty_cache, runtime) == bundle / "pharos_openvino"
+    assert graphs.cached_graph(model, empty_cache) is None, "the ONNX graph is not taken for OpenVINO's"
+    vectors = openvino_model.OpenVinoModel(export.ensure_graph(model, empty_cache, runtime)).encode(
         ["def retry(): pass", "retry the request after a delay"], 8)
     queries = onnx_model.OnnxModel(onnx_ready).encode(["def retry(): pass", "retry the request after a delay"], 8)
     assert vectors.shape == (2, 384) and min((vectors * queries).sum(1)) > 0.95, "both graphs embed alike"
@@ -149,7 +149,7 @@ def test_batching_by_length_does_not_change_vectors(monkeypatch):
     attention mask or padding would pool a short text with hundreds of pads and land far lower."""
     import numpy as np
 
-    model = onnx_model.OnnxModel(onnx_model.ensure_graph(bundled_model_path(), model_cache_dir()))
+    model = onnx_model.OnnxModel(export.ensure_graph(bundled_model_path(), model_cache_dir()))
     texts = ["def f(): pass", "x", "class Parser:\n    " + "def parse(self, text): return text.split()\n    " * 40,
              "retry the request after a delay " * 3]
     together = model.encode(texts, batch_size=64)

@@ -21,7 +21,7 @@ import sys
 import threading
 from pathlib import Path
 
-from . import onnx_model, openvino_model
+from . import export, graphs, onnx_model, openvino_model
 from ..errors import ModelError
 from ..settings import DEFAULT_MODEL, Settings, data_folder
 
@@ -34,7 +34,7 @@ _PREFIXES = {
 }
 # Code sits well past what small models read; more tokens cost time and add little for retrieval.
 MAX_TOKENS_CAP = 512
-# Runtimes that run a graph made from the weights (onnx_model.py), on the CPU.
+# Runtimes that run a graph made from the weights (graphs.py), on the CPU.
 GRAPH_RUNTIMES = (onnx_model.RUNTIME, openvino_model.RUNTIME)
 
 
@@ -119,7 +119,7 @@ _cache_lock = threading.Lock()
 def choose_runtime(settings: Settings, device: str, model_folder: str | None) -> str:
     """The runtime for this model on this device. The setting "auto": on a CPU, the OpenVINO graph where
     OpenVINO can make or load it, else the ONNX graph; torch on a GPU or for a model without a local folder."""
-    exportable = model_folder is not None and onnx_model.can_export(model_folder)
+    exportable = model_folder is not None and graphs.can_export(model_folder)
     wanted = settings.runtime
     if wanted in GRAPH_RUNTIMES:
         if settings.device in ("cuda", "mps"):
@@ -140,14 +140,14 @@ def choose_runtime(settings: Settings, device: str, model_folder: str | None) ->
 def cpu_graph_runtime(model_folder: str) -> str:
     """The int8 graph a CPU runs for this model: OpenVINO's where OpenVINO can run it and its graph is
     bundled, cached or can be made here (NNCF installed), else ONNX's."""
-    ready = openvino_model.can_run() and (openvino_model.can_export() or onnx_model.cached_graph(
+    ready = openvino_model.can_run() and (openvino_model.can_export() or graphs.cached_graph(
         model_folder, model_cache_dir(), openvino_model.RUNTIME) is not None)
     return openvino_model.RUNTIME if ready else onnx_model.RUNTIME
 
 
 def _graph_model(runtime: str, model_folder: str, settings: Settings):
     """The int8 graph of ``runtime`` (made first if no bundle or cache has it), loaded for the CPU."""
-    folder = onnx_model.ensure_graph(model_folder, model_cache_dir(), runtime)
+    folder = export.ensure_graph(model_folder, model_cache_dir(), runtime)
     log.info("loaded model %s as %s from %s", settings.model, runtime, folder)
     if runtime == openvino_model.RUNTIME:
         return openvino_model.OpenVinoModel(folder, threads=settings.max_cores,
@@ -213,7 +213,7 @@ class Embedder:
         0.1-0.4 s), even where documents are embedded with torch on a GPU: its vectors search those just as
         well. The same graph as a CPU embeds documents with: OpenVINO's where it is ready, else ONNX's."""
         target, is_local = _resolve(settings.model)
-        if settings.runtime == "torch" or not is_local or not onnx_model.can_export(target):
+        if settings.runtime == "torch" or not is_local or not graphs.can_export(target):
             return cls.load(settings)
         runtime = settings.runtime if settings.runtime in GRAPH_RUNTIMES else cpu_graph_runtime(target)
         key = ("query", settings.model, target, runtime)

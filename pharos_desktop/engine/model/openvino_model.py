@@ -2,7 +2,7 @@
 times the int8 ONNX graph's throughput per core, its held-out search quality within 0.01 of torch's
 (bench/bench_ingest.py).
 
-Made once, offline, like the ONNX graph (onnx_model.py caches and validates both): torch traces the
+Made once, offline (export.py), like the ONNX graph (graphs.py caches and validates both): torch traces the
 model to ONNX, and NNCF quantizes weights and activations to int8 with scales calibrated on code chunks
 cut from this package's own source files, so nothing is downloaded and the benchmark's repositories
 are never seen. Running it needs only the ``openvino`` package and the model's ``tokenizers``; NNCF
@@ -17,9 +17,10 @@ import os
 import random
 from pathlib import Path
 
-from . import onnx_model
+from . import graphs
+from .onnx_model import OnnxModel
 
-RUNTIME = "openvino-int8"
+RUNTIME = graphs.OPENVINO
 # Chunks the activation scales are calibrated on (about 45 s of CPU, once); a round number, not tuned.
 CALIBRATION_CHUNKS = 300
 _CHUNK_CHARS = 896  # what the pipeline feeds the model at most (256 word pieces of code)
@@ -80,7 +81,7 @@ def export_into(model_folder: Path, work: Path) -> None:
     from tokenizers import Tokenizer
 
     fp32 = work / "model-fp32.onnx"
-    traced = onnx_model.trace(model_folder, fp32, eager_attention=True)
+    traced = graphs.trace(model_folder, fp32, eager_attention=True)
     tokenizer = Tokenizer.from_file(str(model_folder / "tokenizer.json"))
     tokenizer.no_padding()
     tokenizer.enable_truncation(traced["max_tokens"])
@@ -98,12 +99,12 @@ def export_into(model_folder: Path, work: Path) -> None:
     # TRANSFORMER keeps what int8 would hurt (softmax, layer norm, GELU) in floating point.
     quantized = nncf.quantize(openvino.Core().read_model(str(fp32)), nncf.Dataset(samples),
                               model_type=nncf.ModelType.TRANSFORMER, subset_size=len(samples))
-    openvino.save_model(quantized, str(work / onnx_model.KINDS[RUNTIME].graph))
+    openvino.save_model(quantized, str(work / graphs.KINDS[RUNTIME].graph))
     fp32.unlink()
-    onnx_model.finish(model_folder, work, traced, RUNTIME)
+    graphs.finish(model_folder, work, traced, RUNTIME)
 
 
-class OpenVinoModel(onnx_model.OnnxModel):
+class OpenVinoModel(OnnxModel):
     """Encodes like OnnxModel (same tokenizer, batching and padding), on OpenVINO's CPU plugin."""
 
     runtime = RUNTIME
