@@ -7,6 +7,9 @@ repeated runs must converge: the account equal to the local index, file for file
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import random
 import threading
 import time
 from collections import Counter
@@ -15,6 +18,7 @@ import pytest
 
 from pharos_desktop.engine.errors import CloudError
 from pharos_desktop.engine.sync import Syncer
+from pharos_desktop.engine.sync.client import CloudClient
 from pharos_desktop.engine.sync.mapping import normalize_url
 from pharos_desktop.engine.sync.watchdog import Stalled
 from pharos_desktop.tools.sample_repos import make_many_file_repo
@@ -208,3 +212,29 @@ def test_a_cloud_that_stops_answering_mid_run_ends_the_sync_with_one_line(worksp
     assert summary.created + summary.updated + summary.repaired + summary.unchanged == FILES
     assert_no_doubles(real_cloud)
     assert_matches_local(real_cloud, workspace.catalog)
+
+
+# -- what hung issue 28's syncs -------------------------------------------------------------------------
+
+
+def test_attempts_cut_at_their_deadline_give_their_connection_back(real_cloud, flaky):
+    """An attempt cut at its deadline while its answer is being closed must still give its connection's slot
+    back to the pool. Under asyncio.wait_for it did not (httpcore shields that cleanup from anyio's cancellation
+    only): with every slot lost, each later request waited for a connection that never came."""
+    proxy = flaky(latency=0.05)
+    draw = random.Random(28)
+
+    async def cut_many_then_ask() -> None:
+        client = CloudClient(proxy.url, real_cloud.token, retries=0, max_connections=1)
+        try:
+            for _ in range(300):  # deadlines around the answer's arrival: some land while it is being closed
+                client.attempt_deadline = draw.uniform(0.04, 0.09)
+                with contextlib.suppress(CloudError):
+                    await client.request("GET", "/api/resources", params={"limit": 1})
+            client.attempt_deadline = 10.0
+            answer = await client.request("GET", "/api/resources", params={"limit": 1})
+            assert answer.status == 200
+        finally:
+            await client.aclose()
+
+    asyncio.run(cut_many_then_ask())
