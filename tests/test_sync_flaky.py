@@ -17,7 +17,7 @@ from collections import Counter
 import pytest
 
 from pharos_desktop.engine.errors import CloudError
-from pharos_desktop.engine.sync import Syncer
+from pharos_desktop.engine.sync import Syncer, runner
 from pharos_desktop.engine.sync.client import CloudClient
 from pharos_desktop.engine.sync.mapping import normalize_url
 from pharos_desktop.engine.sync.watchdog import Stalled
@@ -238,3 +238,19 @@ def test_attempts_cut_at_their_deadline_give_their_connection_back(real_cloud, f
             await client.aclose()
 
     asyncio.run(cut_many_then_ask())
+
+
+def test_a_file_past_its_deadline_is_listed_and_the_next_sync_finishes_it(workspace, tmp_path, real_cloud, flaky,
+                                                                        monkeypatch):
+    ingest(workspace, make_many_file_repo(tmp_path / "many", 4))
+    proxy = flaky(latency=0.3)  # a file is several requests: well over a second each
+    with monkeypatch.context() as short:
+        short.setattr(runner, "FILE_BASE_SECONDS", 1.0)
+        short.setattr(runner, "FILE_CHUNK_SECONDS", 0.0)
+        summary = run_sync(syncer(workspace, real_cloud, proxy))
+    assert summary.failed == 4
+    assert {f.message for f in summary.failures} == {"the cloud did not finish it within 1 s; the next sync tries again"}
+    summary = run_sync(syncer(workspace, real_cloud, proxy))
+    assert summary.failed == 0
+    assert_no_doubles(real_cloud)
+    assert_matches_local(real_cloud, workspace.catalog)

@@ -108,8 +108,8 @@ class Runner:
                 except RequestFailed as exc:
                     self._failed(action, str(exc))
             if deadline.cancelled_caught:
-                self._failed(action, f"the cloud did not finish it within {seconds / 60:.0f} minutes; "
-                                     "the next sync tries again")
+                took = f"{seconds / 60:.0f} minutes" if seconds >= 120 else f"{seconds:.0f} s"
+                self._failed(action, f"the cloud did not finish it within {took}; the next sync tries again")
             self.meter.advance(current=action.path)
 
     def _failed(self, action: Action, message: str) -> None:
