@@ -8,12 +8,16 @@ Never followed: redirects. This is a write API holding a bearer token, so a redi
 or not) is an error naming where it pointed. Every attempt has an overall deadline (a server that
 trickles bytes never trips httpx's per-read timeout) and answers are read up to a cap, so a hostile or
 broken server can neither hang a sync nor fill memory.
+
+The client also keeps what the sync's watchdog (watchdog.py) reads: when the cloud last answered, and
+which requests are waiting for it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import email.utils
+import itertools
 import json as jsonlib
 import logging
 import random
@@ -21,6 +25,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+import anyio
 import httpx
 
 from ..errors import CloudError
@@ -117,6 +122,10 @@ class CloudClient:
         self.max_retry_after = max_retry_after
         self.attempt_deadline = attempt_deadline
         self.requests = 0  # attempts sent, for rates and tests
+        self._waiting: dict[int, tuple[float, str]] = {}  # attempts in flight: when sent, "METHOD /path"
+        self._attempt_ids = itertools.count()
+        self.last_sent = ""  # "METHOD /path" of the latest attempt
+        self._heard = time.monotonic()  # when the cloud last answered, or until when the sync chose to wait
         self._http = httpx.AsyncClient(
             base_url=self.api_url, transport=transport, timeout=timeout, follow_redirects=False,
             headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
@@ -152,7 +161,7 @@ class CloudClient:
                     raise Unreachable(f"cannot reach the Pharos cloud at {self.api_url} ({what}): "
                                       "check your connection and the API URL in Settings") from None
                 log.info("%s %s: %s, retrying", method, path, what)
-                await asyncio.sleep(self.backoff(attempt))
+                await self.pause(self.backoff(attempt))
                 continue
             status = reply.status
             if status == 429 or status >= 500:
@@ -162,32 +171,61 @@ class CloudClient:
                     raise Transient(f"HTTP {status}: {self._scrub(detail)}", status, detail, delay)
                 if attempt <= self.retries:
                     log.info("%s %s: HTTP %s, retrying", method, path, status)
-                    await asyncio.sleep(delay if delay is not None else self.backoff(attempt))
+                    await self.pause(delay if delay is not None else self.backoff(attempt))
                     continue
             return self._answer(method, path, reply, attempt > 1)
 
     async def _send(self, method: str, path: str, json: Any, params: dict | None,
                     deadline: float | None = None, max_bytes: int = MAX_ANSWER_BYTES) -> _Reply:
         """One attempt under the overall deadline, its answer read up to the cap."""
-        async def attempt() -> _Reply:
-            request = self._http.build_request(method, path, json=json, params=params)
-            response = await self._http.send(request, stream=True)
-            try:
-                cap = max_bytes if response.is_success else min(max_bytes, MAX_ERROR_BYTES)
-                body = bytearray()
-                async for piece in response.aiter_bytes():
-                    body += piece
-                    if len(body) > cap:
-                        if response.is_success:  # a truncated success cannot be trusted
-                            raise NotPharos(f"{self.api_url} sent an answer over {_size(cap)}: "
-                                            "check the API URL in Settings")
-                        del body[cap:]  # for an error, its start is all we show
-                        break
-                return _Reply(response.status_code, response.headers, bytes(body), response.reason_phrase)
-            finally:
-                await response.aclose()
+        key = next(self._attempt_ids)
+        self.last_sent = f"{method} {path.split('?')[0]}"
+        self._waiting[key] = (time.monotonic(), self.last_sent)
+        try:
+            # An anyio deadline, not asyncio.wait_for: httpcore shields its cleanup from anyio's cancellation
+            # only. asyncio's, landing while an answer is being closed, abandons the close half-way and the
+            # connection's slot in the pool is never given back; once every slot is lost, each request waits
+            # for a connection that never comes (issue 28).
+            with anyio.fail_after(deadline if deadline is not None else self.attempt_deadline):
+                request = self._http.build_request(method, path, json=json, params=params)
+                response = await self._http.send(request, stream=True)
+                try:
+                    cap = max_bytes if response.is_success else min(max_bytes, MAX_ERROR_BYTES)
+                    body = bytearray()
+                    async for piece in response.aiter_bytes():
+                        body += piece
+                        if len(body) > cap:
+                            if response.is_success:  # a truncated success cannot be trusted
+                                raise NotPharos(f"{self.api_url} sent an answer over {_size(cap)}: "
+                                                "check the API URL in Settings")
+                            del body[cap:]  # for an error, its start is all we show
+                            break
+                    reply = _Reply(response.status_code, response.headers, bytes(body), response.reason_phrase)
+                finally:
+                    await response.aclose()
+        finally:
+            del self._waiting[key]
+        self._heard = max(self._heard, time.monotonic())
+        return reply
 
-        return await asyncio.wait_for(attempt(), deadline if deadline is not None else self.attempt_deadline)
+    # -- for the watchdog ---------------------------------------------------------------------
+
+    async def pause(self, seconds: float) -> None:
+        """Wait before trying again; time the sync chose to wait is not time the cloud kept it waiting."""
+        self._heard = max(self._heard, time.monotonic() + seconds)
+        await asyncio.sleep(seconds)
+
+    def heard(self) -> None:
+        """Start counting the cloud's silence from now (a phase of the sync that waits on it begins)."""
+        self._heard = max(self._heard, time.monotonic())
+
+    def silence(self) -> float:
+        """Seconds since the cloud last answered, less the pauses the sync chose."""
+        return max(0.0, time.monotonic() - self._heard)
+
+    def in_flight(self) -> list[str]:
+        """The requests waiting for an answer ("METHOD /path"), oldest first."""
+        return [what for _, what in sorted(self._waiting.values())]
 
     def backoff(self, attempt: int) -> float:
         delay = min(self.backoff_cap, self.backoff_base * 2 ** (attempt - 1))

@@ -17,11 +17,12 @@ from ..run.repo_lock import busy_message, repo_locks
 from ..secrets import CLOUD_TOKEN, get_secret
 from ..states import JobState, LastSync, RunMark
 from . import mapping, verify
-from .client import CloudClient, NotPharos
+from .client import ATTEMPT_DEADLINE, CloudClient, NotPharos
 from .connection import WAKE_TIMEOUT, ConnectionReport, check_connection
 from .plan import LocalFile, Published, make_plan
 from .runner import Runner
 from .status import SyncStatus
+from .watchdog import STALL_SECONDS, watched
 
 PAGE = 100  # the server's maximum: a larger limit is a 500, not a 422
 MAX_PAGES = 10_000  # a million resources: a listing longer than that is not one to plan from
@@ -43,7 +44,8 @@ def queue_notice(refused: int, all_published: bool) -> str:
 class Syncer:
     def __init__(self, workspace, *, api_url: str | None = None, token: str | None = None,
                  transport: httpx.AsyncBaseTransport | None = None, retries: int = 5, backoff_base: float = 0.5,
-                 wake_timeout: float = WAKE_TIMEOUT) -> None:
+                 wake_timeout: float = WAKE_TIMEOUT, attempt_deadline: float = ATTEMPT_DEADLINE,
+                 stall_seconds: float = STALL_SECONDS) -> None:
         self.workspace = workspace
         self.api_url = (api_url or workspace.settings.api_url).strip().rstrip("/")
         self._token = token  # None: read when first needed, so that a failing keyring fails the job
@@ -51,6 +53,8 @@ class Syncer:
         self._retries = retries
         self._backoff_base = backoff_base
         self._wake_timeout = wake_timeout
+        self._attempt_deadline = attempt_deadline
+        self._stall_seconds = stall_seconds
         self.status = SyncStatus(workspace, self.api_url)
         self.state = self.status.state
 
@@ -62,7 +66,8 @@ class Syncer:
     def _client(self) -> CloudClient:
         concurrency = max(1, self.workspace.settings.sync_concurrency)
         return CloudClient(self.api_url, self._cloud_token(), transport=self._transport, retries=self._retries,
-                           backoff_base=self._backoff_base, max_connections=concurrency + 2)
+                           backoff_base=self._backoff_base, max_connections=concurrency + 2,
+                           attempt_deadline=self._attempt_deadline)
 
     # -- connection ---------------------------------------------------------------------------
 
@@ -114,10 +119,13 @@ class Syncer:
         carried_out = False
         client = self._client()
         try:
-            remote = await task.cancel.result_async(self._list_remote(client, task))
+            # The watchdog (watchdog.py) ends a phase that has heard nothing from the cloud for too long.
+            remote = await task.cancel.result_async(watched(client, self._list_remote(client, task),
+                                                            self._stall_seconds))
             local, records = await asyncio.to_thread(self._local_files, repos, send_source)
             published = self.state.published(None if everything else repo_ids)
-            remote_chunks = await task.cancel.result_async(self._check(client, published, marks, remote, repos, task))
+            remote_chunks = await task.cancel.result_async(watched(
+                client, self._check(client, published, marks, remote, repos, task), self._stall_seconds))
             plan = make_plan(local, published, remote, remote_chunks)
             task.progress("plan", len(local), len(local), "files")
             repairs = f"{plan.count('repaired')} to repair, " if plan.count("repaired") else ""
@@ -126,7 +134,7 @@ class Syncer:
                          f"{plan.chunks} chunks to upload")
             runner = Runner(client, self.state, self.workspace.catalog, {r.repo_id: r for r in repos}, records,
                             send_source=send_source, concurrency=self.workspace.settings.sync_concurrency, task=task)
-            outcome = await runner.run(plan)
+            outcome = await watched(client, runner.run(plan), self._stall_seconds)
             carried_out = True
         finally:
             await client.aclose()
