@@ -19,7 +19,6 @@ from pydantic import BaseModel, Field
 from ..engine.cancel import CancelToken
 from ..engine.errors import Cancelled, PharosError
 from ..engine.events import Event, IngestSummary, StageMessage, StageProgress
-from ..engine.isolated import IsolatedIngestor
 from ..engine.jobs import Task
 from ..engine.settings import Settings
 from .answers import answer, refusal
@@ -90,6 +89,8 @@ async def ingest_repository(served: ServedIndex, context: Context, source: str, 
     outcome: Future[IngestSummary] = Future()
 
     def work() -> None:
+        from ..engine.isolated import IsolatedIngestor  # here: most servers never ingest, and start faster without it
+
         try:
             outcome.set_result(IsolatedIngestor(served.workspace).ingest(source, branch or None, task=task))
         except BaseException as exc:  # noqa: BLE001 - handed to the waiting call

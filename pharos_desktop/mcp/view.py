@@ -37,11 +37,13 @@ class ServedWorkspace(Workspace):
         self._view_vectors: dict[tuple[str, int], object] = {}
 
     def search_vectors(self, model: str, dim: int):
-        if self.writing:
-            return self._view_vectors.get((model, dim))
-        vectors = super().search_vectors(model, dim)
-        self._view_vectors[(model, dim)] = vectors
-        return vectors
+        """The vectors read for this view: read once while nobody writes (the snapshot, or a copy made from the
+        store), kept for as long as the view holds."""
+        if (model, dim) not in self._view_vectors:
+            if self.writing:
+                return None
+            self._view_vectors[(model, dim)] = super().search_vectors(model, dim)
+        return self._view_vectors[(model, dim)]
 
     def forget_view_vectors(self) -> None:
         self._view_vectors.clear()
@@ -51,7 +53,7 @@ class ServedIndex:
     def __init__(self, workspace: ServedWorkspace) -> None:
         self.workspace = workspace
         self._engine = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pharos-mcp-engine")
-        self._held = False
+        self._version: int | None = None  # the held view's (Catalog.hold_view); None: none held yet
         self.partial: list[str] = []  # repositories being written when the view was taken: it holds part of them
 
     def warm_up(self) -> None:
@@ -76,10 +78,12 @@ class ServedIndex:
     def _advance(self) -> None:
         writing = busy_repositories(self.workspace.data_folder)
         self.workspace.writing = writing
-        if writing and self._held:
+        if writing and self._version is not None:
             return  # keep answering from the state before the writer began
-        self.workspace.catalog.hold_view()
-        self._held = True
+        version = self.workspace.catalog.hold_view()
+        if version == self._version and not writing and not self.partial:
+            return  # nothing was committed since: the same state, and the vectors read for it
+        self._version = version
         self.partial = writing
         self.workspace.forget_view_vectors()
         if not writing:
