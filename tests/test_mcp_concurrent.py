@@ -6,12 +6,11 @@ restart and without reading the vector store itself (the ingest's search snapsho
 from __future__ import annotations
 
 import os
-import time
 
 import anyio
 import pytest
 
-from pharos_desktop.engine.repo_lock import busy_repositories
+from pharos_desktop.engine.run.repo_lock import busy_repositories
 from pharos_desktop.tools.sample_repos import add_commit, make_package_repo
 
 from .cli_support import cli, query, start_cli
@@ -19,7 +18,8 @@ from .mcp_support import server_processes, stdio_client, text
 
 pytestmark = pytest.mark.slow
 
-BEFORE = 'def gather_lighthouse_beacons(coast):\n    """Collect the lighthouse beacons along the coast."""\n    return coast\n'
+BEFORE = ('def gather_lighthouse_beacons(coast):\n    """Collect the lighthouse beacons along the coast."""\n'
+          '    return coast\n')
 AFTER = 'def count_harbour_seagulls(harbour):\n    """Count the seagulls resting in the harbour."""\n    return harbour\n'
 
 

@@ -73,7 +73,8 @@ def test_the_http_switch_serves_with_a_token_kept_in_the_keyring(qtbot, window, 
     assert answers(url) == 401  # no token, no answer
     headers = {"Authorization": f"Bearer {token}", "Accept": "application/json, text/event-stream"}
     initialize = {"jsonrpc": "2.0", "id": 1, "method": "initialize",
-                  "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}}
+                  "params": {"protocolVersion": "2025-06-18", "capabilities": {},
+                             "clientInfo": {"name": "t", "version": "1"}}}
     assert httpx.post(url, json=initialize, headers=headers, timeout=30).status_code == 200
     close_window(qtbot, window)
     deadline = time.monotonic() + 30

@@ -16,10 +16,10 @@ from mcp.server.mcpserver import Context
 from mcp.types import CallToolResult
 from pydantic import BaseModel, Field
 
-from ..engine.cancel import CancelToken
+from ..engine.run.cancel import CancelToken
 from ..engine.errors import Cancelled, PharosError
-from ..engine.events import Event, IngestSummary, StageMessage, StageProgress
-from ..engine.jobs import Task
+from ..engine.run.events import Event, IngestSummary, StageMessage, StageProgress
+from ..engine.run.task import Task
 from ..engine.settings import Settings
 from .answers import answer, refusal
 from .view import ServedIndex

@@ -16,8 +16,8 @@ from mcp.types import CallToolResult
 from pydantic import BaseModel, Field
 
 from ..engine.browse import browse_file
-from ..engine.catalog import Catalog, ChunkRecord, RepoRecord
-from ..engine.chunks import SYMBOL_KINDS
+from ..engine.index.catalog import Catalog, ChunkRecord, RepoRecord
+from ..engine.index.chunks import SYMBOL_KINDS
 from ..engine.errors import UsageError
 from .answers import answer
 from .view import ServedIndex

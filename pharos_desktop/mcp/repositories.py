@@ -8,7 +8,7 @@ from mcp.types import CallToolResult
 from pydantic import BaseModel, Field
 
 from ..engine.catalog_repair import raise_if_emptied
-from ..engine.freshness import freshness
+from ..engine.source.freshness import freshness
 from .answers import answer
 from .search_code import view_notes
 from .view import ServedIndex

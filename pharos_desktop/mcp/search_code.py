@@ -7,8 +7,8 @@ from mcp.types import CallToolResult
 from pydantic import BaseModel, Field
 
 from ..engine.catalog_repair import raise_if_emptied
-from ..engine.hit_text import as_json, describe, explain, why
-from ..engine.search import SearchFilters, Searcher
+from ..engine.query.hit_text import as_json, describe, explain, why
+from ..engine.query.search import SearchFilters, Searcher
 from .answers import answer, refusal
 from .view import ServedIndex
 

@@ -19,8 +19,8 @@ import logging
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable, TypeVar
 
-from ..engine.repo_lock import busy_repositories
-from ..engine.search import Searcher
+from ..engine.run.repo_lock import busy_repositories
+from ..engine.query.search import Searcher
 from ..engine.workspace import Workspace
 
 log = logging.getLogger(__name__)
