@@ -93,7 +93,8 @@ def measure(home: Path = DEFAULT_HOME, spawns: int = 5, searches: int = 60) -> d
             "first_min_s": round(firsts[0], 3), "first_max_s": round(firsts[-1], 3), "searches": len(walls),
             "warm_p50_ms": round(1000 * statistics.median(walls), 1),
             "warm_p95_ms": round(1000 * walls[min(len(walls) - 1, int(0.95 * len(walls)))], 1),
-            "rss_mb": round(session["rss"] / 2**20), "peak_rss_mb": round(session["peak"] / 2**20) if session["peak"] else None,
+            "rss_mb": round(session["rss"] / 2**20),
+            "peak_rss_mb": round(session["peak"] / 2**20) if session["peak"] else None,
             "loaded": session["loaded"], "load": round(psutil.getloadavg()[0], 1)}
 
 
