@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from pharos_desktop.engine.vector_snapshot import VectorSnapshot
+from pharos_desktop.engine.index.vector_snapshot import VectorSnapshot
 
 
 def test_a_damaged_snapshot_is_not_used(tmp_path):
