@@ -16,6 +16,7 @@ from PySide6.QtGui import QGuiApplication
 from pharos_desktop.engine import secrets
 from pharos_desktop.engine.assistant_config import claude_code
 
+from .mcp_support import server_processes
 from .net import free_port
 from .ui_support import close_window
 
@@ -76,6 +77,8 @@ def test_the_http_switch_serves_with_a_token_kept_in_the_keyring(qtbot, window, 
                   "params": {"protocolVersion": "2025-06-18", "capabilities": {},
                              "clientInfo": {"name": "t", "version": "1"}}}
     assert httpx.post(url, json=initialize, headers=headers, timeout=30).status_code == 200
+    (served,) = server_processes()  # it serves the window's data folder, not one of its own
+    assert served.environ()["PHAROS_HOME"] == str(pharos_home)
     close_window(qtbot, window)
     deadline = time.monotonic() + 30
     while answers(url) is not None:

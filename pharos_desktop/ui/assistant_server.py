@@ -58,7 +58,7 @@ class AssistantServer:
         self._last_line = ""
         self._child = subprocess.Popen([*command_line(), "mcp", "--http", "--port", str(http.port)],
                                        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                       env=child_env(self.workspace, secrets.MCP_TOKEN), text=True,
+                                       env=child_env(self.workspace.data_folder, secrets.MCP_TOKEN), text=True,
                                        encoding="utf-8", errors="replace",
                                        creationflags=getattr(subprocess, "CREATE_NO_WINDOW", 0))
         self._serving = http
