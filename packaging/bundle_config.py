@@ -49,8 +49,9 @@ EXCLUDES = [
     "pytest", "_pytest", "pytestqt", "pytest_timeout", "hypothesis",
     "chromadb.test", "numpy.tests", "scipy.conftest",
     # chromadb: we pass our own embeddings (embedding_function=None), so its ONNX MiniLM is never used (our
-    # own int8 graph runs on onnxruntime, which stays); the server, the k8s/cloud clients and its CLI are not either
-    "kubernetes", "chromadb.server", "chromadb.cli", "chromadb.app", "uvicorn", "fastapi",
+    # own int8 graph runs on onnxruntime, which stays); the server, the k8s/cloud clients and its CLI are not either.
+    # uvicorn stays: `mcp --http` serves assistants with it (plain asyncio and h11, so not its optional speed-ups).
+    "kubernetes", "chromadb.server", "chromadb.cli", "chromadb.app", "fastapi",
     "uvloop", "watchfiles", "httptools", "websockets",
     # torch extras we never call (compiler back ends, tensorboard, onnx export)
     "triton", "tensorboard", "torch.utils.tensorboard", "onnx", "onnxscript", "torchvision", "torchaudio",

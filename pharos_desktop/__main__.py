@@ -1,6 +1,7 @@
-"""`pharos-desktop` with no arguments opens the window; `pharos-desktop screenshots ...` runs the screenshot
-tool (tools/screenshots.py); any other command runs the command line. The two front ends (ui, cli) and
-the tool never import each other: this is the one place that chooses between them."""
+"""`pharos-desktop` with no arguments opens the window; `pharos-desktop mcp ...` serves AI assistants (mcp/);
+`pharos-desktop screenshots ...` runs the screenshot tool (tools/screenshots.py); any other command runs the
+command line. The front ends (ui, cli, mcp) and the tool never import each other: this is the one place that
+chooses between them."""
 
 from __future__ import annotations
 
@@ -20,9 +21,14 @@ def main(argv: list[str] | None = None) -> int:
         from .tools.screenshots import main as screenshots_main
 
         return screenshots_main(args[1:])
-    from .cli import main as cli_main
+    if args[0] == "mcp":
+        from .mcp import main as mcp_main
 
-    code = cli_main(args)
+        code = mcp_main(args[1:])
+    else:
+        from .cli import main as cli_main
+
+        code = cli_main(args)
     if any(thread.is_alive() for thread in threading.enumerate() if thread is not threading.main_thread()):
         # What the command did is committed (or it failed or was cancelled). Work it no longer waits for may
         # still run on a thread inside native code: a model loading in the background when a clone fails

@@ -188,6 +188,49 @@ def test_ingest_then_search(bundle_dir, clean_env, work_dir, source_repo):
 
 
 @bundle
+def test_mcp_server_from_the_bundle(bundle_dir, clean_env, work_dir, source_repo):
+    """The frozen app serves assistants too: on stdio through the MCP SDK's own client, and over HTTP (uvicorn and
+    starlette inside the bundle) to the token only."""
+    import anyio
+    import httpx
+    from mcp import Client
+    from mcp.client.stdio import StdioServerParameters
+
+    from tests.net import free_port
+
+    assert run_bundle(bundle_dir, clean_env, work_dir, "ingest", str(source_repo), timeout=600).returncode == 0
+
+    async def session():
+        server = StdioServerParameters(command=str(bundle_dir / EXE_NAME), args=["mcp"], env=clean_env, cwd=work_dir)
+        async with Client(server) as client:
+            assert len((await client.list_tools()).tools) == 6
+            found = await client.call_tool("search_code", {"query": "add two numbers"})
+            assert found.structured_content["hits"][0]["symbol"] == "add_numbers"
+            listed = await client.call_tool("list_repositories", {})
+            assert listed.structured_content["repositories"][0]["index"] == "current"
+
+    anyio.run(session)
+    port = free_port()
+    http = subprocess.Popen([str(bundle_dir / EXE_NAME), "mcp", "--http", "--port", str(port)], cwd=work_dir,
+                            env=dict(clean_env, PHAROS_MCP_TOKEN="bundle-test-token-0123456789abcdef"),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        url, deadline = f"http://127.0.0.1:{port}/mcp", time.monotonic() + 120
+        while True:
+            assert http.poll() is None, http.stderr.read()
+            try:
+                status = httpx.post(url, json={}, timeout=2).status_code
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline, "the bundle's HTTP server did not start"
+                time.sleep(0.3)
+        assert status == 401
+    finally:
+        http.terminate()
+        http.wait(timeout=30)
+
+
+@bundle
 def test_window_starts_offscreen(bundle_dir, clean_env, work_dir):
     env = dict(clean_env, QT_QPA_PLATFORM="offscreen")
     exe = bundle_dir / (APP + (".exe" if sys.platform == "win32" else ""))

@@ -33,9 +33,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="pharos-desktop",
                      description="Ingest git repositories locally and publish them to your Pharos cloud account. "
                                  "Run with no command to open the window.",
-                     # not a command of this parser: __main__ hands it to tools/screenshots.py, above the window
-                     epilog="pharos-desktop screenshots DIR saves a PNG of each view of the window "
-                            "(pharos-desktop screenshots --help).")
+                     # not commands of this parser: __main__ hands them to mcp/ and tools/screenshots.py
+                     epilog="pharos-desktop mcp serves the index to AI assistants over the Model Context Protocol "
+                            "(pharos-desktop mcp --help). pharos-desktop screenshots DIR saves a PNG of each view of "
+                            "the window (pharos-desktop screenshots --help).")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="show skipped files and tracebacks")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)

@@ -5,13 +5,9 @@ from __future__ import annotations
 import sys
 
 from ..engine.errors import UsageError
-from ..engine.query.rerank import explain_bonus
-from ..engine.query.search import MODES, SearchFilters, Searcher, SearchHit
+from ..engine.query.hit_text import as_json, describe, explain, why
+from ..engine.query.search import MODES, SearchFilters, Searcher
 from .output import print_json
-
-_JSON_KEYS = ("repo", "path", "symbol", "kind", "language", "start_line", "end_line", "relevance", "parts", "role",
-              "score", "summary")
-_EXPLAIN_KEYS = ("vector_rank", "keyword_rank", "similarity", "fused_rank", "rerank", "matched")
 
 
 def add_parser(subparsers) -> None:
@@ -44,42 +40,16 @@ def run(args, workspace) -> int:
     if searcher.warning:
         print(f"warning: {searcher.warning}", file=sys.stderr)
     if args.json:
-        keys = _JSON_KEYS + (_EXPLAIN_KEYS if args.explain else ())
-        print_json([{**{key: getattr(hit, key) for key in keys}, "why": hit.reasons} for hit in hits])
+        print_json([as_json(hit, args.explain) for hit in hits])
         return 0
     if not hits:
         print("no results")
     for hit in hits:
         print(f"{hit.relevance:>3}  {hit.repo}:{hit.path}:{hit.start_line}-{hit.end_line}  {describe(hit)}")
-        print(f"     why: {', '.join(hit.reasons) or 'fused rank only'}")
+        print(f"     why: {why(hit)}")
         if args.explain:
             print("     " + explain(hit))
         if hit.summary:
             print("     " + hit.summary.splitlines()[0])
     return 0
 
-
-def describe(hit: SearchHit) -> str:
-    """symbol (kind), with the parts it has and the role of its file (test, docs...)."""
-    notes = [hit.kind]
-    if hit.parts > 1:
-        notes.append(f"best of {hit.parts} parts")
-    if hit.role:
-        notes.append(hit.role)
-    return f"{hit.symbol} ({', '.join(notes)})"
-
-
-def explain(hit: SearchHit) -> str:
-    vector = f"vector #{hit.vector_rank}" if hit.vector_rank else "vector -"
-    if hit.similarity is not None:
-        vector += f" (similarity {hit.similarity:.2f})"
-    keyword = f"keyword #{hit.keyword_rank}" if hit.keyword_rank else "keyword -"
-    fields = "; ".join(f"{name}: {' '.join(words)}" for name, words in hit.matched.items()) or "no words"
-    return f"{vector} · {keyword}{reranked(hit)} · matched {fields}"
-
-
-def reranked(hit: SearchHit) -> str:
-    """`` · fused #4, re-ranked: code +0.10, container -0.50`` (empty when the re-ranker did not run)."""
-    if hit.fused_rank is None:
-        return ""
-    return f" · fused #{hit.fused_rank}, re-ranked: {explain_bonus(hit.rerank)}"

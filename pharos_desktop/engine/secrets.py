@@ -1,7 +1,8 @@
 """Tokens live in the OS keyring only; never in settings.json, a log or an error message.
 
 Where no keyring backend exists the token is kept in memory for this run and the caller is told so.
-Environment variables (``PHAROS_TOKEN``, ``PHAROS_GIT_TOKEN``, ``PHAROS_QUEUE_TOKEN``) override what the keyring holds.
+Environment variables (``PHAROS_TOKEN``, ``PHAROS_GIT_TOKEN``, ``PHAROS_QUEUE_TOKEN``, ``PHAROS_MCP_TOKEN``) override
+what the keyring holds.
 
 A keyring that exists but fails raises more than keyring's own KeyringError: a broken D-Bus session or a
 crashed secret service surfaces as jeepney, secretstorage, OSError or RuntimeError exceptions, even while
@@ -13,19 +14,22 @@ and goes on without it (optional_secret), and storing falls back to this run's m
 from __future__ import annotations
 
 import os
+from secrets import token_urlsafe  # the standard library's, beside this module of the same name
 from typing import Callable
 
 import keyring
 import keyring.errors
 from keyring.backends import fail
 
-from .errors import KeyringUnavailable
+from .errors import ConfigError, KeyringUnavailable
 
 SERVICE = "pharos-desktop"
 CLOUD_TOKEN = "cloud-token"
 GIT_TOKEN = "git-token"
 QUEUE_TOKEN = "queue-token"  # the cloud queue's Upstash REST token (or redis password)
-_ENV = {CLOUD_TOKEN: "PHAROS_TOKEN", GIT_TOKEN: "PHAROS_GIT_TOKEN", QUEUE_TOKEN: "PHAROS_QUEUE_TOKEN"}
+MCP_TOKEN = "mcp-token"  # what an assistant sends to `pharos-desktop mcp --http` (made here, never typed in)
+_ENV = {CLOUD_TOKEN: "PHAROS_TOKEN", GIT_TOKEN: "PHAROS_GIT_TOKEN", QUEUE_TOKEN: "PHAROS_QUEUE_TOKEN",
+        MCP_TOKEN: "PHAROS_MCP_TOKEN"}
 
 _memory: dict[str, str] = {}
 
@@ -106,6 +110,25 @@ def set_secret(name: str, value: str) -> bool:
     else:
         _memory.pop(name, None)
     return False
+
+
+def assistant_token() -> str:
+    """The token an assistant must send to the HTTP server (``pharos-desktop mcp --http``): the one stored, else a
+    new random one, stored now. Raises KeyringUnavailable, or ConfigError where no keyring can keep it (a token
+    that lives only in this process's memory could be shown to nobody)."""
+    token = get_secret(MCP_TOKEN)
+    if token:
+        return token
+    token = token_urlsafe(32)
+    if not set_secret(MCP_TOKEN, token):
+        raise ConfigError(f"no system keyring can keep the assistants' token: set {_ENV[MCP_TOKEN]} to one you "
+                          "choose (32 characters or more)")
+    return token
+
+
+def new_assistant_token() -> bool:
+    """Replace the assistants' token with a new random one; False when it could only be kept for this run."""
+    return set_secret(MCP_TOKEN, token_urlsafe(32))
 
 
 def mask(token: str) -> str:

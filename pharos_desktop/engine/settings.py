@@ -93,6 +93,11 @@ class Settings:
     git_timeout: int = 60  # seconds a clone/fetch may show no progress before it is stopped
     max_cores: int = 0  # cores an ingest may keep busy (model threads, parse workers); 0: all of them
     low_priority: bool = True  # the window's ingest runs below normal OS priority, so the desktop stays responsive
+    # AI assistants (`pharos-desktop mcp`): read-only unless the user lets them ingest; the window serves them over
+    # HTTP on 127.0.0.1 while the switch is on (the token is a secret, secrets.MCP_TOKEN)
+    mcp_allow_ingest: bool = False
+    mcp_http: bool = False
+    mcp_http_port: int = 8767
 
     def validate(self) -> None:
         if self.device not in DEVICES:
@@ -109,6 +114,8 @@ class Settings:
             raise ConfigError("sync concurrency must be at least 1")
         if self.git_timeout < 1:
             raise ConfigError("the git timeout must be at least 1 second")
+        if not 1024 <= self.mcp_http_port <= 65535:
+            raise ConfigError(f"the assistants' HTTP port must be from 1024 to 65535, not {self.mcp_http_port}")
 
     @classmethod
     def load(cls, apply_env: bool = True) -> "Settings":

@@ -19,6 +19,7 @@ from ..engine.jobs import ResumableJob
 from ..engine.states import ACTIVE_JOB_STATES, JobKind, JobState
 from ..engine.workspace import Workspace
 from .activity import ActivityPanel
+from .assistant_server import AssistantServer
 from .bridge import EventBridge
 from .cloud_jobs import CloudWork
 from .code_view import CodeView
@@ -65,6 +66,7 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.code_view, "Code")
         self.tabs.addTab(self.search_panel, "Search")
         self.tabs.addTab(self.overview, "Overview")
+        self.assistant_server = AssistantServer(workspace)
         self.cloud = CloudWork(workspace, self.bridge, self)
         self.tabs.addTab(self.cloud.view, "Cloud jobs")
         self.activity = ActivityPanel()
@@ -179,6 +181,7 @@ class MainWindow(QMainWindow):
         self.url_bar.offer_clipboard()
         self.refresh_repos()
         self.cloud.restore()
+        self.serve_assistants()
         jobs = self.workspace.jobs
 
         def unfinished() -> list[ResumableJob]:
@@ -361,8 +364,18 @@ class MainWindow(QMainWindow):
         dialog.accepted.connect(lambda: self.statusBar().showMessage(
             "Settings saved" + (" (tokens kept for this session only: no keyring)"
                                 if getattr(dialog, "kept_in_memory", False) else ""), 8000))
+        dialog.accepted.connect(self.serve_assistants)
         dialog.open()
         return dialog
+
+    def serve_assistants(self) -> None:
+        """Serve assistants over HTTP, or stop, as the settings say; a server that cannot start says why."""
+        problem = self.assistant_server.apply()
+        if problem:
+            self.statusBar().showMessage(problem, 15000)
+        elif self.workspace.settings.mcp_http:
+            QTimer.singleShot(3000, lambda: self.assistant_server.problem() and self.statusBar().showMessage(
+                f"The HTTP server for assistants stopped: {self.assistant_server.problem()}", 15000))
 
     def open_diagnostics(self) -> DiagnosticsDialog:
         dialog = DiagnosticsDialog(self.workspace, self.threads, self)
@@ -401,6 +414,7 @@ class MainWindow(QMainWindow):
                 self._ask_before_closing()
             return
         save_layout(self)
+        self.assistant_server.stop()
         self.threads.shutdown()
         event.accept()
 

@@ -1,7 +1,7 @@
 """Settings, by area: the cloud, its queue, the model and runtime, storage (settings_fields.py declares each
-setting once). Tokens go to the OS keyring only (``secrets.set_secret``) and are never shown back in full;
-the keyring is read off the UI thread (it can take seconds, or hang on a locked session bus). Everything
-else is saved to settings.json through ``Settings.save``."""
+setting once); AI assistants on a page of their own (assistants_page.py). Tokens go to the OS keyring only
+(``secrets.set_secret``) and are never shown back in full; the keyring is read off the UI thread (it can take
+seconds, or hang on a locked session bus). Everything else is saved to settings.json through ``Settings.save``."""
 
 from __future__ import annotations
 
@@ -9,13 +9,14 @@ from dataclasses import replace
 
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QGridLayout, QGroupBox,
-                               QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget)
+                               QHBoxLayout, QLabel, QLineEdit, QPushButton, QTabWidget, QVBoxLayout, QWidget)
 
 from ..engine import secrets
 from ..engine.errors import KeyringUnavailable, PharosError
 from ..engine.settings import Settings
 from ..engine.workspace import Workspace
 from . import async_tasks
+from .assistants_page import AssistantsPage
 from .palette import ERROR, QUIET, WARNING, styled
 from .settings_fields import CLOUD, MODEL, QUEUE, STORAGE, Field
 from .threads import Threads
@@ -110,8 +111,14 @@ class SettingsDialog(QDialog):
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.save)
         buttons.rejected.connect(self.reject)
+        general = QWidget()
+        general.setLayout(areas)
+        self.assistants = AssistantsPage(workspace)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(general, "General")
+        self.tabs.addTab(self.assistants, "AI assistants")
         layout = QVBoxLayout(self)
-        layout.addLayout(areas)
+        layout.addWidget(self.tabs)
         layout.addWidget(self.error)
         layout.addWidget(buttons)
         threads.read(_read_keyring, self._show_keyring)
@@ -186,8 +193,8 @@ class SettingsDialog(QDialog):
 
     def edited_settings(self) -> Settings:
         """The settings as edited; raises PharosError for a value that cannot be saved."""
-        return replace(self.workspace.settings,
-                       **{field.name: field.read(getattr(self, field.name)) for field in self.fields})
+        return self.assistants.edited(replace(
+            self.workspace.settings, **{field.name: field.read(getattr(self, field.name)) for field in self.fields}))
 
     def save(self) -> None:
         try:

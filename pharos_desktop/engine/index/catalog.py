@@ -199,6 +199,23 @@ class Catalog:
         """Run a query on this thread's connection (rows read by column name); WAL: a writer never blocks it."""
         return self._conn().execute(sql, tuple(params))
 
+    def hold_view(self) -> int:
+        """From now on this thread's reads see the catalog as committed at this moment, whatever other processes
+        commit meanwhile, until the next hold_view or release_view (a WAL read transaction: writers are not held
+        up, but the WAL cannot be checkpointed past it, so it grows while the view is held). Returns a number
+        that differs from the last view's whenever another connection has committed since (SQLite's data_version)."""
+        conn = self._conn()
+        if conn.in_transaction:
+            conn.rollback()
+        conn.execute("BEGIN")
+        conn.execute("SELECT COUNT(*) FROM repos").fetchone()  # a deferred transaction takes its snapshot here
+        return conn.execute("PRAGMA data_version").fetchone()[0]
+
+    def release_view(self) -> None:
+        conn = self._conn()
+        if conn.in_transaction:
+            conn.rollback()
+
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)
         if conn is not None:

@@ -15,6 +15,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import uuid
+import zipfile
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -47,7 +49,7 @@ class VectorSnapshot:
                     return None
                 return cls(key, data["ids"], data["vectors"].astype("float32"),
                            {name: data[name] for name in _FILTER_FIELDS}, int(data["missing"]))
-        except (OSError, ValueError, KeyError) as exc:
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:  # damaged: made again
             log.info("search snapshot %s not usable: %s", path, exc)
             return None
 
@@ -58,14 +60,19 @@ class VectorSnapshot:
         import numpy as np
 
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp.npz")
+        # A name of its own: another process (an ingest finishing, a search finding the copy stale) may be writing
+        # the same snapshot now, and two writers of one temporary file would leave a mix of both.
+        tmp = path.with_name(f"{path.name}.{uuid.uuid4().hex[:12]}.tmp.npz")
         fields = {name: np.array([m.get(name) or "" for m in metadatas], dtype=str) for name in _FILTER_FIELDS}
         ids_array = np.array(ids, dtype=str)
         stored = np.asarray(vectors, dtype="float16")
         if stored.ndim != 2:  # a list of vectors; an empty array comes shaped (0, dim)
             stored = stored.reshape(len(ids), -1)
-        np.savez(tmp, key=np.array(key), ids=ids_array, vectors=stored, missing=np.array(missing), **fields)
-        os.replace(tmp, path)  # readers see the old file or the new one, never half of one
+        try:
+            np.savez(tmp, key=np.array(key), ids=ids_array, vectors=stored, missing=np.array(missing), **fields)
+            os.replace(tmp, path)  # readers see the old file or the new one, never half of one
+        finally:
+            tmp.unlink(missing_ok=True)
         return cls(key, ids_array, stored.astype("float32"), fields, missing)
 
     def count(self) -> int:

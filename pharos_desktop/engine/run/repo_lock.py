@@ -59,6 +59,24 @@ def repo_lock(root: Path, repo_id: str, *, cancel: CancelToken, on_wait: Callabl
         lock.release()
 
 
+def busy_repositories(root: Path) -> list[str]:
+    """The repositories whose lock is held now (an ingest or a sync under way, in any process): for a reader that
+    must tell a half-written index from a finished one. Cheap: one try of each lock file, no wait."""
+    folder = Path(root) / "locks"
+    try:
+        names = sorted(path.stem for path in folder.glob("*.lock") if path.stem != WORKER_LOCK)
+    except OSError:
+        return []
+    busy = []
+    for repo_id in names:
+        lock = _lock(root, repo_id)
+        if _try(lock):
+            lock.release()
+        else:
+            busy.append(repo_id)
+    return busy
+
+
 class Busy(PharosError):
     """Another process holds the lock, and waiting for it was given up."""
 
