@@ -93,6 +93,10 @@ class Settings:
     git_timeout: int = 60  # seconds a clone/fetch may show no progress before it is stopped
     max_cores: int = 0  # cores an ingest may keep busy (model threads, parse workers); 0: all of them
     low_priority: bool = True  # the window's ingest runs below normal OS priority, so the desktop stays responsive
+    # The live index (engine/live/): local folders followed as they change. One switch holds all automatic
+    # work back; on battery it waits too, unless allowed.
+    live_paused: bool = False
+    live_on_battery: bool = False
 
     def validate(self) -> None:
         if self.device not in DEVICES:
