@@ -7,6 +7,7 @@ import os
 import signal
 import threading
 import time
+from collections import namedtuple
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -176,7 +177,7 @@ def test_pause_holds_automatic_work_back_until_resumed(workspace, tmp_path):
 
 def test_on_battery_automatic_work_waits_unless_allowed(monkeypatch):
     # The one part that cannot run here: a battery. psutil's answer is what is replaced.
-    discharging = psutil._common.sbattery(percent=40, secsleft=3600, power_plugged=False)
+    discharging = namedtuple("Battery", "percent secsleft power_plugged")(40, 3600, False)
     monkeypatch.setattr(psutil, "sensors_battery", lambda: discharging)
     assert manners.held_back(Settings()) == "on battery"
     assert manners.held_back(Settings(live_on_battery=True)) == ""
