@@ -118,6 +118,7 @@ class Ingestor:
             index.forget(gone)
             task.message(f"{len(gone)} deleted files removed from the index")
         todo, kept = index.plan(scan.files)
+        index.reading(len(todo))
         if kept:
             task.message(f"{kept} unchanged files kept as they are")
         return todo, kept

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from .index.catalog import ChunkRecord, FileRecord, RepoRecord
 from .model.embedder import made_by
 from .files.scan import BINARY, UNSUPPORTED_TYPE, FileEntry
-from .states import RepoState
+from .states import IndexedTree, RepoState
 
 if TYPE_CHECKING:
     from .model.embedder import Embedder
@@ -109,6 +109,10 @@ class LocalIndex:
             else:
                 todo.append(entry)
         return todo, kept
+
+    def reading(self, count: int) -> None:
+        """How many files this run reads: what "updating (N files)" says, in any process, while it runs."""
+        self.catalog.set_repo_state(self.repo_id, RepoState.INGESTING, todo=count)
 
     def switch_model(self) -> None:
         """The settings name another model than the one that made the stored vectors: they and the rows
@@ -198,10 +202,12 @@ class LocalIndex:
             self.model, self.dim = embedder.name, embedder.dim
             if embedded:
                 self.runtime = made_by(self.runtime if kept else "", embedder.made_by)
+        tree = IndexedTree.WORKING_TREE if checkout.uncommitted else (
+            IndexedTree.COMMIT if checkout.commit else IndexedTree.UNKNOWN)
         # The store as this run leaves it: checked at the start where it had changed, or written since.
         self.catalog.set_repo_state(self.repo_id, RepoState.READY, commit=checkout.commit, branch=checkout.branch,
-                                    ingested_at=time.time(), model=self.model, dim=self.dim, runtime=self.runtime,
-                                    vectors_stamp=self.workspace.vector_store_stamp())
+                                    tree=tree, todo=0, ingested_at=time.time(), model=self.model, dim=self.dim,
+                                    runtime=self.runtime, vectors_stamp=self.workspace.vector_store_stamp())
         if self._vectors_changed:  # so a search from a fresh process needs no Chroma
             self.workspace.refresh_search_snapshot(self.model, self.dim)
         final = self.catalog.find_repo(self.repo_id)

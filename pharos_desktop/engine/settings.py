@@ -98,6 +98,10 @@ class Settings:
     mcp_allow_ingest: bool = False
     mcp_http: bool = False
     mcp_http_port: int = 8767
+    # The live index (engine/live/): local folders followed as they change. One switch holds all automatic
+    # work back; on battery it waits too, unless allowed.
+    live_paused: bool = False
+    live_on_battery: bool = False
 
     def validate(self) -> None:
         if self.device not in DEVICES:

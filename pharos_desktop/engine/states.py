@@ -25,6 +25,14 @@ class RepoState(StrEnum):
     FAILED = "failed"
 
 
+class IndexedTree(StrEnum):
+    """What a repository's index was read from (the catalog's repos.tree)."""
+
+    UNKNOWN = ""  # a plain folder (no git), or indexed before this was recorded
+    COMMIT = "commit"  # the files as committed: a clone, or a clean working tree
+    WORKING_TREE = "working tree"  # a local folder with uncommitted changes (edited, added or deleted files)
+
+
 class JobState(StrEnum):
     """An ingest or sync job (the catalog's jobs.state, and the window's job cards)."""
 

@@ -293,6 +293,25 @@ def scan_files(root: Path, settings: Settings, *, task: Task) -> ScanResult:
     return ScanResult(files, sorted(skipped.items()))
 
 
+def worth_reading(root: Path, paths: list[str], settings: Settings) -> list[str]:
+    """Of these changed paths (repo-relative, "/"), those the scan might read: not in an excluded folder,
+    not skipped for their name or the user's exclusions, not ignored by git. The live index (engine/live/)
+    asks before it re-ingests, so churn in node_modules/, target/ or an ignored build folder costs no work."""
+    user = UserExcludes(list(settings.extra_excludes or []))
+    left = [path for path in paths if not _excluded_folder(path.split("/") + [""])
+            and not _name_rule(path.rsplit("/", 1)[-1]) and not (user and user.matches(path))]
+    if not left:
+        return []
+    root = Path(root)
+    with _git_view(root) as view:
+        stdin = b"\0".join(p.encode("utf-8", "surrogateescape") for p in left) + b"\0"
+        done = run_local([*view, "check-ignore", "-z", "--stdin"], root, stdin)
+    if done.returncode not in (0, 1):  # 1: none is ignored; anything else: keep them all, the scan decides
+        return left
+    ignored = set(_split_z(done.stdout))
+    return [path for path in left if path not in ignored]
+
+
 # -- read --------------------------------------------------------------------------------------
 
 def git_blob_sha1(data: bytes) -> str:

@@ -20,7 +20,7 @@ from typing import Iterable, Iterator
 from . import keyword_index
 from .catalog_file import connect, damaged, missing_tables
 from ..errors import StoreError, UsageError
-from ..states import RepoState
+from ..states import IndexedTree, RepoState
 
 SCHEMA_VERSION = 1
 
@@ -40,6 +40,8 @@ CREATE TABLE IF NOT EXISTS repos (
     runtime TEXT NOT NULL DEFAULT '',   -- what made the vectors: torch-fp32, torch-fp16, onnx-int8 (+ joins a mix)
     vectors_stamp TEXT NOT NULL DEFAULT '',  -- the vector store its last run left its vectors in (vectors.store_stamp)
     state TEXT NOT NULL DEFAULT 'new',   -- new | ingesting | ready | interrupted | failed
+    tree TEXT NOT NULL DEFAULT '',       -- what the index holds: commit | working tree | '' (IndexedTree)
+    todo INTEGER NOT NULL DEFAULT 0,     -- while ingesting: the files this run reads
     error TEXT NOT NULL DEFAULT '',
     created_at REAL NOT NULL,
     ingested_at REAL
@@ -92,6 +94,8 @@ class RepoRecord:
     vectors_stamp: str = ""
     state: str = RepoState.NEW
     error: str = ""
+    tree: str = IndexedTree.UNKNOWN
+    todo: int = 0
     created_at: float = 0.0
     ingested_at: float | None = None
     files: int = 0  # indexed files (filled by list_repos/get_repo)
@@ -135,6 +139,9 @@ _CHUNK_COLUMNS = ("chunk_id, repo_id, path, ordinal, kind, symbol, language, sta
                   "signature, summary, deps, code, embedded_text")
 
 
+# Added after the first release: older catalogs get them on open.
+_ADDED_COLUMNS = {"runtime": "TEXT NOT NULL DEFAULT ''", "vectors_stamp": "TEXT NOT NULL DEFAULT ''",
+                  "tree": "TEXT NOT NULL DEFAULT ''", "todo": "INTEGER NOT NULL DEFAULT 0"}
 _COLUMNS = {"commit": "commit_sha"}  # RepoRecord field -> repos column, where the two differ
 
 
@@ -166,9 +173,9 @@ class Catalog:
                     raise damaged(self.path, f"missing table{'s' if len(missing) > 1 else ''}: {', '.join(missing)}")
                 conn.executescript(_SCHEMA)
                 columns = {row[1] for row in conn.execute("PRAGMA table_info(repos)")}
-                for added in ("runtime", "vectors_stamp"):  # older catalogs
+                for added, declared in _ADDED_COLUMNS.items():  # older catalogs
                     if added not in columns:
-                        conn.execute(f"ALTER TABLE repos ADD COLUMN {added} TEXT NOT NULL DEFAULT ''")
+                        conn.execute(f"ALTER TABLE repos ADD COLUMN {added} {declared}")
                 conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
                 conn.commit()
                 keyword_index.ensure(conn)

@@ -36,6 +36,7 @@ class Checkout:
     commit: str  # HEAD sha, "" for a plain folder
     branch: str  # checked-out branch, "" when detached or a plain folder
     is_clone: bool
+    uncommitted: bool = False  # a local folder whose files differ from its commit (edited, added, deleted)
 
 
 def _head(path: Path) -> tuple[str, str]:
@@ -48,12 +49,21 @@ def _open_local(spec: SourceSpec, branch: str | None) -> Checkout:
     path = Path(spec.location)
     if not path.is_dir():
         raise SourceError(f"folder does not exist: {path}")
-    commit, current = _head(path) if in_git_work_tree(path) else ("", "")
+    in_git = in_git_work_tree(path)
+    commit, current = _head(path) if in_git else ("", "")
     if branch and branch != current:
         where = f"has '{current}' checked out" if current else "is not on a git branch"
         raise SourceError(f"{path} {where}: local folders are read as they are on disk, so --branch "
                           f"'{branch}' cannot apply; check it out there first, or give the repository's URL")
-    return Checkout(path, commit, current, is_clone=False)
+    return Checkout(path, commit, current, is_clone=False, uncommitted=in_git and uncommitted(path))
+
+
+def uncommitted(path: Path) -> bool:
+    """Whether a work tree's files differ from its commit: the index is then of the working tree. Untracked
+    files count (the scan reads them); ignored ones do not. --no-optional-locks: a look, never a write to
+    .git/index, which would race the user's own git commands (and wake the live index's watcher)."""
+    code, out = local_git(["--no-optional-locks", "status", "--porcelain", "--untracked-files=normal"], path)
+    return code == 0 and bool(out)
 
 
 class _Git:

@@ -1,0 +1,125 @@
+"""The live index: how soon a saved edit is searchable, and what watching costs while nothing changes.
+
+    nice -n 10 .venv/bin/python -m bench.bench_live [--files 1000] [--edits 20] [--repos 10] [--idle 30]
+
+1. Edit to searchable: a repository of ``--files`` small Python modules is ingested, then watched
+   (engine/live/watcher.py, in this process, as `pharos-desktop watch` runs it). Each round rewrites one
+   file with a new function name and times from just before the write to the moment the catalog (what
+   search reads) holds the new symbol. The first round also loads the model; it is reported on its own
+   and left out of p50/p95.
+2. Idle cost: ``--repos`` small repositories are ingested, then one `pharos-desktop watch` process follows
+   them all; once its catch-up updates are done, its CPU time over ``--idle`` seconds of no change (as a
+   share of one core) and its memory (RSS and USS) are read with psutil.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def function(name: str) -> str:
+    return f'def {name}(value):\n    """{name.replace("_", " ")}."""\n    return value\n'
+
+
+def edit_to_searchable(work: Path, files: int, edits: int) -> dict:
+    from pharos_desktop.engine.ingest import Ingestor
+    from pharos_desktop.engine.live.watcher import LiveIndex
+    from pharos_desktop.engine.run.cancel import CancelToken
+    from pharos_desktop.engine.run.task import Task
+    from pharos_desktop.engine.source import parse_source
+    from pharos_desktop.engine.states import JobKind
+    from pharos_desktop.engine.workspace import Workspace
+    from pharos_desktop.tools.sample_repos import make_many_file_repo, write_file
+
+    path = make_many_file_repo(work / "many", files)
+    workspace = Workspace()
+    began = time.perf_counter()
+    Ingestor(workspace).ingest(str(path), task=Task(JobKind.INGEST))
+    first_ingest = time.perf_counter() - began
+    repo = workspace.catalog.find_repo(parse_source(str(path)).repo_id)
+    lines: list[str] = []
+    cancel = CancelToken()
+    live = LiveIndex(workspace, [repo], cancel=cancel, report=lambda name, line: lines.append(line))
+    thread = threading.Thread(target=live.run, daemon=True)
+    thread.start()
+    while not lines:
+        time.sleep(0.05)
+    seconds = []
+    for round_ in range(edits):
+        n = (round_ * 37) % files
+        symbol = f"edited_{round_}"
+        began = time.perf_counter()
+        write_file(path, f"pkg/part_{n // 40}/mod_{n:03d}.py", function(symbol))
+        while not workspace.catalog.read("SELECT 1 FROM chunks WHERE repo_id = ? AND symbol = ?",
+                                         (repo.repo_id, symbol)).fetchone():
+            time.sleep(0.01)
+        seconds.append(time.perf_counter() - began)
+        time.sleep(0.5)
+    cancel.cancel()
+    thread.join(30)
+    timed = sorted(seconds[1:])
+    return {"files": files, "first_ingest_s": round(first_ingest, 1), "first_edit_s (model loads)": round(seconds[0], 2),
+            "p50_s": round(statistics.median(timed), 2),
+            "p95_s": round(timed[min(len(timed) - 1, round(0.95 * (len(timed) - 1)))], 2), "edits": len(timed)}
+
+
+def idle_cost(work: Path, repos: int, idle: float) -> dict:
+    import psutil
+
+    from pharos_desktop.engine.ingest import Ingestor
+    from pharos_desktop.engine.run.task import Task
+    from pharos_desktop.engine.states import JobKind
+    from pharos_desktop.engine.workspace import Workspace
+    from pharos_desktop.tools.sample_repos import make_many_file_repo
+
+    workspace = Workspace()
+    paths = [make_many_file_repo(work / f"repo{n}", 40) for n in range(repos)]
+    for path in paths:
+        Ingestor(workspace).ingest(str(path), task=Task(JobKind.INGEST))
+    jobs = workspace.catalog.read("SELECT COUNT(*) FROM jobs").fetchone()[0]
+    process = subprocess.Popen([sys.executable, "-m", "pharos_desktop", "watch", *map(str, paths)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        while workspace.catalog.read("SELECT COUNT(*) FROM jobs WHERE state = 'done'").fetchone()[0] < jobs + repos:
+            time.sleep(0.2)
+        time.sleep(3)  # the last update's report, then nothing
+        watcher = psutil.Process(process.pid)
+        before = watcher.cpu_times()
+        time.sleep(idle)
+        after = watcher.cpu_times()
+        memory = watcher.memory_full_info()
+    finally:
+        process.terminate()
+        process.wait(30)
+    used = (after.user - before.user) + (after.system - before.system)
+    return {"repos": repos, "idle_s": idle, "cpu_percent_of_one_core": round(100 * used / idle, 2),
+            "rss_mb": round(memory.rss / 2**20, 1), "uss_mb": round(memory.uss / 2**20, 1)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--files", type=int, default=1000)
+    parser.add_argument("--edits", type=int, default=20)
+    parser.add_argument("--repos", type=int, default=10)
+    parser.add_argument("--idle", type=float, default=30)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="pharos-bench-live-") as work:
+        os.environ["PHAROS_HOME"] = str(Path(work) / "home-edit")
+        print("edit to searchable:", edit_to_searchable(Path(work), args.files, args.edits), flush=True)
+        os.environ["PHAROS_HOME"] = str(Path(work) / "home-idle")
+        print("watching, idle:", idle_cost(Path(work), args.repos, args.idle), flush=True)
+
+
+if __name__ == "__main__":
+    main()
