@@ -33,6 +33,15 @@ def ago(seconds: float) -> str:
     return f"{int(seconds // 86400)} days ago"
 
 
+def settings_now(workspace: Workspace) -> Settings:
+    """The settings as they are now: a long-running reader (the window, the assistants' server) would otherwise
+    show the pause switch as it was when it started. An unreadable file keeps the ones it started with."""
+    try:
+        return Settings.load()
+    except PharosError:
+        return workspace.settings
+
+
 def repo_status(workspace: Workspace, repo: RepoRecord, settings: Settings | None = None,
                 now: float | None = None) -> str:
     """The repository's status words. ``settings``: as they are now (the pause switch may have moved since
