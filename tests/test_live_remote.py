@@ -8,6 +8,8 @@ import subprocess
 import time
 from pathlib import Path
 
+import pytest
+
 from pharos_desktop.engine.ingest import Ingestor
 from pharos_desktop.engine.live.remote import RemoteFollower
 from pharos_desktop.engine.live.status import repo_status
@@ -105,3 +107,23 @@ def test_a_git_pull_from_a_git_daemon_is_followed(workspace, git_daemon, tmp_pat
         assert "delta_merger" in symbols(workspace, repo)
     assert repo_status(workspace, workspace.catalog.find_repo(repo.repo_id)).startswith(
         f"up to date with {pulled[:10]}, checked")
+
+
+@pytest.mark.slow
+def test_sync_after_each_update_publishes_it_to_the_real_cloud(workspace, git_daemon, tmp_path, real_cloud,
+                                                                monkeypatch):
+    monkeypatch.setenv("PHAROS_TOKEN", real_cloud.token)
+    workspace.settings.api_url = real_cloud.api_url
+    work = make_repo(tmp_path / "work")
+    url = git_daemon.publish(work, "project")
+    Ingestor(workspace).ingest(url, task=Task(JobKind.INGEST))
+    repo = workspace.catalog.find_repo(parse_source(url).repo_id)
+    assert real_cloud.resources() == []  # an ingest alone publishes nothing
+    add_commit(work, {"src/gamma.py": function("gamma_collector"), "src/alpha.py": None}, "gamma")
+    push(work, git_daemon.root / "project.git")
+    settings, lines = Settings.load(), []
+    settings.live_sync_after = True
+    assert follower(workspace, repo, lines).follow(repo, settings) is True
+    assert lines[-1].startswith("synced: "), lines
+    published = {row["identifier"] for row in real_cloud.resources()}
+    assert {"src/beta.py", "src/gamma.py"} <= published and "src/alpha.py" not in published
