@@ -2,9 +2,17 @@
 
 A pool of parse workers reads and chunks files; one embed stage owns the model (and the device) and
 encodes chunks in length-sorted batches; one store stage is the only writer of the vectors and the
-catalog, through the repository's LocalIndex (which keeps the two agreeing). Queues are bounded, so
-memory stays flat on large repositories and the model never waits on parsing or writes longer than one
-batch.
+catalog, through the repository's LocalIndex (which keeps the two agreeing). The model never waits on
+parsing or writes longer than one batch.
+
+What bounds an ingest's memory (bench/bench_ingest_memory.py samples it against chunks stored):
+- the queues: at most 256 parsed files wait for the model, a pool of POOL_BATCHES batches is encoded at
+  once, and a file's chunks and vectors are dropped once the store stage has written them;
+- the model's runtime keeps kernels and buffers for every input shape it meets (OpenVINO ~8 MB a shape),
+  so batches come in a few shapes only (onnx_model.batch_shapes): fed every width, it grew by gigabytes;
+- the keyword tokenizer's caches have a fixed size (words.py, 65,536 runs each);
+- what is not flat: Chroma keeps its HNSW index, every vector of the collection, in memory (a few KB a
+  chunk), and the finish copies the vectors for search (vector_snapshot.py, float16, built page by page).
 """
 
 from __future__ import annotations
