@@ -114,15 +114,17 @@ def _python(r: Resolver, source: str, imp: Import) -> list[str]:
         named = [found for name in imp.names for found in r.first(_py_files(f"{base}/{name}" if base else name))]
         return named or r.first(_py_files(base) if rest else [f"{base}/__init__.py" if base else "__init__.py"])
 
-    own_root = posixpath.dirname(source)
-    while own_root and f"{own_root}/__init__.py" in r.paths:
-        own_root = posixpath.dirname(own_root)
+    ancestors = {""}
+    folder = posixpath.dirname(source)
+    while folder:
+        ancestors.add(folder)
+        folder = posixpath.dirname(folder)
 
     def at_root(path: str, root: str) -> bool:
-        """A folder on sys.path: the repository's root, this file's own, or one of the usual source folders
-        (a script folder beside them is not one: its json.py is no "import json")."""
-        return root in ("", own_root) or (posixpath.basename(root) in _PY_ROOTS
-                                          and f"{root}/__init__.py" not in r.paths)
+        """A folder on sys.path: one the importing file is in (its project's, or the one a script runs
+        from), or one of the usual source folders; a script folder elsewhere is not one (its json.py is
+        no "import json" of other files)."""
+        return root in ancestors or (posixpath.basename(root) in _PY_ROOTS and f"{root}/__init__.py" not in r.paths)
 
     parts = module.split(".")
     named = [found for name in imp.names for tail in _py_files("/".join([*parts, name]))
