@@ -21,7 +21,8 @@ def cli(*args: str, home: Path, env: dict | None = None, timeout: float = 300) -
 
 
 def start_cli(*args: str, home: Path, extra: dict | None = None) -> subprocess.Popen:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PHAROS_")}
+    # The run's one model cache is kept: a fresh one makes the int8 graph again (minutes on a busy machine).
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PHAROS_") or k == "PHAROS_MODEL_CACHE"}
     env.update(PHAROS_HOME=str(home), **(extra or {}))
     return subprocess.Popen([sys.executable, "-m", "pharos_desktop", *args], env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, start_new_session=True)

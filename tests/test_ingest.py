@@ -189,7 +189,7 @@ def test_killed_process_leaves_a_consistent_index_that_resumes(workspace, tmp_pa
     import time
 
     repo = make_package_repo(tmp_path / "httpx-repo", "httpx", limit=12)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PHAROS_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PHAROS_") or k == "PHAROS_MODEL_CACHE"}
     env["PHAROS_HOME"] = str(pharos_home)
     process = subprocess.Popen([sys.executable, "-m", "pharos_desktop", "ingest", str(repo)], env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
