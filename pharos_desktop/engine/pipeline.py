@@ -31,7 +31,7 @@ from .run.cancel import CancelToken
 from .index.catalog import ChunkRecord, FileRecord
 from .errors import Cancelled, GrammarMissing
 from .files.scan import UNSUPPORTED_TYPE, FileEntry, read_text
-from .parse import detect_language, parse_file
+from .parse import detect_language, file_imports, parse_source
 from .local_index import FileWork, LocalIndex
 from .summaries import embedding_text
 
@@ -198,10 +198,11 @@ class Pipeline:
         if before and before.skip_reason is None and before.content_hash == content_hash:
             with self._stats_lock:
                 self.stats.unchanged += 1
+            imports = file_imports(text or "", language) if self.index.refresh_imports else None
             return FileWork(FileRecord(entry.path, language, entry.size, entry.mtime_ns, content_hash,
-                                       None, before.chunk_count), unchanged=True)
+                                       None, before.chunk_count), unchanged=True, imports=imports)
         try:
-            chunks = parse_file(entry.path, text or "", language, max_chars=self.window_chars)
+            chunks, imports = parse_source(entry.path, text or "", language, max_chars=self.window_chars)
         except GrammarMissing:
             raise
         except Exception as exc:  # noqa: BLE001 - one odd file must not stop the repository
@@ -218,7 +219,7 @@ class Pipeline:
         with self._stats_lock:
             self.stats.parsed += 1
         return FileWork(FileRecord(entry.path, language, entry.size, entry.mtime_ns, content_hash, None,
-                                   len(records)), records)
+                                   len(records)), records, imports=imports)
 
     def _embed_loop(self, inbox: queue.Queue, out: queue.Queue, producers: int) -> None:
         embedder = None  # waited for at the first text to embed: a run with none never needs the model
