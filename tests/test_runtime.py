@@ -160,6 +160,52 @@ def test_batching_by_length_does_not_change_vectors(monkeypatch):
     assert np.allclose(np.linalg.norm(together, axis=1), 1, atol=1e-3)
 
 
+def test_batches_take_few_shapes():
+    """Every batch is padded to one of a few shapes, whatever lengths the texts have: the runtime keeps what it
+    made for each shape it meets (OpenVINO about 8 MB a shape), so an ingest fed every width grew by gigabytes."""
+    import random
+
+    lengths = sorted(random.Random(0).randint(1, 300) for _ in range(5000))
+    shapes = onnx_model.batch_shapes([min(n, 256) for n in lengths], batch_size=64, max_tokens=256)
+    assert sum(rows for rows, _ in shapes) == len(lengths)
+    start = 0
+    for rows, width in shapes:
+        assert width >= min(lengths[start + rows - 1], 256), "a batch fits its longest text"
+        assert width % onnx_model.WIDTH_STEP == 0 or width in (onnx_model.MIN_WIDTH, 256)
+        assert width != 32, "OpenVINO encodes exactly 32 tokens wrongly"
+        assert rows & (rows - 1) == 0 and rows <= 64 and (rows == 1 or rows * width <= onnx_model.TOKENS_PER_BATCH)
+        start += rows
+    assert len(set(shapes)) <= 8 * 7, "8 widths (48, 64, 96 ... 256) x 7 powers of two up to 64"
+
+
+@pytest.mark.parametrize("runtime", ["onnx-int8", "openvino-int8"])
+def test_the_model_meets_few_shapes_and_padding_keeps_vectors(monkeypatch, runtime):
+    """Texts of 300 different lengths reach the runtime in a few shapes, and a text padded to its batch's
+    width (attention mask 0) keeps its vector. OpenVINO's activation scales are fixed: the same vector
+    (cosine >= 0.999). ONNX's int8 activations are scaled per batch, pads included, so any batch moves a
+    vector a little (cosine ~0.99 measured before padding to shapes too); a wrong mask would land far lower."""
+    import numpy as np
+
+    model_class = openvino_model.OpenVinoModel if runtime == openvino_model.RUNTIME else onnx_model.OnnxModel
+    model = model_class(export.ensure_graph(bundled_model_path(), model_cache_dir(), runtime))
+    texts = [f"def step_{n}(value):\n    return value" + " + value * 2" * n for n in range(300)]
+    seen = set()
+    run = model._run
+    monkeypatch.setattr(model, "_run", lambda feed: seen.add(feed["input_ids"].shape) or run(feed))
+    for size in range(1, 13):  # calls of 1 to 12 texts of many lengths, as pools of a real ingest end
+        for start in range(0, 300, 23):
+            model.encode(texts[start:start + size], batch_size=64)
+    assert len(seen) <= 8 * 4, f"{len(seen)} shapes: more than widths 48, 64, 96 ... 256 x rows 1, 2, 4, 8"
+    padded = model.encode(texts, batch_size=64)
+    monkeypatch.setattr(onnx_model, "WIDTH_STEP", 1)  # each text alone at its own length: no padding at all
+    monkeypatch.setattr(onnx_model, "MIN_WIDTH", 1)
+    exact = np.stack([model.encode([text], batch_size=1)[0] for text in texts])
+    # Unpadded at exactly 32 tokens is what OpenVINO gets wrong (MIN_WIDTH): no reference for those.
+    fair = [n for n, text in enumerate(texts) if len(model._tokenizer.encode(text).ids) != 32]
+    assert len(fair) >= 290
+    assert min((padded[fair] * exact[fair]).sum(1)) >= (0.999 if runtime == openvino_model.RUNTIME else 0.98)
+
+
 def test_runtime_by_device_and_setting(monkeypatch):
     model = str(bundled_model_path())
     auto = Settings()

@@ -18,7 +18,7 @@ from ..engine.errors import Cancelled, PharosError, UsageError
 from ..engine.logs import setup_logging
 
 # Each command lives in its own module with add_parser(subparsers) and run(args, workspace) -> int.
-COMMANDS = ("ingest", "search", "repos", "watch", "export", "sync", "worker", "doctor")
+COMMANDS = ("ingest", "search", "repos", "watch", "export", "graph", "sync", "worker", "doctor")
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CANCELLED = 0, 1, 2, 130
 

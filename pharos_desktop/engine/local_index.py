@@ -21,7 +21,8 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, NamedTuple
 
-from .index.catalog import ChunkRecord, FileRecord, RepoRecord
+from .index.catalog import IMPORTS_VERSION, ChunkRecord, FileRecord, RepoRecord
+from .index.chunks import Import
 from .model.embedder import made_by
 from .files.scan import BINARY, UNSUPPORTED_TYPE, FileEntry
 from .states import IndexedTree, RepoState
@@ -41,6 +42,7 @@ class FileWork:
     chunks: list[ChunkRecord] = field(default_factory=list)
     vectors: object = None  # numpy array, one row per chunk
     unchanged: bool = False  # content hash equals what is stored: only size/mtime are refreshed
+    imports: list[Import] | None = None  # what it imports; None: an unchanged file's stored imports stay
 
 
 class Reconciled(NamedTuple):
@@ -71,6 +73,8 @@ class LocalIndex:
         self.model, self.dim = (previous.model, previous.dim) if self.knows_model else (wanted, 0)
         self.runtime = previous.runtime if self.knows_model else ""
         self.stamp = workspace.vector_store_stamp()  # the vector store as this run finds it
+        # Files indexed before their imports were read (or read by an older query): read again, not embedded.
+        self.refresh_imports = bool(previous and previous.imports_version < IMPORTS_VERSION and self.known)
         self._model_future: Future | None = None
         self._collection: VectorCollection | None = None
         self._vectors_changed = False
@@ -104,6 +108,8 @@ class LocalIndex:
             # would make an unchanged repository load the model and open the vector store for nothing.
             unread = before and (before.skip_reason is None and before.content_hash
                                  or before.skip_reason in (BINARY, UNSUPPORTED_TYPE))
+            if self.refresh_imports and before and before.skip_reason is None:
+                unread = False
             if unread and before.size == entry.size and before.mtime_ns == entry.mtime_ns:
                 kept += 1
             else:
@@ -144,13 +150,16 @@ class LocalIndex:
                          for w in fresh for c in w.chunks]
             self.collection().upsert(ids, vectors, metadatas)
             self._vectors_changed = True
-        self.catalog.replace_files(self.repo_id, [(w.record, w.chunks) for w in fresh])
+        self.catalog.replace_files(self.repo_id, [(w.record, w.chunks, w.imports or ()) for w in fresh])
         skipped = [w.record for w in files if w.record.skip_reason is not None]
         if skipped:
             self.catalog.record_skipped(self.repo_id, skipped)
         unchanged = [w.record for w in files if w.unchanged]
         if unchanged:
             self.catalog.touch_files(self.repo_id, unchanged)
+        for work in files:
+            if work.unchanged and work.imports is not None:
+                self.catalog.replace_imports(self.repo_id, work.record.path, work.imports)
 
     def skip(self, skipped: list[tuple[str, str]]) -> None:
         """Record files the scan skipped, (path, reason): one indexed before loses its vectors first."""
@@ -207,7 +216,8 @@ class LocalIndex:
         # The store as this run leaves it: checked at the start where it had changed, or written since.
         self.catalog.set_repo_state(self.repo_id, RepoState.READY, commit=checkout.commit, branch=checkout.branch,
                                     tree=tree, todo=0, ingested_at=time.time(), model=self.model, dim=self.dim,
-                                    runtime=self.runtime, vectors_stamp=self.workspace.vector_store_stamp())
+                                    runtime=self.runtime, imports_version=IMPORTS_VERSION,
+                                    vectors_stamp=self.workspace.vector_store_stamp())
         if self._vectors_changed:  # so a search from a fresh process needs no Chroma
             self.workspace.refresh_search_snapshot(self.model, self.dim)
         final = self.catalog.find_repo(self.repo_id)

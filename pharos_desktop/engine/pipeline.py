@@ -2,9 +2,17 @@
 
 A pool of parse workers reads and chunks files; one embed stage owns the model (and the device) and
 encodes chunks in length-sorted batches; one store stage is the only writer of the vectors and the
-catalog, through the repository's LocalIndex (which keeps the two agreeing). Queues are bounded, so
-memory stays flat on large repositories and the model never waits on parsing or writes longer than one
-batch.
+catalog, through the repository's LocalIndex (which keeps the two agreeing). The model never waits on
+parsing or writes longer than one batch.
+
+What bounds an ingest's memory (bench/bench_ingest_memory.py samples it against chunks stored):
+- the queues: at most 256 parsed files wait for the model, a pool of POOL_BATCHES batches is encoded at
+  once, and a file's chunks and vectors are dropped once the store stage has written them;
+- the model's runtime keeps kernels and buffers for every input shape it meets (OpenVINO ~8 MB a shape),
+  so batches come in a few shapes only (onnx_model.batch_shapes): fed every width, it grew by gigabytes;
+- the keyword tokenizer's caches have a fixed size (words.py, 65,536 runs each);
+- what is not flat: Chroma keeps its HNSW index, every vector of the collection, in memory (a few KB a
+  chunk), and the finish copies the vectors for search (vector_snapshot.py, float16, built page by page).
 """
 
 from __future__ import annotations
@@ -23,7 +31,7 @@ from .run.cancel import CancelToken
 from .index.catalog import ChunkRecord, FileRecord
 from .errors import Cancelled, GrammarMissing
 from .files.scan import UNSUPPORTED_TYPE, FileEntry, read_text
-from .parse import detect_language, parse_file
+from .parse import detect_language, file_imports, parse_source
 from .local_index import FileWork, LocalIndex
 from .summaries import embedding_text
 
@@ -190,10 +198,11 @@ class Pipeline:
         if before and before.skip_reason is None and before.content_hash == content_hash:
             with self._stats_lock:
                 self.stats.unchanged += 1
+            imports = file_imports(text or "", language) if self.index.refresh_imports else None
             return FileWork(FileRecord(entry.path, language, entry.size, entry.mtime_ns, content_hash,
-                                       None, before.chunk_count), unchanged=True)
+                                       None, before.chunk_count), unchanged=True, imports=imports)
         try:
-            chunks = parse_file(entry.path, text or "", language, max_chars=self.window_chars)
+            chunks, imports = parse_source(entry.path, text or "", language, max_chars=self.window_chars)
         except GrammarMissing:
             raise
         except Exception as exc:  # noqa: BLE001 - one odd file must not stop the repository
@@ -210,7 +219,7 @@ class Pipeline:
         with self._stats_lock:
             self.stats.parsed += 1
         return FileWork(FileRecord(entry.path, language, entry.size, entry.mtime_ns, content_hash, None,
-                                   len(records)), records)
+                                   len(records)), records, imports=imports)
 
     def _embed_loop(self, inbox: queue.Queue, out: queue.Queue, producers: int) -> None:
         embedder = None  # waited for at the first text to embed: a run with none never needs the model

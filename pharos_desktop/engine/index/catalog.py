@@ -19,6 +19,7 @@ from typing import Iterable, Iterator
 
 from . import keyword_index
 from .catalog_file import connect, damaged, missing_tables
+from .chunks import Import
 from ..errors import StoreError, UsageError
 from ..states import IndexedTree, RepoState
 
@@ -75,7 +76,21 @@ CREATE TABLE IF NOT EXISTS chunks (
     FOREIGN KEY (repo_id, path) REFERENCES files(repo_id, path) ON DELETE CASCADE
 );
 CREATE INDEX IF NOT EXISTS chunks_by_file ON chunks(repo_id, path, ordinal);
+-- What each file imports, as written (chunks.Import); engine/graph resolves them to files when read.
+CREATE TABLE IF NOT EXISTS imports (
+    repo_id TEXT NOT NULL,
+    path TEXT NOT NULL,
+    line INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    module TEXT NOT NULL,
+    names TEXT NOT NULL DEFAULT '[]',
+    FOREIGN KEY (repo_id, path) REFERENCES files(repo_id, path) ON DELETE CASCADE
+);
+CREATE INDEX IF NOT EXISTS imports_by_file ON imports(repo_id, path);
 """
+# Bumped when the import queries or what they capture change: a repository whose files' imports were read
+# by an older version has them read again at its next ingest (LocalIndex.plan), without embedding anything.
+IMPORTS_VERSION = 1
 
 
 @dataclass
@@ -92,6 +107,7 @@ class RepoRecord:
     dim: int = 0
     runtime: str = ""
     vectors_stamp: str = ""
+    imports_version: int = 0  # IMPORTS_VERSION when its files' imports were last read
     state: str = RepoState.NEW
     error: str = ""
     tree: str = IndexedTree.UNKNOWN
@@ -141,7 +157,8 @@ _CHUNK_COLUMNS = ("chunk_id, repo_id, path, ordinal, kind, symbol, language, sta
 
 # Added after the first release: older catalogs get them on open.
 _ADDED_COLUMNS = {"runtime": "TEXT NOT NULL DEFAULT ''", "vectors_stamp": "TEXT NOT NULL DEFAULT ''",
-                  "tree": "TEXT NOT NULL DEFAULT ''", "todo": "INTEGER NOT NULL DEFAULT 0"}
+                  "tree": "TEXT NOT NULL DEFAULT ''", "todo": "INTEGER NOT NULL DEFAULT 0",
+                  "imports_version": "INTEGER NOT NULL DEFAULT 0"}
 _COLUMNS = {"commit": "commit_sha"}  # RepoRecord field -> repos column, where the two differ
 
 
@@ -302,6 +319,7 @@ class Catalog:
     def delete_repo(self, repo_id: str) -> None:
         with self._write_lock, self._conn() as conn:
             conn.execute("DELETE FROM chunks WHERE repo_id = ?", (repo_id,))
+            conn.execute("DELETE FROM imports WHERE repo_id = ?", (repo_id,))
             conn.execute("DELETE FROM files WHERE repo_id = ?", (repo_id,))
             conn.execute("DELETE FROM repos WHERE repo_id = ?", (repo_id,))
 
@@ -325,8 +343,9 @@ class Catalog:
             sql += " AND skip_reason IS NULL"
         return [FileRecord(**dict(row)) for row in self._conn().execute(sql + " ORDER BY path", (repo_id,))]
 
-    def replace_file(self, repo_id: str, record: FileRecord, chunks: list[ChunkRecord]) -> None:
-        """Swap a file's chunks for new ones in one transaction (call after its vectors are stored)."""
+    def replace_file(self, repo_id: str, record: FileRecord, chunks: list[ChunkRecord],
+                     imports: Iterable[Import] = ()) -> None:
+        """Swap a file's chunks and imports for new ones in one transaction (call after its vectors are stored)."""
         with self._write_lock, self._conn() as conn:
             conn.execute("DELETE FROM chunks WHERE repo_id = ? AND path = ?", (repo_id, record.path))
             self._write_file(conn, repo_id, record, len(chunks))
@@ -334,16 +353,42 @@ class Catalog:
                 f"INSERT INTO chunks ({_CHUNK_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [(c.chunk_id, repo_id, c.path, c.ordinal, c.kind, c.symbol, c.language, c.start_line, c.end_line,
                   c.signature, c.summary, json.dumps(c.deps), c.code, c.embedded_text) for c in chunks])
+            self.replace_imports(repo_id, record.path, imports)
 
-    def replace_files(self, repo_id: str, batch: Iterable[tuple[FileRecord, list[ChunkRecord]]]) -> None:
+    def replace_files(self, repo_id: str, batch: Iterable[tuple]) -> None:
+        """``batch``: (FileRecord, chunks) or (FileRecord, chunks, imports) per file."""
         with self._write_lock, self._conn():
-            for record, chunks in batch:
-                self.replace_file(repo_id, record, chunks)
+            for record, chunks, *imports in batch:
+                self.replace_file(repo_id, record, chunks, *imports)
+
+    def replace_imports(self, repo_id: str, path: str, imports: Iterable[Import]) -> None:
+        """A file's imports, alone: read again from a file whose chunks stay (IMPORTS_VERSION)."""
+        with self._write_lock, self._conn() as conn:
+            conn.execute("DELETE FROM imports WHERE repo_id = ? AND path = ?", (repo_id, path))
+            conn.executemany("INSERT INTO imports (repo_id, path, line, kind, module, names) VALUES (?, ?, ?, ?, ?, ?)",
+                             [(repo_id, path, i.line, i.kind, i.module, json.dumps(list(i.names))) for i in imports])
+
+    def imports(self, repo_id: str, path: str | None = None) -> list[tuple[str, Import]]:
+        """(path, Import) of one repository's files, or of one file, in file and line order."""
+        sql = "SELECT path, line, kind, module, names FROM imports WHERE repo_id = ?"
+        params: tuple = (repo_id,)
+        if path is not None:
+            sql, params = sql + " AND path = ?", (repo_id, path)
+        rows = self._conn().execute(sql + " ORDER BY path, line, rowid", params)
+        return [(row[0], Import(row[1], row[2], row[3], tuple(json.loads(row[4])))) for row in rows]
+
+    def symbols(self, repo_id: str) -> list[tuple[str, str, str, int, list[str]]]:
+        """(path, symbol, kind, start line, deps) of every chunk of a repository (each part of a split symbol):
+        its code left unread."""
+        rows = self._conn().execute("SELECT path, symbol, kind, start_line, deps FROM chunks WHERE repo_id = ? "
+                                    "ORDER BY path, ordinal", (repo_id,))
+        return [(row[0], row[1], row[2], row[3], json.loads(row[4])) for row in rows]
 
     def record_skipped(self, repo_id: str, records: Iterable[FileRecord]) -> None:
         with self._write_lock, self._conn() as conn:
             for record in records:
                 conn.execute("DELETE FROM chunks WHERE repo_id = ? AND path = ?", (repo_id, record.path))
+                conn.execute("DELETE FROM imports WHERE repo_id = ? AND path = ?", (repo_id, record.path))
                 self._write_file(conn, repo_id, record, 0)
 
     def touch_files(self, repo_id: str, records: Iterable[FileRecord]) -> None:
@@ -367,6 +412,7 @@ class Catalog:
         with self._write_lock, self._conn() as conn:
             for path in paths:
                 conn.execute("DELETE FROM chunks WHERE repo_id = ? AND path = ?", (repo_id, path))
+                conn.execute("DELETE FROM imports WHERE repo_id = ? AND path = ?", (repo_id, path))
                 conn.execute("DELETE FROM files WHERE repo_id = ? AND path = ?", (repo_id, path))
 
     def skip_reasons(self, repo_id: str) -> dict[str, int]:

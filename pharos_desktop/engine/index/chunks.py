@@ -42,3 +42,14 @@ class Chunk:
     part: int = 0  # 0 for a whole symbol; 1, 2, ... for the parts of a split one
     parts: int = 1
     summary: str = ""  # filled by summaries.summarize
+
+
+@dataclass(frozen=True)
+class Import:
+    """One module a file imports, as written: resolved to files of the repository when read (engine/graph),
+    so that a file added or removed elsewhere changes no stored row."""
+
+    line: int  # 1-based
+    kind: str  # module | relative | mod | use | wildcard | provides (resources/queries/imports/python.scm)
+    module: str  # "a.b", "./util", "github.com/x/y/pkg", "crate::a::b", "x/y.h", "A.B" ...
+    names: tuple[str, ...] = ()  # names imported from it, where one may be a module itself

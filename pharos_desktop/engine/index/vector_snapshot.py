@@ -35,7 +35,8 @@ class VectorSnapshot:
 
     def __init__(self, key: str, ids, vectors, fields: dict, missing: int) -> None:
         self.key = key
-        self._ids, self._vectors, self._fields = ids, vectors, fields
+        self._ids, self._stored, self._fields = ids, vectors, fields  # vectors as the file has them: float16
+        self._vectors = None  # float32, made at the first query: an ingest that only writes the file never needs it
         self.missing = missing  # chunks of the catalog, made by this model, that the store had no vector for
 
     @classmethod
@@ -47,7 +48,7 @@ class VectorSnapshot:
             with np.load(path, allow_pickle=False) as data:
                 if str(data["key"]) != key:
                     return None
-                return cls(key, data["ids"], data["vectors"].astype("float32"),
+                return cls(key, data["ids"], data["vectors"],
                            {name: data[name] for name in _FILTER_FIELDS}, int(data["missing"]))
         except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:  # damaged: made again
             log.info("search snapshot %s not usable: %s", path, exc)
@@ -73,7 +74,7 @@ class VectorSnapshot:
             os.replace(tmp, path)  # readers see the old file or the new one, never half of one
         finally:
             tmp.unlink(missing_ok=True)
-        return cls(key, ids_array, stored.astype("float32"), fields, missing)
+        return cls(key, ids_array, stored, fields, missing)
 
     def count(self) -> int:
         return len(self._ids)
@@ -83,6 +84,9 @@ class VectorSnapshot:
 
         if not len(self._ids):
             return []
+        if self._vectors is None:
+            self._vectors = self._stored.astype("float32")  # a float16 product is slow and would copy every time
+            self._stored = None
         scores = self._vectors @ np.asarray(embedding, dtype="float32")
         mask = self._mask(where)
         if mask is not None:

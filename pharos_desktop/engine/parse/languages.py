@@ -85,7 +85,7 @@ def detect_language(path: str) -> str | None:
 
 _lock = threading.Lock()
 _languages: dict[str, Language] = {}
-_queries: dict[str, Query] = {}
+_queries: dict[tuple[str, tuple[str, ...]], Query] = {}
 _local = threading.local()
 
 
@@ -116,10 +116,10 @@ def get_language(language: str) -> Language:
         return _languages.setdefault(language, loaded)
 
 
-def query_source(language: str) -> str:
-    """The text of a language's query file, with any "; inherits: x" files prepended."""
+def query_source(language: str, folder: tuple[str, ...] = ("queries",)) -> str:
+    """The text of a language's query file in ``folder``, with any "; inherits: x" files prepended."""
     name = _QUERY_FILE.get(language, language)
-    path = resource_path("queries", f"{name}.scm")
+    path = resource_path(*folder, f"{name}.scm")
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
@@ -127,23 +127,34 @@ def query_source(language: str) -> str:
     first = text.lstrip().splitlines()[0] if text.strip() else ""
     if first.startswith("; inherits:"):
         parents = [p.strip() for p in first.split(":", 1)[1].split(",") if p.strip()]
-        text = "\n".join(query_source(p) for p in parents) + "\n" + text
+        text = "\n".join(query_source(p, folder) for p in parents) + "\n" + text
     return text
 
 
 def get_query(language: str) -> Query:
-    found = _queries.get(language)
+    """The tag query: definitions, imports as statements, calls and references."""
+    return _compiled(language, ("queries",))
+
+
+def get_import_query(language: str) -> Query:
+    """The import query: what each import statement names (resources/queries/imports)."""
+    return _compiled(language, ("queries", "imports"))
+
+
+def _compiled(language: str, folder: tuple[str, ...]) -> Query:
+    key = (language, folder)
+    found = _queries.get(key)
     if found is not None:
         return found
     lang = get_language(language)
     try:
-        compiled = Query(lang, query_source(language))
+        compiled = Query(lang, query_source(language, folder))
     except GrammarMissing:
         raise
     except Exception as exc:  # noqa: BLE001 - QueryError names the bad pattern
         raise _bad_query(language, f"it does not compile: {exc}") from exc
     with _lock:
-        return _queries.setdefault(language, compiled)
+        return _queries.setdefault(key, compiled)
 
 
 def get_parser(language: str) -> Parser:
@@ -163,6 +174,7 @@ def grammar_status() -> dict[str, str | None]:
     for language in SOURCE_LANGUAGES:
         try:
             get_query(language)
+            get_import_query(language)
             status[language] = None
         except GrammarMissing as exc:
             status[language] = str(exc)

@@ -21,9 +21,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..index.chunks import MAX_DEPS, Chunk
+from ..index.chunks import MAX_DEPS, Chunk, Import
 from . import repair
 from .deps import DepsCollector, imported_names
+from .imports import imports_of
 from .docs import ATTRIBUTES, comments_text, leading_block, outer_node, python_docstring, signature
 from .languages import get_parser
 from .split import Row, pack, rows_text, split_chunk
@@ -55,6 +56,11 @@ class _Sym:
 def symbol_chunks(path: str, text: str, language: str, max_chars: int) -> list[Chunk]:
     """A source file cut at its symbols (tree-sitter tags): one chunk per function, class or method, with
     the imports and module-level code between them."""
+    return source_file(path, text, language, max_chars)[0]
+
+
+def source_file(path: str, text: str, language: str, max_chars: int) -> tuple[list[Chunk], list[Import]]:
+    """symbol_chunks, and the modules the file imports, from one parse."""
     lines = text.split("\n")
     source = text.encode("utf-8", "replace")
     tree, parsed = repair.parse(get_parser(language), language, source)
@@ -133,7 +139,13 @@ def symbol_chunks(path: str, text: str, language: str, max_chars: int) -> list[C
         chunks.append(Chunk(path, language, "module", "<module>", group[0][0], group[-1][1], rows_text(group),
                             deps=deps.get(("module", n), [])))
     chunks.sort(key=lambda c: (c.start_line, -c.end_line, c.part))
-    return chunks
+    return chunks, imports_of(tree.root_node, language)
+
+
+def file_imports(text: str, language: str) -> list[Import]:
+    """Only the modules a source file imports (a file whose chunks are stored already)."""
+    tree, _parsed = repair.parse(get_parser(language), language, text.encode("utf-8", "replace"))
+    return imports_of(tree.root_node, language)
 
 
 def _runs(rows: list[int], owner: list[int | None]) -> list[list[int]]:
