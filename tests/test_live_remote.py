@@ -4,6 +4,8 @@ the user pulls into is followed by the watcher. What `repos` says at each step i
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -20,8 +22,8 @@ from pharos_desktop.engine.source import parse_source
 from pharos_desktop.engine.states import JobKind
 from pharos_desktop.tools.sample_repos import add_commit
 
-from .cli_support import wait_until
-from .test_live import finished, function, ingested, ingests, make_repo, symbols, watching
+from .cli_support import query, wait_until
+from .test_live import ended, finished, function, ingested, ingests, make_repo, reported, symbols, watch_process, watching
 
 
 def push(work: Path, bare: Path) -> None:
@@ -127,3 +129,22 @@ def test_sync_after_each_update_publishes_it_to_the_real_cloud(workspace, git_da
     assert lines[-1].startswith("synced: "), lines
     published = {row["identifier"] for row in real_cloud.resources()}
     assert {"src/beta.py", "src/gamma.py"} <= published and "src/alpha.py" not in published
+
+
+def test_watch_follows_a_remote_that_moved_while_it_was_not_running(workspace, pharos_home, git_daemon, tmp_path):
+    work = make_repo(tmp_path / "work")
+    url = git_daemon.publish(work, "project")
+    Ingestor(workspace).ingest(url, task=Task(JobKind.INGEST))
+    moved = add_commit(work, {"src/gamma.py": function("gamma_collector")}, "gamma")
+    push(work, git_daemon.root / "project.git")
+    process = watch_process(pharos_home)  # no REPO: every repository ingested; a remote is looked at first thing
+    try:
+        wait_until(lambda: query(pharos_home, "SELECT commit_sha, state FROM repos") == [(moved, "ready")],
+                   "watch to update the remote that moved")
+        wait_until(lambda: reported(process, "chunks embedded)"), "watch to say so")
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+    stderr = ended(process)
+    assert process.returncode == 0, stderr
+    assert stderr.startswith("following 1 remote repository every 60 min: project (Ctrl-C stops)\n")
+    assert f"project: the remote moved to {moved[:10]}: updating" in stderr

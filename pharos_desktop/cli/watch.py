@@ -74,9 +74,13 @@ def run(args, workspace) -> int:
     if local:
         print(f"watching {len(local)} folder{'s' if len(local) != 1 else ''}: "
               f"{', '.join(repo.name for repo in local)} (Ctrl-C stops)", file=sys.stderr, flush=True)
+    if remote and not minutes:
+        print(f"not following {len(remote)} remote repositor{'ies' if len(remote) != 1 else 'y'}: "
+              "live_remote_minutes is 0 (never)", file=sys.stderr, flush=True)
     if remote and minutes:
         print(f"following {len(remote)} remote repositor{'ies' if len(remote) != 1 else 'y'} every {minutes} min: "
-              f"{', '.join(repo.name for repo in remote)}", file=sys.stderr, flush=True)
+              f"{', '.join(repo.name for repo in remote)}" + ("" if local else " (Ctrl-C stops)"),
+              file=sys.stderr, flush=True)
     remotes = threading.Thread(target=follower.run, name="pharos-remote", daemon=True)
     remotes.start()
     try:
