@@ -13,6 +13,7 @@ from pathlib import Path
 
 import git
 import psutil
+import pytest
 
 from pharos_desktop.engine.ingest import Ingestor
 from pharos_desktop.engine.live import manners
@@ -265,3 +266,19 @@ def test_kill_9_during_an_update_leaves_an_index_the_next_update_finishes(worksp
     hits = Searcher(workspace).search("renamed 7", limit=5)
     assert any(hit.symbol == "renamed_7" for hit in hits)
     assert repo_status(workspace, workspace.catalog.find_repo(repo.repo_id)).startswith("up to date with")
+
+
+@pytest.mark.slow
+def test_sync_after_each_update_publishes_a_watched_edit_to_the_real_cloud(workspace, tmp_path, real_cloud,
+                                                                           monkeypatch):
+    monkeypatch.setenv("PHAROS_TOKEN", real_cloud.token)
+    workspace.settings.api_url = real_cloud.api_url
+    path = make_repo(tmp_path / "repo")
+    repo = ingested(workspace, path)
+    settings = Settings.load()
+    settings.live_sync_after = True
+    settings.save()
+    with watching(workspace, repo) as (_, lines):
+        write_file(path, "src/gamma.py", function("gamma_tokenizer"))
+        wait_until(lambda: any(line.startswith("synced: ") for line in lines), "the update to be published")
+    assert "src/gamma.py" in {row["identifier"] for row in real_cloud.resources()}

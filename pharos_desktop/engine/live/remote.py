@@ -6,7 +6,6 @@ update is then published to the cloud. What each look found is recorded (checks.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from typing import Callable
@@ -22,6 +21,7 @@ from ..states import JobKind
 from ..workspace import Workspace
 from .checks import read_checks, record_check
 from .manners import held_back
+from .publish import publish_update
 from .status import repo_status
 
 log = logging.getLogger(__name__)
@@ -99,18 +99,6 @@ class RemoteFollower:
         words = repo_status(self.workspace, now, settings) if now else "gone from the catalog"
         self.report(repo.name, f"{words} (updated in {summary.seconds:.1f} s, {summary.embedded} chunks embedded)")
         if settings.live_sync_after:
-            self._publish(repo)
+            publish_update(self.workspace, repo.repo_id, repo.name, cancel=self.cancel, emit=self.emit,
+                           report=self.report)
         return True
-
-    def _publish(self, repo: RepoRecord) -> None:
-        from ..sync import Syncer
-
-        try:
-            summary = asyncio.run(Syncer(self.workspace).sync(repo.repo_id, task=Task(JobKind.SYNC, self.emit,
-                                                                                       self.cancel)))
-        except Cancelled:
-            raise
-        except PharosError as exc:
-            self.report(repo.name, f"sync failed: {exc}")
-            return
-        self.report(repo.name, f"synced: {summary.counts()}")

@@ -32,6 +32,7 @@ from ..settings import Settings
 from ..states import JobKind, RepoState
 from ..workspace import Workspace
 from .manners import held_back
+from .publish import publish_update
 from .status import behind_by, repo_status
 
 log = logging.getLogger(__name__)
@@ -171,6 +172,12 @@ class LiveIndex:
         else:
             self.report(watched.name, repo_status(self.workspace, repo, settings))
 
+    def _settings_now(self, fallback: Settings) -> Settings:
+        try:
+            return self.load_settings()
+        except PharosError:
+            return fallback
+
     def _held_back(self) -> str:
         try:
             return held_back(self.load_settings())
@@ -201,3 +208,6 @@ class LiveIndex:
         repo = self.workspace.catalog.find_repo(watched.repo_id)
         words = repo_status(self.workspace, repo, settings) if repo else "gone from the catalog"
         self.report(watched.name, f"{words} (updated in {summary.seconds:.1f} s, {summary.embedded} chunks embedded)")
+        if self._settings_now(settings).live_sync_after:
+            publish_update(self.workspace, watched.repo_id, watched.name, cancel=self.cancel, emit=self.emit,
+                           report=self.report)
