@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from pharos_desktop.engine.index.catalog import ChunkRecord, FileRecord, RepoRecord
-from pharos_desktop.engine.query.ranking import path_role, rank_symbols, relevance
+from pharos_desktop.engine.query.ranking import chunk_role, path_role, rank_symbols, relevance
 from pharos_desktop.engine.query.search import Searcher, Tuning
 from pharos_desktop.engine.index.words import query_terms
 from pharos_desktop.engine.workspace import Workspace
@@ -96,6 +96,36 @@ def test_relevance_is_0_to_100_and_rewards_words_and_meaning():
     ("src/contest.py", "")])
 def test_path_roles(path, role):
     assert path_role(path) == role
+
+
+@pytest.mark.parametrize("path, role", [
+    # Java, Kotlin (Gradle source sets, Multiplatform ones too), C#, Swift, C/C++, Rust, Go
+    ("src/test/java/org/jsoup/nodes/ElementTest.java", "test"), ("okio/src/commonTest/kotlin/okio/BufferTest.kt", "test"),
+    ("okio/src/jvmMain/kotlin/okio/Okio.kt", ""), ("src/integrationTest/java/A.java", "test"),
+    ("src/Serilog.Tests/Core/LoggerTests.cs", "test"), ("src/Polly.Specs/Retry/RetrySpecs.cs", "test"),
+    ("src/Polly/Retry/RetryPolicy.cs", ""), ("Tests/AlamofireTests/SessionTests.swift", "test"),
+    ("db/db_test.cc", "test"), ("util/arena_unittest.cc", "test"), ("src/latest/x.py", ""),
+    ("benches/walk.rs", "benchmark"), ("src/jmh/java/Bench.java", "benchmark"), ("parse_bench_test.go", "test"),
+    ("api/service.pb.go", "generated"), ("Properties/Resources.Designer.cs", "generated"),
+    ("vendor/github.com/x/y.go", "vendored"), ("third_party/zlib/inflate.c", "vendored"),
+    ("lib/requests/api.py", ""), ("Sources/Logging/Logging.swift", "")])
+def test_each_ecosystems_roles(path, role):
+    assert path_role(path) == role
+
+
+@pytest.mark.parametrize("path, symbol, code, role", [
+    ("src/lib.rs", "tests.it_adds", "    #[test]\n    fn it_adds() {}", "test"),  # a #[cfg(test)] mod tests member
+    ("src/lib.rs", "tests.helper", "    fn helper() -> i32 { 1 }", "test"),  # unmarked, but in the test module
+    ("src/lib.rs", "parse_flags", "#[test]\nfn parse_flags() {}", "test"),
+    ("src/lib.rs", "parse_flags", "#[tokio::test]\nasync fn parse_flags() {}", "test"),
+    ("src/lib.rs", "bench_walk", "#[bench]\nfn bench_walk(b: &mut Bencher) {}", "benchmark"),
+    ("src/lib.rs", "latest.version", "fn version() {}", ""),  # a module merely ending in "test"
+    ("src/Foo.cs", "FooFacts.Parses", "[Fact]\npublic void Parses() {}", "test"),
+    ("src/main/kotlin/A.kt", "A.works", "@Test fun works() {}", "test"),
+    ("src/lib.rs", "add", "pub fn add(a: i32, b: i32) -> i32 { a + b }", ""),
+    ("tests/cli.rs", "run", "fn run() {}", "test")])  # the file's role comes first
+def test_a_definition_marked_as_a_test_is_one_where_it_stands(path, symbol, code, role):
+    assert chunk_role(path, symbol, code) == role
 
 
 def test_score_fusion_scales_each_ranker_and_keeps_the_ranks_for_explaining():
