@@ -7,7 +7,8 @@ from __future__ import annotations
 import pytest
 
 from pharos_desktop.engine.index.catalog import ChunkRecord, FileRecord, RepoRecord
-from pharos_desktop.engine.query.ranking import chunk_role, path_role, rank_symbols, relevance
+from pharos_desktop.engine.query.ranking import (chunk_role, is_boilerplate, is_constructor, path_role, rank_symbols,
+                                                 relevance)
 from pharos_desktop.engine.query.search import Searcher, Tuning
 from pharos_desktop.engine.index.words import query_terms
 from pharos_desktop.engine.workspace import Workspace
@@ -168,3 +169,18 @@ def test_relevance_never_rises_down_the_list(workspace):
     numbers = [hit.relevance for hit in hits]
     assert numbers == sorted(numbers, reverse=True) and 0 < numbers[0] <= 100
     assert numbers[0] == relevance(query_terms("load config from a python file"), hits[0].matched, None)
+
+
+@pytest.mark.parametrize("symbol, language, expected", [
+    ("Retrying.__init__", "python", True), ("Client.constructor", "typescript", True),
+    ("Logger.__construct", "php", True), ("Thor.initialize", "ruby", True),
+    ("VerbAttribute.VerbAttribute", "csharp", True), ("Element.Element", "java", True),
+    ("Parser.Parser", "cpp", False), ("JSON.init", "swift", False),  # they do real work there: see is_constructor
+    ("Tokenizer.Tokenize", "csharp", False), ("init", "go", False), ("Retrying.__init__", "ruby", False)])
+def test_each_languages_constructor(symbol, language, expected):
+    assert is_constructor(symbol, language) is expected
+
+
+def test_boilerplate_methods_are_those_every_class_carries():
+    assert is_boilerplate("Error.Equals") and is_boilerplate("Node.hashCode") and is_boilerplate("Route.__repr__")
+    assert not is_boilerplate("equals") and not is_boilerplate("Tokenizer.ExplodeOptionList")

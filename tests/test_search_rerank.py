@@ -9,7 +9,7 @@ from dataclasses import replace
 import pytest
 
 from pharos_desktop.engine.index.catalog import ChunkRecord, FileRecord, RepoRecord
-from pharos_desktop.engine.query.rerank import FITTED, RerankWeights, explain_bonus, features, rarity, rerank, text_heaviness
+from pharos_desktop.engine.query.rerank import FITTED, RerankWeights, explain_bonus, features, rarity, rerank
 from pharos_desktop.engine.query.search import SearchFilters, Searcher
 from pharos_desktop.engine.index.words import query_terms
 from pharos_desktop.engine.workspace import Workspace
@@ -92,7 +92,7 @@ def test_features_read_the_name_its_owner_the_docstring_and_the_code():
     found = features(["retry", "delay"], "wait_retry.compute_delay", "method", "Compute the delay.",
                      "return self.retry_delay", 0.4)
     assert found == {"name": 0.5, "owner": 0.5, "doc": 0.5, "code": 1.0, "meaning": 0.4, "module": 0.0,
-                     "container": 0.0, "section": 0.0, "text": 0.0}
+                     "container": 0.0, "section": 0.0}
     assert features(["module"], "<module>", "module", "", "", None)["name"] == 0.0  # no name of its own
 
 
@@ -129,17 +129,3 @@ def test_a_hybrid_search_runs_the_second_pass_and_keeps_relevance_within_0_to_10
     assert hits[0].symbol == "Headers.normalize" and hits[0].fused_rank > 1 and hits[0].rerank["code"] > 0
     assert by_symbol["Headers"].score < 0 and by_symbol["Headers"].relevance == 0  # stepped back below zero
     assert all(0 <= hit.relevance <= 100 for hit in hits) and hits[0].relevance > 0
-
-
-def test_a_long_body_of_string_literals_is_text_heavy_and_ordinary_code_is_not():
-    script = "func genBashCompletion(w io.Writer) {\n\tfmt.Fprint(w, `" + "complete -F __start x\n" * 120 + "`)\n}"
-    assert text_heaviness(script, "go") > 0.9
-    short = 'func name() string { return "a short string" }'
-    assert text_heaviness(short, "go") < 0.02, "short: weighed by its length"
-    code = "def retry(call, attempts):\n    for n in range(attempts):\n        call()\n" * 30
-    assert text_heaviness(code, "python") == 0.0
-    # A Rust lifetime or a C character is not a string; in Python single quotes make one.
-    assert text_heaviness("fn f<'a>(x: &'a str) -> &'a str { x }\n" * 60, "rust") == 0.0
-    assert text_heaviness("x = 'hello, world' + y\n" * 100, "python") > 0.5
-    found = features(["complete"], "genBashCompletion", "function", "", script, None, language="go")
-    assert found["text"] > 0.9 and features(["x"], "s", "section", "", script, None)["text"] == 0.0

@@ -12,23 +12,15 @@ bench/search_eval.py only (bench/search_rerank.py); they are few and each says o
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass, fields
 
 from ..index.catalog import ChunkRecord
 from .ranking import CONTAINER_KINDS, Candidate
 from ..index.words import tokens
 
-FEATURES = ("name", "owner", "doc", "code", "meaning", "module", "container", "section", "text")
+FEATURES = ("name", "owner", "doc", "code", "meaning", "module", "container", "section")
 # Chunks of module-level code (statements between definitions, import blocks): rarely what a question means.
 MODULE_KINDS = ("module", "imports")
-# String literals: double-quoted (tripled too), back-quoted (Go, JavaScript), and single-quoted where that
-# makes a string (elsewhere it is a character, or a Rust lifetime).
-_STRING = re.compile(r'(?s)""".*?"""|`[^`]*`|"(?:[^"\\\n]|\\.)*"')
-_SINGLE_QUOTED = re.compile(r"(?s)\'\'\'.*?\'\'\'|'(?:[^'\\\n]|\\.)*'")
-_SINGLE_QUOTE_STRINGS = ("python", "javascript", "typescript", "tsx", "ruby", "php", "lua", "bash", "shell")
-# A body this long (in characters) that is all text counts fully as text-heavy; shorter ones in proportion.
-TEXT_HEAVY_CHARS = 2000
 
 
 @dataclass(frozen=True)
@@ -43,7 +35,6 @@ class RerankWeights:
     module: float = 0.0  # 1 for a chunk of module-level code or imports (the weight is a penalty)
     container: float = 0.0  # 1 for a class, interface, struct...: questions mostly ask what code does
     section: float = 0.0  # 1 for a section of a document
-    text: float = 0.0  # how much of a long definition is string literals (help text, a script): 0..1
 
     def __bool__(self) -> bool:
         return any(getattr(self, f.name) for f in fields(self))
@@ -60,8 +51,7 @@ def rarity(document_counts: dict[str, int], total: int, terms: list[str]) -> dic
 
 
 def features(terms: list[str], symbol: str, kind: str, summary: str, code: str,
-             similarity: float | None, term_weight: dict[str, float] | None = None,
-             language: str = "") -> dict[str, float]:
+             similarity: float | None, term_weight: dict[str, float] | None = None) -> dict[str, float]:
     """The candidate's facts the weights apply to, each 0..1. ``term_weight``: how much each term counts
     in the word shares (``rarity``); without it every term counts the same."""
     wanted = set(terms)
@@ -76,20 +66,7 @@ def features(terms: list[str], symbol: str, kind: str, summary: str, code: str,
 
     return {"name": share(own), "owner": share(owner), "doc": share(summary), "code": share(code),
             "meaning": max(similarity or 0.0, 0.0), "module": 1.0 if kind in MODULE_KINDS else 0.0,
-            "container": 1.0 if kind in CONTAINER_KINDS else 0.0, "section": 1.0 if kind == "section" else 0.0,
-            "text": text_heaviness(code, language) if kind != "section" else 0.0}
-
-
-def text_heaviness(code: str, language: str = "") -> float:
-    """0..1: the share of the code inside string literals, times its length up to TEXT_HEAVY_CHARS. Such a
-    definition (a function writing a shell script, a table of help texts) holds almost every word and would
-    win keyword rankings for questions it does not answer."""
-    if not code:
-        return 0.0
-    inside = sum(len(m) for m in _STRING.findall(code))
-    if language in _SINGLE_QUOTE_STRINGS:
-        inside += sum(len(m) for m in _SINGLE_QUOTED.findall(_STRING.sub("", code)))
-    return (inside / len(code)) * min(1.0, len(code) / TEXT_HEAVY_CHARS)
+            "container": 1.0 if kind in CONTAINER_KINDS else 0.0, "section": 1.0 if kind == "section" else 0.0}
 
 
 def bonus(weights: RerankWeights, found: dict[str, float]) -> dict[str, float]:
@@ -130,5 +107,5 @@ def candidate_features(candidates: list[Candidate], records: dict[str, ChunkReco
         record = records[candidate.chunk_id]
         code = "\n".join(records[c].code for c in candidate.chunk_ids if c in records)
         found.append(features(terms, record.symbol, record.kind, record.summary, code, candidate.similarity,
-                              term_weight, record.language))
+                              term_weight))
     return found

@@ -16,14 +16,15 @@ from dataclasses import dataclass, field
 
 from ..index import keyword_index
 from ..index.catalog import ChunkRecord
-from .ranking import (CONTAINER_KINDS, Candidate, asks_for, asks_for_docs, matched_fields, chunk_role, rank_symbols,
-                      relevance)
+from .ranking import (CONTAINER_KINDS, Candidate, asks_for, asks_for_docs, chunk_role, is_boilerplate, is_constructor,
+                      matched_fields, rank_symbols, relevance)
 from .rerank import FITTED, RerankWeights, rarity, rerank
 from ..index.words import content_words, query_terms, stem
 from ..workspace import Workspace
 
 MODES = ("hybrid", "vector", "keyword")
-CONSTRUCTORS = ("__init__", "__new__", "constructor")
+_BOILERPLATE_WORDS = {stem(w) for w in "equal equals equality hash hashcode string compare comparison clone copy "
+                       "dispose repr".split()}
 _CONSTRUCTION_WORDS = {stem(w) for w in "init initial initialize initialise constructor construct create new instance "
                        "instantiate setup".split()}
 
@@ -45,7 +46,8 @@ class Tuning:
     role_penalty: float = 0.5  # score factor for tests, examples, generated or vendored code not asked for
     docs_penalty: float = 0.6  # score factor for documents when the query is not a how-to question
     container_penalty: float = 0.6  # score factor for a class whose own member is also a candidate
-    constructor_penalty: float = 0.5  # score factor for __init__/constructor unless the query asks for one
+    constructor_penalty: float = 0.5  # score factor for a constructor unless the query asks for one
+    boilerplate_penalty: float = 0.5  # score factor for equals/hashCode/toString and kin unless the query asks
     field_weights: dict[str, float] = field(default_factory=lambda: dict(keyword_index.WEIGHTS))
     prefix: bool = False  # match query words as prefixes of indexed words
     rerank: RerankWeights = FITTED  # all 0 (RerankWeights()): no second pass
@@ -183,8 +185,10 @@ class Searcher:
                 candidate.score *= tuning.docs_penalty
             if (record.repo_id, record.path, record.symbol) in members and record.kind in CONTAINER_KINDS:
                 candidate.score *= tuning.container_penalty
-            if record.symbol.rpartition(".")[2] in CONSTRUCTORS and not words & _CONSTRUCTION_WORDS:
+            if is_constructor(record.symbol, record.language) and not words & _CONSTRUCTION_WORDS:
                 candidate.score *= tuning.constructor_penalty
+            elif is_boilerplate(record.symbol) and not words & _BOILERPLATE_WORDS:
+                candidate.score *= tuning.boilerplate_penalty
         if mode != "hybrid":  # one ranker only: nothing that only the other one found
             candidates = [c for c in candidates if getattr(c, f"{mode}_rank") is not None]
         return candidates, records
