@@ -27,9 +27,11 @@ _ROLE_DIRS = {
 # .NET keeps tests in projects named Foo.Tests, Foo.UnitTests or Foo.Specs.
 _TEST_DIR = re.compile(r"^(.+[._-])?(unit|integration|functional|acceptance)?(tests?|specs?)$")
 _SOURCE_SET_TEST = re.compile(r"^[a-z]+Test(s|Fixtures)?$")
+# No "Spec" suffix for the JVM and .NET: there a FooSpec is as often the library's own class (JavaPoet's MethodSpec)
+# as a test, and their tests sit in test folders anyway.
 _TEST_FILE = re.compile(r"(^test_.*\.py$|_tests?\.(py|go|rb|rs|exs?|c|cc|cpp|cxx|h|hpp)$|_unittest\.(c|cc|cpp)$"
                         r"|^conftest\.py$|\.(test|spec)\.[cm]?[jt]sx?$"
-                        r"|(Test|Tests|Spec|IT)\.(java|kt|cs|swift|scala|php|m)$|_spec\.rb$|\.test-d\.ts$)")
+                        r"|(Test|Tests|IT)\.(java|kt|cs|swift|scala|php|m)$|_spec\.rb$|\.test-d\.ts$)")
 _BENCHMARK_FILE = re.compile(r"(_bench(mark)?\.(go|rs|c|cc|cpp)$|Benchmarks?\.(java|kt|cs|swift)$)")
 _GENERATED_FILE = re.compile(r"(\.pb\.(go|cc|h)$|_pb2(_grpc)?\.py$|\.(g|designer|generated)\.cs$|_generated\.\w+$"
                              r"|^zz_generated\.|\.generated\.\w+$)", re.IGNORECASE)
