@@ -109,7 +109,8 @@ def test_path_roles(path, role):
     ("benches/walk.rs", "benchmark"), ("src/jmh/java/Bench.java", "benchmark"), ("parse_bench_test.go", "test"),
     ("api/service.pb.go", "generated"), ("Properties/Resources.Designer.cs", "generated"),
     ("vendor/github.com/x/y.go", "vendored"), ("third_party/zlib/inflate.c", "vendored"),
-    ("lib/requests/api.py", ""), ("Sources/Logging/Logging.swift", ""), ("src/main/java/com/squareup/javapoet/MethodSpec.java", "")])
+    ("lib/requests/api.py", ""), ("Sources/Logging/Logging.swift", ""),
+    ("src/main/java/com/squareup/javapoet/MethodSpec.java", "")])
 def test_each_ecosystems_roles(path, role):
     assert path_role(path) == role
 
