@@ -7,7 +7,8 @@ from __future__ import annotations
 import pytest
 
 from pharos_desktop.engine.index.catalog import ChunkRecord, FileRecord, RepoRecord
-from pharos_desktop.engine.query.ranking import path_role, rank_symbols, relevance
+from pharos_desktop.engine.query.ranking import (chunk_role, is_boilerplate, is_constructor, path_role, rank_symbols,
+                                                 relevance)
 from pharos_desktop.engine.query.search import Searcher, Tuning
 from pharos_desktop.engine.index.words import query_terms
 from pharos_desktop.engine.workspace import Workspace
@@ -98,6 +99,37 @@ def test_path_roles(path, role):
     assert path_role(path) == role
 
 
+@pytest.mark.parametrize("path, role", [
+    # Java, Kotlin (Gradle source sets, Multiplatform ones too), C#, Swift, C/C++, Rust, Go
+    ("src/test/java/org/jsoup/nodes/ElementTest.java", "test"), ("okio/src/commonTest/kotlin/okio/BufferTest.kt", "test"),
+    ("okio/src/jvmMain/kotlin/okio/Okio.kt", ""), ("src/integrationTest/java/A.java", "test"),
+    ("src/Serilog.Tests/Core/LoggerTests.cs", "test"), ("src/Polly.Specs/Retry/RetrySpecs.cs", "test"),
+    ("src/Polly/Retry/RetryPolicy.cs", ""), ("Tests/AlamofireTests/SessionTests.swift", "test"),
+    ("db/db_test.cc", "test"), ("util/arena_unittest.cc", "test"), ("src/latest/x.py", ""),
+    ("benches/walk.rs", "benchmark"), ("src/jmh/java/Bench.java", "benchmark"), ("parse_bench_test.go", "test"),
+    ("api/service.pb.go", "generated"), ("Properties/Resources.Designer.cs", "generated"),
+    ("vendor/github.com/x/y.go", "vendored"), ("third_party/zlib/inflate.c", "vendored"),
+    ("lib/requests/api.py", ""), ("Sources/Logging/Logging.swift", ""),
+    ("src/main/java/com/squareup/javapoet/MethodSpec.java", "")])
+def test_each_ecosystems_roles(path, role):
+    assert path_role(path) == role
+
+
+@pytest.mark.parametrize("path, symbol, code, role", [
+    ("src/lib.rs", "tests.it_adds", "    #[test]\n    fn it_adds() {}", "test"),  # a #[cfg(test)] mod tests member
+    ("src/lib.rs", "tests.helper", "    fn helper() -> i32 { 1 }", "test"),  # unmarked, but in the test module
+    ("src/lib.rs", "parse_flags", "#[test]\nfn parse_flags() {}", "test"),
+    ("src/lib.rs", "parse_flags", "#[tokio::test]\nasync fn parse_flags() {}", "test"),
+    ("src/lib.rs", "bench_walk", "#[bench]\nfn bench_walk(b: &mut Bencher) {}", "benchmark"),
+    ("src/lib.rs", "latest.version", "fn version() {}", ""),  # a module merely ending in "test"
+    ("src/Foo.cs", "FooFacts.Parses", "[Fact]\npublic void Parses() {}", "test"),
+    ("src/main/kotlin/A.kt", "A.works", "@Test fun works() {}", "test"),
+    ("src/lib.rs", "add", "pub fn add(a: i32, b: i32) -> i32 { a + b }", ""),
+    ("tests/cli.rs", "run", "fn run() {}", "test")])  # the file's role comes first
+def test_a_definition_marked_as_a_test_is_one_where_it_stands(path, symbol, code, role):
+    assert chunk_role(path, symbol, code) == role
+
+
 def test_score_fusion_scales_each_ranker_and_keeps_the_ranks_for_explaining():
     key_of = {"a": ("r", "a.py", "A"), "b": ("r", "b.py", "B"), "c": ("r", "c.py", "C")}
     vector = [("a", 0.62), ("b", 0.60), ("c", 0.30)]  # a and b mean about the same
@@ -138,3 +170,18 @@ def test_relevance_never_rises_down_the_list(workspace):
     numbers = [hit.relevance for hit in hits]
     assert numbers == sorted(numbers, reverse=True) and 0 < numbers[0] <= 100
     assert numbers[0] == relevance(query_terms("load config from a python file"), hits[0].matched, None)
+
+
+@pytest.mark.parametrize("symbol, language, expected", [
+    ("Retrying.__init__", "python", True), ("Client.constructor", "typescript", True),
+    ("Logger.__construct", "php", True), ("Thor.initialize", "ruby", True),
+    ("VerbAttribute.VerbAttribute", "csharp", True), ("Element.Element", "java", True),
+    ("Parser.Parser", "cpp", False), ("JSON.init", "swift", False),  # they do real work there: see is_constructor
+    ("Tokenizer.Tokenize", "csharp", False), ("init", "go", False), ("Retrying.__init__", "ruby", False)])
+def test_each_languages_constructor(symbol, language, expected):
+    assert is_constructor(symbol, language) is expected
+
+
+def test_boilerplate_methods_are_those_every_class_carries():
+    assert is_boilerplate("Error.Equals") and is_boilerplate("Node.hashCode") and is_boilerplate("Route.__repr__")
+    assert not is_boilerplate("equals") and not is_boilerplate("Tokenizer.ExplodeOptionList")

@@ -16,14 +16,15 @@ from dataclasses import dataclass, field
 
 from ..index import keyword_index
 from ..index.catalog import ChunkRecord
-from .ranking import (CONTAINER_KINDS, Candidate, asks_for, asks_for_docs, matched_fields, path_role, rank_symbols,
-                      relevance)
+from .ranking import (CONTAINER_KINDS, Candidate, asks_for, asks_for_docs, chunk_role, is_boilerplate, is_constructor,
+                      matched_fields, rank_symbols, relevance)
 from .rerank import FITTED, RerankWeights, rarity, rerank
 from ..index.words import content_words, query_terms, stem
 from ..workspace import Workspace
 
 MODES = ("hybrid", "vector", "keyword")
-CONSTRUCTORS = ("__init__", "__new__", "constructor")
+_BOILERPLATE_WORDS = {stem(w) for w in "equal equals equality hash hashcode string compare comparison clone copy "
+                       "dispose repr".split()}
 _CONSTRUCTION_WORDS = {stem(w) for w in "init initial initialize initialise constructor construct create new instance "
                        "instantiate setup".split()}
 
@@ -42,10 +43,11 @@ class Tuning:
     rrf_k: int = 30  # for rrf fusion (and for picking the part shown)
     depth: int = 100  # candidates fetched from each ranker (at least twice the limit)
     merge_parts: bool = True
-    role_penalty: float = 0.5  # score factor for tests/examples/vendored copies the query did not ask for
+    role_penalty: float = 0.5  # score factor for tests, examples, generated or vendored code not asked for
     docs_penalty: float = 0.6  # score factor for documents when the query is not a how-to question
     container_penalty: float = 0.6  # score factor for a class whose own member is also a candidate
-    constructor_penalty: float = 0.5  # score factor for __init__/constructor unless the query asks for one
+    constructor_penalty: float = 0.5  # score factor for a constructor unless the query asks for one
+    boilerplate_penalty: float = 0.5  # score factor for equals/hashCode/toString and kin unless the query asks
     field_weights: dict[str, float] = field(default_factory=lambda: dict(keyword_index.WEIGHTS))
     prefix: bool = False  # match query words as prefixes of indexed words
     rerank: RerankWeights = FITTED  # all 0 (RerankWeights()): no second pass
@@ -143,7 +145,7 @@ class Searcher:
                 record.symbol, record.kind, record.language, record.start_line, record.end_line,
                 candidate.score, record.summary, 0, parts.get(candidate.key, 1), candidate.vector_rank,
                 candidate.keyword_rank, None if candidate.similarity is None else round(candidate.similarity, 3),
-                matched, path_role(record.path), candidate.fused_rank, candidate.bonus))
+                matched, chunk_role(record.path, record.symbol, record.code), candidate.fused_rank, candidate.bonus))
         if hits:
             # The best hit's relevance says how well it matches on its own (words and meaning); the others
             # follow in proportion to their score, so the numbers never rise down the list.
@@ -176,15 +178,17 @@ class Searcher:
         found = [records[c.chunk_id] for c in candidates]
         members = {(r.repo_id, r.path, r.symbol.rpartition(".")[0]) for r in found if "." in r.symbol}
         for candidate, record in zip(candidates, found):
-            role = path_role(record.path)
-            if role in ("test", "example", "vendored") and not asks_for(role, words):
+            role = chunk_role(record.path, record.symbol, record.code)
+            if role and role != "docs" and not asks_for(role, words):
                 candidate.score *= tuning.role_penalty
             elif role == "docs" and not how_to:
                 candidate.score *= tuning.docs_penalty
             if (record.repo_id, record.path, record.symbol) in members and record.kind in CONTAINER_KINDS:
                 candidate.score *= tuning.container_penalty
-            if record.symbol.rpartition(".")[2] in CONSTRUCTORS and not words & _CONSTRUCTION_WORDS:
+            if is_constructor(record.symbol, record.language) and not words & _CONSTRUCTION_WORDS:
                 candidate.score *= tuning.constructor_penalty
+            elif is_boilerplate(record.symbol) and not words & _BOILERPLATE_WORDS:
+                candidate.score *= tuning.boilerplate_penalty
         if mode != "hybrid":  # one ranker only: nothing that only the other one found
             candidates = [c for c in candidates if getattr(c, f"{mode}_rank") is not None]
         return candidates, records
