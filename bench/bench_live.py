@@ -1,15 +1,21 @@
 """The live index: how soon a saved edit is searchable, and what watching costs while nothing changes.
 
-    nice -n 10 .venv/bin/python -m bench.bench_live [--files 1000] [--edits 20] [--repos 10] [--idle 30]
+    nice -n 10 .venv/bin/python -m bench.bench_live [--files 1000] [--edits 20] [--switch-files 100] [--switches 7]
+                                                    [--repos 10] [--idle 30]
 
 1. Edit to searchable: a repository of ``--files`` small Python modules is ingested, then watched
    (engine/live/watcher.py, in this process, as `pharos-desktop watch` runs it). Each round rewrites one
    file with a new function name and times from just before the write to the moment the catalog (what
    search reads) holds the new symbol. The first round also loads the model; it is reported on its own
    and left out of p50/p95.
-2. Idle cost: ``--repos`` small repositories are ingested, then one `pharos-desktop watch` process follows
-   them all; once its catch-up updates are done, its CPU time over ``--idle`` seconds of no change (as a
-   share of one core) and its memory (RSS and USS) are read with psutil.
+2. Branch switch to searchable: the same kind of repository with a second branch in which ``--switch-files``
+   files hold new functions; each round is a real `git checkout` of the other branch, timed until the index
+   records that branch's commit, finished (every changed file re-read, deleted symbols gone). The first
+   switch (the model loads) is reported on its own.
+3. Idle cost: ``--repos`` small repositories are ingested, then one `pharos-desktop watch` process follows
+   them all; once it has looked at each (a current index costs no update), its CPU time over ``--idle``
+   seconds of no change (as a share of one core) and its memory (RSS and USS) are read with psutil; then
+   once more after one edit in one repository was updated (the ingest path and the model are then loaded).
 """
 
 from __future__ import annotations
@@ -68,55 +74,129 @@ def edit_to_searchable(work: Path, files: int, edits: int) -> dict:
         time.sleep(0.5)
     cancel.cancel()
     thread.join(30)
-    timed = sorted(seconds[1:])
     return {"files": files, "first_ingest_s": round(first_ingest, 1), "first_edit_s (model loads)": round(seconds[0], 2),
-            "p50_s": round(statistics.median(timed), 2),
-            "p95_s": round(timed[min(len(timed) - 1, round(0.95 * (len(timed) - 1)))], 2), "edits": len(timed)}
+            **percentiles(seconds[1:]), "edits": len(seconds) - 1}
+
+
+def percentiles(seconds: list[float]) -> dict:
+    timed = sorted(seconds)
+    return {"p50_s": round(statistics.median(timed), 2),
+            "p95_s": round(timed[min(len(timed) - 1, round(0.95 * (len(timed) - 1)))], 2)}
+
+
+def branch_switch(work: Path, files: int, changed: int, switches: int) -> dict:
+    import git
+
+    from pharos_desktop.engine.ingest import Ingestor
+    from pharos_desktop.engine.live.watcher import LiveIndex
+    from pharos_desktop.engine.run.cancel import CancelToken
+    from pharos_desktop.engine.run.task import Task
+    from pharos_desktop.engine.source import parse_source
+    from pharos_desktop.engine.states import JobKind, RepoState
+    from pharos_desktop.engine.workspace import Workspace
+    from pharos_desktop.tools.sample_repos import commit_all, make_many_file_repo, write_file
+
+    path = make_many_file_repo(work / "switch", files)
+    with git.Repo(path) as repo:
+        main = repo.head.commit.hexsha
+        repo.git.checkout("-q", "-b", "other")
+        for n in range(changed):
+            write_file(path, f"pkg/part_{n // 40}/mod_{n:03d}.py", function(f"switched_{n}"))
+        other = commit_all(path, f"{changed} files changed")
+        repo.git.checkout("-q", "main")
+    workspace = Workspace()
+    Ingestor(workspace).ingest(str(path), task=Task(JobKind.INGEST))
+    record = workspace.catalog.find_repo(parse_source(str(path)).repo_id)
+    lines: list[str] = []
+    cancel = CancelToken()
+    live = LiveIndex(workspace, [record], cancel=cancel, report=lambda name, line: lines.append(line))
+    thread = threading.Thread(target=live.run, daemon=True)
+    thread.start()
+    while not lines:
+        time.sleep(0.05)
+    seconds = []
+    for round_ in range(switches):
+        branch, commit = ("other", other) if round_ % 2 == 0 else ("main", main)
+        began = time.perf_counter()
+        with git.Repo(path) as repo:
+            repo.git.checkout("-q", branch)
+        while True:
+            now = workspace.catalog.find_repo(record.repo_id)
+            if now.commit == commit and now.state == RepoState.READY:
+                break
+            time.sleep(0.01)
+        seconds.append(time.perf_counter() - began)
+        time.sleep(0.5)
+    cancel.cancel()
+    thread.join(30)
+    return {"files": files, "changed_files": changed, "first_switch_s (model loads)": round(seconds[0], 2),
+            **percentiles(seconds[1:]), "switches": len(seconds) - 1}
+
+
+def _watcher_cost(process, idle: float) -> dict:
+    import psutil
+
+    watcher = psutil.Process(process.pid)
+    before = watcher.cpu_times()
+    time.sleep(idle)
+    after = watcher.cpu_times()
+    memory = watcher.memory_full_info()
+    used = (after.user - before.user) + (after.system - before.system)
+    return {"cpu_percent_of_one_core": round(100 * used / idle, 2), "rss_mb": round(memory.rss / 2**20, 1),
+            "uss_mb": round(memory.uss / 2**20, 1)}
 
 
 def idle_cost(work: Path, repos: int, idle: float) -> dict:
-    import psutil
-
     from pharos_desktop.engine.ingest import Ingestor
     from pharos_desktop.engine.run.task import Task
     from pharos_desktop.engine.states import JobKind
     from pharos_desktop.engine.workspace import Workspace
-    from pharos_desktop.tools.sample_repos import make_many_file_repo
+    from pharos_desktop.tools.sample_repos import make_many_file_repo, write_file
 
     workspace = Workspace()
     paths = [make_many_file_repo(work / f"repo{n}", 40) for n in range(repos)]
     for path in paths:
         Ingestor(workspace).ingest(str(path), task=Task(JobKind.INGEST))
-    jobs = workspace.catalog.read("SELECT COUNT(*) FROM jobs").fetchone()[0]
     process = subprocess.Popen([sys.executable, "-m", "pharos_desktop", "watch", *map(str, paths)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        while workspace.catalog.read("SELECT COUNT(*) FROM jobs WHERE state = 'done'").fetchone()[0] < jobs + repos:
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    lines: list[str] = []
+    threading.Thread(target=lambda: lines.extend(process.stderr), daemon=True).start()
+
+    def wait_for(words: str, count: int) -> None:
+        while sum(words in line for line in lines) < count:
+            assert process.poll() is None, "".join(lines)
             time.sleep(0.2)
-        time.sleep(3)  # the last update's report, then nothing
-        watcher = psutil.Process(process.pid)
-        before = watcher.cpu_times()
-        time.sleep(idle)
-        after = watcher.cpu_times()
-        memory = watcher.memory_full_info()
+
+    try:
+        wait_for("up to date with", repos)  # each repository looked at once
+        time.sleep(3)
+        quiet = _watcher_cost(process, idle)
+        write_file(paths[0], "pkg/part_0/mod_000.py", function("edited_once"))
+        wait_for("updated in", 1)
+        time.sleep(3)
+        after_update = _watcher_cost(process, idle)
     finally:
         process.terminate()
         process.wait(30)
-    used = (after.user - before.user) + (after.system - before.system)
-    return {"repos": repos, "idle_s": idle, "cpu_percent_of_one_core": round(100 * used / idle, 2),
-            "rss_mb": round(memory.rss / 2**20, 1), "uss_mb": round(memory.uss / 2**20, 1)}
+    return {"repos": repos, "idle_s": idle, "nothing changed since start": quiet,
+            "after one update": after_update}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--files", type=int, default=1000)
     parser.add_argument("--edits", type=int, default=20)
+    parser.add_argument("--switch-files", type=int, default=100)
+    parser.add_argument("--switches", type=int, default=7)
     parser.add_argument("--repos", type=int, default=10)
     parser.add_argument("--idle", type=float, default=30)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="pharos-bench-live-") as work:
         os.environ["PHAROS_HOME"] = str(Path(work) / "home-edit")
         print("edit to searchable:", edit_to_searchable(Path(work), args.files, args.edits), flush=True)
+        os.environ["PHAROS_HOME"] = str(Path(work) / "home-switch")
+        print("branch switch to searchable:", branch_switch(Path(work), args.files, args.switch_files, args.switches),
+              flush=True)
         os.environ["PHAROS_HOME"] = str(Path(work) / "home-idle")
         print("watching, idle:", idle_cost(Path(work), args.repos, args.idle), flush=True)
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import git
 import psutil
+import pytest
 
 from pharos_desktop.engine.ingest import Ingestor
 from pharos_desktop.engine.live import manners
@@ -136,6 +137,19 @@ def test_a_branch_switch_and_a_commit_are_followed(workspace, tmp_path):
     assert repo_status(workspace, now).startswith(f"up to date with {committed[:10]}, checked")
 
 
+def test_the_start_updates_only_an_index_behind_its_folder(workspace, tmp_path):
+    path = make_repo(tmp_path / "repo")
+    repo = ingested(workspace, path)
+    before = ingests(workspace)
+    with watching(workspace, repo) as (_, lines):  # current: one look, no update
+        assert lines == [repo_status(workspace, workspace.catalog.find_repo(repo.repo_id))]
+    assert ingests(workspace) == before
+    write_file(path, "src/beta.py", function("beta_while_away"))  # changed while nobody watched
+    with watching(workspace, repo):
+        wait_until(lambda: "beta_while_away" in symbols(workspace, repo), "the catch-up update")
+    assert ingests(workspace) == before + 1
+
+
 def test_ten_thousand_events_in_ignored_folders_cause_no_ingest(workspace, tmp_path):
     path = make_repo(tmp_path / "repo")
     repo = ingested(workspace, path)
@@ -196,18 +210,36 @@ def test_a_repository_with_no_indexed_file_never_says_up_to_date(workspace, tmp_
 
 
 def watch_process(home: Path, *repos: str):
-    return start_cli("watch", *repos, home=home,
-                     extra={"PHAROS_MODEL_CACHE": os.environ["PHAROS_MODEL_CACHE"], "PHAROS_BATCH_SIZE": "4"})
+    """`pharos-desktop watch` as a process, and the lines it has written to stderr so far."""
+    process = start_cli("watch", *repos, home=home,
+                        extra={"PHAROS_MODEL_CACHE": os.environ["PHAROS_MODEL_CACHE"], "PHAROS_BATCH_SIZE": "4"})
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(process.stderr), daemon=True)
+    reader.start()
+    process.lines, process.reader = lines, reader
+    return process
+
+
+def ended(process) -> str:
+    """Wait for a watch process to end; all it wrote to stderr."""
+    process.wait(timeout=60)
+    process.reader.join(10)
+    return "".join(process.lines)
+
+
+def reported(process, words: str) -> bool:
+    return any(words in line for line in process.lines)
 
 
 def test_watch_stops_cleanly_on_sigterm(workspace, pharos_home, tmp_path):
     path = make_repo(tmp_path / "repo")
     ingested(workspace, path)
     process = watch_process(pharos_home, str(path))
-    wait_until(lambda: query(pharos_home, "SELECT COUNT(*) FROM jobs")[0][0] >= 2, "the catch-up update")
+    wait_until(lambda: reported(process, "repo: up to date with"), "the catch-up look")
     os.killpg(process.pid, signal.SIGTERM)
-    _, stderr = process.communicate(timeout=60)
+    stderr = ended(process)
     assert process.returncode == 0, stderr
+    assert query(pharos_home, "SELECT COUNT(*) FROM jobs") == [(1,)]  # a current index: no update at the start
     assert stderr.startswith("watching 1 folder: repo") and stderr.rstrip().endswith("stopped watching")
 
 
@@ -215,13 +247,13 @@ def test_kill_9_during_an_update_leaves_an_index_the_next_update_finishes(worksp
     path = make_many_file_repo(tmp_path / "many", 300)
     repo = ingested(workspace, path)
     process = watch_process(pharos_home, str(path))
-    wait_until(lambda: query(pharos_home, "SELECT COUNT(*) FROM jobs")[0][0] >= 2, "the catch-up update")
+    wait_until(lambda: reported(process, "up to date with"), "the catch-up look")
     for n in range(300):
         write_file(path, f"pkg/part_{n // 40}/mod_{n:03d}.py", function(f"renamed_{n}"))
     wait_until(lambda: query(pharos_home, "SELECT COUNT(*) FROM chunks WHERE symbol LIKE 'renamed_%'")[0][0] > 0,
                "the update to store its first files")
     os.killpg(process.pid, signal.SIGKILL)
-    process.communicate(timeout=30)
+    ended(process)
     stored = query(pharos_home, "SELECT COUNT(*) FROM chunks WHERE symbol LIKE 'renamed_%'")[0][0]
     assert stored < 300  # it was stopped part way
     process = watch_process(pharos_home, str(path))  # the next start catches up with what was left
@@ -229,8 +261,24 @@ def test_kill_9_during_an_update_leaves_an_index_the_next_update_finishes(worksp
                and query(pharos_home, "SELECT COUNT(*) FROM chunks WHERE symbol LIKE 'renamed_%'")[0][0] == 300,
                "the next update to finish")
     os.killpg(process.pid, signal.SIGTERM)
-    process.communicate(timeout=60)
+    ended(process)
     assert query(pharos_home, "SELECT COUNT(*) FROM chunks WHERE symbol LIKE 'scale_%'") == [(0,)]
     hits = Searcher(workspace).search("renamed 7", limit=5)
     assert any(hit.symbol == "renamed_7" for hit in hits)
     assert repo_status(workspace, workspace.catalog.find_repo(repo.repo_id)).startswith("up to date with")
+
+
+@pytest.mark.slow
+def test_sync_after_each_update_publishes_a_watched_edit_to_the_real_cloud(workspace, tmp_path, real_cloud,
+                                                                           monkeypatch):
+    monkeypatch.setenv("PHAROS_TOKEN", real_cloud.token)
+    workspace.settings.api_url = real_cloud.api_url
+    path = make_repo(tmp_path / "repo")
+    repo = ingested(workspace, path)
+    settings = Settings.load()
+    settings.live_sync_after = True
+    settings.save()
+    with watching(workspace, repo) as (_, lines):
+        write_file(path, "src/gamma.py", function("gamma_tokenizer"))
+        wait_until(lambda: any(line.startswith("synced: ") for line in lines), "the update to be published")
+    assert "src/gamma.py" in {row["identifier"] for row in real_cloud.resources()}

@@ -95,6 +95,9 @@ def test_tools_have_typed_schemas_and_each_one_answers(sample):
             assert entry["name"] == "sample" and entry["commit"] == head and entry["index"] == "current"
             assert entry["skipped"] >= 14 and entry["state"] == "ready" and entry["chunks"] > 0
             assert f"sample  main @ {head[:10]}" in text(listed) and "index current" in text(listed)
+            # the same status words as `pharos-desktop repos`
+            assert entry["status"].startswith(f"up to date with {head[:10]}, checked ")
+            assert f"\n    {entry['status']}\n" in text(listed)
 
             outline = await client.call_tool("outline", {"repository": "sample", "path": "pkg/core.py"})
             symbols = [(s["symbol"], s["kind"]) for s in outline.structured_content["symbols"]]
@@ -134,6 +137,14 @@ def test_tools_have_typed_schemas_and_each_one_answers(sample):
             later = (await client.call_tool("list_repositories", {})).structured_content["repositories"][0]
             assert later["index"] == "stale" and later["checkout_head"] == moved
             assert later["index_note"] == f"the checkout is at {moved[:10]}, the index at {head[:10]}: ingest it again"
+            assert later["status"] == "behind by 1 commit"
+            # the pause switch, flipped while the server runs, shows at the next call
+            assert cli("watch", "--pause", home=home).returncode == 0
+            try:
+                paused = (await client.call_tool("list_repositories", {})).structured_content["repositories"][0]
+                assert paused["status"] == "paused (behind by 1 commit)"
+            finally:
+                assert cli("watch", "--resume", home=home).returncode == 0
 
     run(session)
 

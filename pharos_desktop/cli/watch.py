@@ -1,5 +1,6 @@
 """`pharos-desktop watch [REPO...] [--pause | --resume]`: keep local folders' indexes up to date as they
-change, without the window (a server, a terminal session), until Ctrl-C or SIGTERM."""
+change, and remote repositories' as their branch moves (a look every live_remote_minutes), without the window
+(a server, a terminal session), until Ctrl-C or SIGTERM."""
 
 from __future__ import annotations
 
@@ -15,18 +16,22 @@ from .cancellable import run_cancellable
 
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser(
-        "watch", help="keep local folders' indexes up to date as files change (until Ctrl-C or SIGTERM)",
+        "watch", help="keep indexes up to date as files change and remotes move (until Ctrl-C or SIGTERM)",
         description="Watch local folders and update their index as files are saved, created, deleted or renamed, "
-                    "and when HEAD moves (commit, branch switch, pull, reset). Without REPO: every local folder "
-                    "already ingested. Work waits while paused or on battery (setting live_on_battery allows it) "
-                    "and runs at low priority within max_cores.")
-    parser.add_argument("repos", nargs="*", metavar="REPO", help="a local folder, or the name or id of one ingested")
+                    "and when HEAD moves (commit, branch switch, pull, reset). Remote repositories: every "
+                    "live_remote_minutes (default 60; 0: never) one git ls-remote, and a fetch and update only when "
+                    "the branch moved; with live_sync_after the update is then published to the cloud. Without "
+                    "REPO: every repository already ingested. Work waits while paused or on battery (setting "
+                    "live_on_battery allows it) and runs at low priority within max_cores.")
+    parser.add_argument("repos", nargs="*", metavar="REPO", help="a local folder, or the name or id of a repository "
+                                                                    "ingested")
     switch = parser.add_mutually_exclusive_group()
     switch.add_argument("--pause", action="store_true", help="hold all automatic work back (a running watch too)")
     switch.add_argument("--resume", action="store_true", help="let automatic work run again")
 
 
 def run(args, workspace) -> int:
+    from ..engine.live.remote import RemoteFollower
     from ..engine.live.watcher import LiveIndex
     from ..engine.run.priority import lower_priority
     from ..engine.source import parse_source
@@ -37,7 +42,6 @@ def run(args, workspace) -> int:
         print("automatic work paused" if args.pause else "automatic work resumed")
         return 0
     catalog = workspace.catalog
-    local = [repo for repo in catalog.list_repos() if repo.kind == "local"]
     repos = []
     for name in args.repos:
         if Path(name).is_dir():
@@ -46,13 +50,16 @@ def run(args, workspace) -> int:
                 raise UsageError(f"{name} is not ingested yet: pharos-desktop ingest {name} first")
         else:
             repo = catalog.get_repo(name)  # a name or an id; one line with the choices if none
-        if repo.kind != "local":
-            raise UsageError(f"{repo.name} is a clone of {repo.source}: only local folders are watched; "
-                             "ingest it again to update it")
         repos.append(repo)
-    repos = repos or local
+    repos = repos or catalog.list_repos()
     if not repos:
-        raise UsageError("no local folder to watch: pharos-desktop ingest <folder> first")
+        raise UsageError("nothing to watch: pharos-desktop ingest <folder or url> first")
+    local = [repo for repo in repos if repo.kind == "local"]
+    remote = [repo for repo in repos if repo.kind != "local"]
+    minutes = workspace.settings.live_remote_minutes
+    if remote and not minutes and not local:
+        raise UsageError("remote repositories are looked at every live_remote_minutes, which is 0 (never): "
+                         "set it in settings.json or the window's Settings")
     if workspace.settings.low_priority:
         lower_priority()  # automatic work: the user's own always comes first
     lock = threading.Lock()
@@ -62,12 +69,26 @@ def run(args, workspace) -> int:
             print(f"{time.strftime('%H:%M:%S')} {name}: {line}", file=sys.stderr, flush=True)
 
     cancel = CancelToken()
-    live = LiveIndex(workspace, repos, cancel=cancel, report=report)
-    print(f"watching {len(repos)} folder{'s' if len(repos) != 1 else ''}: "
-          f"{', '.join(repo.name for repo in repos)} (Ctrl-C stops)", file=sys.stderr, flush=True)
+    live = LiveIndex(workspace, local, cancel=cancel, report=report)
+    follower = RemoteFollower(workspace, remote if minutes else [], cancel=cancel, report=report)
+    if local:
+        print(f"watching {len(local)} folder{'s' if len(local) != 1 else ''}: "
+              f"{', '.join(repo.name for repo in local)} (Ctrl-C stops)", file=sys.stderr, flush=True)
+    if remote and not minutes:
+        print(f"not following {len(remote)} remote repositor{'ies' if len(remote) != 1 else 'y'}: "
+              "live_remote_minutes is 0 (never)", file=sys.stderr, flush=True)
+    if remote and minutes:
+        print(f"following {len(remote)} remote repositor{'ies' if len(remote) != 1 else 'y'} every {minutes} min: "
+              f"{', '.join(repo.name for repo in remote)}" + ("" if local else " (Ctrl-C stops)"),
+              file=sys.stderr, flush=True)
+    remotes = threading.Thread(target=follower.run, name="pharos-remote", daemon=True)
+    remotes.start()
     try:
         run_cancellable(live.run, cancel)
     except Cancelled:
         pass
+    finally:
+        cancel.cancel()
+        remotes.join(timeout=30)
     print("stopped watching", file=sys.stderr)
     return 0

@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from concurrent.futures import Future
 from contextlib import ExitStack
+from dataclasses import replace
 
 from .model.embedder import expected_window_chars
 from .run.events import IngestSummary
@@ -23,8 +24,16 @@ from .pipeline import Pipeline, PipelineStats
 from .secrets import GIT_TOKEN, optional_secret
 from .run.repo_lock import busy_message, repo_lock
 from .source import CREDENTIALS_IGNORED, Checkout, GitAccess, open_source, parse_source
+from .settings import Settings
 from .states import JobState, RepoState
 from .workspace import Workspace
+
+
+def git_access(settings: Settings, task: Task) -> GitAccess:
+    """What the user's git may use to reach a remote: their token, for their token hosts only."""
+    # a public repository needs no token: a keyring that cannot be read is a warning here, not a failure
+    token = optional_secret(GIT_TOKEN, lambda line: task.message(line, "warning"))
+    return GitAccess(token, tuple(h.strip().lower() for h in settings.git_token_hosts), settings.git_timeout)
 
 
 class Ingestor:
@@ -85,12 +94,9 @@ class Ingestor:
                              kept + stats.unchanged)
 
     def _clone(self, spec, branch: str | None, task: Task, confine: tuple[str, ...] | None) -> Checkout:
-        settings = self.workspace.settings
         task.progress("clone", 0, None, "objects")
-        # a public repository needs no token: a keyring that cannot be read is a warning here, not a failure
-        token = optional_secret(GIT_TOKEN, lambda line: task.message(line, "warning"))
-        access = GitAccess(token, tuple(h.strip().lower() for h in settings.git_token_hosts), settings.git_timeout,
-                           pins=confine or (), follow_redirects=confine is None)
+        access = replace(git_access(self.workspace.settings, task), pins=confine or (),
+                         follow_redirects=confine is None)
         checkout = open_source(spec, branch, self.workspace.clones_dir, access=access, task=task)
         task.progress("clone", 1, 1, "objects")
         task.raise_if_cancelled()

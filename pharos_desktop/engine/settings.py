@@ -102,6 +102,10 @@ class Settings:
     # work back; on battery it waits too, unless allowed.
     live_paused: bool = False
     live_on_battery: bool = False
+    # Remote repositories: every this many minutes a cheap look (git ls-remote), a fetch and an update only when
+    # the branch moved (0: never). Each update is then published to the cloud when the user asks for it.
+    live_remote_minutes: int = 60
+    live_sync_after: bool = False
 
     def validate(self) -> None:
         if self.device not in DEVICES:
@@ -118,6 +122,8 @@ class Settings:
             raise ConfigError("sync concurrency must be at least 1")
         if self.git_timeout < 1:
             raise ConfigError("the git timeout must be at least 1 second")
+        if self.live_remote_minutes < 0:
+            raise ConfigError("the remote check interval must be 0 (never) or more minutes")
         if not 1024 <= self.mcp_http_port <= 65535:
             raise ConfigError(f"the assistants' HTTP port must be from 1024 to 65535, not {self.mcp_http_port}")
 

@@ -28,6 +28,7 @@ from .file_tree import FileTree
 from .format import duration
 from .icons import app_icon, sync_icon
 from .job_queue import JobQueue, QueuedJob
+from .live_status import StatusColumn
 from .overview import OverviewView
 from .repo_list import RepoList
 from .search_panel import SearchPanel
@@ -58,6 +59,8 @@ class MainWindow(QMainWindow):
 
         self.url_bar = UrlBar()
         self.repo_list = RepoList()
+        self.status_column = StatusColumn(workspace, self.threads, self.repo_list, self)
+        self.status_column.rows_changed.connect(lambda repos: self._show_repos(repos, check_status=False))
         self.file_tree = FileTree()
         self.code_view = CodeView(workspace, self.threads)
         self.search_panel = SearchPanel(workspace, self.threads)
@@ -212,7 +215,7 @@ class MainWindow(QMainWindow):
         self.threads.read(load, lambda loaded: self._show_repos(*loaded),
                           lambda exc: self.statusBar().showMessage(f"Cannot list the repositories: {exc}"))
 
-    def _show_repos(self, repos: list[RepoRecord], emptied: str = "") -> None:
+    def _show_repos(self, repos: list[RepoRecord], emptied: str = "", check_status: bool = True) -> None:
         if emptied:  # not a new install: the catalog lost what the data folder still holds
             self.statusBar().showMessage(emptied[0].upper() + emptied[1:])
         self.repo_list.set_repos(repos)
@@ -222,6 +225,8 @@ class MainWindow(QMainWindow):
             self.repo_list.select(repos[0].repo_id)
         ids = [repo.repo_id for repo in repos]
         self.threads.read(lambda: load_sync_states(self.workspace, ids), self.repo_list.set_sync_states)
+        if check_status:
+            self.status_column.refresh()
 
     def _repo_selected(self, repo: RepoRecord | None) -> None:
         self.search_panel.set_selected_repo(repo.repo_id if repo else None)
@@ -415,6 +420,7 @@ class MainWindow(QMainWindow):
             return
         save_layout(self)
         self.assistant_server.stop()
+        self.status_column.timer.stop()
         self.threads.shutdown()
         event.accept()
 

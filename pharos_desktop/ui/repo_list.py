@@ -1,4 +1,5 @@
-"""The repository table: what is indexed, from where, at which commit, and its sync state.
+"""The repository table: what is indexed, from where, at which commit, its sync state, and how fresh its index
+is (the Status column; ui/live_status.py keeps it current).
 
 It only displays RepoRecords handed to it (the main window loads them off the UI thread) and keeps
 the selection across refreshes, which happen whenever a job ends.
@@ -14,7 +15,9 @@ from ..engine.states import RepoState, SyncStanding
 from .format import when
 from .icons import language_icon
 
-COLUMNS = ("Repository", "Source", "Commit", "Languages", "Files", "Chunks", "Ingested", "Sync")
+COLUMNS = ("Repository", "Source", "Commit", "Languages", "Files", "Chunks", "Ingested", "Sync", "Status")
+STATUS = 8
+CHECKING = "checking…"  # until the first status read answers
 _NUMERIC = {4, 5}
 
 
@@ -42,10 +45,11 @@ class RepoList(QTreeWidget):
         header = self.header()
         header.setStretchLastSection(False)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
-        for column, width in ((0, 160), (2, 80), (3, 190), (4, 60), (5, 70), (6, 120), (7, 110)):
+        for column, width in ((0, 160), (2, 80), (3, 190), (4, 60), (5, 70), (6, 120), (7, 110), (STATUS, 300)):
             self.setColumnWidth(column, width)
         self.repos: dict[str, RepoRecord] = {}
         self.sync_states: dict[str, str] = {}
+        self.statuses: dict[str, str] = {}
         self.itemSelectionChanged.connect(self._emit_selection)
 
     def set_repos(self, repos: list[RepoRecord]) -> None:
@@ -73,6 +77,24 @@ class RepoList(QTreeWidget):
             repo_id = item.data(0, Qt.ItemDataRole.UserRole)
             item.setText(7, self.sync_states.get(repo_id, SyncStanding.NOT_SYNCED))
 
+    def set_statuses(self, statuses: dict[str, str]) -> None:
+        self.statuses = dict(statuses)
+        for index in range(self.topLevelItemCount()):
+            item = self.topLevelItem(index)
+            self._fill_status(item, item.data(0, Qt.ItemDataRole.UserRole))
+
+    def status_of(self, repo_id: str) -> str:
+        for index in range(self.topLevelItemCount()):
+            item = self.topLevelItem(index)
+            if item.data(0, Qt.ItemDataRole.UserRole) == repo_id:
+                return item.text(STATUS)
+        return ""
+
+    def _fill_status(self, item: QTreeWidgetItem, repo_id: str) -> None:
+        words = self.statuses.get(repo_id, CHECKING)
+        item.setText(STATUS, words)
+        item.setToolTip(STATUS, words)
+
     def _fill(self, item: QTreeWidgetItem, repo: RepoRecord) -> None:
         state = "" if repo.state == RepoState.READY else f" ({repo.state})"
         item.setText(0, repo.name + state)
@@ -93,6 +115,7 @@ class RepoList(QTreeWidget):
             item.setTextAlignment(column, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         item.setText(6, when(repo.ingested_at))
         item.setText(7, self.sync_states.get(repo.repo_id, SyncStanding.NOT_SYNCED))
+        self._fill_status(item, repo.repo_id)
 
     def selected_repo_id(self) -> str | None:
         items = self.selectedItems()

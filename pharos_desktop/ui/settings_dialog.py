@@ -18,7 +18,7 @@ from ..engine.workspace import Workspace
 from . import async_tasks
 from .assistants_page import AssistantsPage
 from .palette import ERROR, QUIET, WARNING, styled
-from .settings_fields import CLOUD, MODEL, QUEUE, STORAGE, Field
+from .settings_fields import CLOUD, LIVE, MODEL, QUEUE, STORAGE, Field
 from .threads import Threads
 
 # in the app-wide QSettings, read at start-up before the data folder is opened (the stored name predates
@@ -74,7 +74,7 @@ class SettingsDialog(QDialog):
         self.app_settings = app_settings
         self.kept_in_memory = False
         # Each setting's widget is also the dialog's attribute of the setting's name (dialog.api_url).
-        self.fields: tuple[Field, ...] = (*CLOUD, *QUEUE, *MODEL, *STORAGE)
+        self.fields: tuple[Field, ...] = (*CLOUD, *QUEUE, *MODEL, *STORAGE, *LIVE)
         for field in self.fields:
             widget = field.make()
             field.show(widget, getattr(workspace.settings, field.name))
@@ -101,8 +101,9 @@ class SettingsDialog(QDialog):
                                            ("", self._row(self.test_queue_button)), ("", self.queue_result)])
         model = self._area("Model and runtime", self._rows(MODEL))
         storage = self._area("Storage", [("Data folder", self._row(self.data_folder, choose)), *self._rows(STORAGE)])
+        live = self._area("Live index", self._rows(LIVE))
         areas = QGridLayout()
-        for n, area in enumerate((cloud, queue, model, storage)):
+        for n, area in enumerate((cloud, queue, model, storage, live)):
             areas.addWidget(area, n // 2, n % 2)
         self.error = QLabel()
         self.error.setStyleSheet(styled(ERROR))

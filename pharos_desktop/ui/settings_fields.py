@@ -148,6 +148,12 @@ MODEL = (
     number("max_cores", "Cores for ingest", 0, 1024, zero_means="All"),
     check("low_priority", "Ingest at low priority, so the rest of the desktop stays responsive"),
 )
+LIVE = (
+    check("live_paused", "Pause all automatic work (folders followed, remotes looked at)"),
+    check("live_on_battery", "Let automatic work run on battery"),
+    number("live_remote_minutes", "Look at remotes every", 0, 7 * 24 * 60, suffix=" min", zero_means="Never"),
+    check("live_sync_after", "Sync to the cloud after each automatic update"),
+)
 STORAGE = (
     Field("chroma_url", "Vector store", ChromaChoice, ChromaChoice.show_url, ChromaChoice.chosen_url),
     number("max_file_bytes", "Skip files over", 1, 1_000_000, unit=1024, suffix=" KB"),

@@ -1,10 +1,11 @@
 """What a repository's index holds now, in words the window, `repos` and `watch` all show (one place).
 
 "up to date with <commit>, checked 3 min ago", "updating (12 files)", "behind by 2 commits", "behind by
-3 changed files", "paused (...)", "check failed: <reason>". A local folder is compared with what is on
-disk now (its HEAD, and its files' sizes and times: the scan an unchanged re-ingest makes), so the words
-are true when they are shown, not only when the index was last written. A repository with no indexed
-file never says it is up to date.
+3 changed files", "behind: the remote moved to <commit>", "paused (...)", "check failed: <reason>". A local
+folder is compared with what is on disk now (its HEAD, and its files' sizes and times: the scan an unchanged
+re-ingest makes), so the words are true when they are shown, not only when the index was last written; a
+remote repository with the last look at its remote (checks.py). A repository with no indexed file never says
+it is up to date.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from ..settings import Settings
 from ..source.git import in_git_work_tree, local_git
 from ..states import IndexedTree, JobKind, RepoState
 from ..workspace import Workspace
+from .checks import read_checks
 from .manners import held_back
 
 
@@ -31,6 +33,15 @@ def ago(seconds: float) -> str:
     if seconds < 86400:
         return f"{int(seconds // 3600)} h ago"
     return f"{int(seconds // 86400)} days ago"
+
+
+def settings_now(workspace: Workspace) -> Settings:
+    """The settings as they are now: a long-running reader (the window, the assistants' server) would otherwise
+    show the pause switch as it was when it started. An unreadable file keeps the ones it started with."""
+    try:
+        return Settings.load()
+    except PharosError:
+        return workspace.settings
 
 
 def repo_status(workspace: Workspace, repo: RepoRecord, settings: Settings | None = None,
@@ -47,7 +58,8 @@ def repo_status(workspace: Workspace, repo: RepoRecord, settings: Settings | Non
     if not repo.files:
         return "not indexed yet" if repo.state == RepoState.NEW else f"no file indexed ({repo.skipped} skipped)"
     words = _freshness(workspace, repo, settings, time.time() if now is None else now)
-    held = held_back(settings) if repo.kind == "local" else ""
+    followed = repo.kind == "local" or settings.live_remote_minutes > 0
+    held = held_back(settings) if followed else ""
     return f"{held} ({words})" if held else words
 
 
@@ -59,10 +71,19 @@ def _freshness(workspace: Workspace, repo: RepoRecord, settings: Settings, now: 
             return f"check failed: {exc}"
         if behind:
             return behind
+    checked = repo.ingested_at or now
+    if repo.kind != "local":
+        check = read_checks(workspace.data_folder).get(repo.repo_id)
+        if check and check.at >= checked:  # a look at the remote since the last update
+            if check.error:
+                return f"check failed: {check.error}"
+            if check.head and check.head != repo.commit:
+                return f"behind: the remote moved to {check.head[:10]}"
+            checked = check.at
     what = repo.commit[:10] if repo.commit else "the folder"
     if repo.tree == IndexedTree.WORKING_TREE:
         what += " + uncommitted changes"
-    return f"up to date with {what}, checked {ago(now - (repo.ingested_at or now))}"
+    return f"up to date with {what}, checked {ago(now - checked)}"
 
 
 def behind_by(workspace: Workspace, repo: RepoRecord, settings: Settings) -> str:

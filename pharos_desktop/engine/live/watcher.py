@@ -25,15 +25,15 @@ from watchdog.observers import Observer
 from ..errors import Cancelled, PharosError
 from ..files.scan import EXCLUDED_FOLDERS, worth_reading
 from ..index.catalog import RepoRecord
-from ..ingest import Ingestor
 from ..run.cancel import CancelToken
 from ..run.events import Emit, ignore_events
 from ..run.task import Task
 from ..settings import Settings
-from ..states import JobKind
+from ..states import JobKind, RepoState
 from ..workspace import Workspace
 from .manners import held_back
-from .status import repo_status
+from .publish import publish_update
+from .status import behind_by, repo_status
 
 log = logging.getLogger(__name__)
 
@@ -123,7 +123,7 @@ class LiveIndex:
         observer.start()
         try:
             for watched in self.watched:  # what changed while nobody watched
-                self.note(watched, "", head_moved=True)
+                self._catch_up(watched)
             while not self.cancel.cancelled:
                 self._step()
         except Cancelled:
@@ -157,6 +157,27 @@ class LiveIndex:
                 watched.paths, watched.head_moved, watched.first = set(), False, 0.0
             self._update(watched, paths, head_moved)
 
+    def _catch_up(self, watched: Watched) -> None:
+        """At the start: an update only where the index is behind the folder (or was left part way). A folder
+        whose index is current costs one scan and no ingest: the ingest path (the vector store, the model) is
+        not even imported, so watching many quiet folders stays small."""
+        settings = self.workspace.settings
+        repo = self.workspace.catalog.find_repo(watched.repo_id)
+        try:
+            behind = repo is None or repo.state != RepoState.READY or bool(behind_by(self.workspace, repo, settings))
+        except PharosError:
+            behind = True  # the update says what is wrong, in its one line
+        if behind:
+            self.note(watched, "", head_moved=True)
+        else:
+            self.report(watched.name, repo_status(self.workspace, repo, settings))
+
+    def _settings_now(self, fallback: Settings) -> Settings:
+        try:
+            return self.load_settings()
+        except PharosError:
+            return fallback
+
     def _held_back(self) -> str:
         try:
             return held_back(self.load_settings())
@@ -174,6 +195,8 @@ class LiveIndex:
             if not paths:
                 log.debug("%s: nothing the index reads changed", watched.name)
                 return
+        from ..ingest import Ingestor  # here: an idle watcher never needs the ingest path (see _catch_up)
+
         task = Task(JobKind.INGEST, self.emit, self.cancel)
         try:
             summary = Ingestor(self.workspace).ingest(os.fspath(watched.root), task=task)
@@ -185,3 +208,6 @@ class LiveIndex:
         repo = self.workspace.catalog.find_repo(watched.repo_id)
         words = repo_status(self.workspace, repo, settings) if repo else "gone from the catalog"
         self.report(watched.name, f"{words} (updated in {summary.seconds:.1f} s, {summary.embedded} chunks embedded)")
+        if self._settings_now(settings).live_sync_after:
+            publish_update(self.workspace, watched.repo_id, watched.name, cancel=self.cancel, emit=self.emit,
+                           report=self.report)

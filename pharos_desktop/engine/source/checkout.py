@@ -107,6 +107,18 @@ def _default_branch(git: _Git) -> str:
     return match.group(1) if match else ""
 
 
+def remote_commit(spec: SourceSpec, branch: str, *, access: GitAccess, cancel: CancelToken,
+                  clones_dir: Path) -> str:
+    """The commit ``branch`` (its default branch when "") points at on the remote now: one ls-remote, no
+    objects fetched, the cheap look before an update. "" when the remote has no such branch."""
+    if spec.location.startswith("file://"):
+        access = replace(access, token="")  # as open_source: a local path never needs one
+    git = _Git(spec, access, cancel, Path(clones_dir))
+    ref = f"refs/heads/{branch}" if branch else "HEAD"
+    out = git.network(["ls-remote", "--", spec.location, ref], branch or None)
+    return next((line.split()[0] for line in out.splitlines() if line.endswith(f"\t{ref}")), "")
+
+
 def _update(git: _Git, branch: str | None, dest: Path, task: Task) -> Checkout:
     target = branch or _default_branch(git) or _head(dest)[1]
     if not target:
