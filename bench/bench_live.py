@@ -28,6 +28,7 @@ import sys
 import tempfile
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -40,8 +41,6 @@ def function(name: str) -> str:
 
 def edit_to_searchable(work: Path, files: int, edits: int) -> dict:
     from pharos_desktop.engine.ingest import Ingestor
-    from pharos_desktop.engine.live.watcher import LiveIndex
-    from pharos_desktop.engine.run.cancel import CancelToken
     from pharos_desktop.engine.run.task import Task
     from pharos_desktop.engine.source import parse_source
     from pharos_desktop.engine.states import JobKind
@@ -54,28 +53,41 @@ def edit_to_searchable(work: Path, files: int, edits: int) -> dict:
     Ingestor(workspace).ingest(str(path), task=Task(JobKind.INGEST))
     first_ingest = time.perf_counter() - began
     repo = workspace.catalog.find_repo(parse_source(str(path)).repo_id)
+    seconds = []
+    with following(workspace, repo):
+        for round_ in range(edits):
+            n = (round_ * 37) % files
+            symbol = f"edited_{round_}"
+            began = time.perf_counter()
+            write_file(path, f"pkg/part_{n // 40}/mod_{n:03d}.py", function(symbol))
+            while not workspace.catalog.read("SELECT 1 FROM chunks WHERE repo_id = ? AND symbol = ?",
+                                             (repo.repo_id, symbol)).fetchone():
+                time.sleep(0.01)
+            seconds.append(time.perf_counter() - began)
+            time.sleep(0.5)
+    return {"files": files, "first_ingest_s": round(first_ingest, 1), "first_edit_s (model loads)": round(seconds[0], 2),
+            **percentiles(seconds[1:]), "edits": len(seconds) - 1}
+
+
+@contextmanager
+def following(workspace, record):
+    """The live index following one repository on a thread of this process, as `watch` runs it, from its
+    first look until the block ends."""
+    from pharos_desktop.engine.live.watcher import LiveIndex
+    from pharos_desktop.engine.run.cancel import CancelToken
+
     lines: list[str] = []
     cancel = CancelToken()
-    live = LiveIndex(workspace, [repo], cancel=cancel, report=lambda name, line: lines.append(line))
+    live = LiveIndex(workspace, [record], cancel=cancel, report=lambda name, line: lines.append(line))
     thread = threading.Thread(target=live.run, daemon=True)
     thread.start()
     while not lines:
         time.sleep(0.05)
-    seconds = []
-    for round_ in range(edits):
-        n = (round_ * 37) % files
-        symbol = f"edited_{round_}"
-        began = time.perf_counter()
-        write_file(path, f"pkg/part_{n // 40}/mod_{n:03d}.py", function(symbol))
-        while not workspace.catalog.read("SELECT 1 FROM chunks WHERE repo_id = ? AND symbol = ?",
-                                         (repo.repo_id, symbol)).fetchone():
-            time.sleep(0.01)
-        seconds.append(time.perf_counter() - began)
-        time.sleep(0.5)
-    cancel.cancel()
-    thread.join(30)
-    return {"files": files, "first_ingest_s": round(first_ingest, 1), "first_edit_s (model loads)": round(seconds[0], 2),
-            **percentiles(seconds[1:]), "edits": len(seconds) - 1}
+    try:
+        yield live
+    finally:
+        cancel.cancel()
+        thread.join(30)
 
 
 def percentiles(seconds: list[float]) -> dict:
@@ -88,8 +100,6 @@ def branch_switch(work: Path, files: int, changed: int, switches: int) -> dict:
     import git
 
     from pharos_desktop.engine.ingest import Ingestor
-    from pharos_desktop.engine.live.watcher import LiveIndex
-    from pharos_desktop.engine.run.cancel import CancelToken
     from pharos_desktop.engine.run.task import Task
     from pharos_desktop.engine.source import parse_source
     from pharos_desktop.engine.states import JobKind, RepoState
@@ -107,28 +117,20 @@ def branch_switch(work: Path, files: int, changed: int, switches: int) -> dict:
     workspace = Workspace()
     Ingestor(workspace).ingest(str(path), task=Task(JobKind.INGEST))
     record = workspace.catalog.find_repo(parse_source(str(path)).repo_id)
-    lines: list[str] = []
-    cancel = CancelToken()
-    live = LiveIndex(workspace, [record], cancel=cancel, report=lambda name, line: lines.append(line))
-    thread = threading.Thread(target=live.run, daemon=True)
-    thread.start()
-    while not lines:
-        time.sleep(0.05)
     seconds = []
-    for round_ in range(switches):
-        branch, commit = ("other", other) if round_ % 2 == 0 else ("main", main)
-        began = time.perf_counter()
-        with git.Repo(path) as repo:
-            repo.git.checkout("-q", branch)
-        while True:
-            now = workspace.catalog.find_repo(record.repo_id)
-            if now.commit == commit and now.state == RepoState.READY:
-                break
-            time.sleep(0.01)
-        seconds.append(time.perf_counter() - began)
-        time.sleep(0.5)
-    cancel.cancel()
-    thread.join(30)
+    with following(workspace, record):
+        for round_ in range(switches):
+            branch, commit = ("other", other) if round_ % 2 == 0 else ("main", main)
+            began = time.perf_counter()
+            with git.Repo(path) as repo:
+                repo.git.checkout("-q", branch)
+            while True:
+                now = workspace.catalog.find_repo(record.repo_id)
+                if now.commit == commit and now.state == RepoState.READY:
+                    break
+                time.sleep(0.01)
+            seconds.append(time.perf_counter() - began)
+            time.sleep(0.5)
     return {"files": files, "changed_files": changed, "first_switch_s (model loads)": round(seconds[0], 2),
             **percentiles(seconds[1:]), "switches": len(seconds) - 1}
 
