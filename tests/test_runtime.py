@@ -292,3 +292,14 @@ def test_window_ingest_child_runs_at_low_priority(tmp_path, pharos_home, model_c
         time.sleep(0.02)
     assert child.returncode == 0
     assert min(ours + 10, 19) in seen
+
+
+def test_a_model_nobody_asked_for_lately_is_released_and_loaded_again_when_needed():
+    """`pharos-desktop watch` lets its model go between bursts of work (cli/watch.py)."""
+    settings = replace(Settings(), runtime="torch")
+    first = embedder_module.Embedder.load(settings)
+    assert not embedder_module.release_unused(3600)  # asked for just now: kept
+    assert embedder_module.Embedder.load(settings) is first
+    assert embedder_module.release_unused(0)
+    again = embedder_module.Embedder.load(settings)
+    assert again is not first and len(again.embed_query("ring the bell")) == again.dim
