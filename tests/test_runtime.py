@@ -294,12 +294,12 @@ def test_window_ingest_child_runs_at_low_priority(tmp_path, pharos_home, model_c
     assert min(ours + 10, 19) in seen
 
 
-def test_a_model_nobody_asked_for_lately_is_released_and_loaded_again_when_needed():
+def test_a_model_nobody_asked_for_lately_is_released_and_loaded_again_when_needed(tmp_path):
     """`pharos-desktop watch` lets its model go between bursts of work (cli/watch.py)."""
-    settings = replace(Settings(), runtime="torch")
-    first = embedder_module.Embedder.load(settings)
-    assert not embedder_module.release_unused(3600)  # asked for just now: kept
-    assert embedder_module.Embedder.load(settings) is first
-    assert embedder_module.release_unused(0)
-    again = embedder_module.Embedder.load(settings)
+    workspace = Workspace(tmp_path / "home", replace(Settings(), runtime="torch"))
+    first = workspace.embedder()
+    assert not workspace.release_models(3600)  # asked for just now: kept
+    assert workspace.embedder() is first
+    assert workspace.release_models(0)
+    again = workspace.embedder()
     assert again is not first and len(again.embed_query("ring the bell")) == again.dim

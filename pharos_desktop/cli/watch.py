@@ -84,7 +84,7 @@ def run(args, workspace) -> int:
               file=sys.stderr, flush=True)
     remotes = threading.Thread(target=follower.run, name="pharos-remote", daemon=True)
     remotes.start()
-    threading.Thread(target=_release_models, args=(cancel,), name="pharos-release", daemon=True).start()
+    threading.Thread(target=_release_models, args=(workspace, cancel), name="pharos-release", daemon=True).start()
     try:
         run_cancellable(live.run, cancel)
     except Cancelled:
@@ -96,10 +96,9 @@ def run(args, workspace) -> int:
     return 0
 
 
-def _release_models(cancel: CancelToken) -> None:
+def _release_models(workspace, cancel: CancelToken) -> None:
     """Updates run in this process, so an edit is searchable within a second; between bursts of work the model
     should not hold hundreds of MB of a machine that is only being watched."""
     while not cancel.wait(60):
-        embedder = sys.modules.get("pharos_desktop.engine.model.embedder")  # never imported by an idle watch
-        if embedder is not None:
-            embedder.release_unused(MODEL_IDLE_SECONDS)
+        if "pharos_desktop.engine.model.embedder" in sys.modules:  # never imported by a watch with nothing to do
+            workspace.release_models(MODEL_IDLE_SECONDS)

@@ -120,12 +120,17 @@ _cache_lock = threading.Lock()
 _last_used = 0.0  # time.monotonic() of the last load from the cache (release_unused)
 
 
+def idle_for(seconds: float) -> bool:
+    """No model was asked for in the last ``seconds``."""
+    return time.monotonic() - _last_used >= seconds
+
+
 def release_unused(idle_seconds: float) -> bool:
     """Forget the loaded models when none was asked for in ``idle_seconds`` (a long-lived process that embeds
     now and then: `pharos-desktop watch`). An ingest still holding one keeps it until it ends. True when some
     were released: about 120 MB of the 200 MB a model takes goes back to the system (the libraries stay)."""
     with _cache_lock:
-        if not _cache or time.monotonic() - _last_used < idle_seconds:
+        if not _cache or not idle_for(idle_seconds):
             return False
         _cache.clear()
     gc.collect()
