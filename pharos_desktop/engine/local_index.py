@@ -219,7 +219,7 @@ class LocalIndex:
                                     runtime=self.runtime, imports_version=IMPORTS_VERSION,
                                     vectors_stamp=self.workspace.vector_store_stamp())
         if self._vectors_changed:  # so a search from a fresh process needs no Chroma
-            self.workspace.refresh_search_snapshot(self.model, self.dim)
+            self.workspace.update_search_index(self.model, self.dim)
         final = self.catalog.find_repo(self.repo_id)
         assert final is not None
         return final

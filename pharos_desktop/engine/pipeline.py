@@ -12,7 +12,8 @@ What bounds an ingest's memory (bench/bench_ingest_memory.py samples it against 
   so batches come in a few shapes only (onnx_model.batch_shapes): fed every width, it grew by gigabytes;
 - the keyword tokenizer's caches have a fixed size (words.py, 65,536 runs each);
 - what is not flat: Chroma keeps its HNSW index, every vector of the collection, in memory (a few KB a
-  chunk), and the finish copies the vectors for search (vector_snapshot.py, float16, built page by page).
+  chunk), and the finish brings the search index up to date (vector_index.py: only the changed rows are
+  read and appended; a first build reads the store page by page).
 """
 
 from __future__ import annotations

@@ -6,6 +6,7 @@ The vector store and the model are opened lazily: the window must appear before 
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 from pathlib import Path
@@ -18,10 +19,16 @@ from .settings import data_folder as default_data_folder
 
 if TYPE_CHECKING:
     from .model.embedder import Embedder
-    from .index.vector_snapshot import VectorSnapshot
+    from .index.vector_index import VectorIndex
     from .index.vectors import VectorStore
 
 log = logging.getLogger(__name__)
+
+
+def search_index_key(catalog_state: tuple, store_stamp: str, model: str, dim: int) -> str:
+    """Identifies the catalog's chunks (Catalog.chunks_state), the vector store (vectors.store_stamp) and the
+    model: any write to the catalog's chunks, or another store, changes it."""
+    return hashlib.sha1(repr((catalog_state, store_stamp, model, dim)).encode()).hexdigest()
 
 
 class Workspace:
@@ -35,7 +42,7 @@ class Workspace:
         self._lock = threading.Lock()
         self._embedder: Embedder | None = None
         self._vectors: VectorStore | None = None
-        self._snapshot: tuple | None = None  # (key, VectorSnapshot) last read for search
+        self._search_index: VectorIndex | None = None  # last read for search
 
     @classmethod
     def open(cls) -> "Workspace":
@@ -87,56 +94,77 @@ class Workspace:
         return store_stamp(self.settings, self.vectors_dir)
 
     def search_vectors(self, model: str, dim: int):
-        """What vector search reads: the snapshot while it is current (no chromadb import), else one made
-        now from Chroma. None when this model has no vectors here and the catalog expects none."""
-        from .index.vector_snapshot import VectorSnapshot, snapshot_key
+        """What vector search reads: the search index (vector_index.py) while it is current (no chromadb
+        import), else that index brought up to date from Chroma now. None when this model has no vectors here
+        and the catalog expects none."""
+        from .index.vector_index import VectorIndex
 
         if self.settings.chroma_url:  # a server holds the index; nothing local to copy
             return self.vectors().existing_collection(model, dim)
-        key = snapshot_key(self.catalog.chunks_state(), self.vector_store_stamp(), model, dim)
-        cached = self._snapshot
-        if cached is not None and cached[0] == key:
-            return cached[1]
-        snapshot = VectorSnapshot.load(self._snapshot_path(model, dim), key) or self.refresh_search_snapshot(model, dim)
-        if snapshot is not None:
-            self._snapshot = (snapshot.key, snapshot)
-        return snapshot
+        key = search_index_key(self.catalog.chunks_state(), self.vector_store_stamp(), model, dim)
+        cached = self._search_index
+        if cached is not None and cached.key == key:
+            return cached
+        index = VectorIndex.open(self._search_index_dir(model, dim), key) or self.update_search_index(model, dim)
+        if index is not None:
+            self._search_index = index
+        return index
 
-    def refresh_search_snapshot(self, model: str, dim: int) -> "VectorSnapshot | None":
-        """Copy this model's vectors of the catalog's chunks out of Chroma (after an ingest changed them, or
-        when the store is not the one the snapshot was made from). It records how many of the chunks that
-        this model embedded have no vector in the store, so that search says so rather than hide them."""
-        import numpy as np
-
-        from .index.vector_snapshot import VectorSnapshot, snapshot_key
+    def update_search_index(self, model: str, dim: int) -> "VectorIndex | None":
+        """Bring the search index to the catalog's chunks, by their changes: the rows of chunks gone are
+        dropped, the vectors of chunks new to it are read from Chroma and appended (all of them when it has
+        none yet). It records how many of the chunks that this model embedded have no vector in the store, so
+        that search says so rather than hide them."""
+        from .index.vector_index import IndexWriter
 
         if self.settings.chroma_url:
             return None
         collection = self.vectors().existing_collection(model, dim)
         # The key is taken with the store open (opening may make it) and before reading: a write meanwhile stales it.
-        key = snapshot_key(self.catalog.chunks_state(), self.vector_store_stamp(), model, dim)
-        expected = self.catalog.chunk_ids_made_by(model, dim)
-        if collection is None and not expected:
+        key = search_index_key(self.catalog.chunks_state(), self.vector_store_stamp(), model, dim)
+        expected = self.catalog.chunk_counts_made_by(model, dim)
+        folder = self._search_index_dir(model, dim)
+        if collection is None and not expected and not folder.exists():
             return None
         wanted = self.catalog.chunk_ids(None)
-        # Page by page, only the wanted rows, already float16: the snapshot's size once (75 MB at 100,000
-        # chunks), not Chroma's float32 pages, a float32 copy and a float16 one together (~4x that).
-        ids, pages, metadatas = [], [], []
-        for page_ids, page_vectors, page_metadatas in collection.everything() if collection is not None else ():
-            keep = [n for n, chunk_id in enumerate(page_ids) if chunk_id in wanted]  # an interrupted run's extras: out
-            ids += [page_ids[n] for n in keep]
-            pages.append(np.asarray(page_vectors, dtype="float32").reshape(len(page_ids), dim)[keep].astype("float16"))
-            metadatas += [page_metadatas[n] or {} for n in keep]
-        missing = len(expected - set(ids))
-        if missing:
-            log.warning("the vector store at %s lacks the vectors of %d chunks of %s", self.vectors_dir, missing, model)
-        vectors = np.concatenate(pages) if pages else np.zeros((0, dim), dtype="float16")
-        return VectorSnapshot.write(self._snapshot_path(model, dim), key, ids, vectors, metadatas, missing)
+        with IndexWriter(folder, dim) as writer:
+            live = writer.live_ids()
+            writer.drop([row for chunk_id, row in live.items() if chunk_id not in wanted])
+            new = wanted.difference(live)
+            if collection is not None and new:
+                # Few new chunks: read those. Most of the index new (a first build, a store replaced): read
+                # everything, a page at a time, keeping only the catalog's chunks (an interrupted run's extras: out).
+                pages = collection.everything() if len(new) * 2 > len(wanted) else collection.pages_of(sorted(new))
+                for page_ids, page_vectors, page_metadatas in pages:
+                    keep = [n for n, chunk_id in enumerate(page_ids) if chunk_id in new]
+                    new.difference_update(page_ids)
+                    writer.append([page_ids[n] for n in keep], [page_vectors[n] for n in keep],
+                                  [page_metadatas[n] or {} for n in keep])
+            present = writer.counts_by_repo()
+            missing = sum(max(0, count - present.get(repo_id, 0)) for repo_id, count in expected.items())
+            if missing:
+                log.warning("the vector store at %s lacks the vectors of %d chunks of %s", self.vectors_dir, missing,
+                            model)
+            index = writer.commit(key, missing)
+        self._remove_old_snapshot(model, dim)
+        return index
 
-    def _snapshot_path(self, model: str, dim: int) -> Path:
+    def _search_index_dir(self, model: str, dim: int) -> Path:
         from .index.vectors import collection_name
 
-        return self.data_folder / "search-cache" / f"{collection_name(model, dim)}.npz"
+        return self.data_folder / "search-index" / collection_name(model, dim)
+
+    def _remove_old_snapshot(self, model: str, dim: int) -> None:
+        """The float16 copy that searches read before the search index (search-cache/<collection>.npz)."""
+        from .index.vectors import collection_name
+
+        old = self.data_folder / "search-cache" / f"{collection_name(model, dim)}.npz"
+        if old.exists():
+            old.unlink(missing_ok=True)
+            try:
+                old.parent.rmdir()
+            except OSError:  # another model's copy is still there
+                pass
 
     def vectors(self) -> "VectorStore":
         from .index.vectors import VectorStore

@@ -4,7 +4,7 @@ A third front end beside the command line and the window (never imported by them
 verbs as `pharos-desktop search` and `repos`, and the window's way of ingesting (a child process). On stdio (what an
 assistant starts) or streamable HTTP on 127.0.0.1 (what the window serves, with a bearer token). Like the command
 line's search it imports neither torch nor chromadb: the query is embedded with the int8 graph and vectors come from
-the search snapshot, loaded while the SDK starts, so the first answer comes fast.
+the search index (engine/index/vector_index.py), opened while the SDK starts, so the first answer comes fast.
 
 One module per concern: view (what the server answers from while other processes write), search_code, repositories,
 reading (read_code, read_symbol, outline and the path rule), ingest, answers (text, structure, refusals), server

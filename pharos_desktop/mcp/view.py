@@ -1,12 +1,12 @@
 """What the assistants' server answers from: one committed state of the index, kept while another process writes.
 
 An ingest writes its repository file batch by file batch, each file's vectors before its rows, and the search
-snapshot of the vectors last (engine/local_index.py). Read in between, the index has some files new and some old,
+search index of the vectors last (engine/local_index.py). Read in between, the index has some files new and some old,
 and vectors that no longer go with the catalog. So every tool runs on one engine thread whose catalog connection
 holds a read transaction (Catalog.hold_view), with the vectors read for that same state. While a repository's lock
 is held (an ingest or a sync under way, in any process: engine/repo_lock.py) the view stays where it is; at the
 first call after the locks are free it moves to what is committed then, which a finished ingest has completed with
-its snapshot: the new index is served whole, and without a restart.
+its search index: the new index is served whole, and without a restart.
 
 A server that starts while an ingest is under way has no earlier state to keep: it answers from what is stored so
 far, without vectors (the store is being rewritten), and says so (``partial``).
@@ -37,8 +37,9 @@ class ServedWorkspace(Workspace):
         self._view_vectors: dict[tuple[str, int], object] = {}
 
     def search_vectors(self, model: str, dim: int):
-        """The vectors read for this view: read once while nobody writes (the snapshot, or a copy made from the
-        store), kept for as long as the view holds."""
+        """The vectors read for this view: read once while nobody writes (the search index, caught up from the
+        store if it was behind), kept for as long as the view holds. An open index keeps its rows whatever a
+        later update or compaction does (vector_index.py)."""
         if (model, dim) not in self._view_vectors:
             if self.writing:
                 return None

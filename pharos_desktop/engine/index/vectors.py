@@ -50,7 +50,7 @@ def collection_name(model: str, dim: int) -> str:
 class VectorCollection:
     """The vectors of one model. Metadata per chunk: repo_id, path, language, kind (for filtered queries)."""
 
-    missing = 0  # as VectorSnapshot.missing; Chroma answers without counting what it lacks
+    missing = 0  # as VectorIndex.missing; Chroma answers without counting what it lacks
 
     def __init__(self, collection, model: str, dim: int) -> None:
         self._collection = collection
@@ -122,6 +122,22 @@ class VectorCollection:
         of (its folder was lost) is left out, a hundred at a time: it cannot be searched."""
         for offset in range(0, self.count(), page):
             yield from self._readable(offset, page)
+
+    def pages_of(self, ids: list[str], page: int = 1000):
+        """(ids, embeddings, metadatas) of these chunks, a page at a time; those it has no vector for left out."""
+        from chromadb.errors import InternalError
+
+        for start in range(0, len(ids), page):
+            part = ids[start:start + page]
+            try:
+                rows = self._collection.get(ids=part, include=["embeddings", "metadatas"])
+            except InternalError:  # "Error finding id": some of them lack their vector
+                lost = set(self._unreadable(part))
+                readable = [chunk_id for chunk_id in part if chunk_id not in lost]
+                if not readable:
+                    continue
+                rows = self._collection.get(ids=readable, include=["embeddings", "metadatas"])
+            yield rows["ids"], rows["embeddings"], rows["metadatas"]
 
     def _readable(self, offset: int, limit: int):
         from chromadb.errors import InternalError
