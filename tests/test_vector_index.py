@@ -193,6 +193,8 @@ def test_a_data_folder_with_the_old_snapshot_opens_and_loses_it(workspace):
     workspace.vectors().collection(workspace.settings.model, DIM).upsert(
         [c.chunk_id for c in work.chunks], work.vectors, [{"repo_id": REPO, "language": "python"}] * 3)
     workspace.catalog.replace_files(REPO, [(work.record, work.chunks)])
+    with workspace.catalog.writing() as conn:  # a catalog from before the write counts has none
+        conn.execute("DELETE FROM chunk_writes")
     old = workspace.data_folder / "search-cache" / f"{collection_name(workspace.settings.model, DIM)}.npz"
     old.parent.mkdir()
     old.write_bytes(b"the float16 copy an earlier version wrote")
@@ -227,7 +229,7 @@ def test_filters_and_the_two_scans_find_the_same_nearest(tmp_path, monkeypatch):
     fields = [{"repo_id": f"r{n % 3}", "language": ("python", "go")[n % 2], "kind": "function"} for n in range(600)]
     with IndexWriter(tmp_path, 64) as writer:
         writer.append(ids, vectors, fields)
-        index = writer.commit("key", 0)
+        index = writer.commit("key", {}, {})
     where = {"$and": [{"repo_id": {"$in": ["r1"]}}, {"language": {"$in": ["go"]}}]}
     for exact_rows in (10_000, 0):
         monkeypatch.setattr(vector_index, "EXACT_ROWS", exact_rows)

@@ -111,41 +111,55 @@ class Workspace:
         return index
 
     def update_search_index(self, model: str, dim: int) -> "VectorIndex | None":
-        """Bring the search index to the catalog's chunks, by their changes: the rows of chunks gone are
-        dropped, the vectors of chunks new to it are read from Chroma and appended (all of them when it has
-        none yet). It records how many of the chunks that this model embedded have no vector in the store, so
-        that search says so rather than hide them."""
+        """Bring the search index to the catalog's chunks by their changes: in each repository whose chunks
+        were written since (Catalog.chunk_writes), the rows of chunks gone are dropped and the vectors of chunks
+        new to it are read from Chroma and appended (the whole store, page by page, when most are new, as at
+        the first build). It records how many of the chunks that this model embedded have no vector in the
+        store, so that search says so rather than hide them."""
         from .index.vector_index import IndexWriter
 
         if self.settings.chroma_url:
             return None
         collection = self.vectors().existing_collection(model, dim)
-        # The key is taken with the store open (opening may make it) and before reading: a write meanwhile stales it.
+        # The key and the writes are taken with the store open (opening may make it) and before reading: a write
+        # meanwhile stales the key, and the next update reads that repository again.
         key = search_index_key(self.catalog.chunks_state(), self.vector_store_stamp(), model, dim)
-        expected = self.catalog.chunk_counts_made_by(model, dim)
+        writes = self.catalog.chunk_writes()
         folder = self._search_index_dir(model, dim)
-        if collection is None and not expected and not folder.exists():
+        if collection is None and not folder.exists() and not self.catalog.chunk_counts_made_by(model, dim, writes):
             return None
-        wanted = self.catalog.chunk_ids(None)
         with IndexWriter(folder, dim) as writer:
-            live = writer.live_ids()
-            writer.drop([row for chunk_id, row in live.items() if chunk_id not in wanted])
-            new = wanted.difference(live)
+            synced = writer.manifest.get("writes") or {}
+            if writer.rebuilt:  # every repository (a catalog older than its write counts has none for some)
+                changed = sorted({*self.catalog.repo_names(), *writes})
+            else:
+                changed = sorted(repo_id for repo_id in {*writes, *synced} if writes.get(repo_id) != synced.get(repo_id))
+            new: set[str] = set()
+            for repo_id in changed:
+                wanted = self.catalog.chunk_ids(repo_id)
+                live = writer.live_ids(repo_id)
+                writer.drop([row for chunk_id, row in live.items() if chunk_id not in wanted])
+                new.update(wanted.difference(live))
             if collection is not None and new:
-                # Few new chunks: read those. Most of the index new (a first build, a store replaced): read
-                # everything, a page at a time, keeping only the catalog's chunks (an interrupted run's extras: out).
-                pages = collection.everything() if len(new) * 2 > len(wanted) else collection.pages_of(sorted(new))
+                # Most of the index new (a first build, a store replaced): read everything, a page at a time,
+                # keeping only the catalog's chunks (an interrupted run's extras: out). Else only the new ones.
+                pages = collection.everything() if len(new) * 2 > writer.count() + len(new) else \
+                    collection.pages_of(sorted(new))
                 for page_ids, page_vectors, page_metadatas in pages:
                     keep = [n for n, chunk_id in enumerate(page_ids) if chunk_id in new]
                     new.difference_update(page_ids)
                     writer.append([page_ids[n] for n in keep], [page_vectors[n] for n in keep],
                                   [page_metadatas[n] or {} for n in keep])
+            expected = self.catalog.chunk_counts_made_by(model, dim, changed)
             present = writer.counts_by_repo()
-            missing = sum(max(0, count - present.get(repo_id, 0)) for repo_id, count in expected.items())
+            missing = {repo_id: count - present.get(repo_id, 0) for repo_id, count in expected.items()
+                       if count > present.get(repo_id, 0)}
+            missing.update({repo_id: n for repo_id, n in (writer.manifest.get("missing_by_repo") or {}).items()
+                            if repo_id not in changed})
             if missing:
-                log.warning("the vector store at %s lacks the vectors of %d chunks of %s", self.vectors_dir, missing,
-                            model)
-            index = writer.commit(key, missing)
+                log.warning("the vector store at %s lacks the vectors of %d chunks of %s", self.vectors_dir,
+                            sum(missing.values()), model)
+            index = writer.commit(key, writes, missing)
         self._remove_old_snapshot(model, dim)
         return index
 

@@ -76,12 +76,15 @@ CREATE TABLE IF NOT EXISTS chunks (
     FOREIGN KEY (repo_id, path) REFERENCES files(repo_id, path) ON DELETE CASCADE
 );
 CREATE INDEX IF NOT EXISTS chunks_by_file ON chunks(repo_id, path, ordinal);
--- Counts every chunk written or removed (Catalog.chunks_state): caches keyed on it see any change.
-INSERT OR IGNORE INTO meta VALUES ('chunk_writes', '0');
-CREATE TRIGGER IF NOT EXISTS chunk_added AFTER INSERT ON chunks
-BEGIN UPDATE meta SET value = value + 1 WHERE key = 'chunk_writes'; END;
-CREATE TRIGGER IF NOT EXISTS chunk_removed AFTER DELETE ON chunks
-BEGIN UPDATE meta SET value = value + 1 WHERE key = 'chunk_writes'; END;
+-- Chunks written or removed, per repository (Catalog.chunk_writes): what has changed since a copy was made.
+CREATE TABLE IF NOT EXISTS chunk_writes (repo_id TEXT PRIMARY KEY, writes INTEGER NOT NULL);
+CREATE TRIGGER IF NOT EXISTS chunk_added AFTER INSERT ON chunks BEGIN
+    INSERT INTO chunk_writes VALUES (NEW.repo_id, 1) ON CONFLICT(repo_id) DO UPDATE SET writes = writes + 1; END;
+CREATE TRIGGER IF NOT EXISTS chunk_removed AFTER DELETE ON chunks BEGIN
+    INSERT INTO chunk_writes VALUES (OLD.repo_id, 1) ON CONFLICT(repo_id) DO UPDATE SET writes = writes + 1; END;
+CREATE TRIGGER IF NOT EXISTS chunk_changed AFTER UPDATE ON chunks BEGIN
+    INSERT INTO chunk_writes VALUES (OLD.repo_id, 1) ON CONFLICT(repo_id) DO UPDATE SET writes = writes + 1;
+    INSERT INTO chunk_writes VALUES (NEW.repo_id, 1) ON CONFLICT(repo_id) DO UPDATE SET writes = writes + 1; END;
 -- What each file imports, as written (chunks.Import); engine/graph resolves them to files when read.
 CREATE TABLE IF NOT EXISTS imports (
     repo_id TEXT NOT NULL,
@@ -461,17 +464,25 @@ class Catalog:
         return {row[0] for row in rows}
 
     def chunks_state(self) -> tuple:
-        """Changes whenever chunks are added or removed (count, rowid sum and max, and a count of the writes
-        kept by triggers: a file's chunks replaced by as many may take the same rowids): cheap, for cache keys."""
-        return tuple(self._conn().execute(
-            "SELECT COUNT(*), TOTAL(rowid), MAX(rowid), (SELECT value FROM meta WHERE key = 'chunk_writes') "
-            "FROM chunks").fetchone())
+        """Changes whenever chunks are added, removed or changed: cheap (it reads no chunk), for cache keys.
+        (Counting the chunks was not enough: a file's chunks replaced by as many may take the same rowids.)"""
+        return (sum(self.chunk_writes().values()),)
 
-    def chunk_counts_made_by(self, model: str, dim: int) -> dict[str, int]:
-        """Chunks per repository of the repositories whose vectors this model made (chunk_ids_made_by, counted)."""
-        rows = self._conn().execute("SELECT c.repo_id, COUNT(*) FROM chunks c JOIN repos r ON r.repo_id = c.repo_id "
-                                    "WHERE r.model = ? AND r.dim = ? GROUP BY c.repo_id", (model, dim))
-        return dict(rows.fetchall())
+    def chunk_writes(self) -> dict[str, int]:
+        """How many chunks of each repository were written or removed so far (kept by triggers): a repository
+        whose count moved since a copy was made has changed since."""
+        return dict(self._conn().execute("SELECT repo_id, writes FROM chunk_writes").fetchall())
+
+    def chunk_counts_made_by(self, model: str, dim: int, repo_ids: Iterable[str]) -> dict[str, int]:
+        """Chunks of these repositories, of those whose vectors this model made (chunk_ids_made_by, counted)."""
+        counts = {}
+        for repo_id in repo_ids:
+            row = self._conn().execute("SELECT COUNT(*) FROM chunks c JOIN repos r ON r.repo_id = c.repo_id "
+                                       "WHERE c.repo_id = ? AND r.model = ? AND r.dim = ?",
+                                       (repo_id, model, dim)).fetchone()
+            if row[0]:
+                counts[repo_id] = row[0]
+        return counts
 
     def count_chunks(self, repo_id: str | None = None) -> int:
         if repo_id is None:

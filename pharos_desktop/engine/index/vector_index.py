@@ -235,13 +235,19 @@ class IndexWriter:
 
     rebuilt = False
 
-    def live_ids(self) -> dict[str, int]:
-        """chunk id -> row, of the live rows."""
+    def count(self) -> int:
+        return int(self.alive.sum())
+
+    def live_ids(self, repo_id: str) -> dict[str, int]:
+        """chunk id -> row, of the repository's live rows."""
         import numpy as np
 
-        rows = np.flatnonzero(self.alive)
-        ids = _map(self.folder, self.manifest)["ids"][rows] if len(rows) else []
-        return {chunk_id.decode(): int(row) for chunk_id, row in zip(ids, rows)}
+        vocab = self.manifest["vocab"]["repo_id"]
+        if repo_id not in vocab or not len(self.alive):
+            return {}
+        arrays = _map(self.folder, self.manifest)
+        rows = np.flatnonzero(self.alive & (np.asarray(arrays["fields"][:, 0]) == vocab.index(repo_id)))
+        return {chunk_id.decode(): int(row) for chunk_id, row in zip(arrays["ids"][rows], rows)}
 
     def counts_by_repo(self) -> dict[str, int]:
         return _counts_by_repo(_map(self.folder, self.manifest)["fields"], self.alive, self.manifest["vocab"]["repo_id"])
@@ -275,15 +281,18 @@ class IndexWriter:
         self.alive = np.concatenate([self.alive, np.ones(len(ids), dtype=bool)])
         self.appended += len(ids)
 
-    def commit(self, key: str, missing: int) -> VectorIndex:
-        """Make the update the index: compacted first when over a quarter of its rows are dead."""
+    def commit(self, key: str, writes: dict[str, int], missing: dict[str, int]) -> VectorIndex:
+        """Make the update the index, for ``key`` and the catalog's ``writes`` (Catalog.chunk_writes) it was
+        made from, with the chunks per repository the store had no vector for: compacted first when over a
+        quarter of its rows are dead."""
         import numpy as np
 
         dead = len(self.alive) - int(self.alive.sum())
         if dead and dead * 4 > len(self.alive):
             self._rewrite()
         _crash_point("before-manifest")
-        manifest = dict(self.manifest, key=key, missing=missing, alive=f"alive-{uuid.uuid4().hex[:12]}.npy",
+        manifest = dict(self.manifest, key=key, writes=writes, missing_by_repo=missing, missing=sum(missing.values()),
+                        alive=f"alive-{uuid.uuid4().hex[:12]}.npy",
                         last_update={"appended": self.appended, "dropped": self.dropped, "rebuilt": self.rebuilt})
         with open(self.folder / manifest["alive"], "wb") as out:
             np.save(out, self.alive)
