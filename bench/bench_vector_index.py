@@ -107,8 +107,8 @@ def main() -> int:
     with IndexWriter(folder, dim) as writer:  # one file changed: 20 chunks out, 20 in
         live = writer.live_ids("repo0")
         writer.drop([live[f"{n:032x}"] for n in range(1000, 1800, 40)])
-        writer.append([f"{n:032x}" for n in range(args.rows, args.rows + 20)], perturbed(real, 0, 20, np.random.default_rng(5)),
-                      [{"repo_id": "repo0"}] * 20)
+        writer.append([f"{n:032x}" for n in range(args.rows, args.rows + 20)],
+                      perturbed(real, 0, 20, np.random.default_rng(5)), [{"repo_id": "repo0"}] * 20)
         writer.commit("bench", {}, {})
     update_s = time.perf_counter() - began
     written = sum(path.stat().st_size - sizes.get(path.name, 0) for path in folder.iterdir()
