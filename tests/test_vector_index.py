@@ -115,7 +115,7 @@ def test_the_index_follows_ingest_re_ingest_and_removal(workspace):
     assert index.counts_by_repo() == {OTHER: 30}
     assert rows_file(workspace).stat().st_size == 30 * DIM < size
     assert sorted(path.suffix for path in folder(workspace).iterdir()) == [
-        ".bits", ".fields", ".i8", ".ids", ".json", ".lock", ".npy", ".scale"]  # the old files are gone
+        ".bits0", ".fields", ".i8", ".ids", ".json", ".lock", ".npy", ".scale"]  # the old files are gone
 
 
 KILLED_WHILE_UPDATING = """
