@@ -123,12 +123,15 @@ class Workspace:
         collection = self.vectors().existing_collection(model, dim)
         # The key and the writes are taken with the store open (opening may make it) and before reading: a write
         # meanwhile stales the key, and the next update reads that repository again.
-        key = search_index_key(self.catalog.chunks_state(), self.vector_store_stamp(), model, dim)
+        stamp = self.vector_store_stamp()
+        key = search_index_key(self.catalog.chunks_state(), stamp, model, dim)
         writes = self.catalog.chunk_writes()
         folder = self._search_index_dir(model, dim)
         if collection is None and not folder.exists() and not self.catalog.chunk_counts_made_by(model, dim, writes):
             return None
         with IndexWriter(folder, dim) as writer:
+            if writer.manifest.get("store") != stamp:  # another store (deleted, replaced): its vectors, not ours
+                writer.reset()
             synced = writer.manifest.get("writes") or {}
             if writer.rebuilt:  # every repository (a catalog older than its write counts has none for some)
                 changed = sorted({*self.catalog.repo_names(), *writes})
@@ -159,7 +162,7 @@ class Workspace:
             if missing:
                 log.warning("the vector store at %s lacks the vectors of %d chunks of %s", self.vectors_dir,
                             sum(missing.values()), model)
-            index = writer.commit(key, writes, missing)
+            index = writer.commit(key, writes, missing, stamp)
         self._remove_old_snapshot(model, dim)
         return index
 
