@@ -118,6 +118,21 @@ def test_the_index_follows_ingest_re_ingest_and_removal(workspace):
         ".bits0", ".fields", ".i8", ".ids", ".json", ".lock", ".npy", ".scale"]  # the old files are gone
 
 
+def test_removing_a_small_repository_gives_its_space_back_when_asked(workspace):
+    add_repos(workspace)
+    ingest(workspace, REPO, [finished(f"f{n}.py", 4) for n in range(10)])
+    ingest(workspace, OTHER, [finished("g.py", 3)])
+    size = rows_file(workspace).stat().st_size
+    workspace.vectors().collection(workspace.settings.model, DIM).delete_repo(OTHER)
+    workspace.catalog.delete_repo(OTHER)
+    # 3 dead rows of 43 wait for a later compaction; after a removal the caller asks for it now
+    assert workspace.update_search_index(workspace.settings.model, DIM).count() == 40
+    assert rows_file(workspace).stat().st_size == size
+    workspace.update_search_index(workspace.settings.model, DIM, compact=True)
+    assert assert_agrees(workspace).counts_by_repo() == {REPO: 40}
+    assert rows_file(workspace).stat().st_size == 40 * DIM < size
+
+
 KILLED_WHILE_UPDATING = """
 import sys
 from types import SimpleNamespace

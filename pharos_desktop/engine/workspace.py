@@ -110,12 +110,13 @@ class Workspace:
             self._search_index = index
         return index
 
-    def update_search_index(self, model: str, dim: int) -> "VectorIndex | None":
+    def update_search_index(self, model: str, dim: int, compact: bool = False) -> "VectorIndex | None":
         """Bring the search index to the catalog's chunks by their changes: in each repository whose chunks
         were written since (Catalog.chunk_writes), the rows of chunks gone are dropped and the vectors of chunks
         new to it are read from Chroma and appended (the whole store, page by page, when most are new, as at
         the first build). It records how many of the chunks that this model embedded have no vector in the
-        store, so that search says so rather than hide them."""
+        store, so that search says so rather than hide them. ``compact``: give back the space of every dead row
+        now (after a repository is removed), not only once they are over a quarter of the rows."""
         from .index.vector_index import IndexWriter
 
         if self.settings.chroma_url:
@@ -162,7 +163,7 @@ class Workspace:
             if missing:
                 log.warning("the vector store at %s lacks the vectors of %d chunks of %s", self.vectors_dir,
                             sum(missing.values()), model)
-            index = writer.commit(key, writes, missing, stamp)
+            index = writer.commit(key, writes, missing, stamp, compact)
         self._remove_old_snapshot(model, dim)
         return index
 

@@ -291,14 +291,15 @@ class IndexWriter:
         self.alive = np.concatenate([self.alive, np.ones(len(ids), dtype=bool)])
         self.appended += len(ids)
 
-    def commit(self, key: str, writes: dict[str, int], missing: dict[str, int], store: str = "") -> VectorIndex:
+    def commit(self, key: str, writes: dict[str, int], missing: dict[str, int], store: str = "",
+               compact: bool = False) -> VectorIndex:
         """Make the update the index, for ``key``, the catalog's ``writes`` (Catalog.chunk_writes) and the vector
         ``store`` (vectors.store_stamp) it was made from, with the chunks per repository the store had no vector
-        for: compacted first when over a quarter of its rows are dead."""
+        for: compacted first when over a quarter of its rows are dead, or any with ``compact``."""
         import numpy as np
 
         dead = len(self.alive) - int(self.alive.sum())
-        if dead and dead * 4 > len(self.alive):
+        if dead and (compact or dead * 4 > len(self.alive)):
             self._rewrite()
         _crash_point("before-manifest")
         manifest = dict(self.manifest, key=key, writes=writes, store=store, missing_by_repo=missing,
