@@ -95,3 +95,14 @@ def test_a_write_transaction_commits_at_its_end_and_rolls_back_on_error(catalog)
     assert [tuple(row) for row in catalog.read("SELECT key, n FROM notes")] == [("a", 1)]
     assert [tuple(row) for row in other.read("SELECT key, n FROM notes")] == [("a", 1)]
     other.close()
+
+
+def test_the_chunks_state_changes_when_the_last_files_chunks_are_replaced_by_as_many(catalog):
+    """What the search index is keyed on (Catalog.chunks_state): new chunks in place of as many removed ones
+    take the same rowids, so a count, sum and maximum of the rowids stayed the same and a stale index passed
+    for current."""
+    before = catalog.chunks_state()
+    catalog.replace_file("r2", FileRecord("lib/http_client.py", "python", 51, 2, "h3"), [
+        chunk("r2", "lib/http_client.py", 7, "HttpClient", "[python] class HttpClient: sends requests again", "class")])
+    assert catalog.chunks_state() != before
+    assert catalog.chunk_writes() == {"r1": 2, "r2": 3}  # r2: one chunk in, one out, one in
