@@ -1,10 +1,9 @@
 """The map the window draws: a repository's files placed on a plane, clustered by folder, by networkx's
-force-directed layout (``spring_layout``). Plain data, made off the UI thread; the window only paints it.
+force-directed layouts. Plain data, made off the UI thread; the window only paints it.
 
 A repository of more than FOLD_ABOVE files opens folded: one node per folder, and the user opens the folders
-to see (``opened``). Each folder of shown files is pulled together by a hidden hub node that all its files
-hang on, and each folder's hub hangs on its parent folder's, so that the tree shapes the picture and the
-imports bend it.
+to see (``opened``). Each opened folder is a disc of its files; the discs and the folded folders are then
+placed so that none overlaps, the folder tree and the imports between them pulling them together.
 """
 
 from __future__ import annotations
@@ -15,13 +14,15 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 import networkx as nx
+import numpy as np
 
 from ..index.catalog import Catalog, RepoRecord
 from . import build_graph
 
 FOLD_ABOVE = 150  # files: a larger repository opens as folders
 SPACING = 70.0  # scene units between neighbouring nodes
-_HUB_WEIGHT, _TREE_WEIGHT = 4.0, 1.5  # a file to its folder's hub, a folder's hub to its parent's
+_TREE_WEIGHT = 1.0  # a folder to its parent folder, beside the imports between them
+_PADDING = 16.0  # around an opened folder's files
 _SEED = 27  # the same repository gives the same picture each time
 
 
@@ -92,7 +93,8 @@ def build_map(catalog: Catalog, repo: RepoRecord, opened: frozenset[str] | set[s
         chunks = sum(m.chunks for m in members)
         for member in members:
             owner[member.id] = node_id
-        result.nodes.append(MapNode(node_id, "folder", (folder or ".") + "/", folder, languages.most_common(1)[0][0],
+        label = "/".join(folder.split("/")[-2:]) or "."  # its place on the map says the rest
+        result.nodes.append(MapNode(node_id, "folder", label + "/", folder, languages.most_common(1)[0][0],
                                     chunks, [m.id for m in members], radius=_radius(chunks, 1.4)))
     counts: Counter[tuple[str, str]] = Counter()
     for edge in graph.edges:
@@ -109,45 +111,77 @@ def _radius(chunks: int, scale: float = 1.0) -> float:
 
 
 def _place(result: RepoMap, shown: set[str]) -> None:
-    """Positions from spring_layout on the nodes, their imports, and one hub per opened folder."""
-    g = nx.Graph()
+    """Two steps, both networkx's: each opened folder's files by spring_layout around the folder's centre, then
+    the folders (each opened one as a disc, each folded one as its node) by forceatlas2_layout with their sizes,
+    so that no two overlap, pulled together by the imports between them and by the folder tree."""
+    members: dict[str, list[MapNode]] = defaultdict(list)  # folder -> its nodes: its files, or itself folded
     for node in result.nodes:
-        g.add_node(node.id)
-    hubs = {folder: "hub:" + folder for folder in shown}
-    anchors = {**hubs, **{n.folder: n.id for n in result.nodes if n.kind == "folder"}}  # folder -> its node
-    for node in result.nodes:
-        if node.kind == "file":
-            g.add_edge(node.id, hubs[node.folder], weight=_HUB_WEIGHT)
-    for folder, anchor in anchors.items():
-        parent = _nearest_shown_parent(folder, anchors)
+        members[node.folder].append(node)
+    unit_of = {n.id: n.folder for n in result.nodes}
+    offsets: dict[str, tuple[float, float]] = {}
+    radius: dict[str, float] = {}
+    for unit, nodes in members.items():
+        if len(nodes) == 1:
+            offsets[nodes[0].id] = (0.0, 0.0)
+            radius[unit] = nodes[0].radius + (_PADDING if nodes[0].kind == "file" else 4.0)
+            continue
+        inside = nx.Graph()
+        inside.add_nodes_from(n.id for n in nodes)
+        inside.add_edges_from((s, t) for s, t, _n in result.edges if unit_of[s] == unit == unit_of[t])
+        spread = SPACING * 0.55 * math.sqrt(len(nodes))
+        placed = nx.spring_layout(inside, seed=_SEED, iterations=60, k=1.2 / math.sqrt(len(nodes)))
+        offsets.update({node_id: (float(x) * spread, float(y) * spread) for node_id, (x, y) in placed.items()})
+        radius[unit] = max(math.hypot(*offsets[n.id]) + n.radius for n in nodes) + _PADDING
+    units = nx.Graph()
+    units.add_nodes_from(members)
+    for unit in members:
+        parent = _nearest_shown_parent(unit, members)
         if parent is not None:
-            g.add_edge(anchor, anchors[parent], weight=_TREE_WEIGHT)
+            units.add_edge(unit, parent, weight=_TREE_WEIGHT)
     for source, target, count in result.edges:
-        weight = 1.0 + math.log(count)
-        if g.has_edge(source, target):
-            weight += g[source][target]["weight"]
-        g.add_edge(source, target, weight=weight)
-    if len(g) == 0:
-        return
-    positions = nx.spring_layout(g, weight="weight", seed=_SEED, iterations=80, k=1.2 / math.sqrt(len(g)))
-    scale = SPACING * math.sqrt(len(g)) * 1.2
+        a, b = unit_of[source], unit_of[target]
+        if a != b:
+            weight = units[a][b]["weight"] if units.has_edge(a, b) else 0.0
+            units.add_edge(a, b, weight=weight + math.log1p(count))
+    start = nx.spring_layout(units, weight="weight", seed=_SEED, iterations=60)
+    scale = math.sqrt(sum(r * r for r in radius.values())) / SPACING  # about the picture's width, in units
+    start = {u: xy * scale for u, xy in start.items()}
+    centres = nx.forceatlas2_layout(units, pos=start, max_iter=300, weight="weight", seed=_SEED,
+                                    node_size={u: r / SPACING for u, r in radius.items()}, gravity=4.0,
+                                    scaling_ratio=1.0)
+    centres = _apart(centres, {u: r / SPACING for u, r in radius.items()})
     for node in result.nodes:
-        x, y = positions[node.id]
-        node.x, node.y = float(x) * scale, float(y) * scale
-    members: dict[str, list[MapNode]] = defaultdict(list)
-    for node in result.nodes:
-        if node.kind == "file":
-            members[node.folder].append(node)
-    for folder, nodes in sorted(members.items()):
-        cx = sum(n.x for n in nodes) / len(nodes)
-        cy = sum(n.y for n in nodes) / len(nodes)
-        reach = max(math.hypot(n.x - cx, n.y - cy) + n.radius for n in nodes)
-        result.clusters.append(MapCluster(folder, cx, cy, reach + 14.0))
+        cx, cy = centres[unit_of[node.id]]
+        dx, dy = offsets[node.id]
+        node.x, node.y = float(cx) * SPACING + dx, float(cy) * SPACING + dy
+    for unit, nodes in sorted(members.items()):
+        if nodes[0].kind == "file":
+            cx, cy = centres[unit]
+            result.clusters.append(MapCluster(unit, float(cx) * SPACING, float(cy) * SPACING, radius[unit]))
 
 
-def _nearest_shown_parent(folder: str, anchors: dict[str, str]) -> str | None:
+def _apart(centres: dict, radius: dict[str, float], rounds: int = 60) -> dict:
+    """The discs moved apart where forceatlas2 left two overlapping (its size adjustment stops at max_iter):
+    each overlapping pair pushed apart along the line between them, half the overlap each, a few rounds."""
+    units = list(centres)
+    xy = np.array([centres[u] for u in units], dtype=float)
+    r = np.array([radius[u] for u in units])
+    gap = 0.4  # between two discs, in SPACING units
+    for _ in range(rounds):
+        delta = xy[:, None, :] - xy[None, :, :]
+        distance = np.maximum(np.linalg.norm(delta, axis=-1), 1e-6)
+        overlap = r[:, None] + r[None, :] + gap - distance
+        np.fill_diagonal(overlap, 0.0)
+        overlap = np.maximum(overlap, 0.0)
+        if not overlap.any():
+            break
+        xy += (delta / distance[..., None] * (overlap / 2)[..., None]).sum(axis=1)
+    return dict(zip(units, xy))
+
+
+def _nearest_shown_parent(folder: str, shown: dict) -> str | None:
     while folder:
         folder = posixpath.dirname(folder)
-        if folder in anchors:
+        if folder in shown:
             return folder
     return None
