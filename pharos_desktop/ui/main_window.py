@@ -1,7 +1,7 @@
 """The main window: puts the views together and wires them to the job queue and the catalog.
 
 Layout: the URL bar on top; the repository table; below it the file tree beside tabs (Code, Search,
-Overview); the activity panel docked on the right. Every catalog read goes through ``threads.read``.
+Overview, Map); the activity panel docked on the right. Every catalog read goes through ``threads.read``.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from .format import duration
 from .icons import app_icon, sync_icon
 from .job_queue import JobQueue, QueuedJob
 from .live_status import StatusColumn
+from .map_panel import MapPanel
 from .overview import OverviewView
 from .repo_list import RepoList
 from .search_panel import SearchPanel
@@ -65,10 +66,12 @@ class MainWindow(QMainWindow):
         self.code_view = CodeView(workspace, self.threads)
         self.search_panel = SearchPanel(workspace, self.threads)
         self.overview = OverviewView(workspace, self.threads)
+        self.map = MapPanel(workspace, self.threads)
         self.tabs = QTabWidget()
         self.tabs.addTab(self.code_view, "Code")
         self.tabs.addTab(self.search_panel, "Search")
         self.tabs.addTab(self.overview, "Overview")
+        self.tabs.addTab(self.map, "Map")
         self.assistant_server = AssistantServer(workspace)
         self.cloud = CloudWork(workspace, self.bridge, self)
         self.tabs.addTab(self.cloud.view, "Cloud jobs")
@@ -131,6 +134,7 @@ class MainWindow(QMainWindow):
         self._action(view_menu, "&Search", self.focus_search, "Ctrl+F")
         self._action(view_menu, "&Code", lambda: self.tabs.setCurrentWidget(self.code_view), "Ctrl+1")
         self._action(view_menu, "&Overview", lambda: self.tabs.setCurrentWidget(self.overview), "Ctrl+3")
+        self._action(view_menu, "&Map", lambda: self.tabs.setCurrentWidget(self.map), "Ctrl+4")
         view_menu.addAction(self.activity_dock.toggleViewAction())
 
         repo_menu = bar.addMenu("&Repository")
@@ -164,6 +168,7 @@ class MainWindow(QMainWindow):
         self.repo_list.repo_selected.connect(self._repo_selected)
         self.file_tree.file_selected.connect(self._file_selected)
         self.search_panel.result_chosen.connect(self.open_hit)
+        self.map.open_requested.connect(self.open_place)
         self.code_view.file_loaded.connect(lambda _p: self.web_action.setEnabled(self.code_view.web_button.isEnabled()))
         self.activity.cancel_requested.connect(self.cancel_job)
         self.activity.resume_requested.connect(self.resume_job)
@@ -231,6 +236,7 @@ class MainWindow(QMainWindow):
     def _repo_selected(self, repo: RepoRecord | None) -> None:
         self.search_panel.set_selected_repo(repo.repo_id if repo else None)
         self.overview.show_repo(repo)
+        self.map.show_repo(repo)
         if repo is None:
             self.file_tree.set_files([])
             self.code_view.clear()
@@ -272,8 +278,13 @@ class MainWindow(QMainWindow):
             self._pending_open = (hit.path, hit.start_line)
             self.repo_list.select(hit.repo_id)
             return
-        self.file_tree.select_path(hit.path)
-        self.code_view.show_file(self.repo_list.selected_repo(), hit.path, hit.start_line)
+        self.open_place(hit.path, hit.start_line)
+
+    def open_place(self, path: str, line: int | None = None) -> None:
+        """A file of the selected repository in the code view, at that line (a search result, a place on the map)."""
+        self.tabs.setCurrentWidget(self.code_view)
+        self.file_tree.select_path(path)
+        self.code_view.show_file(self.repo_list.selected_repo(), path, line)
 
     # -- jobs ------------------------------------------------------------------------------------
 
