@@ -175,16 +175,19 @@ def _shoot(args, out: Path, scratch: Path) -> int:
 
 
 def _shoot_map(app, window, shot) -> None:
-    """The Map tab, with the symbol that the most others use chosen, and its callers and callees listed."""
-    from ..engine.graph import references
+    """The Map tab, with the symbol that the most others use through an import chosen, and its callers and
+    callees listed."""
+    from ..engine.graph import IMPORTED, references
 
     repo = window.repo_list.selected_repo()
     window.activity_dock.hide()
+    window.main_split.setSizes([70, 830])  # the map as large as the window allows
+    window.lower_split.setSizes([250, 1190])
     window.tabs.setCurrentWidget(window.map)
     panel = window.map
     wait_until(app, lambda: panel.view.complete, 300, "the map")
     used = Counter((r.target_path, r.target_symbol) for r in references(window.workspace.catalog, repo)
-                   if r.path != r.target_path)
+                   if r.confidence == IMPORTED)
     if used:
         (path, symbol), _count = used.most_common(1)[0]
         panel.select_file(path)

@@ -78,7 +78,8 @@ class MapPanel(QWidget):
         self.ties.setHeaderLabels(["Place", "How sure"])
         self.ties.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.ties.header().setStretchLastSection(False)
-        self.ties.setColumnWidth(1, 110)
+        self.ties.setColumnWidth(1, 96)
+        self.ties.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # a path's file name stays in sight
         side = QSplitter(Qt.Orientation.Vertical)
         side.addWidget(self.symbols)
         side.addWidget(self.ties)
@@ -93,7 +94,7 @@ class MapPanel(QWidget):
         split.addWidget(left)
         split.addWidget(right)
         split.setStretchFactor(0, 1)
-        split.setSizes([700, 300])
+        split.setSizes([640, 380])
         layout = QVBoxLayout(self)
         layout.addWidget(split)
 
@@ -255,13 +256,13 @@ class MapPanel(QWidget):
         what = ties.symbol or "it"
         groups = [("Imports", ties.imports), ("Imported by", ties.importers),
                   (f"Callers of {what}", ties.callers), (f"Callees of {what}", ties.callees)]
-        for title, places in groups:
+        for n, (title, places) in enumerate(groups):
             group = QTreeWidgetItem([f"{title} ({len(places)})", ""])
             group.setFlags(Qt.ItemFlag.ItemIsEnabled)
             self.ties.addTopLevelItem(group)
             for place in places:
                 group.addChild(self._place_item(place))
-            group.setExpanded(True)
+            group.setExpanded(not ties.symbol or n >= 2)  # a symbol's callers first in sight, its file's imports folded
 
     @staticmethod
     def _place_item(place: Place) -> QTreeWidgetItem:

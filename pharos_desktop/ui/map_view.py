@@ -192,11 +192,10 @@ class MapView(QGraphicsView):
     # -- clicks --------------------------------------------------------------------------------------
 
     def node_at(self, point) -> str | None:
-        for item in self.items(point):
-            node_id = item.data(0)
-            if node_id in self.shapes:
-                return node_id
-        return None
+        """The node drawn under a viewport point: its shape, else its label (a label may cover a neighbour)."""
+        found = [(item, item.data(0)) for item in self.items(point) if item.data(0) in self.shapes]
+        shapes = [node_id for item, node_id in found if self.shapes[node_id] is item]
+        return shapes[0] if shapes else (found[0][1] if found else None)
 
     def mousePressEvent(self, event) -> None:  # noqa: N802 - Qt's name
         self._press = event.position()
