@@ -19,6 +19,7 @@ from .icons import language_color
 BATCH = 120  # nodes added per turn of the event loop
 LABEL_PIXELS = 9.0  # a node's label shows once the node is this wide on screen (a file's: twice that)
 MATCH = QColor("#e8590c")
+SELECTED = QColor("#1971c2")
 ZOOM_STEP = 1.25
 
 
@@ -38,6 +39,7 @@ class MapView(QGraphicsView):
         self.shapes: dict[str, QGraphicsItem] = {}  # node id -> its shape
         self.labels: dict[str, QGraphicsSimpleTextItem] = {}
         self.highlighted: set[str] = set()
+        self._search: set[str] | None = None  # what the search asked to stand out; None: no search
         self.selected: str | None = None
         self.complete = False  # every item of the current map added
         self._pending: list[MapNode] = []
@@ -49,7 +51,7 @@ class MapView(QGraphicsView):
     def show_map(self, repo_map: RepoMap | None) -> None:
         self._pending = []  # a batch still queued for the map before adds nothing more
         self.scene().clear()
-        self.shapes, self.labels, self.highlighted, self.selected = {}, {}, set(), None
+        self.shapes, self.labels, self.highlighted, self.selected, self._search = {}, {}, set(), None, None
         self.map, self.complete, self._edges_selected = repo_map, False, None
         if repo_map is None:
             return
@@ -69,7 +71,7 @@ class MapView(QGraphicsView):
             edges.lineTo(*positions[target])
         line = QPen(QColor(110, 118, 135, 110), 0)  # 0: one pixel at any zoom
         self.scene().addPath(edges, line).setZValue(-2)
-        self._edges_selected = self.scene().addPath(QPainterPath(), QPen(QColor("#1971c2"), 0))
+        self._edges_selected = self.scene().addPath(QPainterPath(), QPen(SELECTED, 0))
         self._edges_selected.setZValue(-1)
         bounds = QRectF()
         for node in repo_map.nodes:
@@ -157,13 +159,17 @@ class MapView(QGraphicsView):
     # -- highlight, selection ------------------------------------------------------------------------
 
     def highlight(self, ids: set[str] | None) -> None:
-        """``ids``: the nodes to stand out, the rest dimmed; None: all as usual."""
+        """``ids``: the nodes to stand out, the rest dimmed; None: all as usual. The selected node keeps its ring."""
+        self._search = None if ids is None else set(ids)
         self.highlighted = set(ids or ())
         for node_id, item in self.shapes.items():
             item.setOpacity(1.0 if ids is None or node_id in self.highlighted else 0.18)
-            pen = item.pen()
-            pen.setColor(MATCH if node_id in self.highlighted else item.brush().color().darker(140))
-            pen.setWidthF(3 if node_id in self.highlighted else 0)
+            if node_id == self.selected:
+                pen = QPen(SELECTED, 4)
+            elif node_id in self.highlighted:
+                pen = QPen(MATCH, 3)
+            else:
+                pen = QPen(item.brush().color().darker(140), 0)
             pen.setCosmetic(True)
             item.setPen(pen)
             label = self.labels.get(node_id)
@@ -182,7 +188,7 @@ class MapView(QGraphicsView):
                     path.lineTo(*positions[target])
         if self._edges_selected is not None:
             self._edges_selected.setPath(path)
-        self._update_labels()
+        self.highlight(self._search)
 
     def center_on(self, node_id: str) -> None:
         item = self.shapes.get(node_id)
