@@ -12,6 +12,7 @@ from PySide6.QtCore import Qt
 from pharos_desktop.engine.graph import references
 from pharos_desktop.engine.graph import layout
 from pharos_desktop.tools.sample_repos import make_package_repo
+from pharos_desktop.ui.map_view import SELECTED
 
 from .cli_support import cli
 from .ui_support import close_window, open_window
@@ -89,6 +90,7 @@ def test_a_symbols_callers_and_callees_are_the_catalogs_references(qtbot, window
     qtbot.mouseClick(panel.view.viewport(), Qt.MouseButton.LeftButton, pos=point)
     qtbot.waitUntil(lambda: panel.related is not None and panel.symbols.count() > 1, timeout=30_000)
     assert panel.view.selected == path and window.tabs.currentWidget() is panel  # a click selects, and stays here
+    assert panel.view.shapes[path].pen().color() == SELECTED and panel.view._edges_selected.path().elementCount() > 0
     importers = {p.path for p in panel.related.importers}
     assert "git/repo/base.py" in importers and "git/util.py" not in importers
 

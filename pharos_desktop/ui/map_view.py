@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (QGraphicsItem, QGraphicsPathItem, QGraphicsScene,
 from ..engine.graph.layout import MapNode, RepoMap
 from .icons import language_color
 
-BATCH = 120  # nodes added per turn of the event loop
+BATCH = 60  # nodes added per turn of the event loop
 LABEL_PIXELS = 9.0  # a node's label shows once the node is this wide on screen (a file's: twice that)
 MATCH = QColor("#e8590c")
 SELECTED = QColor("#1971c2")
@@ -45,6 +45,12 @@ class MapView(QGraphicsView):
         self._pending: list[MapNode] = []
         self._edges_selected: QGraphicsPathItem | None = None
         self._press: QPointF | None = None
+        self._fonts = {}  # bold or not -> the labels' font, made once
+        for bold in (False, True):
+            font = QFont(self.font())
+            font.setPointSizeF(max(8.0, font.pointSizeF() - 1))
+            font.setBold(bold)
+            self._fonts[bold] = font
 
     # -- drawing -----------------------------------------------------------------------------------
 
@@ -70,7 +76,10 @@ class MapView(QGraphicsView):
             edges.moveTo(*positions[source])
             edges.lineTo(*positions[target])
         line = QPen(QColor(110, 118, 135, 110), 0)  # 0: one pixel at any zoom
-        self.scene().addPath(edges, line).setZValue(-2)
+        drawn = self.scene().addPath(edges, line)
+        drawn.setZValue(-2)
+        # thousands of lines: painted once per zoom into a pixmap, not again on every repaint
+        drawn.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self._edges_selected = self.scene().addPath(QPainterPath(), QPen(SELECTED, 0))
         self._edges_selected.setZValue(-1)
         bounds = QRectF()
@@ -92,7 +101,7 @@ class MapView(QGraphicsView):
             self.labels[node.id] = self._label(self.shapes[node.id], node.label,
                                                QPointF(node.x, node.y + node.radius + 1), text,
                                                bold=node.kind == "folder")
-        self._update_labels()
+        self._update_labels(batch)
         if self._pending:
             QTimer.singleShot(0, self._add_batch)
         else:
@@ -119,10 +128,7 @@ class MapView(QGraphicsView):
 
     def _label(self, parent: QGraphicsItem, text: str, at: QPointF, color: QColor, bold: bool = False):
         label = QGraphicsSimpleTextItem(text)
-        font = QFont(self.font())
-        font.setPointSizeF(max(8.0, font.pointSizeF() - 1))
-        font.setBold(bold)
-        label.setFont(font)
+        label.setFont(self._fonts[bold])
         label.setBrush(color)
         label.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations)
         label.setPos(at)
@@ -146,11 +152,11 @@ class MapView(QGraphicsView):
     def wheelEvent(self, event) -> None:  # noqa: N802 - Qt's name
         self.zoom(ZOOM_STEP if event.angleDelta().y() > 0 else 1 / ZOOM_STEP)
 
-    def _update_labels(self) -> None:
+    def _update_labels(self, nodes: list[MapNode] | None = None) -> None:
         if self.map is None:
             return
         scale = self.transform().m11()
-        for node in self.map.nodes:
+        for node in self.map.nodes if nodes is None else nodes:
             label = self.labels.get(node.id)
             if label is not None:
                 label.setVisible(node.id in self.highlighted or node.id == self.selected or scale >= 0.9
