@@ -13,7 +13,7 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (QHBoxLayout, QHeaderView, QLabel, QLineEdit, QListWidget, QListWidgetItem, QPushButton,
                                QSplitter, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
 
-from ..engine.graph.layout import RepoMap, build_map
+from ..engine.graph.layout import build_map
 from ..engine.graph.related import Place, Related, related
 from ..engine.index.catalog import RepoRecord
 from ..engine.index.chunks import SYMBOL_KINDS
@@ -21,7 +21,7 @@ from ..engine.workspace import Workspace
 from .format import plural
 from .icons import LANGUAGE_COLORS, kind_icon
 from .latest import NewestOnly
-from .map_view import MapView
+from .map_view import MapView, PreparedMap, prepare
 from .palette import QUIET, styled
 from .threads import Threads
 
@@ -136,11 +136,12 @@ class MapPanel(QWidget):
             return
         self._stale = False
         self.heading.setText(f"{repo.name}: laying out the map…")
-        self._maps.read(lambda: build_map(self.workspace.catalog, repo, opened), self._show_map,
+        self._maps.read(lambda: prepare(build_map(self.workspace.catalog, repo, opened)), self._show_map,
                         lambda exc: self.heading.setText(f"Cannot draw the map of {repo.name}: {exc}"))
 
-    def _show_map(self, repo_map: RepoMap) -> None:
-        self.view.show_map(repo_map)
+    def _show_map(self, prepared: PreparedMap) -> None:
+        self.view.show_map(prepared)
+        repo_map = prepared.map
         if repo_map.folded:
             how = "folded to folders: click a folder to open it"
         elif self.opened:
