@@ -62,7 +62,7 @@ def in_window(app, window) -> dict:
 
     panel = window.map
     steps = {}
-    work: list[float] = []  # ms of each piece of the map's own work on the UI thread
+    work: list[tuple[float, str]] = []  # ms and name of each piece of the map's own work on the UI thread
 
     def timed(function):
         def run(*args, **kwargs):
@@ -70,7 +70,7 @@ def in_window(app, window) -> dict:
             try:
                 return function(*args, **kwargs)
             finally:
-                work.append((time.perf_counter() - started) * 1000)
+                work.append(((time.perf_counter() - started) * 1000, function.__name__))
         return run
 
     view = panel.view
@@ -93,7 +93,9 @@ def in_window(app, window) -> dict:
         gaps = sorted(meter.gaps)
         steps[name] = {"seconds": round(seconds, 2), "max_gap_ms": round(gaps[-1] if gaps else 0.0, 1),
                        "p99_gap_ms": round(gaps[int(len(gaps) * 0.99)] if gaps else 0.0, 1),
-                       "nodes": len(panel.view.shapes), "longest_work_ms": round(max(work, default=0.0), 1)}
+                       "nodes": len(panel.view.shapes),
+                       "longest_work_ms": round(max(work, default=(0.0, ""))[0], 1),
+                       "longest_work": max(work, default=(0.0, ""))[1]}
 
     idle_until = time.perf_counter() + 3
     measure("the window idle, 3 s (the machine's own share of the gaps)", lambda: None,
@@ -149,13 +151,14 @@ def main() -> int:
     window.resize(1440, 900)
     window.show()
     app.processEvents()
-    while window.repo_list.selected_repo() is None:
+    while window.repo_list.selected_repo() is None:  # _startup has run (the repositories listed)
         app.processEvents()
         time.sleep(0.01)
     for name, figures in in_window(app, window).items():
         print(f"window, {name}: {figures['seconds']} s, {figures['nodes']} nodes drawn; UI gaps: longest "
               f"{figures['max_gap_ms']} ms, p99 {figures['p99_gap_ms']} ms (target <= {GAP_TARGET_MS:.0f} ms); "
-              f"the map's longest piece of work on the UI thread {figures['longest_work_ms']} ms")
+              f"the map's longest piece of work on the UI thread {figures['longest_work_ms']} ms "
+              f"({figures['longest_work'] or 'none'})")
     print(f"load average after: {os.getloadavg()[0]:.1f}")
     window.close()
     return 0

@@ -6,6 +6,7 @@ Overview, Map); the activity panel docked on the right. Every catalog read goes 
 
 from __future__ import annotations
 
+import gc
 import logging
 
 from PySide6.QtCore import QSettings, Qt, QTimer, QUrl
@@ -186,6 +187,9 @@ class MainWindow(QMainWindow):
 
     def _startup(self) -> None:
         """After the window is up: repositories, jobs left unfinished last time, a URL on the clipboard."""
+        # Python's full collections run on whichever thread allocates, the UI thread too, and walk every object:
+        # what exists now lives as long as the window, so they leave it out (a large map stalled 100-200 ms without).
+        gc.freeze()
         self.url_bar.offer_clipboard()
         self.refresh_repos()
         self.cloud.restore()
