@@ -102,6 +102,7 @@ class Settings:
     # work back; on battery it waits too, unless allowed.
     live_paused: bool = False
     live_on_battery: bool = False
+    live_in_window: bool = True  # the window follows what it lists while it is open (off: `watch` does it)
     # Remote repositories: every this many minutes a cheap look (git ls-remote), a fetch and an update only when
     # the branch moved (0: never). Each update is then published to the cloud when the user asks for it.
     live_remote_minutes: int = 60

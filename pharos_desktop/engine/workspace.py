@@ -58,9 +58,18 @@ class Workspace:
         from .model.embedder import Embedder
 
         with self._lock:
-            if self._embedder is None or not self._embedder.matches(self.settings):
-                self._embedder = Embedder.load(self.settings)
+            self._embedder = Embedder.load(self.settings)  # the process's one copy; each ask counts as a use
             return self._embedder
+
+    def release_models(self, idle_seconds: float) -> bool:
+        """Let the models go when none was asked for in ``idle_seconds`` (model/embedder.release_unused)."""
+        from .model import embedder
+
+        with self._lock:
+            if not embedder.idle_for(idle_seconds):
+                return False
+            self._embedder = None
+        return embedder.release_unused(idle_seconds)
 
     def query_embedder(self) -> "Embedder":
         """The model for embedding search queries: the light ONNX one where the model has one (no torch)."""

@@ -26,6 +26,7 @@ from .cloud_jobs import CloudWork
 from .code_view import CodeView
 from .diagnostics import DiagnosticsDialog
 from .file_tree import FileTree
+from .following import Following
 from .format import duration
 from .icons import app_icon, sync_icon
 from .job_queue import JobQueue, QueuedJob
@@ -63,6 +64,8 @@ class MainWindow(QMainWindow):
         self.repo_list = RepoList()
         self.status_column = StatusColumn(workspace, self.threads, self.repo_list, self)
         self.status_column.rows_changed.connect(lambda repos: self._show_repos(repos, check_status=False))
+        self.following = Following(workspace, self.queue, self.bridge, self)
+        self.following.reported.connect(self._live_reported)
         self.file_tree = FileTree()
         self.code_view = CodeView(workspace, self.threads)
         self.search_panel = SearchPanel(workspace, self.threads)
@@ -236,6 +239,11 @@ class MainWindow(QMainWindow):
         self.threads.read(lambda: load_sync_states(self.workspace, ids), self.repo_list.set_sync_states)
         if check_status:
             self.status_column.refresh()
+        self.following.follow(repos)
+
+    def _live_reported(self, name: str, line: str) -> None:
+        self.statusBar().showMessage(f"{name}: {line}", 8000)
+        self.status_column.refresh()
 
     def _repo_selected(self, repo: RepoRecord | None) -> None:
         self.search_panel.set_selected_repo(repo.repo_id if repo else None)
@@ -298,7 +306,8 @@ class MainWindow(QMainWindow):
     def _job_queued(self, job: QueuedJob) -> None:
         card = self.activity.card(job.job_id, job.title, STAGES[job.kind])
         card.restart()
-        self.activity_dock.show()
+        if not job.automatic:
+            self.activity_dock.show()
         self.statusBar().showMessage(f"Queued: {job.title}")
         self._show_sync_running(self.queue.active(JobKind.SYNC) is not None)
 
@@ -385,6 +394,7 @@ class MainWindow(QMainWindow):
             "Settings saved" + (" (tokens kept for this session only: no keyring)"
                                 if getattr(dialog, "kept_in_memory", False) else ""), 8000))
         dialog.accepted.connect(self.serve_assistants)
+        dialog.accepted.connect(self._follow_as_set)
         dialog.open()
         return dialog
 
@@ -396,6 +406,10 @@ class MainWindow(QMainWindow):
         elif self.workspace.settings.mcp_http:
             QTimer.singleShot(3000, lambda: self.assistant_server.problem() and self.statusBar().showMessage(
                 f"The HTTP server for assistants stopped: {self.assistant_server.problem()}", 15000))
+
+    def _follow_as_set(self) -> None:
+        self.following.enabled = self.workspace.settings.live_in_window
+        self.following.follow(list(self.repo_list.repos.values()))
 
     def open_diagnostics(self) -> DiagnosticsDialog:
         dialog = DiagnosticsDialog(self.workspace, self.threads, self)
@@ -436,6 +450,7 @@ class MainWindow(QMainWindow):
         save_layout(self)
         self.assistant_server.stop()
         self.status_column.timer.stop()
+        self.following.close()
         self.threads.shutdown()
         event.accept()
 

@@ -149,6 +149,7 @@ MODEL = (
     check("low_priority", "Ingest at low priority, so the rest of the desktop stays responsive"),
 )
 LIVE = (
+    check("live_in_window", "Keep indexes up to date while this window is open"),
     check("live_paused", "Pause all automatic work (folders followed, remotes looked at)"),
     check("live_on_battery", "Let automatic work run on battery"),
     number("live_remote_minutes", "Look at remotes every", 0, 7 * 24 * 60, suffix=" min", zero_means="Never"),
