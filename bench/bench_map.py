@@ -148,6 +148,7 @@ def main() -> int:
               f"{figures['edges']} edges")
     app = make_application(sys.argv[:1])
     window = MainWindow(workspace, QSettings(str(args.home.parent / "bench-map-app.ini"), QSettings.Format.IniFormat))
+    window.following.enabled = False  # the map alone: no watch of the 972 files starting meanwhile (as the tests)
     window.resize(1440, 900)
     window.show()
     app.processEvents()
