@@ -17,6 +17,8 @@ from ..engine.index.catalog import RepoRecord
 from ..engine.catalog_repair import emptied_catalog_problem
 from ..engine.run.events import STAGES
 from ..engine.jobs import ResumableJob
+from ..engine.model.embedder import prepare_graph
+from ..engine.removal import clean_up
 from ..engine.states import ACTIVE_JOB_STATES, JobKind, JobState
 from ..engine.workspace import Workspace
 from .activity import ActivityPanel
@@ -25,6 +27,7 @@ from .bridge import EventBridge
 from .cloud_jobs import CloudWork
 from .code_view import CodeView
 from .diagnostics import DiagnosticsDialog
+from .disk_usage import DiskUsageView
 from .file_tree import FileTree
 from .following import Following
 from .format import duration
@@ -66,6 +69,7 @@ class MainWindow(QMainWindow):
         self.status_column.rows_changed.connect(lambda repos: self._show_repos(repos, check_status=False))
         self.following = Following(workspace, self.queue, self.bridge, self)
         self.following.reported.connect(self._live_reported)
+        self.disk_usage = DiskUsageView(workspace, self.threads, self.repo_list)
         self.file_tree = FileTree()
         self.code_view = CodeView(workspace, self.threads)
         self.search_panel = SearchPanel(workspace, self.threads)
@@ -84,6 +88,7 @@ class MainWindow(QMainWindow):
         self._build_actions()
         self._connect()
         restore_layout(self)
+        self.statusBar().addPermanentWidget(self.disk_usage)
         self.statusBar().showMessage("Ready")
         QTimer.singleShot(0, self._startup)
 
@@ -151,6 +156,11 @@ class MainWindow(QMainWindow):
         repo_menu.addSeparator()
         self.web_action = self._action(repo_menu, "Open on the &web", self.code_view.open_on_web)
         self._action(repo_menu, "&Refresh", self.refresh_repos, QKeySequence.StandardKey.Refresh)
+        repo_menu.addSeparator()
+        self.remove_action = self._action(repo_menu, "Re&move…", lambda: self.disk_usage.remove(self, self._disk_done),
+                                          tip="Delete the selected repository's clone, vectors and index rows")
+        self._action(repo_menu, "&Clean up", lambda: self.disk_usage.clean_up(self._disk_done),
+                     tip="Delete temporary clones of interrupted ingests and model graphs no longer used")
 
         help_menu = bar.addMenu("&Help")
         self._action(help_menu, "&About and diagnostics", self.open_diagnostics)
@@ -195,6 +205,9 @@ class MainWindow(QMainWindow):
         gc.freeze()
         self.url_bar.offer_clipboard()
         self.refresh_repos()
+        # Ahead of the first ingest: the model's CPU graph made in the background, and leftovers swept.
+        self.threads.read(lambda: prepare_graph(self.workspace.settings), lambda _started: None, lambda _exc: None)
+        self.threads.read(lambda: clean_up(self.workspace), lambda _cleaned: None, lambda _exc: None)
         self.cloud.restore()
         self.serve_assistants()
         jobs = self.workspace.jobs
@@ -240,10 +253,15 @@ class MainWindow(QMainWindow):
         if check_status:
             self.status_column.refresh()
         self.following.follow(repos)
+        self.disk_usage.refresh()
 
     def _live_reported(self, name: str, line: str) -> None:
         self.statusBar().showMessage(f"{name}: {line}", 8000)
         self.status_column.refresh()
+
+    def _disk_done(self, line: str) -> None:
+        self.statusBar().showMessage(line, 15000)
+        self.refresh_repos()
 
     def _repo_selected(self, repo: RepoRecord | None) -> None:
         self.search_panel.set_selected_repo(repo.repo_id if repo else None)
