@@ -159,4 +159,5 @@ STORAGE = (
     Field("chroma_url", "Vector store", ChromaChoice, ChromaChoice.show_url, ChromaChoice.chosen_url),
     number("max_file_bytes", "Skip files over", 1, 1_000_000, unit=1024, suffix=" KB"),
     lines("extra_excludes", "Also exclude", placeholder="one gitignore-style pattern a line, e.g. docs/generated/"),
+    number("disk_cap_mb", "Cap the data folder at", 0, 2**31 - 1, suffix=" MB", zero_means="No cap"),
 )
