@@ -81,8 +81,8 @@ class Following(QObject):
         update = self._update_through_queue(cancel, names)
         local = [repo for repo in ready if repo.kind == "local"]
         remote = [repo for repo in ready if repo.kind != "local"]
-        workers = [LiveIndex(self.workspace, local, cancel=cancel, report=self.reported.emit, update=update)]
-        workers.append(RemoteFollower(self.workspace, remote, cancel=cancel, report=self.reported.emit, update=update))
+        workers = [LiveIndex(self.workspace, local, cancel=cancel, report=self._report, update=update)]
+        workers.append(RemoteFollower(self.workspace, remote, cancel=cancel, report=self._report, update=update))
         for worker in workers:
             threading.Thread(target=worker.run, name=f"pharos-{type(worker).__name__}", daemon=True).start()
 
@@ -98,6 +98,13 @@ class Following(QObject):
         self.stop()
         for job_id in list(self._waiting):
             self.queue.cancel(job_id)
+
+    def _report(self, name: str, line: str) -> None:
+        """On a follower's thread, which may still be finishing a look as the window goes."""
+        try:
+            self.reported.emit(name, line)
+        except RuntimeError:  # the window is gone: nobody left to tell
+            pass
 
     # -- one update ------------------------------------------------------------------------------
 
