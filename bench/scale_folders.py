@@ -57,8 +57,8 @@ def home_of(size: int, root: Path = SCALE_ROOT) -> Path:
     return root / str(size) / "home"
 
 
-def edited_source(size: int, root: Path = SCALE_ROOT) -> Path:
-    return root / str(size) / "src" / EDITED
+def edited_source(size: int, root: Path = SCALE_ROOT, name: str = EDITED) -> Path:
+    return root / str(size) / "src" / name
 
 
 def read_seeds(seed_homes=SEED_HOMES, work: Path = SCALE_ROOT / "seeds") -> list[SeedRepo]:
@@ -162,17 +162,20 @@ def cli_env(home: Path) -> dict:
     return env
 
 
-def copy_source(name: str, dest: Path) -> Path:
-    """A private copy of a seed repository's checkout (with its .git), to ingest and edit."""
+def copy_source(source: Path, dest: Path) -> Path:
+    """A private copy of a repository's checkout (with its .git), to ingest and edit."""
     if dest.exists():
         shutil.rmtree(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copytree(SOURCES / name, dest, symlinks=True)
+    shutil.copytree(source, dest, symlinks=True)
     return dest
 
 
-def build(size: int, root: Path = SCALE_ROOT, seeds: list[SeedRepo] | None = None, log=print) -> dict:
-    """Make the folder of ``size`` chunks under root (replacing one there). Returns what it took."""
+def build(size: int, root: Path = SCALE_ROOT, seeds: list[SeedRepo] | None = None, log=print,
+          real: Path = SOURCES / EDITED, models: Path | None = SEED_HOMES[0] / "models") -> dict:
+    """Make the folder of ``size`` chunks under root (replacing one there), the ``real`` repository ingested
+    through the command line last (from a copy: edited_source), ``models`` (the model graphs) copied in.
+    Returns what it took."""
     import numpy as np
 
     from pharos_desktop.engine.settings import Settings
@@ -185,9 +188,10 @@ def build(size: int, root: Path = SCALE_ROOT, seeds: list[SeedRepo] | None = Non
         shutil.rmtree(folder)
     home = home_of(size, root)  # built in place (paths are recorded in it); built.json marks it finished
     home.mkdir(parents=True)
-    shutil.copytree(SEED_HOMES[0] / "models", home / "models")  # the model graph: made once, not per folder
-    edited = next((seed for seed in seeds if seed.repo.name == EDITED), None)
-    reserve = edited.size if edited is not None else 1000
+    if models is not None:
+        shutil.copytree(models, home / "models")  # the model graph: made once, not per folder
+    edited = next((seed for seed in seeds if seed.repo.name == real.name), None)
+    reserve = edited.size if edited is not None else 0
     previous = os.environ.get("PHAROS_HOME")
     os.environ["PHAROS_HOME"] = str(home)
     try:
@@ -217,7 +221,7 @@ def build(size: int, root: Path = SCALE_ROOT, seeds: list[SeedRepo] | None = Non
         else:
             os.environ["PHAROS_HOME"] = previous
     replicated = time.perf_counter() - began
-    source = copy_source(EDITED, edited_source(size, root))
+    source = copy_source(real, edited_source(size, root, real.name))
     log(f"  ingesting {source} through the command line ...")
     subprocess.run([sys.executable, "-m", "pharos_desktop", "ingest", str(source)], env=cli_env(home), check=True,
                    stdout=subprocess.DEVNULL)
