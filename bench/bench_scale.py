@@ -99,8 +99,9 @@ def git(source: Path, *args: str) -> str:
                           check=True, capture_output=True, text=True).stdout.strip()
 
 
-def measure_ingest(size: int, root: Path, edits: int, log) -> dict:
-    """On a copy of the folder: the edited repository re-ingested after one file changes, and a fresh one."""
+def measure_ingest(size: int, root: Path, edits: int, result: dict, save, log) -> None:
+    """On a copy of the folder: the edited repository re-ingested after one file changes, and a fresh one.
+    Fills ``result``, saved after each part."""
     work = root / "work" / str(size)
     if work.exists():
         shutil.rmtree(work)
@@ -127,17 +128,20 @@ def measure_ingest(size: int, root: Path, edits: int, log) -> dict:
             cpus.append(cpu)
     finally:
         git(source, "reset", "-q", "--hard", original)
+    result.update({"unchanged_reingest_s": round(unchanged_s, 2), "reingest_s": [round(w, 2) for w in walls],
+                   "reingest_p50_s": round(sorted(walls)[len(walls) // 2], 2),
+                   "reingest_cpu_p50_s": round(sorted(cpus)[len(cpus) // 2], 2),
+                   "reingest_peak_rss_mb": round(max(peaks))})
+    save()
     fresh = scale_folders.copy_source(scale_folders.SOURCES / FRESH, work / "src" / FRESH)
     before = count_chunks(home)
     log(f"  ingesting a fresh repository ({FRESH}) ...")
     fresh_s, fresh_peak, fresh_cpu = run_measured([*ingest, str(fresh)], env)
     added = count_chunks(home) - before
     shutil.rmtree(work)
-    return {"unchanged_reingest_s": round(unchanged_s, 2), "reingest_s": [round(w, 2) for w in walls],
-            "reingest_p50_s": round(sorted(walls)[len(walls) // 2], 2),
-            "reingest_cpu_p50_s": round(sorted(cpus)[len(cpus) // 2], 2), "reingest_peak_rss_mb": round(max(peaks)),
-            "fresh_repo": FRESH, "fresh_chunks": added, "fresh_s": round(fresh_s, 1), "fresh_cpu_s": round(fresh_cpu, 1),
-            "fresh_chunks_per_s": round(added / fresh_s, 1), "fresh_peak_rss_mb": round(fresh_peak)}
+    result.update({"fresh_repo": FRESH, "fresh_chunks": added, "fresh_s": round(fresh_s, 1),
+                   "fresh_cpu_s": round(fresh_cpu, 1), "fresh_chunks_per_s": round(added / fresh_s, 1),
+                   "fresh_peak_rss_mb": round(fresh_peak)})
 
 
 def measure_size(size: int, args, result: dict, save, log) -> None:
@@ -157,7 +161,7 @@ def measure_size(size: int, args, result: dict, save, log) -> None:
     # After the searches: a store that builds itself on first use is counted too.
     result["disk"] = disk_use(home, chunks)
     save()
-    result["ingest"] = measure_ingest(size, args.root, args.edits, log)
+    measure_ingest(size, args.root, args.edits, result.setdefault("ingest", {}), save, log)
     result["load_average"] = round(os.getloadavg()[0], 1)
     save()
 
