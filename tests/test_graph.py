@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import sqlite3
 
+import anyio
 import pytest
 
 from pharos_desktop.engine.graph import IMPORTED, SAME_FILE, UNIQUE, build_graph, file_imports, references
@@ -17,6 +18,8 @@ from pharos_desktop.tools.sample_repos import add_commit, commit_all, init_repo,
 
 from .cli_support import cli
 from .graph_samples import SAMPLES
+from .mcp_support import stdio_client
+from .mcp_support import text as answer_text
 
 
 def make_repo(path, files):
@@ -117,3 +120,45 @@ def test_graph_command_matches_the_catalog(workspace, pharos_home, tmp_path):
 
     wrong = cli("graph", "no-such-repo", home=home)
     assert wrong.returncode == 2 and wrong.stderr.strip().splitlines()[-1].startswith("pharos-desktop: ")
+
+
+@pytest.mark.slow
+def test_find_related_for_assistants_is_the_catalogs_imports_and_references(workspace, pharos_home, tmp_path):
+    files, _ = SAMPLES["python"]
+    repo, _ = ingest(workspace, make_repo(tmp_path / "py", files))
+    refs = references(workspace.catalog, repo)
+    workspace.catalog.close()
+
+    async def session():
+        async with stdio_client(pharos_home) as client:
+            tool = next(t for t in (await client.list_tools()).tools if t.name == "find_related")
+            assert tool.input_schema["required"] == ["repository", "path"] and tool.annotations.read_only_hint
+            util = await client.call_tool("find_related", {"repository": repo.name, "path": "pkg/util.py",
+                                                           "symbol": "x"})
+            assert not util.is_error, answer_text(util)
+            found = util.structured_content
+            assert [(p["path"], p["line"]) for p in found["importers"]] == [("pkg/core.py", 2),
+                                                                            ("pkg/sub/helpers.py", 1)]
+            assert found["imports"] == [] and found["symbol"] == "x"
+            assert {(p["path"], p["symbol"], p["confidence"]) for p in found["callers"]} == {
+                (r.path, r.symbol, r.confidence) for r in refs if (r.target_path, r.target_symbol) == ("pkg/util.py", "x")}
+            assert ("pkg/sub/helpers.py", "helper", IMPORTED) in {(p["path"], p["symbol"], p["confidence"])
+                                                                   for p in found["callers"]}
+            assert answer_text(util).splitlines()[0] == f"{repo.name}:pkg/util.py x: 0 imports, 2 importers, " \
+                f"{len(found['callers'])} callers, 0 callees"
+            assert "  pkg/sub/helpers.py:5  helper  (imported file)" in answer_text(util).splitlines()
+
+            core = (await client.call_tool("find_related", {"repository": repo.name, "path": "pkg/core.py"}))
+            whole = core.structured_content
+            assert [(p["path"], p["line"]) for p in whole["imports"]] == [("pkg/util.py", 2), ("pkg/sub/helpers.py", 3)]
+            assert {(p["path"], p["symbol"]) for p in whole["callees"]} == {
+                (r.target_path, r.target_symbol) for r in refs if r.path == "pkg/core.py" != r.target_path}
+            assert ("pkg/sub/helpers.py", "helper") in {(p["path"], p["symbol"]) for p in whole["callees"]}
+
+            missing = await client.call_tool("find_related", {"repository": repo.name, "path": "pkg/util.py",
+                                                              "symbol": "nope"})
+            assert missing.is_error and answer_text(missing) == f"no symbol 'nope' in pkg/util.py in {repo.name}; it has x"
+            outside = await client.call_tool("find_related", {"repository": repo.name, "path": "../etc/passwd"})
+            assert outside.is_error and "leaves the repository" in answer_text(outside)
+
+    anyio.run(session)

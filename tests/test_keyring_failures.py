@@ -124,3 +124,40 @@ def test_the_cloud_switch_says_the_keyring_is_unavailable(qtbot, window, broken_
     assert window.cloud.view.hint.text() == (
         f"The system keyring is unavailable ({broken_in_process}); set PHAROS_TOKEN instead, or type the token "
         "in Settings (File → Settings) for this run.")
+
+
+PINNED_PROBE = """
+import gc, weakref
+from pharos_desktop.engine.ingest import git_access
+from pharos_desktop.engine.run.cancel import CancelToken
+from pharos_desktop.engine.run.events import ignore_events
+from pharos_desktop.engine.run.task import Task
+from pharos_desktop.engine.settings import Settings
+
+class WorkingSet:  # what an ingest holds while it asks for the git token: its index, its model
+    pass
+
+def ingest_like():
+    held = WorkingSet()
+    git_access(Settings(), Task("ingest", ignore_events, CancelToken()))
+    return weakref.ref(held)
+
+kept = ingest_like()
+gc.collect()
+print("pinned" if kept() is not None else "freed")
+"""
+
+
+def test_the_first_keyring_look_pins_nothing_of_its_caller(tmp_path):
+    """keyring keeps the traceback of a backend it failed to import; before, the first token lookup (inside an
+    ingest) kept that ingest's frames, and so its model, alive for the life of the process (a watch, the
+    worker, the assistants' server). A fresh process: its keyring has not chosen a backend yet."""
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, PHAROS_HOME=str(tmp_path / "home"))
+    env.pop("PHAROS_GIT_TOKEN", None)  # the keyring is asked only when the environment has no token
+    done = subprocess.run([sys.executable, "-c", PINNED_PROBE], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "freed"

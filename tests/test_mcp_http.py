@@ -69,7 +69,7 @@ def test_the_token_is_required_and_then_every_tool_is_there(server):
             async with Client(streamable_http_client(url, http_client=http)) as client:
                 names = {tool.name for tool in (await client.list_tools()).tools}
                 assert names == {"search_code", "list_repositories", "read_code", "read_symbol", "outline",
-                                 "ingest_repository"}
+                                 "find_related", "ingest_repository"}
                 listed = await client.call_tool("list_repositories", {})
                 assert text(listed) == ("no repository is indexed yet: ingest one with Pharos Desktop or "
                                         "`pharos-desktop ingest`")

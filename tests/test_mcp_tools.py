@@ -21,7 +21,8 @@ from .test_secret_content import AWS_ID
 
 pytestmark = pytest.mark.slow
 
-TOOLS = {"search_code", "list_repositories", "read_code", "read_symbol", "outline", "ingest_repository"}
+TOOLS = {"search_code", "list_repositories", "read_code", "read_symbol", "outline", "find_related",
+         "ingest_repository"}
 OUTSIDE_MARKER = "outside-the-repository-7f3a"
 
 

@@ -292,3 +292,14 @@ def test_window_ingest_child_runs_at_low_priority(tmp_path, pharos_home, model_c
         time.sleep(0.02)
     assert child.returncode == 0
     assert min(ours + 10, 19) in seen
+
+
+def test_a_model_nobody_asked_for_lately_is_released_and_loaded_again_when_needed(tmp_path):
+    """`pharos-desktop watch` lets its model go between bursts of work (cli/watch.py)."""
+    workspace = Workspace(tmp_path / "home", replace(Settings(), runtime="torch"))
+    first = workspace.embedder()
+    assert not workspace.release_models(3600)  # asked for just now: kept
+    assert workspace.embedder() is first
+    assert workspace.release_models(0)
+    again = workspace.embedder()
+    assert again is not first and len(again.embed_query("ring the bell")) == again.dim

@@ -9,11 +9,14 @@ from PySide6.QtCore import QSettings, Qt
 SLOW = 180_000  # ms: model load + ingest on two slow CPU cores
 
 
-def open_window(qtbot, tmp_path):
+def open_window(qtbot, tmp_path, follow: bool = False):
+    """``follow``: the window keeps what it lists up to date (ui/following.py) as it does for users; the other
+    window tests change folders on purpose and look at what the window says before any update."""
     from pharos_desktop.engine.workspace import Workspace
     from pharos_desktop.ui.main_window import MainWindow
 
     window = MainWindow(Workspace(), QSettings(str(tmp_path / "app.ini"), QSettings.Format.IniFormat))
+    window.following.enabled = follow  # before the event loop runs the window's start-up
     window.show()
     qtbot.waitExposed(window)
     return window

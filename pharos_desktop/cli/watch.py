@@ -13,6 +13,7 @@ from ..engine.errors import Cancelled, UsageError
 from ..engine.run.cancel import CancelToken
 from .cancellable import run_cancellable
 
+MODEL_IDLE_SECONDS = 300  # a model no update asked for this long is let go (the next update loads it again)
 
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser(
@@ -83,6 +84,7 @@ def run(args, workspace) -> int:
               file=sys.stderr, flush=True)
     remotes = threading.Thread(target=follower.run, name="pharos-remote", daemon=True)
     remotes.start()
+    threading.Thread(target=_release_models, args=(workspace, cancel), name="pharos-release", daemon=True).start()
     try:
         run_cancellable(live.run, cancel)
     except Cancelled:
@@ -92,3 +94,11 @@ def run(args, workspace) -> int:
         remotes.join(timeout=30)
     print("stopped watching", file=sys.stderr)
     return 0
+
+
+def _release_models(workspace, cancel: CancelToken) -> None:
+    """Updates run in this process, so an edit is searchable within a second; between bursts of work the model
+    should not hold hundreds of MB of a machine that is only being watched."""
+    while not cancel.wait(60):
+        if "pharos_desktop.engine.model.embedder" in sys.modules:  # never imported by a watch with nothing to do
+            workspace.release_models(MODEL_IDLE_SECONDS)

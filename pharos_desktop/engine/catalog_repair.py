@@ -103,7 +103,7 @@ def repair_catalog(data_folder: Path | None = None, settings: Settings | None = 
 def emptied_catalog_problem(workspace: Workspace) -> str:
     """A catalog that lists no repositories while the data folder holds checkouts or a vector store was
     emptied (or replaced), not newly made: one line saying so, or "" when it is not the case."""
-    if workspace.catalog.repo_names():
+    if workspace.catalog.repo_names() or workspace.catalog.removed_by_user():
         return ""
     checkouts = len(_checkouts(workspace))
     held = [f"{checkouts} checkout{'s' if checkouts > 1 else ''}"] if checkouts else []

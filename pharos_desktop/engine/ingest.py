@@ -14,6 +14,7 @@ from concurrent.futures import Future
 from contextlib import ExitStack
 from dataclasses import replace
 
+from .disk import OverBudget, check_budget
 from .model.embedder import expected_window_chars
 from .run.events import IngestSummary
 from .files.scan import FileEntry, ScanResult, scan_files
@@ -24,6 +25,7 @@ from .pipeline import Pipeline, PipelineStats
 from .secrets import GIT_TOKEN, optional_secret
 from .run.repo_lock import busy_message, repo_lock
 from .source import CREDENTIALS_IGNORED, Checkout, GitAccess, open_source, parse_source
+from .source.checkout import remove_tree
 from .settings import Settings
 from .states import JobState, RepoState
 from .workspace import Workspace
@@ -81,6 +83,7 @@ class Ingestor:
         scan = scan_files(checkout.path, self.workspace.settings, task=task)
         stage_seconds["scan"] = time.perf_counter() - began
         todo, kept = self._update_index(index, scan, task)
+        self._check_budget(spec, checkout, todo)
         stats = self._embed_and_store(index, todo, task) if todo else PipelineStats()
         stage_seconds.update(stats.stage_seconds)
         # The repository records the model's name and dimension, and what made its vectors: the model is
@@ -92,6 +95,18 @@ class Ingestor:
                              final.skipped, self.workspace.catalog.skip_reasons(spec.repo_id), stats.embedded,
                              round(time.perf_counter() - started, 3), {k: round(v, 3) for k, v in stage_seconds.items()},
                              kept + stats.unchanged)
+
+    def _check_budget(self, spec, checkout: Checkout, todo: list[FileEntry]) -> None:
+        """Refuse, before anything is embedded or stored, an ingest that would take the data folder past its cap. A
+        repository refused before it stored any chunk leaves nothing behind: its clone and its rows go."""
+        try:
+            check_budget(self.workspace, spec.display, sum(entry.size for entry in todo))
+        except OverBudget:
+            if not self.workspace.catalog.count_chunks(spec.repo_id):
+                self.workspace.catalog.delete_repo(spec.repo_id)
+                if checkout.is_clone:
+                    remove_tree(checkout.path)
+            raise
 
     def _clone(self, spec, branch: str | None, task: Task, confine: tuple[str, ...] | None) -> Checkout:
         task.progress("clone", 0, None, "objects")

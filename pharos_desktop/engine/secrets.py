@@ -14,6 +14,7 @@ and goes on without it (optional_secret), and storing falls back to this run's m
 from __future__ import annotations
 
 import os
+import threading
 from secrets import token_urlsafe  # the standard library's, beside this module of the same name
 from typing import Callable
 
@@ -34,9 +35,33 @@ _ENV = {CLOUD_TOKEN: "PHAROS_TOKEN", GIT_TOKEN: "PHAROS_GIT_TOKEN", QUEUE_TOKEN:
 _memory: dict[str, str] = {}
 
 
+_chosen = threading.Event()
+
+
+def _choose_backend() -> None:
+    """keyring chooses its backend at the first use by importing each candidate, and keeps the traceback of
+    one that fails to import, with every frame under it: chosen inside an ingest, that pinned the ingest's
+    whole working set (its model too) for the life of the process. Chosen on a thread of its own, the kept
+    frames hold nothing of ours."""
+    if _chosen.is_set():
+        return
+
+    def choose() -> None:
+        try:
+            keyring.get_keyring()
+        except Exception:  # noqa: BLE001 - raised again, to the caller, by the call that follows
+            pass
+
+    thread = threading.Thread(target=choose, name="pharos-keyring", daemon=True)
+    thread.start()
+    thread.join()
+    _chosen.set()
+
+
 def _has_keyring() -> bool:
     """False where this system has no keyring (tokens then live in this run's memory). Raises what a
     failing backend raises."""
+    _choose_backend()
     backend = keyring.get_keyring()
     return not isinstance(backend, fail.Keyring) and getattr(backend, "priority", 1) > 0
 

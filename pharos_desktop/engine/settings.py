@@ -39,6 +39,7 @@ ENV_OVERRIDES = {
     "PHAROS_GIT_TOKEN_HOSTS": "git_token_hosts",
     "PHAROS_GIT_TIMEOUT": "git_timeout",
     "PHAROS_TRUSTED_GIT_HOSTS": "trusted_git_hosts",
+    "PHAROS_DISK_CAP_MB": "disk_cap_mb",
 }
 
 
@@ -102,10 +103,14 @@ class Settings:
     # work back; on battery it waits too, unless allowed.
     live_paused: bool = False
     live_on_battery: bool = False
+    live_in_window: bool = True  # the window follows what it lists while it is open (off: `watch` does it)
     # Remote repositories: every this many minutes a cheap look (git ls-remote), a fetch and an update only when
     # the branch moved (0: never). Each update is then published to the cloud when the user asks for it.
     live_remote_minutes: int = 60
     live_sync_after: bool = False
+    # The most the data folder may hold, in MB (0: no cap): an ingest that would pass it is refused before it
+    # stores anything (engine/disk.py), and the window warns when the folder nears it.
+    disk_cap_mb: int = 0
 
     def validate(self) -> None:
         if self.device not in DEVICES:
@@ -124,6 +129,8 @@ class Settings:
             raise ConfigError("the git timeout must be at least 1 second")
         if self.live_remote_minutes < 0:
             raise ConfigError("the remote check interval must be 0 (never) or more minutes")
+        if self.disk_cap_mb < 0:
+            raise ConfigError("the disk cap must be 0 (no cap) or more MB")
         if not 1024 <= self.mcp_http_port <= 65535:
             raise ConfigError(f"the assistants' HTTP port must be from 1024 to 65535, not {self.mcp_http_port}")
 

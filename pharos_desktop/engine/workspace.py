@@ -58,9 +58,18 @@ class Workspace:
         from .model.embedder import Embedder
 
         with self._lock:
-            if self._embedder is None or not self._embedder.matches(self.settings):
-                self._embedder = Embedder.load(self.settings)
+            self._embedder = Embedder.load(self.settings)  # the process's one copy; each ask counts as a use
             return self._embedder
+
+    def release_models(self, idle_seconds: float) -> bool:
+        """Let the models go when none was asked for in ``idle_seconds`` (model/embedder.release_unused)."""
+        from .model import embedder
+
+        with self._lock:
+            if not embedder.idle_for(idle_seconds):
+                return False
+            self._embedder = None
+        return embedder.release_unused(idle_seconds)
 
     def query_embedder(self) -> "Embedder":
         """The model for embedding search queries: the light ONNX one where the model has one (no torch)."""
@@ -88,7 +97,7 @@ class Workspace:
         cached = self._snapshot
         if cached is not None and cached[0] == key:
             return cached[1]
-        snapshot = VectorSnapshot.load(self._snapshot_path(model, dim), key) or self.refresh_search_snapshot(model, dim)
+        snapshot = VectorSnapshot.load(self.search_cache_path(model, dim), key) or self.refresh_search_snapshot(model, dim)
         if snapshot is not None:
             self._snapshot = (snapshot.key, snapshot)
         return snapshot
@@ -122,9 +131,9 @@ class Workspace:
         if missing:
             log.warning("the vector store at %s lacks the vectors of %d chunks of %s", self.vectors_dir, missing, model)
         vectors = np.concatenate(pages) if pages else np.zeros((0, dim), dtype="float16")
-        return VectorSnapshot.write(self._snapshot_path(model, dim), key, ids, vectors, metadatas, missing)
+        return VectorSnapshot.write(self.search_cache_path(model, dim), key, ids, vectors, metadatas, missing)
 
-    def _snapshot_path(self, model: str, dim: int) -> Path:
+    def search_cache_path(self, model: str, dim: int) -> Path:
         from .index.vectors import collection_name
 
         return self.data_folder / "search-cache" / f"{collection_name(model, dim)}.npz"

@@ -7,8 +7,8 @@ line's search it imports neither torch nor chromadb: the query is embedded with 
 the search snapshot, loaded while the SDK starts, so the first answer comes fast.
 
 One module per concern: view (what the server answers from while other processes write), search_code, repositories,
-reading (read_code, read_symbol, outline and the path rule), ingest, answers (text, structure, refusals), server
-(the tools), http_server (HTTP, token and Origin).
+reading (read_code, read_symbol, outline and the path rule), related (find_related), ingest, answers (text,
+structure, refusals), server (the tools), http_server (HTTP, token and Origin).
 """
 
 from __future__ import annotations

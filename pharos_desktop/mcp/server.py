@@ -1,4 +1,4 @@
-"""The MCP server: six tools with typed input schemas, their descriptions for the assistant, and the one-line rule
+"""The MCP server: seven tools with typed input schemas, their descriptions for the assistant, and the one-line rule
 for refusals, on the official SDK's MCPServer. Every tool but ingest_repository only reads."""
 
 # No `from __future__ import annotations` here: the SDK reads each tool's annotations for its schemas.
@@ -11,7 +11,7 @@ from pydantic import Field, ValidationError
 
 from .. import __version__
 from ..engine.errors import PharosError
-from . import ingest, reading, repositories, search_code
+from . import ingest, reading, related, repositories, search_code
 from .answers import refusal
 from .view import ServedIndex
 
@@ -19,7 +19,8 @@ INSTRUCTIONS = (
     "Pharos Desktop's index of the user's code, on this computer. list_repositories says what is indexed and whether "
     "each index is current. search_code finds code by meaning and by words (hybrid search), each hit with a "
     "relevance from 0 to 100, why it matched and its place as repo:path:start-end; read_code and read_symbol return "
-    "the text there, outline a file's symbols or a repository's folders and main modules. ingest_repository indexes "
+    "the text there, outline a file's symbols or a repository's folders and main modules; find_related gives what a "
+    "file or symbol is tied to: its imports, importers, callers and callees. ingest_repository indexes "
     "a repository when the user has allowed it.")
 
 READS = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
@@ -102,6 +103,17 @@ def build(served: ServedIndex, **auth) -> MCPServer:
         """A file's symbols with their lines and signatures; without a path, the repository's folders and its main
         modules (the files with the most symbols)."""
         return await run(reading.outline, repository, path)
+
+    @server.tool(title="Find related code", annotations=READS)
+    async def find_related(
+            repository: Repository, path: Path,
+            symbol: Annotated[str | None, Field(description="a symbol of that file (Settings.get, or get when only one "
+                                                            "symbol has it); none: the whole file")] = None,
+    ) -> Annotated[CallToolResult, related.RelatedResult]:
+        """What a file, or one of its symbols, is tied to in the repository: the files it imports and the files that
+        import it (path:line of the import), the symbols that use it (callers) and that it uses (callees), each
+        reference with how sure the match is (same file, imported file, unique in repository, ambiguous)."""
+        return await run(related.find_related, repository, path, symbol)
 
     @server.tool(title="Ingest a repository", annotations=WRITES)
     async def ingest_repository(

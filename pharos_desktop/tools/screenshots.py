@@ -18,6 +18,7 @@ import shutil
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Callable
 
@@ -43,6 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--source", metavar="PATH_OR_URL",
                         help="repository to ingest (default: a git repo built from the installed click package)")
     parser.add_argument("--query", default="parse command line options", help="search shown in the search view")
+    parser.add_argument("--map-only", action="store_true",
+                        help="ingest the repository and save only its Map tab, as map-NAME.png")
     return parser
 
 
@@ -111,7 +114,8 @@ def _shoot(args, out: Path, scratch: Path) -> int:
         saved.append(path)
         print(f"saved {path}")
 
-    shot(window, "01-empty")
+    if not args.map_only:
+        shot(window, "01-empty")
 
     source = args.source or str(sample_repository(scratch / "click-repo"))
     window.url_bar.set_source(source)
@@ -121,13 +125,19 @@ def _shoot(args, out: Path, scratch: Path) -> int:
     embed = card.bars["embed"]
     wait_until(app, lambda: card.state not in ACTIVE_JOB_STATES or 0 < embed.value() < embed.maximum() * 0.8,
                600, "the embed stage")
-    shot(window, "02-ingest-running")
+    if not args.map_only:
+        shot(window, "02-ingest-running")
     wait_until(app, lambda: card.state not in ACTIVE_JOB_STATES, 900, "the ingest to finish")
     if card.state != JobState.DONE:
         print(f"screenshots: the ingest ended {card.state}: {card.result.text()}", file=sys.stderr)
         return 1
 
     wait_until(app, lambda: window.repo_list.selected_repo() is not None, 20, "the repository list")
+    if args.map_only:
+        _shoot_map(app, window, shot)
+        window.close()
+        settle(app, 0.2)
+        return 0
     wait_until(app, lambda: window.file_tree.topLevelItemCount() > 0, 20, "the file tree")
     biggest = max(window.file_tree._items, key=lambda p: int(window.file_tree._items[p].text(1)))
     window.file_tree.select_path(biggest)
@@ -162,6 +172,29 @@ def _shoot(args, out: Path, scratch: Path) -> int:
     settle(app, 0.2)
     print(f"{len(saved)} screenshots in {out}")
     return 0
+
+
+def _shoot_map(app, window, shot) -> None:
+    """The Map tab, with the symbol that the most others use through an import chosen, and its callers and
+    callees listed."""
+    from ..engine.graph import IMPORTED, references
+
+    repo = window.repo_list.selected_repo()
+    window.activity_dock.hide()
+    window.main_split.setSizes([70, 830])  # the map as large as the window allows
+    window.lower_split.setSizes([250, 1190])
+    window.tabs.setCurrentWidget(window.map)
+    panel = window.map
+    wait_until(app, lambda: panel.view.complete, 300, "the map")
+    used = Counter((r.target_path, r.target_symbol) for r in references(window.workspace.catalog, repo)
+                   if r.confidence == IMPORTED)
+    if used:
+        (path, symbol), _count = used.most_common(1)[0]
+        panel.select_file(path)
+        wait_until(app, lambda: panel.related is not None and panel.symbols.count() > 1, 120, "the file's symbols")
+        panel.select_symbol(symbol)
+        wait_until(app, lambda: panel.related.symbol == symbol, 120, "the symbol's callers")
+    shot(window, f"map-{repo.name}")
 
 
 def _shoot_sync(app, window, workspace, shot) -> None:

@@ -38,6 +38,7 @@ class QueuedJob:
     request: dict  # what runs again on resume: {"source", "branch"} for an ingest, {"repo"} for a sync
     cancel: CancelToken = field(default_factory=CancelToken)
     active: bool = True  # queued or running
+    automatic: bool = False  # the live index's update (ui/following.py), not one the user asked for
 
 
 class JobQueue(QObject):
@@ -57,10 +58,11 @@ class JobQueue(QObject):
 
     # -- asking for work ---------------------------------------------------------------------------
 
-    def ingest(self, source: str, branch: str | None = None, job_id: str | None = None) -> QueuedJob:
-        title = source + (f" @ {branch}" if branch else "")
+    def ingest(self, source: str, branch: str | None = None, job_id: str | None = None, *, title: str = "",
+               automatic: bool = False) -> QueuedJob:
+        title = title or source + (f" @ {branch}" if branch else "")
         return self._enqueue(QueuedJob(job_id or new_job_id(), JobKind.INGEST, title,
-                                       {"source": source, "branch": branch or None}))
+                                       {"source": source, "branch": branch or None}, automatic=automatic))
 
     def sync(self, repo_id: str | None = None, job_id: str | None = None) -> QueuedJob | None:
         """None while a sync is running: one at a time."""
@@ -97,7 +99,8 @@ class JobQueue(QObject):
 
     @property
     def busy(self) -> bool:
-        return any(job.active for job in self.by_id.values())
+        """A job the user asked for is queued or running (an automatic update is simply stopped at close)."""
+        return any(job.active and not job.automatic for job in self.by_id.values())
 
     # -- running ---------------------------------------------------------------------------------
 

@@ -1,11 +1,12 @@
 """The main window: puts the views together and wires them to the job queue and the catalog.
 
 Layout: the URL bar on top; the repository table; below it the file tree beside tabs (Code, Search,
-Overview); the activity panel docked on the right. Every catalog read goes through ``threads.read``.
+Overview, Map); the activity panel docked on the right. Every catalog read goes through ``threads.read``.
 """
 
 from __future__ import annotations
 
+import gc
 import logging
 
 from PySide6.QtCore import QSettings, Qt, QTimer, QUrl
@@ -16,6 +17,8 @@ from ..engine.index.catalog import RepoRecord
 from ..engine.catalog_repair import emptied_catalog_problem
 from ..engine.run.events import STAGES
 from ..engine.jobs import ResumableJob
+from ..engine.model.embedder import prepare_graph
+from ..engine.removal import clean_up
 from ..engine.states import ACTIVE_JOB_STATES, JobKind, JobState
 from ..engine.workspace import Workspace
 from .activity import ActivityPanel
@@ -24,11 +27,14 @@ from .bridge import EventBridge
 from .cloud_jobs import CloudWork
 from .code_view import CodeView
 from .diagnostics import DiagnosticsDialog
+from .disk_usage import DiskUsageView
 from .file_tree import FileTree
+from .following import Following
 from .format import duration
 from .icons import app_icon, sync_icon
 from .job_queue import JobQueue, QueuedJob
 from .live_status import StatusColumn
+from .map_panel import MapPanel
 from .overview import OverviewView
 from .repo_list import RepoList
 from .search_panel import SearchPanel
@@ -61,14 +67,19 @@ class MainWindow(QMainWindow):
         self.repo_list = RepoList()
         self.status_column = StatusColumn(workspace, self.threads, self.repo_list, self)
         self.status_column.rows_changed.connect(lambda repos: self._show_repos(repos, check_status=False))
+        self.following = Following(workspace, self.queue, self.bridge, self)
+        self.following.reported.connect(self._live_reported)
+        self.disk_usage = DiskUsageView(workspace, self.threads, self.repo_list)
         self.file_tree = FileTree()
         self.code_view = CodeView(workspace, self.threads)
         self.search_panel = SearchPanel(workspace, self.threads)
         self.overview = OverviewView(workspace, self.threads)
+        self.map = MapPanel(workspace, self.threads)
         self.tabs = QTabWidget()
         self.tabs.addTab(self.code_view, "Code")
         self.tabs.addTab(self.search_panel, "Search")
         self.tabs.addTab(self.overview, "Overview")
+        self.tabs.addTab(self.map, "Map")
         self.assistant_server = AssistantServer(workspace)
         self.cloud = CloudWork(workspace, self.bridge, self)
         self.tabs.addTab(self.cloud.view, "Cloud jobs")
@@ -77,6 +88,7 @@ class MainWindow(QMainWindow):
         self._build_actions()
         self._connect()
         restore_layout(self)
+        self.statusBar().addPermanentWidget(self.disk_usage)
         self.statusBar().showMessage("Ready")
         QTimer.singleShot(0, self._startup)
 
@@ -131,6 +143,7 @@ class MainWindow(QMainWindow):
         self._action(view_menu, "&Search", self.focus_search, "Ctrl+F")
         self._action(view_menu, "&Code", lambda: self.tabs.setCurrentWidget(self.code_view), "Ctrl+1")
         self._action(view_menu, "&Overview", lambda: self.tabs.setCurrentWidget(self.overview), "Ctrl+3")
+        self._action(view_menu, "&Map", lambda: self.tabs.setCurrentWidget(self.map), "Ctrl+4")
         view_menu.addAction(self.activity_dock.toggleViewAction())
 
         repo_menu = bar.addMenu("&Repository")
@@ -143,6 +156,11 @@ class MainWindow(QMainWindow):
         repo_menu.addSeparator()
         self.web_action = self._action(repo_menu, "Open on the &web", self.code_view.open_on_web)
         self._action(repo_menu, "&Refresh", self.refresh_repos, QKeySequence.StandardKey.Refresh)
+        repo_menu.addSeparator()
+        self.remove_action = self._action(repo_menu, "Re&move…", lambda: self.disk_usage.remove(self, self._disk_done),
+                                          tip="Delete the selected repository's clone, vectors and index rows")
+        self._action(repo_menu, "&Clean up", lambda: self.disk_usage.clean_up(self._disk_done),
+                     tip="Delete temporary clones of interrupted ingests and model graphs no longer used")
 
         help_menu = bar.addMenu("&Help")
         self._action(help_menu, "&About and diagnostics", self.open_diagnostics)
@@ -164,6 +182,7 @@ class MainWindow(QMainWindow):
         self.repo_list.repo_selected.connect(self._repo_selected)
         self.file_tree.file_selected.connect(self._file_selected)
         self.search_panel.result_chosen.connect(self.open_hit)
+        self.map.open_requested.connect(self.open_place)
         self.code_view.file_loaded.connect(lambda _p: self.web_action.setEnabled(self.code_view.web_button.isEnabled()))
         self.activity.cancel_requested.connect(self.cancel_job)
         self.activity.resume_requested.connect(self.resume_job)
@@ -181,8 +200,14 @@ class MainWindow(QMainWindow):
 
     def _startup(self) -> None:
         """After the window is up: repositories, jobs left unfinished last time, a URL on the clipboard."""
+        # Python's full collections run on whichever thread allocates, the UI thread too, and walk every object:
+        # what exists now lives as long as the window, so they leave it out (a large map stalled 100-200 ms without).
+        gc.freeze()
         self.url_bar.offer_clipboard()
         self.refresh_repos()
+        # Ahead of the first ingest: the model's CPU graph made in the background, and leftovers swept.
+        self.threads.read(lambda: prepare_graph(self.workspace.settings), lambda _started: None, lambda _exc: None)
+        self.threads.read(lambda: clean_up(self.workspace), lambda _cleaned: None, lambda _exc: None)
         self.cloud.restore()
         self.serve_assistants()
         jobs = self.workspace.jobs
@@ -227,10 +252,21 @@ class MainWindow(QMainWindow):
         self.threads.read(lambda: load_sync_states(self.workspace, ids), self.repo_list.set_sync_states)
         if check_status:
             self.status_column.refresh()
+        self.following.follow(repos)
+        self.disk_usage.refresh()
+
+    def _live_reported(self, name: str, line: str) -> None:
+        self.statusBar().showMessage(f"{name}: {line}", 8000)
+        self.status_column.refresh()
+
+    def _disk_done(self, line: str) -> None:
+        self.statusBar().showMessage(line, 15000)
+        self.refresh_repos()
 
     def _repo_selected(self, repo: RepoRecord | None) -> None:
         self.search_panel.set_selected_repo(repo.repo_id if repo else None)
         self.overview.show_repo(repo)
+        self.map.show_repo(repo)
         if repo is None:
             self.file_tree.set_files([])
             self.code_view.clear()
@@ -272,8 +308,13 @@ class MainWindow(QMainWindow):
             self._pending_open = (hit.path, hit.start_line)
             self.repo_list.select(hit.repo_id)
             return
-        self.file_tree.select_path(hit.path)
-        self.code_view.show_file(self.repo_list.selected_repo(), hit.path, hit.start_line)
+        self.open_place(hit.path, hit.start_line)
+
+    def open_place(self, path: str, line: int | None = None) -> None:
+        """A file of the selected repository in the code view, at that line (a search result, a place on the map)."""
+        self.tabs.setCurrentWidget(self.code_view)
+        self.file_tree.select_path(path)
+        self.code_view.show_file(self.repo_list.selected_repo(), path, line)
 
     # -- jobs ------------------------------------------------------------------------------------
 
@@ -283,7 +324,8 @@ class MainWindow(QMainWindow):
     def _job_queued(self, job: QueuedJob) -> None:
         card = self.activity.card(job.job_id, job.title, STAGES[job.kind])
         card.restart()
-        self.activity_dock.show()
+        if not job.automatic:
+            self.activity_dock.show()
         self.statusBar().showMessage(f"Queued: {job.title}")
         self._show_sync_running(self.queue.active(JobKind.SYNC) is not None)
 
@@ -370,6 +412,7 @@ class MainWindow(QMainWindow):
             "Settings saved" + (" (tokens kept for this session only: no keyring)"
                                 if getattr(dialog, "kept_in_memory", False) else ""), 8000))
         dialog.accepted.connect(self.serve_assistants)
+        dialog.accepted.connect(self._follow_as_set)
         dialog.open()
         return dialog
 
@@ -381,6 +424,10 @@ class MainWindow(QMainWindow):
         elif self.workspace.settings.mcp_http:
             QTimer.singleShot(3000, lambda: self.assistant_server.problem() and self.statusBar().showMessage(
                 f"The HTTP server for assistants stopped: {self.assistant_server.problem()}", 15000))
+
+    def _follow_as_set(self) -> None:
+        self.following.enabled = self.workspace.settings.live_in_window
+        self.following.follow(list(self.repo_list.repos.values()))
 
     def open_diagnostics(self) -> DiagnosticsDialog:
         dialog = DiagnosticsDialog(self.workspace, self.threads, self)
@@ -421,6 +468,7 @@ class MainWindow(QMainWindow):
         save_layout(self)
         self.assistant_server.stop()
         self.status_column.timer.stop()
+        self.following.close()
         self.threads.shutdown()
         event.accept()
 

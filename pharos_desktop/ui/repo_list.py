@@ -10,15 +10,17 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTreeWidget, QTreeWidgetItem, QWidget
 
+from ..engine.disk import DiskUsage
 from ..engine.index.catalog import RepoRecord
 from ..engine.states import RepoState, SyncStanding
-from .format import when
+from .format import size, when
 from .icons import language_icon
 
-COLUMNS = ("Repository", "Source", "Commit", "Languages", "Files", "Chunks", "Ingested", "Sync", "Status")
+COLUMNS = ("Repository", "Source", "Commit", "Languages", "Files", "Chunks", "Ingested", "Sync", "Status", "Disk")
 STATUS = 8
+DISK = 9  # what the repository takes in the data folder (ui/disk_usage.py measures it)
 CHECKING = "checking…"  # until the first status read answers
-_NUMERIC = {4, 5}
+_NUMERIC = {4, 5, DISK}
 
 
 class _Item(QTreeWidgetItem):
@@ -47,11 +49,12 @@ class RepoList(QTreeWidget):
         header = self.header()
         header.setStretchLastSection(False)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
-        for column, width in ((0, 160), (2, 80), (3, 190), (4, 60), (5, 70), (6, 120), (7, 110), (STATUS, 300)):
+        for column, width in ((0, 160), (2, 80), (3, 190), (4, 60), (5, 70), (6, 120), (7, 110), (STATUS, 300), (DISK, 80)):
             self.setColumnWidth(column, width)
         self.repos: dict[str, RepoRecord] = {}
         self.sync_states: dict[str, str] = {}
         self.statuses: dict[str, str] = {}
+        self.disk: DiskUsage | None = None
         self.itemSelectionChanged.connect(self._emit_selection)
 
     def set_repos(self, repos: list[RepoRecord]) -> None:
@@ -84,6 +87,21 @@ class RepoList(QTreeWidget):
         for index in range(self.topLevelItemCount()):
             item = self.topLevelItem(index)
             self._fill_status(item, item.data(0, Qt.ItemDataRole.UserRole))
+
+    def set_disk(self, usage: DiskUsage) -> None:
+        self.disk = usage
+        for index in range(self.topLevelItemCount()):
+            item = self.topLevelItem(index)
+            self._fill_disk(item, item.data(0, Qt.ItemDataRole.UserRole))
+
+    def _fill_disk(self, item: QTreeWidgetItem, repo_id: str) -> None:
+        repo = self.disk.of(repo_id) if self.disk else None
+        item.setText(DISK, size(repo.total) if repo else "")
+        item.setData(DISK, Qt.ItemDataRole.UserRole, repo.total if repo else 0)
+        item.setTextAlignment(DISK, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if repo:
+            item.setToolTip(DISK, f"checkout {size(repo.checkout)}, vectors {size(repo.vectors)}, "
+                                  f"catalog rows {size(repo.catalog)}, caches {size(repo.caches)}")
 
     def status_of(self, repo_id: str) -> str:
         for index in range(self.topLevelItemCount()):
@@ -118,6 +136,7 @@ class RepoList(QTreeWidget):
         item.setText(6, when(repo.ingested_at))
         item.setText(7, self.sync_states.get(repo.repo_id, SyncStanding.NOT_SYNCED))
         self._fill_status(item, repo.repo_id)
+        self._fill_disk(item, repo.repo_id)
 
     def selected_repo_id(self) -> str | None:
         items = self.selectedItems()

@@ -149,6 +149,7 @@ MODEL = (
     check("low_priority", "Ingest at low priority, so the rest of the desktop stays responsive"),
 )
 LIVE = (
+    check("live_in_window", "Keep indexes up to date while this window is open"),
     check("live_paused", "Pause all automatic work (folders followed, remotes looked at)"),
     check("live_on_battery", "Let automatic work run on battery"),
     number("live_remote_minutes", "Look at remotes every", 0, 7 * 24 * 60, suffix=" min", zero_means="Never"),
@@ -158,4 +159,5 @@ STORAGE = (
     Field("chroma_url", "Vector store", ChromaChoice, ChromaChoice.show_url, ChromaChoice.chosen_url),
     number("max_file_bytes", "Skip files over", 1, 1_000_000, unit=1024, suffix=" KB"),
     lines("extra_excludes", "Also exclude", placeholder="one gitignore-style pattern a line, e.g. docs/generated/"),
+    number("disk_cap_mb", "Cap the data folder at", 0, 2**31 - 1, suffix=" MB", zero_means="No cap"),
 )

@@ -9,6 +9,7 @@ ingest resumable: a file with no row, or with another content_hash, is simply do
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 import threading
 import time
@@ -22,6 +23,8 @@ from .catalog_file import connect, damaged, missing_tables
 from .chunks import Import
 from ..errors import StoreError, UsageError
 from ..states import IndexedTree, RepoState
+
+log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
 
@@ -316,12 +319,19 @@ class Catalog:
         rows = self._conn().execute("SELECT runtime, COUNT(*) FROM repos WHERE runtime != '' GROUP BY runtime")
         return dict(rows.fetchall())
 
-    def delete_repo(self, repo_id: str) -> None:
+    def delete_repo(self, repo_id: str, *, by_user: bool = False) -> None:
+        """``by_user``: the user removed it; a catalog left empty by that is not one that lost its repositories."""
         with self._write_lock, self._conn() as conn:
             conn.execute("DELETE FROM chunks WHERE repo_id = ?", (repo_id,))
             conn.execute("DELETE FROM imports WHERE repo_id = ?", (repo_id,))
             conn.execute("DELETE FROM files WHERE repo_id = ?", (repo_id,))
             conn.execute("DELETE FROM repos WHERE repo_id = ?", (repo_id,))
+            if by_user:
+                conn.execute("INSERT OR REPLACE INTO meta VALUES ('removed_by_user', ?)", (str(time.time()),))
+
+    def removed_by_user(self) -> bool:
+        """Whether the user has removed a repository from this catalog (repos --remove, the window's Remove)."""
+        return self._conn().execute("SELECT 1 FROM meta WHERE key = 'removed_by_user'").fetchone() is not None
 
     # -- files --------------------------------------------------------------------------------
 
@@ -485,6 +495,25 @@ class Catalog:
     def rebuild_keyword_index(self) -> None:
         with self._write_lock, self._conn() as conn:
             keyword_index.rebuild(conn)
+
+    def reclaim(self) -> bool:
+        """Give deleted rows' space back to the disk (SQLite keeps it for reuse otherwise): the keyword index
+        merged, the file rewritten (VACUUM), the write-ahead log emptied. Rewrites the whole file, so it runs
+        after a removal, not after each ingest. False when another process's open read kept it from finishing
+        (the space is then reused by later writes)."""
+        with self._write_lock:
+            conn = self._conn()
+            if conn.in_transaction:
+                conn.commit()
+            try:
+                with conn:
+                    keyword_index.optimize(conn)
+                conn.execute("VACUUM")
+                busy, _, _ = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            except sqlite3.OperationalError as exc:  # "database is locked": a reader elsewhere
+                log.info("the catalog could not be compacted now: %s", exc)
+                return False
+            return not busy
 
     def size_bytes(self) -> int:
         return sum(p.stat().st_size for p in self.path.parent.glob(self.path.name + "*") if p.is_file())

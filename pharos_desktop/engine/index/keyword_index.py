@@ -53,6 +53,11 @@ def rebuild(conn: sqlite3.Connection) -> None:
                  "FROM chunks c")
 
 
+def optimize(conn: sqlite3.Connection) -> None:
+    """Merge the index into one segment: deleted rows' entries are dropped from it only then."""
+    conn.execute("INSERT INTO chunks_kw(chunks_kw) VALUES ('optimize')")
+
+
 def document_counts(conn: sqlite3.Connection, terms: list[str]) -> dict[str, int]:
     """How many chunks hold each term (in any field); a term no chunk holds is left out."""
     # fts5vocab reads the index's own term statistics: one lookup per term, nothing scanned.

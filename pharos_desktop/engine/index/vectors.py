@@ -19,6 +19,9 @@ from ..settings import Settings
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 
+_SEGMENT_NAME = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
 def store_stamp(settings: Settings, folder: Path) -> str:
     """Which vector store the data folder holds, told without opening it (chromadb takes a second to import):
     the identity of Chroma's database file and of each index folder beside it. Writes keep it; a store
@@ -197,6 +200,42 @@ class VectorStore:
                 rows = collection.get(include=["metadatas"], limit=5000, offset=offset)
                 found.update(m["repo_id"] for m in rows["metadatas"] if m and m.get("repo_id"))
         return found
+
+    def remove_repo(self, repo_id: str) -> int:
+        """Delete the repository's vectors from every model's collection; returns how many went. Chroma keeps
+        the bytes of deleted vectors in its index files: only a collection left empty gives them back, dropped
+        whole, with the index folder Chroma leaves behind (chromadb 1.5 does)."""
+        removed = 0
+        for listed in self._client.list_collections():
+            name = getattr(listed, "name", listed)
+            if not name.startswith("pharos-"):
+                continue
+            collection = self._client.get_collection(name, embedding_function=None)
+            before = collection.count()
+            collection.delete(where={"repo_id": repo_id})
+            left = collection.count()
+            removed += before - left
+            if not left:
+                self._client.delete_collection(name)
+                self._collections.pop(name, None)
+        if removed and not self._chroma_url:
+            self._drop_unlisted_segments()
+        return removed
+
+    def _drop_unlisted_segments(self) -> None:
+        """Index folders (named by segment id) that Chroma's own database no longer lists: a dropped collection's."""
+        import sqlite3
+        import shutil
+
+        folder = Path(self.where)
+        try:
+            with sqlite3.connect(f"file:{folder / 'chroma.sqlite3'}?mode=ro", uri=True) as conn:
+                listed = {row[0] for row in conn.execute("SELECT id FROM segments")}
+        except sqlite3.Error:
+            return  # a layout we do not know: leave its folders alone
+        for entry in folder.iterdir():
+            if entry.is_dir() and _SEGMENT_NAME.fullmatch(entry.name) and entry.name not in listed:
+                shutil.rmtree(entry, ignore_errors=True)
 
     def existing_collection(self, model: str, dim: int) -> VectorCollection | None:
         name = collection_name(model, dim)

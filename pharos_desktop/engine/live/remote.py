@@ -23,6 +23,7 @@ from .checks import read_checks, record_check
 from .manners import held_back
 from .publish import publish_update
 from .status import repo_status
+from .update import Update, in_this_process
 
 log = logging.getLogger(__name__)
 
@@ -34,9 +35,10 @@ class RemoteFollower:
 
     def __init__(self, workspace: Workspace, repos: list[RepoRecord], *, cancel: CancelToken,
                  report: Callable[[str, str], None], emit: Emit = ignore_events,
-                 load_settings: Callable[[], Settings] = Settings.load) -> None:
+                 load_settings: Callable[[], Settings] = Settings.load, update: Update | None = None) -> None:
         self.workspace, self.repos, self.cancel, self.report, self.emit = workspace, repos, cancel, report, emit
         self.load_settings = load_settings
+        self.update = update or in_this_process(workspace)
 
     def run(self) -> None:
         """Blocking, until ``cancel`` is set."""
@@ -66,7 +68,7 @@ class RemoteFollower:
 
     def follow(self, repo: RepoRecord, settings: Settings) -> bool:
         """One look at ``repo``'s remote, and its update when the branch moved. True when it was updated."""
-        from ..ingest import Ingestor, git_access  # the ingest path, only once something is to be done
+        from ..ingest import git_access  # the ingest path, only once something is to be done
 
         repo = self.workspace.catalog.find_repo(repo.repo_id) or repo
         # A repository ingested without a branch follows the remote's default branch (and is another repository
@@ -88,7 +90,7 @@ class RemoteFollower:
             return False
         self.report(repo.name, f"the remote moved to {head[:10]}: updating")
         try:
-            summary = Ingestor(self.workspace).ingest(repo.source, branch, task=task)
+            summary = self.update(repo.source, branch, task)
         except Cancelled:
             raise
         except PharosError as exc:

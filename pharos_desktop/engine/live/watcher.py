@@ -34,6 +34,7 @@ from ..workspace import Workspace
 from .manners import held_back
 from .publish import publish_update
 from .status import behind_by, repo_status
+from .update import Update, in_this_process
 
 log = logging.getLogger(__name__)
 
@@ -95,9 +96,10 @@ class LiveIndex:
 
     def __init__(self, workspace: Workspace, repos: list[RepoRecord], *, cancel: CancelToken,
                  report: Callable[[str, str], None], emit: Emit = ignore_events,
-                 load_settings: Callable[[], Settings] = Settings.load) -> None:
+                 load_settings: Callable[[], Settings] = Settings.load, update: Update | None = None) -> None:
         self.workspace, self.cancel, self.report, self.emit = workspace, cancel, report, emit
         self.load_settings = load_settings
+        self.update = update or in_this_process(workspace)
         self.watched = [Watched(r.repo_id, r.name, Path(r.checkout_path)) for r in repos]
         self._lock = threading.Lock()
         self._woken = threading.Event()
@@ -195,11 +197,9 @@ class LiveIndex:
             if not paths:
                 log.debug("%s: nothing the index reads changed", watched.name)
                 return
-        from ..ingest import Ingestor  # here: an idle watcher never needs the ingest path (see _catch_up)
-
         task = Task(JobKind.INGEST, self.emit, self.cancel)
         try:
-            summary = Ingestor(self.workspace).ingest(os.fspath(watched.root), task=task)
+            summary = self.update(os.fspath(watched.root), None, task)
         except Cancelled:
             raise
         except PharosError as exc:

@@ -12,6 +12,8 @@ search never waits for torch to import.
 
 from __future__ import annotations
 
+import ctypes
+import gc
 import importlib.util
 import json
 import logging
@@ -19,6 +21,7 @@ import os
 import platform
 import sys
 import threading
+import time
 from pathlib import Path
 
 from . import export, graphs, onnx_model, openvino_model
@@ -114,6 +117,29 @@ def _resolve(model: str) -> tuple[str, bool]:
 
 _cache: dict[tuple, "Embedder"] = {}
 _cache_lock = threading.Lock()
+_last_used = 0.0  # time.monotonic() of the last load from the cache (release_unused)
+
+
+def idle_for(seconds: float) -> bool:
+    """No model was asked for in the last ``seconds``."""
+    return time.monotonic() - _last_used >= seconds
+
+
+def release_unused(idle_seconds: float) -> bool:
+    """Forget the loaded models when none was asked for in ``idle_seconds`` (a long-lived process that embeds
+    now and then: `pharos-desktop watch`). An ingest still holding one keeps it until it ends. True when some
+    were released: about 120 MB of the 200 MB a model takes goes back to the system (the libraries stay)."""
+    with _cache_lock:
+        if not _cache or not idle_for(idle_seconds):
+            return False
+        _cache.clear()
+    gc.collect()
+    if sys.platform.startswith("linux"):
+        try:  # glibc keeps freed memory for the process unless asked to give it back
+            ctypes.CDLL("libc.so.6").malloc_trim(0)
+        except (OSError, AttributeError):
+            pass
+    return True
 
 
 def choose_runtime(settings: Settings, device: str, model_folder: str | None) -> str:
@@ -155,6 +181,32 @@ def _graph_model(runtime: str, model_folder: str, settings: Settings):
     return onnx_model.OnnxModel(folder, threads=settings.max_cores)
 
 
+def _made_in_background(model_folder: str, runtime: str) -> bool:
+    """When no bundle or cache has ``runtime``'s graph yet, start making it in the background (a minute on a busy
+    CPU: a new user's first ingest must not wait for it) and say so: torch stands in meanwhile. Its vectors
+    and the int8 graph's are close enough to share one index (bench/bench_first_run.py measures how close)."""
+    if graphs.cached_graph(model_folder, model_cache_dir(), runtime) is not None:
+        return False
+    export.make_in_background(model_folder, model_cache_dir(), runtime)
+    return True
+
+
+def prepare_graph(settings: Settings) -> bool:
+    """Make the CPU's graph ahead of the first ingest (the window calls it when it starts): where the runtime is
+    automatic and this machine's torch has no GPU (told without importing it). True when one is being made."""
+    target, is_local = _resolve(settings.model)
+    if settings.runtime != "auto" or settings.device not in ("auto", "cpu") or not is_local or \
+            not graphs.can_export(target) or _torch_may_have_gpu():
+        return False
+    return _made_in_background(target, cpu_graph_runtime(target))
+
+
+def model_folder(settings: Settings) -> Path | None:
+    """The local folder of the model the settings name, or None when it is a name for the Hugging Face cache."""
+    target, is_local = _resolve(settings.model)
+    return Path(target) if is_local else None
+
+
 def made_by(before: str, now: str) -> str:
     """A repository's runtime record after vectors made by ``now`` joined those made by ``before``."""
     return "+".join(sorted({part for part in (*before.split("+"), now) if part}))
@@ -188,6 +240,8 @@ class Embedder:
         self._doc_prefix, self._query_prefix = _PREFIXES.get(name, ("", ""))
         # One encode at a time: the runtime already uses every core, and CUDA streams are not shared safely.
         self._lock = threading.Lock()
+        # (model folder, runtime) of the graph being made meanwhile, when this is a stand-in for it
+        self.waits_for: tuple[str, str] | None = None
 
     @property
     def made_by(self) -> str:
@@ -200,10 +254,13 @@ class Embedder:
 
     @classmethod
     def load(cls, settings: Settings) -> "Embedder":
-        """Load once per process and configuration: data folders and tests share one model in memory."""
+        """Load once per process and configuration: data folders and tests share one model in memory. A stand-in
+        gives way to the graph once that is made."""
+        global _last_used
         key = (settings.model, settings.device, settings.batch_size, settings.runtime, settings.max_cores)
         with _cache_lock:
-            if key not in _cache:
+            _last_used = time.monotonic()
+            if key not in _cache or _cache[key].graph_now_ready():
                 _cache[key] = cls._load(settings)
             return _cache[key]
 
@@ -212,12 +269,16 @@ class Embedder:
         """A model for single queries: the CPU's int8 graph whenever the model has one (no torch import,
         0.1-0.4 s), even where documents are embedded with torch on a GPU: its vectors search those just as
         well. The same graph as a CPU embeds documents with: OpenVINO's where it is ready, else ONNX's."""
+        global _last_used
         target, is_local = _resolve(settings.model)
         if settings.runtime == "torch" or not is_local or not graphs.can_export(target):
             return cls.load(settings)
         runtime = settings.runtime if settings.runtime in GRAPH_RUNTIMES else cpu_graph_runtime(target)
+        if settings.runtime == "auto" and _made_in_background(target, runtime):
+            return cls.load(settings)  # the same stand-in as documents get, until the graph is made
         key = ("query", settings.model, target, runtime)
         with _cache_lock:
+            _last_used = time.monotonic()
             if key not in _cache:
                 _cache[key] = cls(_graph_model(runtime, target, settings), settings.model, "cpu", 1, runtime)
             return _cache[key]
@@ -227,9 +288,18 @@ class Embedder:
         target, is_local = _resolve(settings.model)
         device = pick_device(settings.device)
         runtime = choose_runtime(settings, device, target if is_local else None)
+        if runtime in GRAPH_RUNTIMES and settings.runtime == "auto" and _made_in_background(target, runtime):
+            embedder = cls._load_torch(settings, target, is_local, device)
+            embedder.waits_for = (target, runtime)
+            return embedder
         if runtime in GRAPH_RUNTIMES:
             return cls(_graph_model(runtime, target, settings), settings.model, "cpu", settings.batch_size, runtime)
         return cls._load_torch(settings, target, is_local, device)
+
+    def graph_now_ready(self) -> bool:
+        """A stand-in (torch, while the graph is made in the background) whose graph is made now."""
+        return self.waits_for is not None and graphs.cached_graph(self.waits_for[0], model_cache_dir(),
+                                                                  self.waits_for[1]) is not None
 
     @classmethod
     def _load_torch(cls, settings: Settings, target: str, is_local: bool, device: str) -> "Embedder":
@@ -263,6 +333,8 @@ class Embedder:
         return cls(model, settings.model, device, settings.batch_size)
 
     def matches(self, settings: Settings) -> bool:
+        if self.graph_now_ready():
+            return False
         return settings.model == self.name and settings.batch_size == self.batch_size and (
             settings.device in ("auto", self.device)) and settings.runtime in ("auto", self.runtime)
 

@@ -1,0 +1,262 @@
+"""The map's picture: a QGraphicsView of one RepoMap (engine/graph/layout.py), already laid out on a worker.
+
+Files are circles sized by chunks and coloured by language, folded folders rounded squares, each opened
+folder a pale disc behind its files; all imports are one path item, and the selected node's imports another.
+The lines and the bounds are made on the worker too (``prepare``), and items are added a batch per turn of the
+event loop, so that a large map never holds the window up; labels keep their size on screen and show once the
+zoom leaves room for them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPainterPath, QPalette, QPen, QTransform
+from PySide6.QtWidgets import (QGraphicsItem, QGraphicsPathItem, QGraphicsScene,
+                               QGraphicsSimpleTextItem, QGraphicsView)
+
+from ..engine.graph.layout import MapCluster, MapNode, RepoMap
+from .icons import language_color
+
+BATCH = 60  # nodes added per turn of the event loop
+LABEL_PIXELS = 9.0  # a node's label shows once the node is this wide on screen (a file's: twice that)
+MATCH = QColor("#e8590c")
+SELECTED = QColor("#1971c2")
+ZOOM_STEP = 1.25
+
+
+@dataclass
+class PreparedMap:
+    map: RepoMap
+    edges: QPainterPath  # every import as one line
+    bounds: QRectF  # the scene, with room for the labels at the edges
+
+
+def prepare(repo_map: RepoMap) -> PreparedMap:
+    """Worker thread (QPainterPath and QRectF are plain values, safe there): what would hold the UI thread up."""
+    edges = QPainterPath()
+    positions = {n.id: (n.x, n.y) for n in repo_map.nodes}
+    for source, target, _count in repo_map.edges:
+        edges.moveTo(*positions[source])
+        edges.lineTo(*positions[target])
+    bounds = QRectF()
+    for node in repo_map.nodes:
+        bounds |= QRectF(node.x - node.radius, node.y - node.radius, 2 * node.radius, 2 * node.radius)
+    for cluster in repo_map.clusters:
+        bounds |= QRectF(cluster.x - cluster.radius, cluster.y - cluster.radius - 20, 2 * cluster.radius,
+                         2 * cluster.radius + 20)
+    return PreparedMap(repo_map, edges, bounds.adjusted(-120, -40, 120, 40))
+
+
+class _Lines(QGraphicsPathItem):
+    """Thousands of thin lines: drawn without antialiasing, several times faster, and as readable."""
+
+    def paint(self, painter, option, widget=None) -> None:
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+        super().paint(painter, option, widget)
+
+
+class MapView(QGraphicsView):
+    node_clicked = Signal(str)
+    node_double_clicked = Signal(str)
+    drawn = Signal()  # the whole map is on screen
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.setScene(QGraphicsScene(self))
+        self.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing)
+        self.setDragMode(QGraphicsView.DragMode.ScrollHandDrag)
+        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
+        self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.BoundingRectViewportUpdate)
+        self.map: RepoMap | None = None
+        self.shapes: dict[str, QGraphicsItem] = {}  # node id -> its shape
+        self.labels: dict[str, QGraphicsSimpleTextItem] = {}
+        self.highlighted: set[str] = set()
+        self._search: set[str] | None = None  # what the search asked to stand out; None: no search
+        self.selected: str | None = None
+        self.complete = False  # every item of the current map added
+        self._pending: list[MapNode] = []
+        self._edges_selected: QGraphicsPathItem | None = None
+        self._press: QPointF | None = None
+        self._fonts = {}  # bold or not -> the labels' font, made once
+        for bold in (False, True):
+            font = QFont(self.font())
+            font.setPointSizeF(max(8.0, font.pointSizeF() - 1))
+            font.setBold(bold)
+            self._fonts[bold] = font
+
+    # -- drawing -----------------------------------------------------------------------------------
+
+    def show_map(self, prepared: PreparedMap | None) -> None:
+        """Draw a map made ready on a worker (``prepare``): the lines at once, the rest a batch per turn."""
+        self._pending = []  # a batch still queued for the map before adds nothing more
+        self.scene().clear()
+        self.shapes, self.labels, self.highlighted, self.selected, self._search = {}, {}, set(), None, None
+        self.map, self.complete, self._edges_selected = None, False, None
+        if prepared is None:
+            return
+        self.map = prepared.map
+        drawn = _Lines(prepared.edges)
+        drawn.setPen(QPen(QColor(110, 118, 135, 110), 0))  # 0: a pixel at any zoom
+        drawn.setZValue(-2)
+        self.scene().addItem(drawn)
+        self._edges_selected = self.scene().addPath(QPainterPath(), QPen(SELECTED, 0))
+        self._edges_selected.setZValue(-1)
+        self.scene().setSceneRect(prepared.bounds)
+        self.fit()
+        self._pending = [*self.map.clusters, *sorted(self.map.nodes, key=lambda n: -n.radius)]  # the big ones first
+        self._add_batch()
+
+    def _add_batch(self) -> None:
+        batch, self._pending = self._pending[:BATCH], self._pending[BATCH:]
+        text = self.palette().color(QPalette.ColorRole.Text)
+        nodes = [item for item in batch if isinstance(item, MapNode)]
+        for cluster in batch:
+            if isinstance(cluster, MapCluster):
+                self._cluster_item(cluster, text)
+        for node in nodes:
+            self.shapes[node.id] = self._node_item(node)
+            self.labels[node.id] = self._label(self.shapes[node.id], node.label,
+                                               QPointF(node.x, node.y + node.radius + 1), text,
+                                               bold=node.kind == "folder")
+        self._update_labels(nodes)
+        if self._pending:
+            QTimer.singleShot(0, self._add_batch)
+        else:
+            self.complete = True
+            self.drawn.emit()
+
+    def _cluster_item(self, cluster: MapCluster, text: QColor) -> None:
+        r = cluster.radius
+        disc = self.scene().addEllipse(cluster.x - r, cluster.y - r, 2 * r, 2 * r, QPen(QColor(120, 130, 150, 90), 0),
+                                       QBrush(QColor(120, 130, 150, 28)))
+        disc.setZValue(-3)
+        disc.setToolTip((cluster.folder or ".") + "/")
+        name = cluster.folder.rsplit("/", 1)[-1] or "."  # its place in the tree says the rest
+        self._label(disc, name + "/", QPointF(cluster.x, cluster.y - r), text, bold=True).setZValue(5)
+
+    def _node_item(self, node: MapNode) -> QGraphicsItem:
+        color = language_color(node.language)
+        r = node.radius
+        if node.kind == "folder":
+            shape = QPainterPath()
+            shape.addRoundedRect(QRectF(node.x - r, node.y - r, 2 * r, 2 * r), r / 3, r / 3)
+            item = self.scene().addPath(shape, QPen(color.darker(150), 0), QBrush(color.lighter(125)))
+            item.setToolTip(f"{node.folder or '.'}/\n{len(node.files)} files, {node.chunks} chunks\n"
+                            "click to open the folder")
+        else:
+            item = self.scene().addEllipse(node.x - r, node.y - r, 2 * r, 2 * r, QPen(color.darker(140), 0),
+                                           QBrush(color))
+            item.setToolTip(f"{node.id}\n{node.language}, {node.chunks} chunks\n"
+                            "click: its imports and symbols; double-click: its code")
+        item.setData(0, node.id)
+        item.setCursor(Qt.CursorShape.PointingHandCursor)
+        return item
+
+    def _label(self, parent: QGraphicsItem, text: str, at: QPointF, color: QColor, bold: bool = False):
+        label = QGraphicsSimpleTextItem(text)
+        label.setFont(self._fonts[bold])
+        label.setBrush(color)
+        label.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations)
+        label.setPos(at)
+        label.setData(0, parent.data(0))  # a click on a label is a click on its node
+        # centred under the point, in screen pixels (the label ignores the zoom)
+        label.setTransform(QTransform.fromTranslate(-label.boundingRect().width() / 2, 0))
+        self.scene().addItem(label)
+        return label
+
+    # -- zoom, pan, labels ---------------------------------------------------------------------------
+
+    def fit(self) -> None:
+        if self.scene().sceneRect().isValid():
+            self.fitInView(self.scene().sceneRect(), Qt.AspectRatioMode.KeepAspectRatio)
+            self._update_labels()
+
+    def zoom(self, factor: float) -> None:
+        self.scale(factor, factor)
+        self._update_labels()
+
+    def wheelEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        self.zoom(ZOOM_STEP if event.angleDelta().y() > 0 else 1 / ZOOM_STEP)
+
+    def _update_labels(self, nodes: list[MapNode] | None = None) -> None:
+        if self.map is None:
+            return
+        scale = self.transform().m11()
+        for node in self.map.nodes if nodes is None else nodes:
+            label = self.labels.get(node.id)
+            if label is not None:
+                label.setVisible(node.id in self.highlighted or node.id == self.selected or scale >= 0.9
+                                 or 2 * node.radius * scale >= LABEL_PIXELS * (2 if node.kind == "file" else 1))
+
+    # -- highlight, selection ------------------------------------------------------------------------
+
+    def highlight(self, ids: set[str] | None) -> None:
+        """``ids``: the nodes to stand out, the rest dimmed; None: all as usual. The selected node keeps its ring."""
+        self._search = None if ids is None else set(ids)
+        self.highlighted = set(ids or ())
+        for node_id, item in self.shapes.items():
+            item.setOpacity(1.0 if ids is None or node_id in self.highlighted else 0.18)
+            if node_id == self.selected:
+                pen = QPen(SELECTED, 4)
+            elif node_id in self.highlighted:
+                pen = QPen(MATCH, 3)
+            else:
+                pen = QPen(item.brush().color().darker(140), 0)
+            pen.setCosmetic(True)
+            item.setPen(pen)
+            label = self.labels.get(node_id)
+            if label is not None:
+                label.setOpacity(item.opacity())
+        self._update_labels()
+
+    def select(self, node_id: str | None) -> None:
+        self.selected = node_id
+        path = QPainterPath()
+        if self.map is not None and node_id is not None:
+            positions = {n.id: (n.x, n.y) for n in self.map.nodes}
+            for source, target, _count in self.map.edges:
+                if node_id in (source, target):
+                    path.moveTo(*positions[source])
+                    path.lineTo(*positions[target])
+        if self._edges_selected is not None:
+            self._edges_selected.setPath(path)
+        self.highlight(self._search)
+
+    def center_on(self, node_id: str) -> None:
+        item = self.shapes.get(node_id)
+        if item is not None:
+            self.centerOn(item)
+
+    # -- clicks --------------------------------------------------------------------------------------
+
+    def node_at(self, point) -> str | None:
+        """The node drawn under a viewport point: its shape, else its label (a label may cover a neighbour)."""
+        found = [(item, item.data(0)) for item in self.items(point) if item.data(0) in self.shapes]
+        shapes = [node_id for item, node_id in found if self.shapes[node_id] is item]
+        return shapes[0] if shapes else (found[0][1] if found else None)
+
+    def mousePressEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        self._press = event.position()
+        super().mousePressEvent(event)
+
+    def mouseReleaseEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        super().mouseReleaseEvent(event)
+        if self._press is not None and (event.position() - self._press).manhattanLength() < 4:
+            node_id = self.node_at(event.position().toPoint())
+            if node_id is not None:
+                self.node_clicked.emit(node_id)
+        self._press = None
+
+    def mouseDoubleClickEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        node_id = self.node_at(event.position().toPoint())
+        if node_id is not None:
+            self.node_double_clicked.emit(node_id)
+        else:
+            super().mouseDoubleClickEvent(event)
+
+    def view_point(self, node_id: str):
+        """Where a node is on the viewport now (tests click there)."""
+        node = self.map.node(node_id) if self.map else None
+        return None if node is None else self.mapFromScene(QPointF(node.x, node.y))
