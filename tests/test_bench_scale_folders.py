@@ -60,7 +60,7 @@ def test_a_grown_folder_agrees_with_itself_repository_by_repository(tmp_path, ph
     # The real ingest came last and wrote the search copy: a search from a fresh process reads it as it is.
     key = snapshot_key(workspace.catalog.chunks_state(), workspace.vector_store_stamp(), seed.repo.model,
                        seed.repo.dim)
-    snapshot = VectorSnapshot.load(workspace._snapshot_path(seed.repo.model, seed.repo.dim), key)
+    snapshot = VectorSnapshot.load(workspace.search_cache_path(seed.repo.model, seed.repo.dim), key)
     assert snapshot is not None and snapshot.count() == made["chunks"] and snapshot.missing == 0
 
 
