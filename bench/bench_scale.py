@@ -149,7 +149,11 @@ def measure_size(size: int, args, result: dict, save, log) -> None:
     made = None if args.rebuild else scale_folders.built(size, args.root)
     if made is None:
         log(f"building the folder of {size:,} chunks under {args.root / str(size)} ...")
-        made = scale_folders.build(size, args.root, log=log)
+        # In a process of its own: a child's peak memory counts its parent's at the fork (Linux carries it over
+        # exec), so the process that measures must stay small, and a build holds every seed chunk in memory.
+        subprocess.run([sys.executable, "-m", "bench.scale_folders", str(size), str(args.root)], cwd=ROOT, check=True,
+                       stdout=subprocess.DEVNULL)
+        made = scale_folders.built(size, args.root)
     home = scale_folders.home_of(size, args.root)
     chunks = count_chunks(home)
     result.update({"chunks": chunks, "built": made})

@@ -99,7 +99,8 @@ def measure(home: Path = DEFAULT_HOME, runs: int = 15, packages: str = PACKAGES,
 def run_measured(command: list[str], env: dict) -> tuple[float, float, float]:
     """Run a command to its end: (wall seconds, its peak resident memory in MB, the CPU seconds it used, which
     a busy machine inflates far less than its wall time). Its output goes to a file,
-    not a pipe, so that the process can be waited for directly (os.wait4 tells that process's peak)."""
+    not a pipe, so that the process can be waited for directly (os.wait4 tells that process's peak). Linux counts
+    the caller's own peak at the fork in it: call this from a small process."""
     import tempfile
 
     with tempfile.TemporaryFile() as out:

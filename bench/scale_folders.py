@@ -239,3 +239,8 @@ def built(size: int, root: Path = SCALE_ROOT) -> dict | None:
         return json.loads((root / str(size) / "built.json").read_text())
     except (OSError, ValueError):
         return None
+
+
+if __name__ == "__main__":  # python -m bench.scale_folders SIZE [ROOT]: what bench_scale.py runs to make a folder
+    print(json.dumps(build(int(sys.argv[1]), Path(sys.argv[2]) if len(sys.argv) > 2 else SCALE_ROOT,
+                           log=lambda line: print(line, file=sys.stderr, flush=True))))
