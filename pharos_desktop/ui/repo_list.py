@@ -28,7 +28,9 @@ class _Item(QTreeWidgetItem):
         column = self.treeWidget().sortColumn() if self.treeWidget() else 0
         if column in _NUMERIC:
             return (self.data(column, Qt.ItemDataRole.UserRole) or 0) < (other.data(column, Qt.ItemDataRole.UserRole) or 0)
-        return super().__lt__(other)
+        # Not super().__lt__: PySide6 6.11 sends that call back to this override, which recursed until the
+        # stack overflowed (the window crashed as soon as it listed two repositories).
+        return self.text(column) < other.text(column)
 
 
 class RepoList(QTreeWidget):
