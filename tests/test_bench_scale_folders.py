@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 
 from bench import scale_folders
-from pharos_desktop.engine.index.vector_snapshot import VectorSnapshot, snapshot_key
-from pharos_desktop.engine.workspace import Workspace
+from pharos_desktop.engine.index.vector_index import VectorIndex
+from pharos_desktop.engine.index.vectors import collection_name
+from pharos_desktop.engine.workspace import Workspace, search_index_key
 
 from .cli_support import cli
 from .repo_factory import make_sample_repo
@@ -43,6 +44,7 @@ def test_a_grown_folder_agrees_with_itself_repository_by_repository(tmp_path, ph
         assert repo.state == "ready" and repo.chunks > 0
         assert workspace.catalog.chunk_ids(repo.repo_id) == collection.ids_for_repo(repo.repo_id), repo.name
     counts = {repo.name: repo.chunks for repo in repos}
+    counts_by_id = {repo.repo_id: repo.chunks for repo in repos}
     assert counts["sample-replica0001"] == seed.size
     assert counts["sample-replica0002"] == _whole_files_under(seed, seed.size // 2) > 0  # the last one, cut
     assert made["chunks"] == sum(counts.values()) == collection.count() == workspace.catalog.count_chunks()
@@ -57,11 +59,14 @@ def test_a_grown_folder_agrees_with_itself_repository_by_repository(tmp_path, ph
     cosines = np.sum(copied * original, axis=1) / np.linalg.norm(original, axis=1)
     assert np.all(cosines > 0.95) and np.all(cosines < 0.9999)
 
-    # The real ingest came last and wrote the search copy: a search from a fresh process reads it as it is.
-    key = snapshot_key(workspace.catalog.chunks_state(), workspace.vector_store_stamp(), seed.repo.model,
-                       seed.repo.dim)
-    snapshot = VectorSnapshot.load(workspace.search_cache_path(seed.repo.model, seed.repo.dim), key)
-    assert snapshot is not None and snapshot.count() == made["chunks"] and snapshot.missing == 0
+    # The real ingest came last and brought the search index up to date: a search from a fresh process reads it
+    # as it is, every chunk of every repository, replicas included.
+    key = search_index_key(workspace.catalog.chunks_state(), workspace.vector_store_stamp(), seed.repo.model,
+                           seed.repo.dim)
+    index = VectorIndex.open(workspace.data_folder / "search-index" / collection_name(seed.repo.model, seed.repo.dim),
+                             key)
+    assert index is not None and index.count() == made["chunks"] and index.missing == 0
+    assert index.counts_by_repo() == counts_by_id
 
 
 def _whole_files_under(seed, budget: int) -> int:

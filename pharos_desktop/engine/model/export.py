@@ -34,6 +34,9 @@ _EXPORTERS = {onnx_model.RUNTIME: onnx_model.export_into, openvino_model.RUNTIME
 def ensure_graph(model_folder: str | Path, cache_root: Path, runtime: str = ONNX) -> Path:
     """The graph's folder, exporting it first if no bundle or cache has it."""
     model_folder = Path(model_folder)
+    ready = cached_graph(model_folder, cache_root, runtime)
+    if ready is not None:  # the bundle's or the cache's: no lock, and no cache folder made for nothing
+        return ready
     cache_root.mkdir(parents=True, exist_ok=True)
     with _export_lock, FileLock(cache_root / EXPORT_LOCK):
         ready = cached_graph(model_folder, cache_root, runtime)
