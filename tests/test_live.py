@@ -150,6 +150,26 @@ def test_the_start_updates_only_an_index_behind_its_folder(workspace, tmp_path):
     assert ingests(workspace) == before + 1
 
 
+def test_a_folder_that_cannot_be_watched_is_said_and_the_others_are_followed(workspace, tmp_path):
+    path = make_repo(tmp_path / "repo")
+    repo = ingested(workspace, path)
+    gone = RepoRecord("gone-id", "gone", str(tmp_path / "gone"), "local", checkout_path=str(tmp_path / "gone"))
+    lines: list[tuple[str, str]] = []
+    cancel = CancelToken()
+    live = LiveIndex(workspace, [gone, repo], cancel=cancel, report=lambda name, line: lines.append((name, line)))
+    thread = threading.Thread(target=live.run, daemon=True)
+    thread.start()
+    try:
+        wait_until(lambda: any(name == repo.name for name, _ in lines), "the followed folder's first look")
+        assert lines[0] == ("gone", f"check failed: cannot watch {tmp_path / 'gone'}: No such file or directory")
+        write_file(path, "src/beta.py", function("beta_beside_a_lost_folder"))
+        wait_until(lambda: "beta_beside_a_lost_folder" in symbols(workspace, repo), "the edit, followed")
+    finally:
+        cancel.cancel()
+        thread.join(30)
+    assert not thread.is_alive()
+
+
 def test_ten_thousand_events_in_ignored_folders_cause_no_ingest(workspace, tmp_path):
     path = make_repo(tmp_path / "repo")
     repo = ingested(workspace, path)

@@ -120,9 +120,13 @@ class LiveIndex:
         """Blocking: until ``cancel`` is set. An update in progress then stops as any cancelled ingest does
         (what is stored is kept; the next update finishes it)."""
         observer = Observer()
-        for watched in self.watched:
-            observer.schedule(_Events(self, watched), os.fspath(watched.root), recursive=True)
-        observer.start()
+        observer.start()  # first: a folder scheduled on a running observer fails there, alone, not the start
+        for watched in list(self.watched):
+            try:
+                observer.schedule(_Events(self, watched), os.fspath(watched.root), recursive=True)
+            except OSError as exc:  # the folder is gone, or the system's limit of watched folders is reached
+                self.watched.remove(watched)
+                self.report(watched.name, f"check failed: cannot watch {watched.root}: {exc.strerror or exc}")
         try:
             for watched in self.watched:  # what changed while nobody watched
                 self._catch_up(watched)
