@@ -53,6 +53,9 @@ def run(home: Path, runs: int) -> dict:
     app = make_application(sys.argv[:1])
     settings_file = Path(tempfile.mkdtemp(prefix="pharos-bench-window-")) / "app.ini"
     window = MainWindow(Workspace(), QSettings(str(settings_file), QSettings.Format.IniFormat))
+    # Search alone, as before the window followed its repositories: at the scale bench's 1,109 folders their
+    # first looks (a scan each) took the process's time for over twenty minutes (see docs/benchmarks.md).
+    window.following.enabled = False
     window.show()
     app.processEvents()
     panel = window.search_panel
