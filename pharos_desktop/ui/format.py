@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import time
 
+from ..engine.disk import size_words
+
 
 def duration(seconds: float | None) -> str:
     if seconds is None:
@@ -32,12 +34,7 @@ def elide_middle(text: str, limit: int) -> str:
 
 
 def size(nbytes: int | float) -> str:
-    value = float(nbytes)
-    for unit in ("B", "KB", "MB", "GB"):
-        if value < 1024 or unit == "GB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{value:.1f} GB"
+    return size_words(nbytes)  # the command line's words too: one rule for sizes
 
 
 def when(timestamp: float | None) -> str:
