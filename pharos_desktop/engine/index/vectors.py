@@ -113,9 +113,10 @@ class VectorCollection:
             self._collection.get(ids=ids, include=["embeddings"])
             return []
         except InternalError:  # "Error finding id"
-            if len(ids) <= 10:
+            if len(ids) == 1:
                 return ids
-            return [lost for start in range(0, len(ids), 10) for lost in self._unreadable(ids[start:start + 10])]
+            step = 10 if len(ids) > 10 else 1  # down to each id: lost vectors may be spread among readable ones
+            return [lost for start in range(0, len(ids), step) for lost in self._unreadable(ids[start:start + step])]
 
     def count(self) -> int:
         return self._collection.count()
