@@ -79,3 +79,31 @@ def test_a_reused_pid_does_not_keep_a_dead_job_alive(tmp_path, workspace):
                      "VALUES ('elsewhere', 'ingest', 'running', 0, 'another-host', 1, 1)")
     assert jobs.mark_stale_interrupted() == 1
     assert jobs.states() == {"mine": "running", "old": "interrupted", "elsewhere": "running"}
+
+
+def test_ctrl_c_stops_a_command_whose_parent_ignored_it(tmp_path):
+    """A parent that ignores SIGINT (a script's background job, some IDEs and service managers) hands that on;
+    the command still stops on Ctrl-C, rather than only on SIGKILL."""
+    import subprocess
+    import sys
+
+    from pharos_desktop.tools.sample_repos import commit_all, init_repo
+
+    home = tmp_path / "home"
+    repo = tmp_path / "repo"
+    init_repo(repo).close()
+    (repo / "bell.py").write_text("def ring_the_bell():\n    return 'ding'\n")
+    commit_all(repo, "a bell")
+    assert cli("ingest", str(repo), home=home).returncode == 0
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PHAROS_") or k == "PHAROS_MODEL_CACHE"}
+    process = subprocess.Popen([sys.executable, "-m", "pharos_desktop", "watch"], env={**env, "PHAROS_HOME": str(home)},
+                               stderr=subprocess.PIPE, text=True, start_new_session=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+    assert process.stderr.readline().startswith("watching 1 folder")
+    os.killpg(process.pid, signal.SIGINT)
+    try:
+        _, stderr = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    # stopped as Ctrl-C stops it: at once when idle, or cancelled (130) while it was looking at the folder
+    assert (process.returncode, stderr.strip().splitlines()[-1]) in ((0, "stopped watching"), (130, "cancelled")), stderr

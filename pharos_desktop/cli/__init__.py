@@ -59,6 +59,11 @@ def _prepare_process() -> None:
             stream.reconfigure(errors="replace")
     if hasattr(signal, "SIGTERM"):
         signal.signal(signal.SIGTERM, signal.default_int_handler)  # SIGTERM cancels like Ctrl-C
+    # Ctrl-C always cancels, even where the parent left it ignored or blocked (Python then keeps it so, and a
+    # job could not be stopped but by SIGKILL, which leaves it to be found interrupted later).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
 
 
 def main(argv: list[str]) -> int:
