@@ -1,7 +1,11 @@
 """The live index: how soon a saved edit is searchable, and what watching costs while nothing changes.
 
     nice -n 10 .venv/bin/python -m bench.bench_live [--files 1000] [--edits 20] [--switch-files 100] [--switches 7]
-                                                    [--repos 10] [--idle 30]
+                                                    [--repos 10] [--idle 30] [--codebase PATH]
+
+``--codebase PATH`` (a git repository, cloned, or a folder, committed as it is) replaces the generated
+repository of parts 1 and 2 by real code, e.g. fastapi's own repository (3,139 files): each edit then
+appends a function to one of its real Python files, and the switch appends one to ``--switch-files`` of them.
 
 1. Edit to searchable: a repository of ``--files`` small Python modules is ingested, then watched
    (engine/live/watcher.py, in this process, as `pharos-desktop watch` runs it). Each round rewrites one
@@ -39,33 +43,58 @@ def function(name: str) -> str:
     return f'def {name}(value):\n    """{name.replace("_", " ")}."""\n    return value\n'
 
 
-def edit_to_searchable(work: Path, files: int, edits: int) -> dict:
+def make_repo(path: Path, files: int, codebase: Path | None) -> Path:
+    """The repository to follow: ``files`` generated modules, or the real ``codebase``."""
+    import shutil
+
+    from pharos_desktop.tools.sample_repos import commit_all, init_repo, make_many_file_repo
+
+    if codebase is None:
+        return make_many_file_repo(path, files)
+    if (codebase / ".git").exists() or (codebase / "HEAD").is_file():  # a working tree, or a bare mirror
+        subprocess.run(["git", "clone", "--quiet", str(codebase), str(path)], check=True)
+        return path
+    shutil.copytree(codebase, path, ignore=shutil.ignore_patterns(".git", "__pycache__"))
+    init_repo(path).close()
+    commit_all(path, f"{codebase.name} as it is")
+    return path
+
+
+def ingested(path: Path):
+    """Ingest ``path`` into a fresh workspace: (workspace, its record, its indexed Python files, seconds)."""
     from pharos_desktop.engine.ingest import Ingestor
     from pharos_desktop.engine.run.task import Task
     from pharos_desktop.engine.source import parse_source
     from pharos_desktop.engine.states import JobKind
     from pharos_desktop.engine.workspace import Workspace
-    from pharos_desktop.tools.sample_repos import make_many_file_repo, write_file
 
-    path = make_many_file_repo(work / "many", files)
     workspace = Workspace()
     began = time.perf_counter()
     Ingestor(workspace).ingest(str(path), task=Task(JobKind.INGEST))
-    first_ingest = time.perf_counter() - began
+    seconds = time.perf_counter() - began
     repo = workspace.catalog.find_repo(parse_source(str(path)).repo_id)
+    modules = sorted(f.path for f in workspace.catalog.files(repo.repo_id, indexed_only=True) if f.path.endswith(".py"))
+    return workspace, repo, modules, seconds
+
+
+def edit_to_searchable(work: Path, files: int, edits: int, codebase: Path | None = None) -> dict:
+    path = make_repo(work / "many", files, codebase)
+    workspace, repo, modules, first_ingest = ingested(path)
     seconds = []
     with following(workspace, repo):
         for round_ in range(edits):
-            n = (round_ * 37) % files
+            rel = modules[(round_ * 37) % len(modules)]
             symbol = f"edited_{round_}"
             began = time.perf_counter()
-            write_file(path, f"pkg/part_{n // 40}/mod_{n:03d}.py", function(symbol))
+            with open(path / rel, "a", encoding="utf-8") as saved:  # one more function in a file the index reads
+                saved.write("\n\n" + function(symbol))
             while not workspace.catalog.read("SELECT 1 FROM chunks WHERE repo_id = ? AND symbol = ?",
                                              (repo.repo_id, symbol)).fetchone():
                 time.sleep(0.01)
             seconds.append(time.perf_counter() - began)
             time.sleep(0.5)
-    return {"files": files, "first_ingest_s": round(first_ingest, 1), "first_edit_s (model loads)": round(seconds[0], 2),
+    return {"files": repo.files, "first_ingest_s": round(first_ingest, 1),
+            "first_edit_s (model loads)": round(seconds[0], 2),
             **percentiles(seconds[1:]), "edits": len(seconds) - 1}
 
 
@@ -96,31 +125,27 @@ def percentiles(seconds: list[float]) -> dict:
             "p95_s": round(timed[min(len(timed) - 1, round(0.95 * (len(timed) - 1)))], 2)}
 
 
-def branch_switch(work: Path, files: int, changed: int, switches: int) -> dict:
+def branch_switch(work: Path, files: int, changed: int, switches: int, codebase: Path | None = None) -> dict:
     import git
 
-    from pharos_desktop.engine.ingest import Ingestor
-    from pharos_desktop.engine.run.task import Task
-    from pharos_desktop.engine.source import parse_source
-    from pharos_desktop.engine.states import JobKind, RepoState
-    from pharos_desktop.engine.workspace import Workspace
-    from pharos_desktop.tools.sample_repos import commit_all, make_many_file_repo, write_file
+    from pharos_desktop.engine.states import RepoState
+    from pharos_desktop.tools.sample_repos import commit_all
 
-    path = make_many_file_repo(work / "switch", files)
+    path = make_repo(work / "switch", files, codebase)
+    workspace, record, modules, _seconds = ingested(path)
     with git.Repo(path) as repo:
+        start = repo.active_branch.name
         main = repo.head.commit.hexsha
         repo.git.checkout("-q", "-b", "other")
-        for n in range(changed):
-            write_file(path, f"pkg/part_{n // 40}/mod_{n:03d}.py", function(f"switched_{n}"))
+        for n, rel in enumerate(modules[:changed]):
+            with open(path / rel, "a", encoding="utf-8") as saved:
+                saved.write("\n\n" + function(f"switched_{n}"))
         other = commit_all(path, f"{changed} files changed")
-        repo.git.checkout("-q", "main")
-    workspace = Workspace()
-    Ingestor(workspace).ingest(str(path), task=Task(JobKind.INGEST))
-    record = workspace.catalog.find_repo(parse_source(str(path)).repo_id)
+        repo.git.checkout("-q", start)
     seconds = []
     with following(workspace, record):
         for round_ in range(switches):
-            branch, commit = ("other", other) if round_ % 2 == 0 else ("main", main)
+            branch, commit = ("other", other) if round_ % 2 == 0 else (start, main)
             began = time.perf_counter()
             with git.Repo(path) as repo:
                 repo.git.checkout("-q", branch)
@@ -131,7 +156,8 @@ def branch_switch(work: Path, files: int, changed: int, switches: int) -> dict:
                 time.sleep(0.01)
             seconds.append(time.perf_counter() - began)
             time.sleep(0.5)
-    return {"files": files, "changed_files": changed, "first_switch_s (model loads)": round(seconds[0], 2),
+    return {"files": record.files, "changed_files": min(changed, len(modules)),
+            "first_switch_s (model loads)": round(seconds[0], 2),
             **percentiles(seconds[1:]), "switches": len(seconds) - 1}
 
 
@@ -192,15 +218,18 @@ def main() -> None:
     parser.add_argument("--switches", type=int, default=7)
     parser.add_argument("--repos", type=int, default=10)
     parser.add_argument("--idle", type=float, default=30)
+    parser.add_argument("--codebase", type=Path, help="real code instead of generated modules (parts 1 and 2)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="pharos-bench-live-") as work:
         os.environ["PHAROS_HOME"] = str(Path(work) / "home-edit")
-        print("edit to searchable:", edit_to_searchable(Path(work), args.files, args.edits), flush=True)
+        print("edit to searchable:", edit_to_searchable(Path(work), args.files, args.edits, args.codebase), flush=True)
         os.environ["PHAROS_HOME"] = str(Path(work) / "home-switch")
-        print("branch switch to searchable:", branch_switch(Path(work), args.files, args.switch_files, args.switches),
+        print("branch switch to searchable:", branch_switch(Path(work), args.files, args.switch_files, args.switches,
+                                                             args.codebase),
               flush=True)
-        os.environ["PHAROS_HOME"] = str(Path(work) / "home-idle")
-        print("watching, idle:", idle_cost(Path(work), args.repos, args.idle), flush=True)
+        if args.repos:  # --repos 0: only the first two parts
+            os.environ["PHAROS_HOME"] = str(Path(work) / "home-idle")
+            print("watching, idle:", idle_cost(Path(work), args.repos, args.idle), flush=True)
 
 
 if __name__ == "__main__":
