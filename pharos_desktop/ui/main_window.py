@@ -69,6 +69,10 @@ class MainWindow(QMainWindow):
         self.status_column.rows_changed.connect(lambda repos: self._show_repos(repos, check_status=False))
         self.following = Following(workspace, self.queue, self.bridge, self)
         self.following.reported.connect(self._live_reported)
+        # Followers report per repository (a first look at each, then each update) and the Status column's
+        # read scans every local folder: one read per second at most, not one per report.
+        self._statuses_soon = QTimer(self, singleShot=True, interval=1000)
+        self._statuses_soon.timeout.connect(self.status_column.refresh)
         self.disk_usage = DiskUsageView(workspace, self.threads, self.repo_list)
         self.file_tree = FileTree()
         self.code_view = CodeView(workspace, self.threads)
@@ -257,7 +261,8 @@ class MainWindow(QMainWindow):
 
     def _live_reported(self, name: str, line: str) -> None:
         self.statusBar().showMessage(f"{name}: {line}", 8000)
-        self.status_column.refresh()
+        if not self._statuses_soon.isActive():
+            self._statuses_soon.start()
 
     def _disk_done(self, line: str) -> None:
         self.statusBar().showMessage(line, 15000)
@@ -468,6 +473,7 @@ class MainWindow(QMainWindow):
         save_layout(self)
         self.assistant_server.stop()
         self.status_column.timer.stop()
+        self._statuses_soon.stop()
         self.following.close()
         self.threads.shutdown()
         event.accept()
