@@ -475,6 +475,7 @@ class MainWindow(QMainWindow):
         self.status_column.timer.stop()
         self._statuses_soon.stop()
         self.following.close()
+        self.map.shutdown()
         self.threads.shutdown()
         event.accept()
 

@@ -1,6 +1,6 @@
 """The Map tab: how a repository's files depend on each other, and what one file or symbol is tied to.
 
-The map is made and laid out on a worker (engine/graph/layout.build_map), only the newest asked for is shown,
+The map is made and laid out in a child process (engine/graph/layout_process.py), only the newest asked for is shown,
 and only while the tab is open: a repository chosen elsewhere is mapped when the tab shows. A large repository
 opens folded to folders; clicking a folder opens it. Clicking a file lists its imports, importers and symbols
 beside the map; choosing a symbol lists its callers and callees (engine/graph/related); a double-click on a
@@ -13,7 +13,7 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (QHBoxLayout, QHeaderView, QLabel, QLineEdit, QListWidget, QListWidgetItem, QPushButton,
                                QSplitter, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
 
-from ..engine.graph.layout import build_map
+from ..engine.graph.layout_process import LayoutProcess
 from ..engine.graph.related import Place, Related, related
 from ..engine.index.catalog import RepoRecord
 from ..engine.index.chunks import SYMBOL_KINDS
@@ -41,6 +41,7 @@ class MapPanel(QWidget):
         self.related: Related | None = None
         self._stale = False
         self._maps = NewestOnly(threads)
+        self._layouts = LayoutProcess(workspace.catalog.path)  # made in a child: the window never waits on it
         self._ties = NewestOnly(threads)
 
         self.search = QLineEdit()
@@ -102,7 +103,7 @@ class MapPanel(QWidget):
         self.fold_button.clicked.connect(self.fold_all)
         self.view.node_clicked.connect(self._node_clicked)
         self.view.node_double_clicked.connect(self._node_double_clicked)
-        self.view.drawn.connect(self.apply_search)
+        self.view.drawn.connect(self._drawn)
         self.symbols.currentItemChanged.connect(lambda item, _old: self._symbol_chosen(item))
         self.ties.itemActivated.connect(self._tie_activated)
 
@@ -136,7 +137,7 @@ class MapPanel(QWidget):
             return
         self._stale = False
         self.heading.setText(f"{repo.name}: laying out the map…")
-        self._maps.read(lambda: prepare(build_map(self.workspace.catalog, repo, opened)), self._show_map,
+        self._maps.read(lambda: prepare(self._layouts.build_map(repo, opened)), self._show_map,
                         lambda exc: self.heading.setText(f"Cannot draw the map of {repo.name}: {exc}"))
 
     def _show_map(self, prepared: PreparedMap) -> None:
@@ -155,8 +156,17 @@ class MapPanel(QWidget):
         swatches = [f'<span style="color:{LANGUAGE_COLORS.get(lang, "#8A8F98")}">&#9679;</span>&nbsp;{lang} ({n})'
                     for lang, n in repo_map.languages.most_common()]
         self.legend.setText("&nbsp;&nbsp; ".join(swatches) + "&nbsp;&nbsp; <i>size: chunks</i>")
+
+    def _drawn(self) -> None:
+        """The new map is in sight: the file chosen and the search apply to it."""
         if self.file is not None:
             self.view.select(self._node_of(self.file))
+        self.apply_search()
+
+    def shutdown(self) -> None:
+        """The window is closing: the layout's process ends."""
+        self._maps.drop()
+        self._layouts.close()
 
     def fold_all(self) -> None:
         self.opened = set()

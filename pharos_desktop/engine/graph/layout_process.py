@@ -1,0 +1,71 @@
+"""The window's maps made in a process of their own, not on a thread of the window's.
+
+A map of 1,000 files reads some 40,000 catalog rows and runs networkx's layouts for a second or more. On a thread
+of the window's process that work shares the interpreter's lock with the UI thread, and the objects it makes set
+off Python's full garbage collections, which run on whichever thread allocates and hold everyone up: the window
+stalled 60 to 150 ms at a time (bench/bench_map.py). A child process shares neither. It is started (spawn, as a
+frozen app can) on the first map, keeps its catalog connection and its imports for the next ones, and ends with
+the window; the map comes back as plain data (RepoMap).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import threading
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+
+from ..errors import PharosError
+from ..index.catalog import Catalog, RepoRecord
+from . import layout
+
+_catalog: Catalog | None = None  # the child's own connection, opened once
+
+
+def _open_catalog(path: str) -> None:
+    global _catalog
+    _catalog = Catalog(Path(path))
+
+
+def _build(repo: RepoRecord, opened: frozenset[str], fold_above: int) -> layout.RepoMap:
+    return layout.build_map(_catalog, repo, opened, fold_above)
+
+
+class LayoutProcess:
+    """Thread-safe: ``build_map`` blocks its caller (a worker thread) until the child answers."""
+
+    def __init__(self, catalog_path: Path) -> None:
+        self.catalog_path = catalog_path
+        self._pool: ProcessPoolExecutor | None = None
+        self._closed = False
+        self._lock = threading.Lock()
+
+    def build_map(self, repo: RepoRecord, opened: frozenset[str] = frozenset()) -> layout.RepoMap:
+        with self._lock:
+            if self._closed:
+                raise PharosError("the window is closing: no map is made any more")
+            if self._pool is None:
+                self._pool = ProcessPoolExecutor(1, multiprocessing.get_context("spawn"), _open_catalog,
+                                                 (str(self.catalog_path),))
+            pool = self._pool
+        try:
+            # FOLD_ABOVE read here, not in the child: the module's value in this process is the one in force
+            return pool.submit(_build, repo, frozenset(opened), layout.FOLD_ABOVE).result()
+        except BrokenProcessPool:
+            with self._lock:
+                if self._pool is pool:
+                    self._pool = None  # the next map starts a new child
+            raise PharosError("the process that lays out the map stopped unexpectedly; "
+                              "open the repository's map again to retry") from None
+
+    def close(self) -> None:
+        """End the child now, whatever it is doing (the window is closing)."""
+        with self._lock:
+            self._closed = True
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            processes = list((pool._processes or {}).values())  # noqa: SLF001 - 3.11 has no terminate_workers()
+            pool.shutdown(wait=False, cancel_futures=True)
+            for process in processes:
+                process.terminate()
