@@ -76,8 +76,9 @@ def in_window(app, window) -> dict:
         return run
 
     view = panel.view
-    view.show_map, view._add_slice, view._swap = timed(view.show_map), timed(view._add_slice), timed(view._swap)
-    view.highlight = timed(view.highlight)
+    for name in ("show_map", "_add_slice", "_swap", "_add_batch", "highlight"):  # _add_batch: the code before
+        if hasattr(view, name):
+            setattr(view, name, timed(getattr(view, name)))
     panel._show_map = timed(panel._show_map)
 
     def measure(name: str, act, done) -> None:

@@ -81,12 +81,68 @@ SAMPLES["java"] = ({
     "src/main/kotlin/com/acme/Main.kt": "package com.acme\n\nimport com.acme.util.helper\nimport com.acme.model.User\n"
                                         "import kotlinx.coroutines.launch\n\nfun main() { helper(User()) }\n",
     "src/main/kotlin/com/acme/util/Helpers.kt": "package com.acme.util\n\nfun helper(x: Any) = x.toString()\n",
+    # a class's members imported with a wildcard; a Kotlin extension function, imported by its own name
+    "src/main/java/com/acme/Cli.java": "package com.acme;\n\nimport static com.acme.util.Strings.*;\n\nclass Cli {}\n",
+    "src/main/kotlin/com/acme/Shout.kt": "package com.acme\n\nimport com.acme.util.shout\n\n"
+                                         "fun loud(s: String) = s.shout()\n",
+    "src/main/kotlin/com/acme/util/Text.kt": "package com.acme.util\n\nfun String.shout(): String {\n"
+                                             "    return uppercase() + \"!\"\n}\n",
 }, {
     ("src/main/java/com/acme/App.java", "src/main/java/com/acme/util/Strings.java"),
     ("src/main/java/com/acme/App.java", "src/main/java/com/acme/model/User.java"),
     ("src/main/java/com/acme/App.java", "src/main/java/com/acme/model/Order.java"),
     ("src/main/kotlin/com/acme/Main.kt", "src/main/kotlin/com/acme/util/Helpers.kt"),
     ("src/main/kotlin/com/acme/Main.kt", "src/main/java/com/acme/model/User.java"),
+    ("src/main/java/com/acme/Cli.java", "src/main/java/com/acme/util/Strings.java"),
+    ("src/main/kotlin/com/acme/Shout.kt", "src/main/kotlin/com/acme/util/Text.kt"),
+})
+
+# bare imports by a tsconfig's paths and baseUrl: "extends" from a shared config at the root, paths from its
+# baseUrl, JSON with comments and trailing commas as TypeScript reads it; another config's baseUrl its own
+SAMPLES["tsconfig"] = ({
+    "tsconfig.base.json": '{\n  // shared by the packages\n  "$schema": "https://json.schemastore.org/tsconfig",\n'
+                          '  "compilerOptions": {\n    "baseUrl": ".",\n    "paths": {\n'
+                          '      "@shop/*": ["packages/shop/src/*"],\n      "@config": ["config/index.ts"],\n'
+                          '    },\n  },\n}\n',
+    "packages/app/tsconfig.json": '{ "extends": "../../tsconfig.base.json", "compilerOptions": { "strict": true } }\n',
+    "packages/app/src/main.ts": 'import { cart } from "@shop/cart";\nimport config from "@config";\n'
+                                'import { debounce } from "lodash";\nexport const x = cart + config;\n',
+    "packages/shop/src/cart.ts": "export const cart = 1;\n",
+    "config/index.ts": "export default 2;\n",
+    "web/tsconfig.json": '{"compilerOptions": {"baseUrl": "src"}}\n',
+    "web/src/pages/home.ts": 'import { api } from "lib/api";\nexport const home = api;\n',
+    "web/src/lib/api.ts": "export const api = 3;\n",
+}, {
+    ("packages/app/src/main.ts", "packages/shop/src/cart.ts"), ("packages/app/src/main.ts", "config/index.ts"),
+    ("web/src/pages/home.ts", "web/src/lib/api.ts"),
+})
+
+# a module is a target's folder: by Package.swift (a target's path, the default Sources/<name>, a test target's
+# Tests/<name>), else a folder of the module's name; an import names each of its files
+SAMPLES["swift"] = ({
+    "Package.swift": '// swift-tools-version:5.7\nimport PackageDescription\n\nlet package = Package(\n'
+                     '    name: "Shop",\n'
+                     '    dependencies: [.package(url: "https://github.com/apple/swift-log", from: "1.0.0")],\n'
+                     '    targets: [\n'
+                     '        .target(name: "Shop", dependencies: [.product(name: "Logging", package: "swift-log")],'
+                     ' path: "Source"),\n'
+                     '        .target(name: "ShopUI", dependencies: ["Shop"]),\n'
+                     '        .testTarget(name: "ShopTests", dependencies: ["Shop", "ShopUI"]),\n'
+                     '    ]\n)\n',
+    "Source/Cart.swift": "import Foundation\nimport Logging\n\npublic struct Cart {\n    public let price: Price\n}\n",
+    "Source/Money/Price.swift": "public struct Price {\n    public let cents: Int\n}\n",
+    "Sources/ShopUI/CartView.swift": "import Shop\nimport SwiftUI\n\nstruct CartView {\n    let cart: Cart\n}\n",
+    "Tests/ShopTests/CartTests.swift": "import XCTest\n@testable import Shop\nimport ShopUI\n\n"
+                                       "final class CartTests: XCTestCase {}\n",
+    "App/Widgets/Badge.swift": "public struct Badge {\n    public let text: String\n}\n",
+    "App/Main/AppMain.swift": "import Widgets\n\nlet badge = Badge(text: \"hi\")\n",
+}, {
+    ("Sources/ShopUI/CartView.swift", "Source/Cart.swift"),
+    ("Sources/ShopUI/CartView.swift", "Source/Money/Price.swift"),
+    ("Tests/ShopTests/CartTests.swift", "Source/Cart.swift"),
+    ("Tests/ShopTests/CartTests.swift", "Source/Money/Price.swift"),
+    ("Tests/ShopTests/CartTests.swift", "Sources/ShopUI/CartView.swift"),
+    ("App/Main/AppMain.swift", "App/Widgets/Badge.swift"),
 })
 
 SAMPLES["c"] = ({

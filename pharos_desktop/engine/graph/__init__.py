@@ -14,7 +14,6 @@ re-ingest rewrites only the rows of the files that changed.
 from __future__ import annotations
 
 import posixpath
-import re
 from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -22,12 +21,11 @@ from pathlib import Path
 from ..errors import UsageError
 from ..index.catalog import Catalog, RepoRecord
 from ..index.chunks import SYMBOL_KINDS, Import
-from .resolve import RESOLVED_LANGUAGES, Resolver
+from .resolve import RESOLVED_LANGUAGES, Resolver, build_settings, defined_names, is_build_file
 
 LEVELS = ("folder", "file", "symbol")
 SAME_FILE, IMPORTED, UNIQUE, AMBIGUOUS = "same file", "imported file", "unique in repository", "ambiguous"
 MAX_CANDIDATES = 5  # an ambiguous name links to at most this many definitions of it
-_GO_MODULE = re.compile(r"(?m)^\s*module\s+(\S+)")
 
 
 @dataclass
@@ -93,21 +91,22 @@ def resolver_for(catalog: Catalog, repo: RepoRecord) -> tuple[Resolver, dict[str
     defines: dict[str, set[str]] = defaultdict(set)
     for path, symbol, kind, _line, _deps in catalog.symbols(repo.repo_id):
         if kind in SYMBOL_KINDS:
-            defines[path].add(symbol.split(".", 1)[0])
-    return Resolver(languages, provides, defines, _go_modules(repo, [f.path for f in files])), languages
+            defines[path] |= defined_names(symbol, languages.get(path, ""))
+    paths = [f.path for f in files]
+    build_files = _build_files(repo, paths)
+    return Resolver(languages, provides, defines, *build_settings(build_files, paths)), languages
 
 
-def _go_modules(repo: RepoRecord, paths: list[str]) -> dict[str, str]:
-    """Folder -> module path of each go.mod still in the checkout (go.mod is not indexed, only listed)."""
+def _build_files(repo: RepoRecord, paths: list[str]) -> dict[str, str]:
+    """path -> text of the files that say where a language's modules are (go.mod, tsconfig.json,
+    Package.swift), read from the checkout: some are listed but not indexed. One gone since is left out."""
     found: dict[str, str] = {}
     for path in paths:
-        if posixpath.basename(path) == "go.mod" and repo.checkout_path:
+        if is_build_file(path) and repo.checkout_path:
             try:
-                match = _GO_MODULE.search((Path(repo.checkout_path) / path).read_text("utf-8", "replace"))
+                found[path] = (Path(repo.checkout_path) / path).read_text("utf-8", "replace")
             except OSError:
                 continue
-            if match:
-                found[posixpath.dirname(path)] = match.group(1)
     return found
 
 
