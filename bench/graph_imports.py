@@ -35,7 +35,9 @@ def listed(folder: Path) -> list[str]:
     return found or [str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file()]
 
 
-def measure(folder: Path) -> tuple[Counter, Counter, Counter, Counter]:
+def read_folder(folder: Path) -> dict:
+    """A folder's source files parsed as ingest parses them: their imports and a Resolver of the folder, and the
+    time chunking and the import query took."""
     paths = [p for p in listed(folder) if detect_language(p) in SOURCE_LANGUAGES and (folder / p).is_file()]
     texts = {p: (folder / p).read_text("utf-8", "replace") for p in paths}
     chunk_seconds = import_seconds = 0.0
@@ -59,8 +61,14 @@ def measure(folder: Path) -> tuple[Counter, Counter, Counter, Counter]:
     build_files = {p: (folder / p).read_text("utf-8", "replace") for p in everything
                    if is_build_file(p) and (folder / p).is_file()}
     settings = build_settings(build_files, everything)
-    go_modules = settings[0]
-    resolver = Resolver(paths, provides, defines, *settings)
+    return {"paths": paths, "imports": imports, "resolver": Resolver(paths, provides, defines, *settings),
+            "go_modules": settings[0], "chunk_seconds": chunk_seconds, "import_seconds": import_seconds}
+
+
+def measure(folder: Path) -> tuple[Counter, Counter, Counter, Counter]:
+    read = read_folder(folder)
+    paths, imports, resolver, go_modules = read["paths"], read["imports"], read["resolver"], read["go_modules"]
+    chunk_seconds, import_seconds = read["chunk_seconds"], read["import_seconds"]
     started = time.perf_counter()
     total, resolved, own, own_resolved = Counter(), Counter(), Counter(), Counter()
     names = {part.removesuffix(".py") for p in paths for part in p.split("/")}
