@@ -163,7 +163,7 @@ class MapView(QGraphicsView):
     def _cluster_item(self, scene: QGraphicsScene, cluster: MapCluster, text: QColor) -> None:
         r = cluster.radius
         disc = scene.addEllipse(cluster.x - r, cluster.y - r, 2 * r, 2 * r, QPen(QColor(120, 130, 150, 90), 0),
-                                       QBrush(QColor(120, 130, 150, 28)))
+                                QBrush(QColor(120, 130, 150, 28)))
         disc.setZValue(-3)
         disc.setToolTip((cluster.folder or ".") + "/")
         name = cluster.folder.rsplit("/", 1)[-1] or "."  # its place in the tree says the rest

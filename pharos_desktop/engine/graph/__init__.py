@@ -26,6 +26,7 @@ from .resolve import RESOLVED_LANGUAGES, Resolver, build_settings, defined_names
 LEVELS = ("folder", "file", "symbol")
 SAME_FILE, IMPORTED, UNIQUE, AMBIGUOUS = "same file", "imported file", "unique in repository", "ambiguous"
 MAX_CANDIDATES = 5  # an ambiguous name links to at most this many definitions of it
+_BUILD_FILE_LIMIT = 1 << 20  # bytes: a go.mod, tsconfig.json or Package.swift larger is not read
 
 
 @dataclass
@@ -103,8 +104,12 @@ def _build_files(repo: RepoRecord, paths: list[str]) -> dict[str, str]:
     found: dict[str, str] = {}
     for path in paths:
         if is_build_file(path) and repo.checkout_path:
+            target = Path(repo.checkout_path) / path
             try:
-                found[path] = (Path(repo.checkout_path) / path).read_text("utf-8", "replace")
+                # a link may point out of the checkout, and no real build file is anywhere near a megabyte
+                if target.is_symlink() or target.stat().st_size > _BUILD_FILE_LIMIT:
+                    continue
+                found[path] = target.read_text("utf-8", "replace")
             except OSError:
                 continue
     return found
