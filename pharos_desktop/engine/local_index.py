@@ -201,8 +201,7 @@ class LocalIndex:
         look = stored is not None and (self.resumed or bool(stored))
         if self.model_changed:
             self.known = {}  # no vectors of any model now: every file is embedded again, into the new collection
-        drop = [path for path in [*(path for path, _ in skipped), *gone]
-                if self.known.get(path) and self.known[path].skip_reason is None]
+        drop = self._indexed([*(path for path, _ in skipped), *gone])
         collection = self.collection() if look or drop else None
         if self.model_changed:
             old = self.workspace.vectors().existing_collection(previous.model, previous.dim)
@@ -270,9 +269,12 @@ class LocalIndex:
             self._collection = self.workspace.vectors().collection(self.model, self.dim)
         return self._collection
 
+    def _indexed(self, paths: list[str]) -> list[str]:
+        """Those of these files that have stored vectors: the files indexed before."""
+        return [path for path in paths if self.known.get(path) and self.known[path].skip_reason is None]
+
     def _drop_vectors(self, paths: list[str]) -> None:
-        """Delete the stored vectors of these files: only files indexed before have any."""
-        indexed = [path for path in paths if self.known.get(path) and self.known[path].skip_reason is None]
+        indexed = self._indexed(paths)
         if indexed:
             self.collection().delete_paths(self.repo_id, indexed)
             self._vectors_changed = True
