@@ -198,6 +198,7 @@ class LocalIndex:
         finished run into a store that is still the same needs no look, and no Chroma. Returns what the look
         found, or None where none was due."""
         previous, stored, before = self.previous, self.stored, self.known
+        self.stored = None  # a large repository's ids: not held through the embedding
         look = stored is not None and (self.resumed or bool(stored))
         if self.model_changed:
             self.known = {}  # no vectors of any model now: every file is embedded again, into the new collection
