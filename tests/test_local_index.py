@@ -65,13 +65,13 @@ def test_store_forget_and_skip_keep_vectors_and_rows_agreeing(workspace):
     assert workspace.catalog.file_states(REPO)["c.bin"].skip_reason == "binary"
 
     index = LocalIndex(workspace, REPO)  # the next run: a.py changed, b.py deleted, c.bin still skipped
+    index.reconcile([], ["b.py"])
     index.store([finished("a.py", 1, content="v2")])
-    index.forget(["b.py"])
     assert assert_agree(workspace) == {c.chunk_id for c in finished("a.py", 1, content="v2").chunks}
     assert set(workspace.catalog.file_states(REPO)) == {"a.py", "c.bin"}
 
     index = LocalIndex(workspace, REPO)  # a.py now holds a secret: skipped, and out of the vectors
-    index.skip([("a.py", "secret"), ("c.bin", "binary")])
+    index.reconcile([("a.py", "secret"), ("c.bin", "binary")], [])
     assert assert_agree(workspace) == set()
     assert {p: r.skip_reason for p, r in workspace.catalog.file_states(REPO).items()} == {"a.py": "secret",
                                                                                            "c.bin": "binary"}
@@ -139,7 +139,7 @@ def test_switching_the_model_drops_the_old_vectors_and_rows(workspace):
 
     index = LocalIndex(workspace, REPO)
     assert index.model_changed and not index.knows_model
-    index.switch_model()
+    assert index.reconcile() is None
     assert old.ids_for_repo(REPO) == set() and workspace.catalog.file_states(REPO) == {}
     assert index.plan([]) == ([], 0)
     # Stopped here, the next run starts as a first run of the new model, not as another switch.

@@ -52,9 +52,9 @@ def ingest(workspace: Workspace, repo_id: str, files, forget=()) -> None:
     for work in files:
         for chunk in work.chunks:
             chunk.repo_id = repo_id
-    index.store(list(files))
     if forget:
-        index.forget(list(forget))
+        index.reconcile([], list(forget))
+    index.store(list(files))
     index.finish(CHECKOUT, None, 0, 0)
 
 

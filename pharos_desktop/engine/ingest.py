@@ -14,18 +14,16 @@ from concurrent.futures import Future
 from contextlib import ExitStack
 from dataclasses import replace
 
-from .disk import OverBudget, check_budget
-from .model.embedder import expected_window_chars
 from .run.events import IngestSummary
-from .files.scan import FileEntry, ScanResult, scan_files
+from .files.scan import scan_files
 from .jobs import Job
 from .run.task import Task
 from .local_index import LocalIndex
 from .pipeline import Pipeline, PipelineStats
 from .secrets import GIT_TOKEN, optional_secret
 from .run.repo_lock import busy_message, repo_lock
-from .source import CREDENTIALS_IGNORED, Checkout, GitAccess, open_source, parse_source
-from .source.checkout import remove_tree
+from .source import CREDENTIALS_IGNORED, GitAccess, parse_source
+from .source.checkout import open_source
 from .settings import Settings
 from .states import JobState, RepoState
 from .workspace import Workspace
@@ -76,15 +74,19 @@ class Ingestor:
         if not index.knows_model:
             index.load_model()  # now, so that the clone and the scan hide the wait
         began = time.perf_counter()
-        checkout = self._clone(spec, branch, task, confine)
+        task.progress("clone", 0, None, "objects")
+        access = replace(git_access(self.workspace.settings, task), pins=confine or (),
+                         follow_redirects=confine is None)
+        checkout = open_source(spec, branch, self.workspace.clones_dir, access=access, task=task)
+        task.progress("clone", 1, 1, "objects")
+        task.raise_if_cancelled()
         stage_seconds = {"clone": time.perf_counter() - began}
         index.begin(spec, checkout)
         began = time.perf_counter()
         scan = scan_files(checkout.path, self.workspace.settings, task=task)
         stage_seconds["scan"] = time.perf_counter() - began
-        todo, kept = self._update_index(index, scan, task)
-        self._check_budget(spec, checkout, todo)
-        stats = self._embed_and_store(index, todo, task) if todo else PipelineStats()
+        todo, kept = index.update(scan, task)
+        stats = Pipeline.with_settings(index, self.workspace.settings, task).run(todo) if todo else PipelineStats()
         stage_seconds.update(stats.stage_seconds)
         # The repository records the model's name and dimension, and what made its vectors: the model is
         # waited for only when this run has not learnt those without it.
@@ -95,64 +97,6 @@ class Ingestor:
                              final.skipped, self.workspace.catalog.skip_reasons(spec.repo_id), stats.embedded,
                              round(time.perf_counter() - started, 3), {k: round(v, 3) for k, v in stage_seconds.items()},
                              kept + stats.unchanged)
-
-    def _check_budget(self, spec, checkout: Checkout, todo: list[FileEntry]) -> None:
-        """Refuse, before anything is embedded or stored, an ingest that would take the data folder past its cap. A
-        repository refused before it stored any chunk leaves nothing behind: its clone and its rows go."""
-        try:
-            check_budget(self.workspace, spec.display, sum(entry.size for entry in todo))
-        except OverBudget:
-            if not self.workspace.catalog.count_chunks(spec.repo_id):
-                self.workspace.catalog.delete_repo(spec.repo_id)
-                if checkout.is_clone:
-                    remove_tree(checkout.path)
-            raise
-
-    def _clone(self, spec, branch: str | None, task: Task, confine: tuple[str, ...] | None) -> Checkout:
-        task.progress("clone", 0, None, "objects")
-        access = replace(git_access(self.workspace.settings, task), pins=confine or (),
-                         follow_redirects=confine is None)
-        checkout = open_source(spec, branch, self.workspace.clones_dir, access=access, task=task)
-        task.progress("clone", 1, 1, "objects")
-        task.raise_if_cancelled()
-        return checkout
-
-    @staticmethod
-    def _update_index(index: LocalIndex, scan: ScanResult, task: Task) -> tuple[list[FileEntry], int]:
-        """Bring the index up to the scan before any file is read. Returns the files to read, and how many
-        are kept as they are."""
-        if index.model_changed:
-            task.message(f"model changed from {index.previous.model} to {index.model}: re-embedding")
-            index.switch_model()
-        found = index.reconcile()
-        if found and found.resumed:
-            task.message(f"resuming: {found.stored - found.lacking} chunks already stored"
-                         + (f", {found.dropped} unfinished vectors dropped" if found.dropped else "")
-                         + (f", {found.redo} unfinished files to read again" if found.redo else ""))
-        elif found and found.lacking:
-            task.message(f"the vector store was missing {found.lacking} of {found.stored} chunks "
-                         f"({found.redo} files): embedding them again", "warning")
-        index.skip(scan.skipped)
-        present = {e.path for e in scan.files} | {path for path, _ in scan.skipped}
-        gone = [path for path in index.known if path not in present]
-        if gone:
-            index.forget(gone)
-            task.message(f"{len(gone)} deleted files removed from the index")
-        todo, kept = index.plan(scan.files)
-        index.reading(len(todo))
-        if kept:
-            task.message(f"{kept} unchanged files kept as they are")
-        return todo, kept
-
-    def _embed_and_store(self, index: LocalIndex, todo: list[FileEntry], task: Task) -> PipelineStats:
-        settings, model = self.workspace.settings, index.load_model()
-        if not model.done():
-            task.message("loading the embedding model")
-        pipeline = Pipeline(index=index, embedder=model, window_chars=expected_window_chars(settings),
-                            batch_size=settings.batch_size, max_file_bytes=settings.max_file_bytes,
-                            include_code=settings.embed_code, task=task,
-                            parse_workers=settings.parse_workers or settings.max_cores)
-        return pipeline.run(todo)
 
     @staticmethod
     def _wait_for_model(future: Future, task: Task):

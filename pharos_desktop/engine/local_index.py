@@ -21,14 +21,17 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, NamedTuple
 
+from .disk import OverBudget, check_budget
 from .index.catalog import IMPORTS_VERSION, ChunkRecord, FileRecord, RepoRecord
 from .index.chunks import Import
 from .model.embedder import made_by
-from .files.scan import BINARY, UNSUPPORTED_TYPE, FileEntry
+from .files.scan import BINARY, UNSUPPORTED_TYPE, FileEntry, ScanResult
+from .source.checkout import remove_tree
 from .states import IndexedTree, RepoState
 
 if TYPE_CHECKING:
     from .model.embedder import Embedder
+    from .run.task import Task
     from .source import Checkout, SourceSpec
     from .index.vectors import VectorCollection
     from .workspace import Workspace
@@ -73,6 +76,12 @@ class LocalIndex:
         self.model, self.dim = (previous.model, previous.dim) if self.knows_model else (wanted, 0)
         self.runtime = previous.runtime if self.knows_model else ""
         self.stamp = workspace.vector_store_stamp()  # the vector store as this run finds it
+        # Vectors and catalog may not agree after an interrupted run, or when the vector store is not the one
+        # the last run left: then ``reconcile`` looks at both, starting from the catalog's chunks, read now.
+        self.resumed = previous is None or previous.state != RepoState.READY
+        due = (previous or self.known) and not self.model_changed and (
+            self.resumed or not (self.stamp and self.stamp == previous.vectors_stamp))
+        self.stored: set[str] | None = self.catalog.chunk_ids(repo_id) if due else None
         # Files indexed before their imports were read (or read by an older query): read again, not embedded.
         self.refresh_imports = bool(previous and previous.imports_version < IMPORTS_VERSION and self.known)
         self._model_future: Future | None = None
@@ -96,6 +105,41 @@ class LocalIndex:
         if previous:
             repo.model, repo.dim = previous.model, previous.dim
         self.catalog.upsert_repo(repo)
+        self.display, self.checkout = spec.display, checkout
+
+    def update(self, scan: ScanResult, task: Task) -> tuple[list[FileEntry], int]:
+        """Bring the index up to the scan before any file is read (``reconcile``), then plan. Returns the files to
+        read, and how many are kept as they are. An ingest that would take the data folder past its cap is
+        refused here, before anything is embedded or stored (disk.py)."""
+        if self.model_changed:
+            task.message(f"model changed from {self.previous.model} to {self.model}: re-embedding")
+        present = {e.path for e in scan.files} | {path for path, _ in scan.skipped}
+        gone = [path for path in self.known if path not in present]
+        found = self.reconcile(scan.skipped, gone)
+        if found and found.resumed:
+            task.message(f"resuming: {found.stored - found.lacking} chunks already stored"
+                         + (f", {found.dropped} unfinished vectors dropped" if found.dropped else "")
+                         + (f", {found.redo} unfinished files to read again" if found.redo else ""))
+        elif found and found.lacking:
+            task.message(f"the vector store was missing {found.lacking} of {found.stored} chunks "
+                         f"({found.redo} files): embedding them again", "warning")
+        removed = [path for path in gone if path in self.known]
+        if removed:
+            task.message(f"{len(removed)} deleted files removed from the index")
+        todo, kept = self.plan(scan.files)
+        # How many files this run reads: what "updating (N files)" says, in any process, while it runs.
+        self.catalog.set_repo_state(self.repo_id, RepoState.INGESTING, todo=len(todo))
+        if kept:
+            task.message(f"{kept} unchanged files kept as they are")
+        try:
+            check_budget(self.workspace, self.display, sum(entry.size for entry in todo))
+        except OverBudget:  # refused before it stored any chunk, a repository leaves nothing: clone and rows go
+            if not self.catalog.count_chunks(self.repo_id):
+                self.catalog.delete_repo(self.repo_id)
+                if self.checkout.is_clone:
+                    remove_tree(self.checkout.path)
+            raise
+        return todo, kept
 
     # -- deciding what to read ------------------------------------------------------------------
 
@@ -115,24 +159,6 @@ class LocalIndex:
             else:
                 todo.append(entry)
         return todo, kept
-
-    def reading(self, count: int) -> None:
-        """How many files this run reads: what "updating (N files)" says, in any process, while it runs."""
-        self.catalog.set_repo_state(self.repo_id, RepoState.INGESTING, todo=count)
-
-    def switch_model(self) -> None:
-        """The settings name another model than the one that made the stored vectors: they and the rows
-        go, so every file is embedded again, into the new model's collection."""
-        previous = self.previous
-        assert previous is not None and self.model_changed
-        old = self.workspace.vectors().existing_collection(previous.model, previous.dim)
-        if old is not None:
-            old.delete_repo(self.repo_id)
-            self._vectors_changed = True
-        self.catalog.delete_files(self.repo_id, list(self.known))
-        # No vectors of any model now: a run stopped from here on resumes as a first run of the new model.
-        self.catalog.set_repo_state(self.repo_id, RepoState.INGESTING, model="", dim=0, runtime="")
-        self.known = {}
 
     # -- writing --------------------------------------------------------------------------------
 
@@ -161,48 +187,57 @@ class LocalIndex:
             if work.unchanged and work.imports is not None:
                 self.catalog.replace_imports(self.repo_id, work.record.path, work.imports)
 
-    def skip(self, skipped: list[tuple[str, str]]) -> None:
-        """Record files the scan skipped, (path, reason): one indexed before loses its vectors first."""
-        self._drop_vectors([path for path, _ in skipped])
-        changed = [FileRecord(path, None, 0, 0, "", reason) for path, reason in skipped
-                   if not self.known.get(path) or self.known[path].skip_reason != reason]
-        if changed:
-            self.catalog.record_skipped(self.repo_id, changed)
-
-    def forget(self, paths: list[str]) -> None:
-        """Files gone from the repository: their vectors, then their rows."""
-        self._drop_vectors(paths)
-        self.catalog.delete_files(self.repo_id, paths)
-
-    def reconcile(self) -> Reconciled | None:
-        """Make vectors and catalog agree again where they may not, before the plan: drop vectors whose file
-        never reached the catalog, and the rows of files whose chunks lack vectors, so that those files are
-        read and embedded again. They may not agree after an interrupted run (one stopped between removing a
-        changed file's old vectors and writing its new ones), or when the vector store is not the one this
-        repository's last run left (deleted, replaced, an index folder lost). A finished run into a store
-        that is still the same needs no look, and no Chroma. Returns what was found, or None."""
-        previous = self.previous
-        if (previous is None and not self.known) or self.model_changed:
-            return None  # nothing stored yet, or switch_model dropped it all
-        resumed = previous is None or previous.state != RepoState.READY
-        if not resumed and self.stamp and self.stamp == previous.vectors_stamp:
-            return None
-        stored = self.catalog.chunk_ids(self.repo_id)
-        if not resumed and not stored:
-            return None
-        collection = self.collection()
-        vectors = collection.ids_for_repo(self.repo_id)
-        orphans = list(vectors - stored)
-        if orphans:
-            collection.delete_ids(orphans)
+    def reconcile(self, skipped: list[tuple[str, str]] = (), gone: list[str] = ()) -> Reconciled | None:
+        """Make vectors and catalog agree, with each other and with the scan, before the plan: vectors first,
+        then the catalog. What goes: every vector and row of a model the settings no longer name; vectors
+        whose file never reached the catalog, and the rows of files whose chunks lack vectors (those files are
+        read and embedded again); the vectors of files now ``skipped`` (path, reason) or ``gone``, which are
+        then recorded as skipped, or lose their rows. The stores may disagree after an interrupted run (one
+        stopped between removing a changed file's old vectors and writing its new ones), or when the vector
+        store is not the one this repository's last run left (deleted, replaced, an index folder lost); a
+        finished run into a store that is still the same needs no look, and no Chroma. Returns what the look
+        found, or None where none was due."""
+        previous, stored, before = self.previous, self.stored, self.known
+        self.stored = None  # a large repository's ids: not held through the embedding
+        look = stored is not None and (self.resumed or bool(stored))
+        if self.model_changed:
+            self.known = {}  # no vectors of any model now: every file is embedded again, into the new collection
+        drop = self._indexed([*(path for path, _ in skipped), *gone])
+        collection = self.collection() if look or drop else None
+        if self.model_changed:
+            old = self.workspace.vectors().existing_collection(previous.model, previous.dim)
+            if old is not None:
+                old.delete_repo(self.repo_id)
+                self._vectors_changed = True
+        orphans: list[str] = []
+        lacking: set[str] = set()
+        if look:
+            vectors = collection.ids_for_repo(self.repo_id)
+            orphans = list(vectors - stored)
+            if orphans:
+                collection.delete_ids(orphans)
+                self._vectors_changed = True
+            lacking = collection.lacking(self.repo_id, stored, vectors)
+        if drop:
+            collection.delete_paths(self.repo_id, drop)
             self._vectors_changed = True
-        lacking = collection.lacking(self.repo_id, stored, vectors)
-        redo = sorted({chunk.path for chunk in self.catalog.get_chunks(list(lacking)).values()})
+        if self.model_changed:
+            self.catalog.delete_files(self.repo_id, list(before))
+            # A run stopped from here on resumes as a first run of the new model.
+            self.catalog.set_repo_state(self.repo_id, RepoState.INGESTING, model="", dim=0, runtime="")
+        redo = sorted({chunk.path for chunk in self.catalog.get_chunks(list(lacking)).values()}) if look else []
         if redo:
             self.catalog.delete_files(self.repo_id, redo)
             for path in redo:
                 del self.known[path]
-        return Reconciled(resumed, len(stored), len(orphans), len(lacking), len(redo))
+        changed = [FileRecord(path, None, 0, 0, "", reason) for path, reason in skipped
+                   if not self.known.get(path) or self.known[path].skip_reason != reason]
+        if changed:
+            self.catalog.record_skipped(self.repo_id, changed)
+        gone = [path for path in gone if path in self.known]
+        if gone:
+            self.catalog.delete_files(self.repo_id, gone)
+        return Reconciled(self.resumed, len(stored), len(orphans), len(lacking), len(redo)) if look else None
 
     def finish(self, checkout: Checkout, embedder: Embedder | None, embedded: int, kept: int) -> RepoRecord:
         """The repository is ready. ``embedder``: the model that made this run's vectors, when it loaded;
@@ -235,9 +270,12 @@ class LocalIndex:
             self._collection = self.workspace.vectors().collection(self.model, self.dim)
         return self._collection
 
+    def _indexed(self, paths: list[str]) -> list[str]:
+        """Those of these files that have stored vectors: the files indexed before."""
+        return [path for path in paths if self.known.get(path) and self.known[path].skip_reason is None]
+
     def _drop_vectors(self, paths: list[str]) -> None:
-        """Delete the stored vectors of these files: only files indexed before have any."""
-        indexed = [path for path in paths if self.known.get(path) and self.known[path].skip_reason is None]
+        indexed = self._indexed(paths)
         if indexed:
             self.collection().delete_paths(self.repo_id, indexed)
             self._vectors_changed = True

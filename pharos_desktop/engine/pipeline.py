@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING
 
 from .run.cancel import CancelToken
 from .index.catalog import ChunkRecord, FileRecord
+from .model.embedder import expected_window_chars
 from .errors import Cancelled, GrammarMissing
 from .files.scan import UNSUPPORTED_TYPE, FileEntry, read_text
 from .parse import detect_language, file_imports, parse_source
@@ -38,6 +39,7 @@ from .summaries import embedding_text
 
 if TYPE_CHECKING:
     from .run.task import Task
+    from .settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +106,17 @@ class Pipeline:
         self._error: BaseException | None = None
         self._clocks = {stage: _StageClock() for stage in ("parse", "embed", "store")}
         self._stats_lock = threading.Lock()
+
+    @classmethod
+    def with_settings(cls, index: LocalIndex, settings: Settings, task: Task) -> "Pipeline":
+        """The pipeline the user's settings ask for, into ``index``, with its model (loading since the run began)."""
+        model = index.load_model()
+        if not model.done():
+            task.message("loading the embedding model")
+        return cls(index=index, embedder=model, window_chars=expected_window_chars(settings),
+                   batch_size=settings.batch_size, max_file_bytes=settings.max_file_bytes,
+                   include_code=settings.embed_code, task=task,
+                   parse_workers=settings.parse_workers or settings.max_cores)
 
     # -- driver ---------------------------------------------------------------------------------
 

@@ -121,13 +121,13 @@ class Workspace:
 
         if self.settings.chroma_url:
             return None
+        folder = self._search_index_dir(model, dim)
         collection = self.vectors().existing_collection(model, dim)
         # The key and the writes are taken with the store open (opening may make it) and before reading: a write
         # meanwhile stales the key, and the next update reads that repository again.
         stamp = self.vector_store_stamp()
         key = search_index_key(self.catalog.chunks_state(), stamp, model, dim)
         writes = self.catalog.chunk_writes()
-        folder = self._search_index_dir(model, dim)
         if collection is None and not folder.exists() and not self.catalog.chunk_counts_made_by(model, dim, writes):
             return None
         with IndexWriter(folder, dim) as writer:

@@ -119,7 +119,7 @@ def remote_commit(spec: SourceSpec, branch: str, *, access: GitAccess, cancel: C
     return next((line.split()[0] for line in out.splitlines() if line.endswith(f"\t{ref}")), "")
 
 
-def _update(git: _Git, branch: str | None, dest: Path, task: Task) -> Checkout:
+def _update(git: _Git, branch: str | None, dest: Path, task: Task) -> None:
     target = branch or _default_branch(git) or _head(dest)[1]
     if not target:
         return _clone(git, branch, dest, task)
@@ -132,11 +132,10 @@ def _update(git: _Git, branch: str | None, dest: Path, task: Task) -> Checkout:
         if git.local(args, dest) != 0:  # a damaged clone (disk full, killed mid-checkout): start over
             task.message("the existing clone could not be updated; cloning again", "warning")
             return _clone(git, branch, dest, task)
-    commit, current = _head(dest)
-    return Checkout(dest, commit, current, is_clone=True)
+    return None
 
 
-def _clone(git: _Git, branch: str | None, dest: Path, task: Task) -> Checkout:
+def _clone(git: _Git, branch: str | None, dest: Path, task: Task) -> None:
     # Cloned beside the destination and renamed at the end: a killed clone leaves only a ".tmp-" folder,
     # swept here. Only one ingest of a repository runs at a time (ingest.py), so none of these is in use.
     for stale in dest.parent.glob(f".{dest.name}.tmp-*"):
@@ -153,8 +152,6 @@ def _clone(git: _Git, branch: str | None, dest: Path, task: Task) -> Checkout:
         os.replace(temp, dest)
     finally:
         remove_tree(temp)
-    commit, current = _head(dest)
-    return Checkout(dest, commit, current, is_clone=True)
 
 
 def open_source(spec: SourceSpec, branch: str | None, clones_dir: Path, *, access: GitAccess = GitAccess(),
@@ -172,11 +169,13 @@ def open_source(spec: SourceSpec, branch: str | None, clones_dir: Path, *, acces
     clones_dir.mkdir(parents=True, exist_ok=True)
     dest = clones_dir / spec.repo_id
     git = _Git(spec, access, task.cancel, clones_dir)
-    if (dest / ".git").is_dir():
-        code, url = local_git(["config", "--get", "remote.origin.url"], dest)
-        if code == 0 and repo_id(url, None) == repo_id(spec.location, None):
-            return _update(git, branch, dest, task)
-    return _clone(git, branch, dest, task)
+    code, url = local_git(["config", "--get", "remote.origin.url"], dest) if (dest / ".git").is_dir() else (1, "")
+    if code == 0 and repo_id(url, None) == repo_id(spec.location, None):
+        _update(git, branch, dest, task)
+    else:
+        _clone(git, branch, dest, task)
+    commit, current = _head(dest)
+    return Checkout(dest, commit, current, is_clone=True)
 
 
 def remove_tree(path: Path, attempts: int = 10) -> None:
