@@ -50,6 +50,11 @@ class Tuning:
     boilerplate_penalty: float = 0.5  # score factor for equals/hashCode/toString and kin unless the query asks
     field_weights: dict[str, float] = field(default_factory=lambda: dict(keyword_index.WEIGHTS))
     prefix: bool = False  # match query words as prefixes of indexed words
+    # Keyword matching leaves out the commonest query words once the chunks the words hold together pass this share
+    # of the index, or keyword_floor chunks where that is more (keyword_index.selective_terms; the rarest word
+    # always stays). Below the floor every word is matched: scoring that many chunks takes some 20 ms.
+    keyword_share: float = 0.05
+    keyword_floor: int = 20_000
     rerank: RerankWeights = FITTED  # all 0 (RerankWeights()): no second pass
     rerank_depth: int = 30  # fused candidates the re-ranker reorders
     rare_words: bool = True  # the re-ranker's word shares weigh each word by its rarity (False: all the same)
@@ -102,6 +107,8 @@ class Searcher:
         self.workspace = workspace
         self.tuning = tuning or Tuning()
         self.vectors_missing = 0  # chunks the last vector search could not see: the store lacks their vectors
+        self._counts: dict[str, int] = {}  # term -> chunks holding it, at _counts_state (document_counts)
+        self._counts_state: tuple | None = None
 
     @property
     def warning(self) -> str:
@@ -195,8 +202,19 @@ class Searcher:
 
     def word_rarity(self, terms: list[str]) -> dict[str, float]:
         """How much each term counts in the re-ranker's word shares (rerank.rarity), from the whole index."""
-        catalog = self.workspace.catalog
-        return rarity(catalog.term_document_counts(terms), catalog.count_chunks(), terms)
+        return rarity(self.document_counts(terms), self.workspace.catalog.count_chunks(), terms)
+
+    def document_counts(self, terms: list[str]) -> dict[str, int]:
+        """term -> chunks holding it (Catalog.term_document_counts), remembered until the chunks change: FTS5
+        counts a term by reading its whole list of chunks (some 2 ms for a common word at a million)."""
+        state = self.workspace.catalog.chunks_state()
+        if self._counts_state != state:
+            self._counts, self._counts_state = {}, state
+        wanted = [t for t in terms if t not in self._counts]
+        if wanted:
+            found = self.workspace.catalog.term_document_counts(wanted)
+            self._counts.update({t: found.get(t, 0) for t in wanted})
+        return {t: self._counts[t] for t in terms if self._counts[t]}
 
     def _vector_ranking(self, query: str, depth: int, filters: SearchFilters) -> list[tuple[str, float]]:
         if self.workspace.catalog.count_chunks() == 0:
@@ -212,6 +230,12 @@ class Searcher:
     def _keyword_ranking(self, terms: list[str], depth: int, filters: SearchFilters) -> list[tuple[str, float]]:
         if not terms:
             return []
+        if not self.tuning.prefix:  # (a prefix matches more words than its document count says)
+            tuning, catalog = self.tuning, self.workspace.catalog
+            budget = max(tuning.keyword_share * catalog.count_chunks(), tuning.keyword_floor)
+            terms = keyword_index.selective_terms(terms, self.document_counts(terms), budget)
+            if not terms:  # no chunk holds any of them
+                return []
         expression = keyword_index.match_expression(terms, self.tuning.prefix)
         return self.workspace.catalog.keyword_scores(expression, depth, filters.repo_ids, self.tuning.field_weights)
 
