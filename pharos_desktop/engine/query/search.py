@@ -12,6 +12,8 @@ stand in for the model without changes here."""
 from __future__ import annotations
 
 import fnmatch
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from ..index import keyword_index
@@ -23,6 +25,7 @@ from ..index.words import content_words, query_terms, stem
 from ..workspace import Workspace
 
 MODES = ("hybrid", "vector", "keyword")
+_HELPER_LOCK = threading.Lock()
 _BOILERPLATE_WORDS = {stem(w) for w in "equal equals equality hash hashcode string compare comparison clone copy "
                        "dispose repr".split()}
 _CONSTRUCTION_WORDS = {stem(w) for w in "init initial initialize initialise constructor construct create new instance "
@@ -109,6 +112,7 @@ class Searcher:
         self.vectors_missing = 0  # chunks the last vector search could not see: the store lacks their vectors
         self._counts: dict[str, int] = {}  # term -> chunks holding it, at _counts_state (document_counts)
         self._counts_state: tuple | None = None
+        self._vector_thread: ThreadPoolExecutor | None = None
 
     @property
     def warning(self) -> str:
@@ -171,8 +175,15 @@ class Searcher:
         # which Chroma and FTS cannot apply, drops candidates afterwards. Each fetched chunk costs a
         # catalog read: the window's 50 hits at 4x took 64 ms of CPU a search, at 2x 57 ms.
         depth = max(limit * (4 if filters.path_glob else 2), tuning.depth)
-        vector = self._vector_ranking(query, depth, filters) if mode != "keyword" else []
-        keyword = self._keyword_ranking(terms, depth, filters) if mode != "vector" else []
+        if mode == "hybrid":
+            # The two rankings side by side: each waits mostly outside Python (SQLite, numpy, the model), so on
+            # two cores a search takes about the longer of them rather than their sum.
+            vector_future = self._helper().submit(self._vector_ranking, query, depth, filters)
+            keyword = self._keyword_ranking(terms, depth, filters)
+            vector = vector_future.result()
+        else:
+            vector = self._vector_ranking(query, depth, filters) if mode == "vector" else []
+            keyword = self._keyword_ranking(terms, depth, filters) if mode == "keyword" else []
         catalog = self.workspace.catalog
         records = {cid: r for cid, r in catalog.get_chunks(list(dict.fromkeys(
             [c for c, _ in vector] + [c for c, _ in keyword]))).items() if _passes(r, filters)}
@@ -199,6 +210,14 @@ class Searcher:
         if mode != "hybrid":  # one ranker only: nothing that only the other one found
             candidates = [c for c in candidates if getattr(c, f"{mode}_rank") is not None]
         return candidates, records
+
+    def _helper(self) -> ThreadPoolExecutor:
+        """One thread of this searcher's own for the vector ranking: it keeps its catalog connection (one per
+        thread) from search to search."""
+        with _HELPER_LOCK:
+            if self._vector_thread is None:
+                self._vector_thread = ThreadPoolExecutor(1, thread_name_prefix="pharos-vector-search")
+            return self._vector_thread
 
     def word_rarity(self, terms: list[str]) -> dict[str, float]:
         """How much each term counts in the re-ranker's word shares (rerank.rarity), from the whole index."""
