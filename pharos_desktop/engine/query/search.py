@@ -26,6 +26,7 @@ from ..workspace import Workspace
 
 MODES = ("hybrid", "vector", "keyword")
 _HELPER_LOCK = threading.Lock()
+_VECTOR_THREAD: ThreadPoolExecutor | None = None  # Searcher._helper
 _BOILERPLATE_WORDS = {stem(w) for w in "equal equals equality hash hashcode string compare comparison clone copy "
                        "dispose repr".split()}
 _CONSTRUCTION_WORDS = {stem(w) for w in "init initial initialize initialise constructor construct create new instance "
@@ -112,7 +113,6 @@ class Searcher:
         self.vectors_missing = 0  # chunks the last vector search could not see: the store lacks their vectors
         self._counts: dict[str, int] = {}  # term -> chunks holding it, at _counts_state (document_counts)
         self._counts_state: tuple | None = None
-        self._vector_thread: ThreadPoolExecutor | None = None
 
     @property
     def warning(self) -> str:
@@ -211,13 +211,15 @@ class Searcher:
             candidates = [c for c in candidates if getattr(c, f"{mode}_rank") is not None]
         return candidates, records
 
-    def _helper(self) -> ThreadPoolExecutor:
-        """One thread of this searcher's own for the vector ranking: it keeps its catalog connection (one per
-        thread) from search to search."""
+    @staticmethod
+    def _helper() -> ThreadPoolExecutor:
+        """One thread for the vector rankings of every searcher (the window makes one a search): it keeps its
+        catalog connection (one per thread) and the model's warm state from search to search."""
+        global _VECTOR_THREAD
         with _HELPER_LOCK:
-            if self._vector_thread is None:
-                self._vector_thread = ThreadPoolExecutor(1, thread_name_prefix="pharos-vector-search")
-            return self._vector_thread
+            if _VECTOR_THREAD is None:
+                _VECTOR_THREAD = ThreadPoolExecutor(1, thread_name_prefix="pharos-vector-search")
+            return _VECTOR_THREAD
 
     def word_rarity(self, terms: list[str]) -> dict[str, float]:
         """How much each term counts in the re-ranker's word shares (rerank.rarity), from the whole index."""
