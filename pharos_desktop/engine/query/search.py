@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import fnmatch
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from ..index import keyword_index
@@ -25,8 +24,6 @@ from ..index.words import content_words, query_terms, stem
 from ..workspace import Workspace
 
 MODES = ("hybrid", "vector", "keyword")
-_HELPER_LOCK = threading.Lock()
-_VECTOR_THREAD: ThreadPoolExecutor | None = None  # Searcher._helper
 _BOILERPLATE_WORDS = {stem(w) for w in "equal equals equality hash hashcode string compare comparison clone copy "
                        "dispose repr".split()}
 _CONSTRUCTION_WORDS = {stem(w) for w in "init initial initialize initialise constructor construct create new instance "
@@ -178,9 +175,11 @@ class Searcher:
         if mode == "hybrid":
             # The two rankings side by side: each waits mostly outside Python (SQLite, numpy, the model), so on
             # two cores a search takes about the longer of them rather than their sum.
-            vector_future = self._helper().submit(self._vector_ranking, query, depth, filters)
-            keyword = self._keyword_ranking(terms, depth, filters)
-            vector = vector_future.result()
+            beside = _Beside(self._vector_ranking, query, depth, filters)
+            try:
+                keyword = self._keyword_ranking(terms, depth, filters)
+            finally:
+                vector = beside.result()  # no thread outlives the search (a command's process ends on time)
         else:
             vector = self._vector_ranking(query, depth, filters) if mode == "vector" else []
             keyword = self._keyword_ranking(terms, depth, filters) if mode == "keyword" else []
@@ -210,16 +209,6 @@ class Searcher:
         if mode != "hybrid":  # one ranker only: nothing that only the other one found
             candidates = [c for c in candidates if getattr(c, f"{mode}_rank") is not None]
         return candidates, records
-
-    @staticmethod
-    def _helper() -> ThreadPoolExecutor:
-        """One thread for the vector rankings of every searcher (the window makes one a search): it keeps its
-        catalog connection (one per thread) and the model's warm state from search to search."""
-        global _VECTOR_THREAD
-        with _HELPER_LOCK:
-            if _VECTOR_THREAD is None:
-                _VECTOR_THREAD = ThreadPoolExecutor(1, thread_name_prefix="pharos-vector-search")
-            return _VECTOR_THREAD
 
     def word_rarity(self, terms: list[str]) -> dict[str, float]:
         """How much each term counts in the re-ranker's word shares (rerank.rarity), from the whole index."""
@@ -259,6 +248,28 @@ class Searcher:
                 return []
         expression = keyword_index.match_expression(terms, self.tuning.prefix)
         return self.workspace.catalog.keyword_scores(expression, depth, filters.repo_ids, self.tuning.field_weights)
+
+
+class _Beside(threading.Thread):
+    """A call run on a thread of its own while the caller does something else; ``result`` waits for it."""
+
+    def __init__(self, call, *args) -> None:
+        super().__init__(name="pharos-search-beside", daemon=True)
+        self._call, self._args = call, args
+        self._value, self._error = None, None
+        self.start()
+
+    def run(self) -> None:
+        try:
+            self._value = self._call(*self._args)
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller in result()
+            self._error = exc
+
+    def result(self):
+        self.join()
+        if self._error is not None:
+            raise self._error
+        return self._value
 
 
 def _passes(record: ChunkRecord, filters: SearchFilters) -> bool:
