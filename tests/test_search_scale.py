@@ -45,11 +45,11 @@ def test_the_rarest_words_are_kept_until_the_budget_and_the_rarest_always():
 
 def test_a_common_word_is_left_out_of_the_match_and_the_rare_one_finds_its_chunk(workspace):
     # No floor, a 5% share: "value" (41 of 41 chunks) is over it, "parse" (1) is not.
-    searcher = Searcher(workspace, Tuning(keyword_floor=0))
+    searcher = Searcher(workspace, Tuning(keyword_share=0.05, keyword_floor=0))
     hits = searcher.search("parse value", mode="keyword")
     assert [h.symbol for h in hits] == ["parse_header"]  # chunks holding only "value" are not scored at all
     assert [h.symbol for h in Searcher(workspace).search("parse value", mode="keyword")][0] == "parse_header"
-    # Below the floor every word is matched, as before: the others follow.
+    # By default (and below the floor) every word is matched, as before: the others follow.
     assert len(Searcher(workspace).search("parse value", mode="keyword", limit=50)) == 41
     # A one-word query of the commonest word still answers.
     assert len(searcher.search("value", mode="keyword", limit=50)) == 41

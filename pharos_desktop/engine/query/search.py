@@ -51,10 +51,11 @@ class Tuning:
     boilerplate_penalty: float = 0.5  # score factor for equals/hashCode/toString and kin unless the query asks
     field_weights: dict[str, float] = field(default_factory=lambda: dict(keyword_index.WEIGHTS))
     prefix: bool = False  # match query words as prefixes of indexed words
-    # Keyword matching leaves out the commonest query words once the chunks the words hold together pass this share
-    # of the index, or keyword_floor chunks where that is more (keyword_index.selective_terms; the rarest word
-    # always stays). Below the floor every word is matched: scoring that many chunks takes some 20 ms.
-    keyword_share: float = 0.05
+    # Keyword matching may leave out the commonest query words once the chunks the words hold together pass this
+    # share of the index, or keyword_floor chunks where that is more (keyword_index.selective_terms; the rarest
+    # word always stays). Off (1.0) by default: 0.05 with no floor, as a million-chunk index would have it, cost
+    # 0.025 fused MRR@10 on the tuned codebases of the languages suite (docs/benchmarks.md, scale section).
+    keyword_share: float = 1.0
     keyword_floor: int = 20_000
     rerank: RerankWeights = FITTED  # all 0 (RerankWeights()): no second pass
     rerank_depth: int = 30  # fused candidates the re-ranker reorders
