@@ -241,7 +241,9 @@ class Searcher:
     def _keyword_ranking(self, terms: list[str], depth: int, filters: SearchFilters) -> list[tuple[str, float]]:
         if not terms:
             return []
-        if not self.tuning.prefix:  # (a prefix matches more words than its document count says)
+        # (Not for prefixes: a prefix matches more words than its document count says. And a share of 1.0 keeps
+        # every word: the chunks of several common words together may number more than the index holds.)
+        if not self.tuning.prefix and self.tuning.keyword_share < 1.0:
             tuning, catalog = self.tuning, self.workspace.catalog
             budget = max(tuning.keyword_share * catalog.count_chunks(), tuning.keyword_floor)
             terms = keyword_index.selective_terms(terms, self.document_counts(terms), budget)
