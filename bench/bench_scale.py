@@ -156,7 +156,7 @@ def measure_size(size: int, args, result: dict, save, log) -> None:
         made = scale_folders.built(size, args.root)
     home = scale_folders.home_of(size, args.root)
     chunks = count_chunks(home)
-    result.update({"chunks": chunks, "built": made})
+    result.update({"chunks": chunks, "built": made, "load_average_start": round(os.getloadavg()[0], 1)})
     log(f"{chunks:,} chunks: command-line searches ...")
     result["cli"] = measure_cli(home, args.cli_runs, min_chunks=1)
     save()
@@ -206,7 +206,8 @@ def table(results: dict) -> str:
     row("folder build: replicas, then the real ingest of httpx (753 chunks) into it",
         lambda r: f"{r['built']['replicate_s'] / 60:.0f} min + "
         f"{(r['built']['build_s'] - r['built']['replicate_s']) / 60:.1f} min")
-    row("load average (1 min) at the end", lambda r: f"{r['load_average']}")
+    row("load average (1 min) at the start and the end", lambda r: f"{r.get('load_average_start', '?')} / "
+        f"{r['load_average']}")
     return "\n".join(rows)
 
 

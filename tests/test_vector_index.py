@@ -253,3 +253,4 @@ def test_filters_and_the_two_scans_find_the_same_nearest(tmp_path, monkeypatch):
         assert found[0][0] == ids[7] and len(found) == 50
         assert all(int(chunk_id, 16) % 6 == 1 for chunk_id, _ in found)  # r1 and go: n % 3 == 1 and n % 2 == 1
         assert index.query(vectors[7], 5, {"kind": {"$in": ["class"]}}) == []
+        assert len(index.query(vectors[7], 600)) == 600  # the filters left the live rows as they were

@@ -80,11 +80,12 @@ def _map(folder: Path, manifest: dict) -> dict:
     return arrays
 
 
-def _popcount(words):
+def _popcount(words, out=None):
+    """Set bits of each uint64 (as uint8), into ``out`` where given."""
     import numpy as np
 
-    if hasattr(np, "bitwise_count"):
-        return np.bitwise_count(words)
+    if hasattr(np, "bitwise_count"):  # numpy 2.0+
+        return np.bitwise_count(words, out=out)
     table = np.array([bin(n).count("1") for n in range(256)], dtype="uint8")
     return table[words.view("uint8")].reshape(*words.shape, 8).sum(axis=-1, dtype="uint8")
 
@@ -150,7 +151,7 @@ class VectorIndex:
         import numpy as np
 
         query = np.asarray(embedding, dtype="float32")
-        mask = self._alive & self._mask(where)
+        mask = self._mask(where)
         limit = min(limit, int(mask.sum()))
         if limit <= 0:
             return []
@@ -187,10 +188,16 @@ class VectorIndex:
         import numpy as np
 
         words = _sign_words(query[None, :])[0]
+        # One buffer per step, reused for every word: a fresh 8 MB array per word and step cost page faults
+        # that took as long as the arithmetic (a million rows).
         distance = np.zeros(len(mask), dtype="uint16")
+        differ = np.empty(len(mask), dtype="uint64")
+        bits = np.empty(len(mask), dtype="uint8")
         for n, word in enumerate(words):
-            distance += _popcount(self._arrays[f"bits{n}"] ^ word)
-        distance[~mask] = np.iinfo("uint16").max
+            np.bitwise_xor(self._arrays[f"bits{n}"], word, out=differ)
+            np.add(distance, _popcount(differ, bits), out=distance)
+        if not mask.all():
+            distance[~mask] = np.iinfo("uint16").max
         # The distances are small whole numbers: the count of each finds the cut (far quicker than a partition).
         cut = int(np.searchsorted(np.cumsum(np.bincount(distance)), min(count, int(mask.sum()))))
         rows = np.flatnonzero(distance <= cut)  # in file order: the int8 rows are read front to back
@@ -199,12 +206,13 @@ class VectorIndex:
         return rows
 
     def _mask(self, where: dict | None):
-        """Chroma's ``where`` as search.py builds it: {field: {"$in": [...]}} or {"$and": [those]}."""
+        """The live rows that pass Chroma's ``where`` as search.py builds it: {field: {"$in": [...]}} or
+        {"$and": [those]} (not to be written to: without a filter it is the live rows themselves)."""
         import numpy as np
 
-        mask = np.ones(len(self._alive), dtype=bool)
         if not where:
-            return mask
+            return self._alive
+        mask = self._alive.copy()
         fields = self._arrays["fields"]
         for clause in where.get("$and", [where]):
             for name, condition in clause.items():

@@ -12,6 +12,7 @@ stand in for the model without changes here."""
 from __future__ import annotations
 
 import fnmatch
+import threading
 from dataclasses import dataclass, field
 
 from ..index import keyword_index
@@ -50,6 +51,12 @@ class Tuning:
     boilerplate_penalty: float = 0.5  # score factor for equals/hashCode/toString and kin unless the query asks
     field_weights: dict[str, float] = field(default_factory=lambda: dict(keyword_index.WEIGHTS))
     prefix: bool = False  # match query words as prefixes of indexed words
+    # Keyword matching may leave out the commonest query words once the chunks the words hold together pass this
+    # share of the index, or keyword_floor chunks where that is more (keyword_index.selective_terms; the rarest
+    # word always stays). Off (1.0) by default: 0.05 with no floor, as a million-chunk index would have it, cost
+    # 0.025 fused MRR@10 on the tuned codebases of the languages suite (docs/benchmarks.md, scale section).
+    keyword_share: float = 1.0
+    keyword_floor: int = 20_000
     rerank: RerankWeights = FITTED  # all 0 (RerankWeights()): no second pass
     rerank_depth: int = 30  # fused candidates the re-ranker reorders
     rare_words: bool = True  # the re-ranker's word shares weigh each word by its rarity (False: all the same)
@@ -102,6 +109,8 @@ class Searcher:
         self.workspace = workspace
         self.tuning = tuning or Tuning()
         self.vectors_missing = 0  # chunks the last vector search could not see: the store lacks their vectors
+        self._counts: dict[str, int] = {}  # term -> chunks holding it, at _counts_state (document_counts)
+        self._counts_state: tuple | None = None
 
     @property
     def warning(self) -> str:
@@ -164,8 +173,17 @@ class Searcher:
         # which Chroma and FTS cannot apply, drops candidates afterwards. Each fetched chunk costs a
         # catalog read: the window's 50 hits at 4x took 64 ms of CPU a search, at 2x 57 ms.
         depth = max(limit * (4 if filters.path_glob else 2), tuning.depth)
-        vector = self._vector_ranking(query, depth, filters) if mode != "keyword" else []
-        keyword = self._keyword_ranking(terms, depth, filters) if mode != "vector" else []
+        if mode == "hybrid":
+            # The two rankings side by side: each waits mostly outside Python (SQLite, numpy, the model), so on
+            # two cores a search takes about the longer of them rather than their sum.
+            beside = _Beside(self._vector_ranking, query, depth, filters)
+            try:
+                keyword = self._keyword_ranking(terms, depth, filters)
+            finally:
+                vector = beside.result()  # no thread outlives the search (a command's process ends on time)
+        else:
+            vector = self._vector_ranking(query, depth, filters) if mode == "vector" else []
+            keyword = self._keyword_ranking(terms, depth, filters) if mode == "keyword" else []
         catalog = self.workspace.catalog
         records = {cid: r for cid, r in catalog.get_chunks(list(dict.fromkeys(
             [c for c, _ in vector] + [c for c, _ in keyword]))).items() if _passes(r, filters)}
@@ -195,8 +213,19 @@ class Searcher:
 
     def word_rarity(self, terms: list[str]) -> dict[str, float]:
         """How much each term counts in the re-ranker's word shares (rerank.rarity), from the whole index."""
-        catalog = self.workspace.catalog
-        return rarity(catalog.term_document_counts(terms), catalog.count_chunks(), terms)
+        return rarity(self.document_counts(terms), self.workspace.catalog.count_chunks(), terms)
+
+    def document_counts(self, terms: list[str]) -> dict[str, int]:
+        """term -> chunks holding it (Catalog.term_document_counts), remembered until the chunks change: FTS5
+        counts a term by reading its whole list of chunks (some 2 ms for a common word at a million)."""
+        state = self.workspace.catalog.chunks_state()
+        if self._counts_state != state:
+            self._counts, self._counts_state = {}, state
+        wanted = [t for t in terms if t not in self._counts]
+        if wanted:
+            found = self.workspace.catalog.term_document_counts(wanted)
+            self._counts.update({t: found.get(t, 0) for t in wanted})
+        return {t: self._counts[t] for t in terms if self._counts[t]}
 
     def _vector_ranking(self, query: str, depth: int, filters: SearchFilters) -> list[tuple[str, float]]:
         if self.workspace.catalog.count_chunks() == 0:
@@ -212,8 +241,38 @@ class Searcher:
     def _keyword_ranking(self, terms: list[str], depth: int, filters: SearchFilters) -> list[tuple[str, float]]:
         if not terms:
             return []
+        # (Not for prefixes: a prefix matches more words than its document count says. And a share of 1.0 keeps
+        # every word: the chunks of several common words together may number more than the index holds.)
+        if not self.tuning.prefix and self.tuning.keyword_share < 1.0:
+            tuning, catalog = self.tuning, self.workspace.catalog
+            budget = max(tuning.keyword_share * catalog.count_chunks(), tuning.keyword_floor)
+            terms = keyword_index.selective_terms(terms, self.document_counts(terms), budget)
+            if not terms:  # no chunk holds any of them
+                return []
         expression = keyword_index.match_expression(terms, self.tuning.prefix)
         return self.workspace.catalog.keyword_scores(expression, depth, filters.repo_ids, self.tuning.field_weights)
+
+
+class _Beside(threading.Thread):
+    """A call run on a thread of its own while the caller does something else; ``result`` waits for it."""
+
+    def __init__(self, call, *args) -> None:
+        super().__init__(name="pharos-search-beside", daemon=True)
+        self._call, self._args = call, args
+        self._value, self._error = None, None
+        self.start()
+
+    def run(self) -> None:
+        try:
+            self._value = self._call(*self._args)
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller in result()
+            self._error = exc
+
+    def result(self):
+        self.join()
+        if self._error is not None:
+            raise self._error
+        return self._value
 
 
 def _passes(record: ChunkRecord, filters: SearchFilters) -> bool:
