@@ -9,6 +9,7 @@ import os
 import signal
 
 import psutil
+import pytest
 
 from pharos_desktop.engine.live.status import repo_status
 from pharos_desktop.engine.live.update import UpdateChild
@@ -44,15 +45,16 @@ def test_after_an_update_the_watch_process_holds_no_model(workspace, pharos_home
         assert "gamma_tokenizer" in symbols(workspace, repo)
         # The model and the stores were loaded by the update's process, which is not the watch (an update in the
         # watch itself left it at 280 MB; a watch that only looks is about 35 MB).
-        assert query(pharos_home, "SELECT owner_pid FROM jobs ORDER BY started_at DESC LIMIT 1")[0][0] != process.pid
         assert psutil.Process(process.pid).memory_info().rss < 100 * 2**20
+        assert query(pharos_home, "SELECT owner_pid FROM jobs ORDER BY started_at DESC LIMIT 1")[0][0] != process.pid
     finally:
         os.killpg(process.pid, signal.SIGTERM)
     stderr = ended(process)
     assert process.returncode == 0, stderr
 
 
-def test_sigterm_mid_update_stops_the_update_child_too(workspace, pharos_home, tmp_path):
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "Ctrl-C"])
+def test_a_signal_mid_update_stops_the_update_child_too(signum, workspace, pharos_home, tmp_path):
     path = make_many_file_repo(tmp_path / "many", 300)
     ingested(workspace, path)
     process = watch_process(pharos_home, str(path))
@@ -61,7 +63,7 @@ def test_sigterm_mid_update_stops_the_update_child_too(workspace, pharos_home, t
     wait_until(lambda: query(pharos_home, RENAMED)[0][0] > 0, "the update to store its first files")
     child = update_child(process)
     assert child is not None
-    os.killpg(process.pid, signal.SIGTERM)  # the watch's group: the child has a session of its own
+    os.killpg(process.pid, signum)  # the watch's group, as a terminal does: the child has a session of its own
     stderr = ended(process)
     assert process.returncode == 0, stderr
     assert stderr.rstrip().endswith("stopped watching")

@@ -111,13 +111,10 @@ def _serve_updates(workspace) -> int:
     "cancel" (run/child.py). Work already stored is kept when it is cancelled: the next update finishes it."""
     from ..engine.ingest import Ingestor
     from ..engine.run.child import json_lines, requests_on_stdin
-    from ..engine.run.priority import lower_priority
     from ..engine.run.task import Task
     from ..engine.states import JobKind
 
-    if workspace.settings.low_priority:
-        lower_priority()
-    cancel = CancelToken()
+    cancel = CancelToken()  # its priority is the watch's, lowered already: lowering it again would be twice
     for line in requests_on_stdin(cancel):
         request = json.loads(line)
         task = Task(JobKind.INGEST, json_lines, cancel, request["job_id"])
