@@ -14,6 +14,7 @@ from pathlib import Path
 import anyio
 import pytest
 
+from pharos_desktop.engine.errors import PharosError
 from pharos_desktop.engine.ingest import Ingestor
 from pharos_desktop.engine.live.remote import RemoteFollower
 from pharos_desktop.engine.live.status import repo_status
@@ -195,3 +196,6 @@ def test_a_remote_index_says_how_many_commits_it_is_behind_until_it_catches_up(w
     assert failed.startswith("check failed: ") and failed.endswith(" (behind by 2 commits)")
     assert lines == [failed.removesuffix(" (behind by 2 commits)")]
     assert ingests(workspace) == 1  # none of this ran an update
+    with pytest.raises(PharosError) as update_failed:  # the update itself fails: it cannot fetch either
+        Ingestor(workspace).ingest(url, task=Task(JobKind.INGEST))
+    assert shown_everywhere(pharos_home, workspace) == {f"check failed: {update_failed.value} (behind by 2 commits)"}
