@@ -112,3 +112,26 @@ def test_an_update_child_with_nothing_to_do_ends_by_itself(workspace, tmp_path):
     assert updates.pid == child.pid and "delta_merger" in symbols(workspace, repo)
     wait_until(lambda: updates.pid is None, "the idle child to be let go", seconds=60)
     wait_until(lambda: not child.is_running(), "the child to end", seconds=60)
+
+
+def test_a_kept_child_is_replaced_once_another_process_wrote_the_vector_store(workspace, tmp_path):
+    # chromadb's client in a kept child does not see another process's writes, and then fails the update ("Failed
+    # to apply logs to the hnsw segment writer", seen in bench_live): the next update gets a fresh child.
+    path = make_repo(tmp_path / "repo")
+    repo = ingested(workspace, path)
+    updates = UpdateChild(workspace, CancelToken(), linger=600)
+    try:
+        write_file(path, "src/gamma.py", function("gamma_tokenizer"))
+        updates(str(path), None, Task(JobKind.INGEST, cancel=updates.cancel))
+        kept = updates.pid
+        write_file(path, "src/delta.py", function("delta_merger"))
+        updates(str(path), None, Task(JobKind.INGEST, cancel=updates.cancel))
+        assert updates.pid == kept  # nobody else wrote: the same child
+        write_file(path, "src/epsilon.py", function("epsilon_writer"))
+        ingested(workspace, path)  # a manual ingest, in this process: the store changes under the child
+        write_file(path, "src/zeta.py", function("zeta_reader"))
+        updates(str(path), None, Task(JobKind.INGEST, cancel=updates.cancel))
+        assert updates.pid not in (None, kept)
+        assert {"gamma_tokenizer", "delta_merger", "epsilon_writer", "zeta_reader"} <= set(symbols(workspace, repo))
+    finally:
+        updates.stop()

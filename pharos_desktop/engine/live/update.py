@@ -11,6 +11,7 @@ cancelled there. ``in_this_process`` is for tests and benchmarks that look insid
 from __future__ import annotations
 
 import json
+import os
 import threading
 from typing import Callable
 
@@ -52,6 +53,7 @@ class UpdateChild:
         self._child: Child | None = None
         self._events = iter(())
         self._timer: threading.Timer | None = None
+        self._stamp: tuple = ()  # the vector store's files as the child's last update left them
 
     def __call__(self, source: str, branch: str | None, task: Task) -> IngestSummary:
         with self._lock:
@@ -81,6 +83,10 @@ class UpdateChild:
         return child.process.pid if child is not None and child.running else None
 
     def _update(self, source: str, branch: str | None, task: Task) -> IngestSummary:
+        if self._child is not None and self._store_stamp() != self._stamp:
+            # Another process (the window, an ingest) wrote the vector store since this child's last update: the
+            # child's chromadb client would not see it, and fails ("Failed to apply logs to the hnsw segment writer").
+            self._let_go()
         if self._child is None or not self._child.running:
             self._child = Child([*command_line(), "watch", "--updates-child"],
                                 child_env(self.workspace.data_folder, GIT_TOKEN), self.cancel)
@@ -89,8 +95,9 @@ class UpdateChild:
         if self._child.send(json.dumps(request)):
             for event in self._events:
                 task.emit(event)
-                if event.job_id != task.job_id:
+                if event.job_id != task.job_id or not isinstance(event, (JobFinished, JobCancelled, JobFailed)):
                     continue
+                self._stamp = self._store_stamp()
                 if isinstance(event, JobFinished):
                     return event.summary
                 if isinstance(event, JobCancelled):
@@ -106,6 +113,14 @@ class UpdateChild:
         message = ENDED.format(code=code)
         task.emit(JobFailed(task.job_id, message, child.stderr_tail))
         raise PharosError(message)
+
+    def _store_stamp(self) -> tuple:
+        """The local vector store's files (chromadb's database among them), their sizes and times: cheap."""
+        try:
+            with os.scandir(self.workspace.vectors_dir) as entries:
+                return tuple(sorted((e.name, e.stat().st_size, e.stat().st_mtime_ns) for e in entries if e.is_file()))
+        except OSError:
+            return ()
 
     def _let_go_if_idle(self) -> None:
         with self._lock:
