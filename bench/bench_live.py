@@ -11,11 +11,12 @@ appends a function to one of its real Python files, and the switch appends one t
 1. Edit to searchable: a repository of ``--files`` small Python modules is ingested, then watched
    (engine/live/watcher.py, on a thread of this process). Each round rewrites one file with a new function
    name and times from just before the write to the moment the catalog (what search reads) holds the new
-   symbol. The updates are run by the ``--designs``, taken in turn, update by update (so that the machine's
-   load falls on each alike): "child", as `pharos-desktop watch` runs them (engine/live/update.py: one child
-   kept while updates come); "per-update", a child that ends with each update; "in-process", the watcher's
-   own process (as `watch` did before). The first update of a design that keeps its model loads it: reported
-   on its own and left out of its p50/p95.
+   symbol. The updates are run by each of ``--designs`` in turn, ``--edits`` rounds each (not interleaved
+   update by update: a child kept between updates must be let go when another process wrote the vector store,
+   so another design's updates would restart it each time): "child", as `pharos-desktop watch` runs them
+   (engine/live/update.py: one child kept while updates come); "per-update", a child that ends with each
+   update; "in-process", the watcher's own process (as `watch` did before). The first update of a design that
+   keeps its model loads it: reported on its own and left out of its p50/p95.
 2. Branch switch to searchable: the same kind of repository with a second branch in which ``--switch-files``
    files hold new functions; each round is a real `git checkout` of the other branch, timed until the index
    records that branch's commit, finished (every changed file re-read, deleted symbols gone); designs as in 1.
@@ -87,18 +88,19 @@ def edit_to_searchable(work: Path, files: int, edits: int, designs: list[str], c
     path = make_repo(work / "many", files, codebase)
     workspace, repo, modules, first_ingest = ingested(path)
     timed: list[tuple[str, float]] = []
-    with following(workspace, repo, designs) as used:
-        for round_ in range(edits):
-            rel = modules[(round_ * 37) % len(modules)]
-            symbol = f"edited_{round_}"
-            began = time.perf_counter()
-            with open(path / rel, "a", encoding="utf-8") as saved:  # one more function in a file the index reads
-                saved.write("\n\n" + function(symbol))
-            while not workspace.catalog.read("SELECT 1 FROM chunks WHERE repo_id = ? AND symbol = ?",
-                                             (repo.repo_id, symbol)).fetchone():
-                time.sleep(0.01)
-            timed.append((used[-1], time.perf_counter() - began))
-            time.sleep(0.5)
+    for n, design in enumerate(designs):
+        with following(workspace, repo, design):
+            for round_ in range(n * edits, (n + 1) * edits):
+                rel = modules[(round_ * 37) % len(modules)]
+                symbol = f"edited_{round_}"
+                began = time.perf_counter()
+                with open(path / rel, "a", encoding="utf-8") as saved:  # one more function in a file the index reads
+                    saved.write("\n\n" + function(symbol))
+                while not workspace.catalog.read("SELECT 1 FROM chunks WHERE repo_id = ? AND symbol = ?",
+                                                 (repo.repo_id, symbol)).fetchone():
+                    time.sleep(0.01)
+                timed.append((design, time.perf_counter() - began))
+                time.sleep(0.5)
     return {"files": repo.files, "first_ingest_s": round(first_ingest, 1), **by_design(timed)}
 
 
@@ -114,37 +116,39 @@ def by_design(timed: list[tuple[str, float]]) -> dict:
 
 
 @contextmanager
-def following(workspace, record, designs: list[str]):
-    """The live index following one repository on a thread of this process, its updates run by ``designs`` in
-    turn, from its first look until the block ends. Yields the list of designs that ran each update so far."""
+def following(workspace, record, design: str):
+    """The live index following one repository on a thread of this process, its updates run by ``design``, from
+    its first look until the block ends."""
     from pharos_desktop.engine.live.update import UpdateChild, in_this_process
     from pharos_desktop.engine.live.watcher import LiveIndex
     from pharos_desktop.engine.run.cancel import CancelToken
 
     lines: list[str] = []
-    used: list[str] = []
     cancel = CancelToken()
-    runners = {"child": UpdateChild(workspace, cancel), "per-update": UpdateChild(workspace, cancel, linger=0),
-               "in-process": in_this_process(workspace)}
+    update = {"child": lambda: UpdateChild(workspace, cancel), "per-update": lambda: UpdateChild(workspace, cancel, 0),
+              "in-process": lambda: in_this_process(workspace)}[design]()
 
-    def update(source, branch, task):
-        design = designs[len(used) % len(designs)]
-        used.append(design)
-        return runners[design](source, branch, task)
+    def report(name: str, line: str) -> None:
+        lines.append(line)
+        if line.startswith("check failed"):  # the round would never end: say why
+            print(f"{name}: {line}", file=sys.stderr, flush=True)
 
-    live = LiveIndex(workspace, [record], cancel=cancel, report=lambda name, line: lines.append(line), update=update)
+    def emit(event) -> None:
+        if type(event).__name__ == "JobFailed":
+            print(f"update failed: {event.message}\n{event.detail[-2000:]}", file=sys.stderr, flush=True)
+
+    live = LiveIndex(workspace, [record], cancel=cancel, report=report, emit=emit, update=update)
     thread = threading.Thread(target=live.run, daemon=True)
     thread.start()
     while not lines:
         time.sleep(0.05)
     try:
-        yield used
+        yield
     finally:
         cancel.cancel()
         thread.join(30)
-        for runner in runners.values():
-            if hasattr(runner, "stop"):
-                runner.stop()
+        if isinstance(update, UpdateChild):
+            update.stop()
 
 
 def percentiles(seconds: list[float]) -> dict:
@@ -172,19 +176,20 @@ def branch_switch(work: Path, files: int, changed: int, switches: int, designs: 
         other = commit_all(path, f"{changed} files changed")
         repo.git.checkout("-q", start)
     timed: list[tuple[str, float]] = []
-    with following(workspace, record, designs) as used:
-        for round_ in range(switches):
-            branch, commit = ("other", other) if round_ % 2 == 0 else (start, main)
-            began = time.perf_counter()
-            with git.Repo(path) as repo:
-                repo.git.checkout("-q", branch)
-            while True:
-                now = workspace.catalog.find_repo(record.repo_id)
-                if now.commit == commit and now.state == RepoState.READY:
-                    break
-                time.sleep(0.01)
-            timed.append((used[-1], time.perf_counter() - began))
-            time.sleep(0.5)
+    for n, design in enumerate(designs):
+        with following(workspace, record, design):
+            for round_ in range(n * switches, (n + 1) * switches):
+                branch, commit = ("other", other) if round_ % 2 == 0 else (start, main)
+                began = time.perf_counter()
+                with git.Repo(path) as repo:
+                    repo.git.checkout("-q", branch)
+                while True:
+                    now = workspace.catalog.find_repo(record.repo_id)
+                    if now.commit == commit and now.state == RepoState.READY:
+                        break
+                    time.sleep(0.01)
+                timed.append((design, time.perf_counter() - began))
+                time.sleep(0.5)
     return {"files": record.files, "changed_files": min(changed, len(modules)), **by_design(timed)}
 
 
