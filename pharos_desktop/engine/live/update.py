@@ -28,7 +28,7 @@ from ..workspace import Workspace
 # Cancelled (the follower stops).
 Update = Callable[[str, "str | None", Task], IngestSummary]
 
-LINGER_SECONDS = 120.0  # an update child with nothing to do for this long ends (bench/bench_live.py: why)
+LINGER_SECONDS = 120.0  # an update child with nothing to do for this long ends (why a kept one: docs/benchmarks.md)
 ENDED = "the update process ended unexpectedly (exit code {code})"
 
 
