@@ -4,14 +4,17 @@ the user pulls into is followed by the watcher. What `repos` says at each step i
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
 import time
 from pathlib import Path
 
+import anyio
 import pytest
 
+from pharos_desktop.engine.errors import PharosError
 from pharos_desktop.engine.ingest import Ingestor
 from pharos_desktop.engine.live.remote import RemoteFollower
 from pharos_desktop.engine.live.status import repo_status
@@ -22,7 +25,8 @@ from pharos_desktop.engine.source import parse_source
 from pharos_desktop.engine.states import JobKind
 from pharos_desktop.tools.sample_repos import add_commit
 
-from .cli_support import query, wait_until
+from .cli_support import cli, query, wait_until
+from .mcp_support import stdio_client
 from .test_live import ended, finished, function, ingested, ingests, make_repo, reported, symbols, watch_process, watching
 
 
@@ -61,7 +65,7 @@ def test_a_remote_is_updated_only_when_its_branch_moved(workspace, git_daemon, t
     now = workspace.catalog.find_repo(repo.repo_id)
     assert now.commit == moved
     assert "gamma_collector" in symbols(workspace, repo) and "alpha_parser" not in symbols(workspace, repo)
-    assert lines[0] == f"the remote moved to {moved[:10]}: updating"
+    assert lines[0] == "behind by 1 commit: updating"
     assert lines[1].startswith(f"up to date with {moved[:10]}, checked just now (updated in ")
     assert lines[1].endswith(", 1 chunks embedded)")  # the one new function; beta's was not embedded again
 
@@ -147,4 +151,51 @@ def test_watch_follows_a_remote_that_moved_while_it_was_not_running(workspace, p
     stderr = ended(process)
     assert process.returncode == 0, stderr
     assert stderr.startswith("following 1 remote repository every 60 min: project (Ctrl-C stops)\n")
-    assert f"project: the remote moved to {moved[:10]}: updating" in stderr
+    assert "project: behind by 1 commit: updating" in stderr
+
+
+def shown_everywhere(home: Path, workspace) -> set[str]:
+    """The repository's status words as the window's list, `repos` and the assistants' list_repositories show them."""
+    from pharos_desktop.ui.live_status import load_statuses
+
+    async def assistants() -> str:
+        async with stdio_client(home) as client:
+            (entry,) = (await client.call_tool("list_repositories", {})).structured_content["repositories"]
+            return entry["status"]
+
+    (window,) = load_statuses(workspace)[1].values()
+    (listed,) = json.loads(cli("repos", "--json", home=home).stdout)
+    return {window, listed["status"], anyio.run(assistants)}
+
+
+def test_a_remote_index_says_how_many_commits_it_is_behind_until_it_catches_up(workspace, pharos_home, git_daemon,
+                                                                               tmp_path):
+    work = make_repo(tmp_path / "work")
+    url = git_daemon.publish(work, "project")
+    Ingestor(workspace).ingest(url, task=Task(JobKind.INGEST))
+    repo = workspace.catalog.find_repo(parse_source(url).repo_id)
+    add_commit(work, {"src/gamma.py": function("gamma_collector")}, "gamma")
+    add_commit(work, {"src/delta.py": function("delta_merger")}, "delta")
+    push(work, git_daemon.root / "project.git")
+    lines: list[str] = []
+
+    # the look saw the branch move: the commits since are fetched and counted; the update is pending
+    check = follower(workspace, repo, lines).look(repo, None, Settings.load(), Task(JobKind.INGEST))
+    assert check.behind == 2
+    assert shown_everywhere(pharos_home, workspace) == {"behind by 2 commits"}
+    settings = Settings.load()
+    settings.live_paused = True
+    settings.save()
+    assert shown_everywhere(pharos_home, workspace) == {"paused (behind by 2 commits)"}
+    settings.live_paused = False
+    settings.save()
+
+    git_daemon.stop()  # the next look fails: the index is still as far behind as the last one found
+    assert follower(workspace, repo, lines).follow(repo, Settings.load()) is False
+    (failed,) = shown_everywhere(pharos_home, workspace)
+    assert failed.startswith("check failed: ") and failed.endswith(" (behind by 2 commits)")
+    assert lines == [failed.removesuffix(" (behind by 2 commits)")]
+    assert ingests(workspace) == 1  # none of this ran an update
+    with pytest.raises(PharosError) as update_failed:  # the update itself fails: it cannot fetch either
+        Ingestor(workspace).ingest(url, task=Task(JobKind.INGEST))
+    assert shown_everywhere(pharos_home, workspace) == {f"check failed: {update_failed.value} (behind by 2 commits)"}

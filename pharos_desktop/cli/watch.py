@@ -4,16 +4,17 @@ change, and remote repositories' as their branch moves (a look every live_remote
 
 from __future__ import annotations
 
+import argparse
+import json
 import sys
 import threading
 import time
 from pathlib import Path
 
-from ..engine.errors import Cancelled, UsageError
+from ..engine.errors import Cancelled, PharosError, UsageError
 from ..engine.run.cancel import CancelToken
 from .cancellable import run_cancellable
 
-MODEL_IDLE_SECONDS = 300  # a model no update asked for this long is let go (the next update loads it again)
 
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser(
@@ -29,14 +30,19 @@ def add_parser(subparsers) -> None:
     switch = parser.add_mutually_exclusive_group()
     switch.add_argument("--pause", action="store_true", help="hold all automatic work back (a running watch too)")
     switch.add_argument("--resume", action="store_true", help="let automatic work run again")
+    # the child a watch runs its updates in (engine/live/update.py): requests on stdin, events on stdout
+    switch.add_argument("--updates-child", action="store_true", help=argparse.SUPPRESS)
 
 
 def run(args, workspace) -> int:
     from ..engine.live.remote import RemoteFollower
+    from ..engine.live.update import UpdateChild
     from ..engine.live.watcher import LiveIndex
     from ..engine.run.priority import lower_priority
     from ..engine.source import parse_source
 
+    if args.updates_child:
+        return _serve_updates(workspace)
     if args.pause or args.resume:
         workspace.settings.live_paused = args.pause
         workspace.settings.save()
@@ -70,8 +76,12 @@ def run(args, workspace) -> int:
             print(f"{time.strftime('%H:%M:%S')} {name}: {line}", file=sys.stderr, flush=True)
 
     cancel = CancelToken()
-    live = LiveIndex(workspace, local, cancel=cancel, report=report)
-    follower = RemoteFollower(workspace, remote if minutes else [], cancel=cancel, report=report)
+    # Updates run in child processes, so that this process stays the size of a watcher: a folder's child is kept
+    # a while (the next save does not wait for the model to load); a remote's, hourly, ends with its update.
+    local_updates, remote_updates = UpdateChild(workspace, cancel), UpdateChild(workspace, cancel, linger=0)
+    live = LiveIndex(workspace, local, cancel=cancel, report=report, update=local_updates)
+    follower = RemoteFollower(workspace, remote if minutes else [], cancel=cancel, report=report,
+                              update=remote_updates)
     if local:
         print(f"watching {len(local)} folder{'s' if len(local) != 1 else ''}: "
               f"{', '.join(repo.name for repo in local)} (Ctrl-C stops)", file=sys.stderr, flush=True)
@@ -84,7 +94,6 @@ def run(args, workspace) -> int:
               file=sys.stderr, flush=True)
     remotes = threading.Thread(target=follower.run, name="pharos-remote", daemon=True)
     remotes.start()
-    threading.Thread(target=_release_models, args=(workspace, cancel), name="pharos-release", daemon=True).start()
     try:
         run_cancellable(live.run, cancel)
     except Cancelled:
@@ -92,13 +101,27 @@ def run(args, workspace) -> int:
     finally:
         cancel.cancel()
         remotes.join(timeout=30)
+        local_updates.stop()
     print("stopped watching", file=sys.stderr)
     return 0
 
 
-def _release_models(workspace, cancel: CancelToken) -> None:
-    """Updates run in this process, so an edit is searchable within a second; between bursts of work the model
-    should not hold hundreds of MB of a machine that is only being watched."""
-    while not cancel.wait(60):
-        if "pharos_desktop.engine.model.embedder" in sys.modules:  # never imported by a watch with nothing to do
-            workspace.release_models(MODEL_IDLE_SECONDS)
+def _serve_updates(workspace) -> int:
+    """The update child: one ingest per request line, its events as JSON lines, until stdin closes or says
+    "cancel" (run/child.py). Work already stored is kept when it is cancelled: the next update finishes it."""
+    from ..engine.ingest import Ingestor
+    from ..engine.run.child import json_lines, requests_on_stdin
+    from ..engine.run.task import Task
+    from ..engine.states import JobKind
+
+    cancel = CancelToken()  # its priority is the watch's, lowered already: lowering it again would be twice
+    for line in requests_on_stdin(cancel):
+        request = json.loads(line)
+        task = Task(JobKind.INGEST, json_lines, cancel, request["job_id"])
+        try:
+            Ingestor(workspace).ingest(request["source"], request["branch"], task=task)
+        except Cancelled:
+            break
+        except PharosError:
+            pass  # said in the job's JobFailed event, which ends the parent's wait
+    return 0

@@ -18,6 +18,8 @@ class Check:
     at: float  # when the remote was asked
     head: str = ""  # the commit its branch pointed at then ("" when the look failed)
     error: str = ""  # the one line a failed look gave
+    indexed: str = ""  # the commit the index held when the branch was seen to move,
+    behind: int | None = None  # and how many commits the branch was past it then (None: not known)
 
 
 def read_checks(data_folder: Path) -> dict[str, Check]:
@@ -28,9 +30,14 @@ def read_checks(data_folder: Path) -> dict[str, Check]:
         return {}  # none yet, or damaged: the next look writes it again
 
 
-def record_check(data_folder: Path, repo_id: str, head: str = "", error: str = "") -> Check:
-    check = Check(time.time(), head, error)
+def record_check(data_folder: Path, repo_id: str, head: str = "", error: str = "", indexed: str = "",
+                 behind: int | None = None) -> Check:
+    """A failed look keeps what the last good one found: the index is still that far behind."""
     checks = read_checks(data_folder)
+    last = checks.get(repo_id)
+    if error and last is not None:
+        head, indexed, behind = last.head, last.indexed, last.behind
+    check = Check(time.time(), head, error, indexed, behind)
     checks[repo_id] = check
     path = Path(data_folder) / FILE
     temp = path.with_suffix(f".{os.getpid()}.tmp")

@@ -16,13 +16,14 @@ from ..run.cancel import CancelToken
 from ..run.events import Emit, ignore_events
 from ..run.task import Task
 from ..settings import Settings
-from ..source import parse_source, remote_commit
+from ..run.repo_lock import repo_lock
+from ..source import commits_behind, parse_source, remote_commit
 from ..states import JobKind
 from ..workspace import Workspace
-from .checks import read_checks, record_check
+from .checks import Check, read_checks, record_check
 from .manners import held_back
 from .publish import publish_update
-from .status import repo_status
+from .status import remote_behind, repo_status
 from .update import Update, in_this_process
 
 log = logging.getLogger(__name__)
@@ -68,27 +69,15 @@ class RemoteFollower:
 
     def follow(self, repo: RepoRecord, settings: Settings) -> bool:
         """One look at ``repo``'s remote, and its update when the branch moved. True when it was updated."""
-        from ..ingest import git_access  # the ingest path, only once something is to be done
-
         repo = self.workspace.catalog.find_repo(repo.repo_id) or repo
         # A repository ingested without a branch follows the remote's default branch (and is another repository
         # than the same URL ingested with one: the id holds the branch asked for).
         branch = None if parse_source(repo.source).repo_id == repo.repo_id else repo.branch
         task = Task(JobKind.INGEST, self.emit, self.cancel)
-        try:
-            head = remote_commit(parse_source(repo.source, branch), branch or "", access=git_access(settings, task),
-                                 cancel=self.cancel, clones_dir=self.workspace.clones_dir)
-        except Cancelled:
-            raise
-        except PharosError as exc:
-            record_check(self.workspace.data_folder, repo.repo_id, error=str(exc))
-            self.report(repo.name, f"check failed: {exc}")
+        check = self.look(repo, branch, settings, task)
+        if check is None:
             return False
-        record_check(self.workspace.data_folder, repo.repo_id, head=head)
-        if not head or head == repo.commit:
-            log.debug("%s: the remote did not move", repo.name)
-            return False
-        self.report(repo.name, f"the remote moved to {head[:10]}: updating")
+        self.report(repo.name, f"{remote_behind(repo, check)}: updating")
         try:
             summary = self.update(repo.source, branch, task)
         except Cancelled:
@@ -104,3 +93,35 @@ class RemoteFollower:
             publish_update(self.workspace, repo.repo_id, repo.name, cancel=self.cancel, emit=self.emit,
                            report=self.report)
         return True
+
+    def look(self, repo: RepoRecord, branch: str | None, settings: Settings, task: Task) -> Check | None:
+        """The cheap look (ls-remote), recorded; when the branch moved, the commits since the indexed one are
+        fetched and counted, so that the status says how far behind the index is until it has caught up.
+        The check when the branch moved, else None."""
+        from ..ingest import git_access  # the ingest path, only once something is to be done
+
+        spec = parse_source(repo.source, branch)
+        access = git_access(settings, task)
+        try:
+            head = remote_commit(spec, branch or "", access=access, cancel=self.cancel,
+                                 clones_dir=self.workspace.clones_dir)
+        except Cancelled:
+            raise
+        except PharosError as exc:
+            record_check(self.workspace.data_folder, repo.repo_id, error=str(exc))
+            self.report(repo.name, f"check failed: {exc}")
+            return None
+        if not head or head == repo.commit:
+            record_check(self.workspace.data_folder, repo.repo_id, head=head)
+            log.debug("%s: the remote did not move", repo.name)
+            return None
+        try:  # in the clone an update uses: held as an update holds it
+            with repo_lock(self.workspace.data_folder, repo.repo_id, cancel=self.cancel, on_wait=lambda: None):
+                behind = commits_behind(spec, branch or "", head, repo.commit, access=access, cancel=self.cancel,
+                                        clones_dir=self.workspace.clones_dir)
+        except Cancelled:
+            raise
+        except PharosError as exc:  # the update fetches again, and says what is wrong if it is
+            log.info("%s: the commits since %s could not be counted: %s", repo.name, repo.commit[:10], exc)
+            behind = None
+        return record_check(self.workspace.data_folder, repo.repo_id, head=head, indexed=repo.commit, behind=behind)

@@ -4,8 +4,9 @@
 3 changed files", "behind: the remote moved to <commit>", "paused (...)", "check failed: <reason>". A local
 folder is compared with what is on disk now (its HEAD, and its files' sizes and times: the scan an unchanged
 re-ingest makes), so the words are true when they are shown, not only when the index was last written; a
-remote repository with the last look at its remote (checks.py). A repository with no indexed file never says
-it is up to date.
+remote repository with the last look at its remote (checks.py), which counts the commits it is behind by
+until an update has caught up: "paused (behind by 2 commits)", "check failed: <reason> (behind by 2
+commits)". A repository with no indexed file never says it is up to date.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from ..settings import Settings
 from ..source.git import in_git_work_tree, local_git
 from ..states import IndexedTree, JobKind, RepoState
 from ..workspace import Workspace
-from .checks import read_checks
+from .checks import Check, read_checks
 from .manners import held_back
 
 
@@ -51,10 +52,11 @@ def repo_status(workspace: Workspace, repo: RepoRecord, settings: Settings | Non
     settings = settings or workspace.settings
     if repo.state == RepoState.INGESTING:
         return f"updating ({repo.todo} files)" if repo.todo else "updating"
-    if repo.state == RepoState.INTERRUPTED:
-        return "interrupted part way: the next update finishes it"
-    if repo.state == RepoState.FAILED:
-        return f"check failed: {repo.error or 'the last update did not finish'}"
+    if repo.state in (RepoState.INTERRUPTED, RepoState.FAILED):
+        words = ("interrupted part way: the next update finishes it" if repo.state == RepoState.INTERRUPTED
+                 else f"check failed: {repo.error or 'the last update did not finish'}")
+        behind = remote_behind(repo, read_checks(workspace.data_folder).get(repo.repo_id)) if repo.kind != "local" else ""
+        return f"{words} ({behind})" if behind else words
     if not repo.files:
         return "not indexed yet" if repo.state == RepoState.NEW else f"no file indexed ({repo.skipped} skipped)"
     words = _freshness(workspace, repo, settings, time.time() if now is None else now)
@@ -75,15 +77,28 @@ def _freshness(workspace: Workspace, repo: RepoRecord, settings: Settings, now: 
     if repo.kind != "local":
         check = read_checks(workspace.data_folder).get(repo.repo_id)
         if check and check.at >= checked:  # a look at the remote since the last update
+            behind = remote_behind(repo, check)
             if check.error:
-                return f"check failed: {check.error}"
-            if check.head and check.head != repo.commit:
-                return f"behind: the remote moved to {check.head[:10]}"
+                return f"check failed: {check.error}" + (f" ({behind})" if behind else "")
+            if behind:
+                return behind
             checked = check.at
     what = repo.commit[:10] if repo.commit else "the folder"
     if repo.tree == IndexedTree.WORKING_TREE:
         what += " + uncommitted changes"
     return f"up to date with {what}, checked {ago(now - checked)}"
+
+
+def remote_behind(repo: RepoRecord, check: Check | None) -> str:
+    """How far a remote repository's index is behind what its last look found ("behind by 2 commits", or
+    "behind: the remote moved to <commit>" where it could not be counted), or "" when the index holds it."""
+    if check is None or not check.head or (repo.state == RepoState.READY and check.head == repo.commit):
+        return ""
+    # counted from the commit indexed then: still the index's own unless an update to the head has finished since,
+    # or one began (its commit is written as it begins) and did not finish
+    if check.behind and (check.indexed == repo.commit or repo.state != RepoState.READY):
+        return f"behind by {check.behind} commit{'s' if check.behind != 1 else ''}"
+    return f"behind: the remote moved to {check.head[:10]}" if check.head != repo.commit else ""
 
 
 def behind_by(workspace: Workspace, repo: RepoRecord, settings: Settings) -> str:

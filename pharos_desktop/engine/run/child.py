@@ -13,11 +13,17 @@ not ended a while after being asked is killed, with everything it started.
 
 The child (a command given ``--events --cancel-on-stdin``) hears that line with ``cancel_on_stdin`` and
 writes its events with ``json_lines``.
+
+A child may also serve one request after another (`watch --updates-child`, engine/live/update.py): the parent
+writes each request as a line on its stdin (``Child.send``) and reads its events until that job's last one;
+the child takes them with ``requests_on_stdin``, where "cancel" and the pipe closing mean what they mean above.
+The parent closing the pipe while the child is idle is how it lets it go.
 """
 
 from __future__ import annotations
 
 import os
+import queue
 import subprocess
 import sys
 import threading
@@ -59,6 +65,7 @@ class Child:
                                         start_new_session=(os.name == "posix"),
                                         creationflags=getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0))
         self._stderr: deque[str] = deque(maxlen=_STDERR_LINES)
+        self._stdin_lock = threading.Lock()  # a request and the cancel line may be written from two threads
         # Read as it comes, beside stdout: a child that fills the stderr pipe must not stall.
         self._stderr_reader = threading.Thread(target=lambda: self._stderr.extend(self.process.stderr), daemon=True)
         self._stderr_reader.start()
@@ -85,17 +92,31 @@ class Child:
     def stderr_tail(self) -> str:
         return "".join(self._stderr)
 
+    def send(self, line: str) -> bool:
+        """Write one line on the child's stdin; False when it is gone (or its stdin already closed)."""
+        with self._stdin_lock:
+            try:
+                self.process.stdin.write(line + "\n")
+                self.process.stdin.flush()
+                return True
+            except (OSError, ValueError):
+                return False
+
+    def close_stdin(self) -> None:
+        """No more requests: a serving child ends once what it is doing is done (it is idle when this is used)."""
+        with self._stdin_lock:
+            try:
+                self.process.stdin.close()
+            except OSError:
+                pass
+
     def _stop_when_cancelled(self) -> None:
         while self.process.poll() is None:
             if self.cancel.wait(0.05):
                 break
         else:
             return
-        try:
-            self.process.stdin.write(CANCEL_LINE + "\n")
-            self.process.stdin.flush()
-        except OSError:
-            pass  # it is already ending
+        self.send(CANCEL_LINE)  # False: it is already ending
         deadline = time.monotonic() + KILL_AFTER
         while self.process.poll() is None and time.monotonic() < deadline:
             time.sleep(0.1)
@@ -116,6 +137,25 @@ def cancel_on_stdin(cancel: CancelToken) -> None:
         cancel.cancel()
 
     threading.Thread(target=watch, name="pharos-cancel-watch", daemon=True).start()
+
+
+def requests_on_stdin(cancel: CancelToken) -> Iterator[str]:
+    """A serving child's requests, one line each, in order, as they come, until a "cancel" line or stdin closing
+    (the parent is gone, or lets the child go), which also sets ``cancel`` (as ``cancel_on_stdin``). Stdin is
+    read on a thread of its own, so that a cancel is heard while a request runs."""
+    lines: queue.Queue[str | None] = queue.Queue()
+
+    def read() -> None:
+        for line in sys.stdin:
+            if line.strip() == CANCEL_LINE:
+                break
+            lines.put(line)
+        cancel.cancel()
+        lines.put(None)
+
+    threading.Thread(target=read, name="pharos-requests", daemon=True).start()
+    while (line := lines.get()) is not None and not cancel.cancelled:
+        yield line
 
 
 _stdout_lock = threading.Lock()

@@ -202,3 +202,26 @@ def remove_tree(path: Path, attempts: int = 10) -> None:
                 raise SourceError(f"cannot delete {path}: {exc.strerror or exc}; close programs using it "
                                   "and try again") from exc
             time.sleep(0.1 * (attempt + 1))
+
+
+def commits_behind(spec: SourceSpec, branch: str, head: str, indexed: str, *, access: GitAccess,
+                   cancel: CancelToken, clones_dir: Path) -> int | None:
+    """How many commits the remote's ``head`` is past ``indexed``, once its history since ``indexed`` was fetched
+    into the clone (the update then fetches none of it again). None when that cannot be told: no clone, or
+    ``indexed`` is not in ``head``'s history (a force push). The caller holds the repository's lock."""
+    dest = Path(clones_dir) / spec.repo_id
+    if not (dest / ".git").is_dir() or not indexed:
+        return None
+    if spec.location.startswith("file://"):
+        access = replace(access, token="")
+    git = _Git(spec, access, cancel, Path(clones_dir))
+    code, since = local_git(["log", "-1", "--format=%ct", indexed], dest)
+    if code != 0:
+        return None
+    # the commits since the indexed one's time: a depth would fetch as many older ones too
+    git.network(["fetch", f"--shallow-since={since}", "--no-tags", "origin", branch or "HEAD"], branch or None,
+                cwd=dest)
+    if local_git(["merge-base", "--is-ancestor", indexed, head], dest)[0] != 0:
+        return None
+    code, count = local_git(["rev-list", "--count", f"{indexed}..{head}"], dest)
+    return int(count) if code == 0 and count.isdigit() else None
