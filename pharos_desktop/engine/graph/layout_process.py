@@ -69,3 +69,9 @@ class LayoutProcess:
             pool.shutdown(wait=False, cancel_futures=True)
             for process in processes:
                 process.terminate()
+            for process in processes:
+                # A child started while its parent held SIGTERM blocked (some libraries and test runners do)
+                # inherits the block, and would outlive a terminate: it is killed then.
+                process.join(2)
+                if process.is_alive():
+                    process.kill()
