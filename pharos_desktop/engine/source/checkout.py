@@ -70,6 +70,8 @@ class _Git:
     """git commands for one source, with one environment and one way of naming failures."""
 
     def __init__(self, spec: SourceSpec, access: GitAccess, cancel: CancelToken, clones_dir: Path) -> None:
+        if spec.location.startswith("file://"):
+            access = replace(access, token="")  # a local path never needs one; keep it out of every process we start
         self.spec, self.access, self.cancel, self.clones_dir = spec, access, cancel, clones_dir
         self.env = git_env(access.token, spec.host, access.token_hosts)
         self.options = network_options(access.pins, access.follow_redirects)
@@ -111,8 +113,6 @@ def remote_commit(spec: SourceSpec, branch: str, *, access: GitAccess, cancel: C
                   clones_dir: Path) -> str:
     """The commit ``branch`` (its default branch when "") points at on the remote now: one ls-remote, no
     objects fetched, the cheap look before an update. "" when the remote has no such branch."""
-    if spec.location.startswith("file://"):
-        access = replace(access, token="")  # as open_source: a local path never needs one
     git = _Git(spec, access, cancel, Path(clones_dir))
     ref = f"refs/heads/{branch}" if branch else "HEAD"
     out = git.network(["ls-remote", "--", spec.location, ref], branch or None)
@@ -163,8 +163,6 @@ def open_source(spec: SourceSpec, branch: str | None, clones_dir: Path, *, acces
         raise SourceError(f"not a valid branch name: {branch!r}")
     if spec.kind == "local":
         return _open_local(spec, branch)
-    if spec.location.startswith("file://"):
-        access = replace(access, token="")  # a local path never needs one; keep it out of every process we start
     clones_dir = Path(clones_dir)
     clones_dir.mkdir(parents=True, exist_ok=True)
     dest = clones_dir / spec.repo_id
@@ -212,8 +210,6 @@ def commits_behind(spec: SourceSpec, branch: str, head: str, indexed: str, *, ac
     dest = Path(clones_dir) / spec.repo_id
     if not (dest / ".git").is_dir() or not indexed:
         return None
-    if spec.location.startswith("file://"):
-        access = replace(access, token="")
     git = _Git(spec, access, cancel, Path(clones_dir))
     code, since = local_git(["log", "-1", "--format=%ct", indexed], dest)
     if code != 0:
