@@ -2,16 +2,24 @@
 calls) and code, all tokenized in Python by words.py so index and query agree exactly.
 
 The table is contentless (the text lives in ``chunks``); triggers keep it in step with ``chunks``.
-A catalog written by an older version (another tokenizer) is re-indexed on open: no re-embedding.
+A catalog written by an older version (another tokenizer, other table options) is re-indexed on open: no
+re-embedding.
+
+It keeps no per-chunk token counts (``columnsize=0``): bm25 looked each matched chunk's up, four fifths of
+the time of a keyword search at a million chunks, and ranks chunks without them no worse on the tuned
+codebases of bench/search_eval.py (docs/benchmarks.md, "Keyword index at a million chunks").
 """
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 
 from .words import index_text
 
-VERSION = "3"  # bump when words.py or the indexed fields change: the index is rebuilt on open
+log = logging.getLogger(__name__)
+
+VERSION = "4"  # bump when words.py, the indexed fields or the table's options change: the index is rebuilt on open
 FIELDS = ("name", "path", "doc", "code")
 # bm25 weight per field. Chosen on the tuned codebases of bench/search_eval.py (see its lever table).
 WEIGHTS = {"name": 10.0, "path": 3.0, "doc": 1.0, "code": 0.6}
@@ -21,7 +29,8 @@ _SCHEMA = f"""
 DROP TRIGGER IF EXISTS chunks_ai;
 DROP TRIGGER IF EXISTS chunks_ad;
 DROP TABLE IF EXISTS chunks_fts;
-CREATE VIRTUAL TABLE IF NOT EXISTS chunks_kw USING fts5(name, path, doc, code, content='', tokenize='ascii');
+CREATE VIRTUAL TABLE IF NOT EXISTS chunks_kw USING fts5(name, path, doc, code, content='', tokenize='ascii',
+                                                      columnsize=0);
 CREATE TRIGGER IF NOT EXISTS chunks_kw_ai AFTER INSERT ON chunks BEGIN
     INSERT INTO chunks_kw(rowid, name, path, doc, code) VALUES (new.rowid, {_SOURCES.format(p="new")});
 END;
@@ -38,10 +47,17 @@ def register(conn: sqlite3.Connection) -> None:
 
 
 def ensure(conn: sqlite3.Connection) -> None:
-    """Create the index, or rebuild it when it was written with another tokenizer."""
-    conn.executescript(_SCHEMA)
+    """Create the index, or make it again when an older version wrote it (another tokenizer or table options)."""
     row = conn.execute("SELECT value FROM meta WHERE key = 'keyword_index'").fetchone()
-    if row is None or row[0] != VERSION:
+    stale = row is None or row[0] != VERSION
+    if stale:
+        chunks = conn.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
+        if chunks:  # a minute or more at a million chunks: the log (and a waiting user) should know why
+            log.warning("rebuilding the keyword index of %d chunks for this version (once; nothing is re-embedded)",
+                        chunks)
+        conn.execute("DROP TABLE IF EXISTS chunks_kw")  # its options are fixed when it is made
+    conn.executescript(_SCHEMA)
+    if stale:
         rebuild(conn)
         conn.execute("INSERT OR REPLACE INTO meta VALUES ('keyword_index', ?)", (VERSION,))
     conn.commit()
