@@ -5,9 +5,10 @@ The table is contentless (the text lives in ``chunks``); triggers keep it in ste
 A catalog written by an older version (another tokenizer, other table options) is re-indexed on open: no
 re-embedding.
 
-It keeps no per-chunk token counts (``columnsize=0``): bm25 looked each matched chunk's up, four fifths of
-the time of a keyword search at a million chunks, and ranks chunks without them no worse on the tuned
-codebases of bench/search_eval.py (docs/benchmarks.md, "Keyword index at a million chunks").
+It keeps no per-chunk token counts (``columnsize=0``): bm25 looked each matched chunk's up, three quarters of
+the keyword query's time at a million chunks. Without them bm25 does not favour short chunks; on the tuned
+codebases of bench/search_eval.py fused search lost 0.007 MRR@10 on one suite and gained 0.048 on the other
+(docs/benchmarks.md, "Scale: the keyword index without token counts").
 """
 
 from __future__ import annotations
