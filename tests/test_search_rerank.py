@@ -30,6 +30,7 @@ def workspace(pharos_home):
         # Module-level code that repeats the question's words (a comment block): strong on keywords alone.
         chunk(0, "module", "<module>", "[python] module code of src/headers.py",
               "# Header names may differ only in case; the duplicate header names merge on lookup\n"
+              "# (names that differ only in case are duplicates: merge them)\n"
               "DEFAULT_HEADERS = {}  # header names"),
         chunk(1, "class", "Headers", "[python] class Headers(dict):\n    \"\"\"Header names and their values.\"\"\"",
               "class Headers(dict):\n    \"\"\"Header names and their values.\"\"\"\n    header_names = ()"),
