@@ -10,9 +10,11 @@ import asyncio
 import logging
 import os
 import sys
+import threading
 
-from PySide6.QtCore import QSettings
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtGui import QPainter, QPixmap
+from PySide6.QtWidgets import QApplication, QMessageBox, QSplashScreen
 
 from .. import __version__
 
@@ -35,8 +37,27 @@ def make_application(argv: list[str]) -> QApplication:
     return app
 
 
-def open_workspace(app_settings: QSettings):
-    """The data folder chosen in Settings applies from the next start, unless PHAROS_HOME says otherwise."""
+SLOW_OPEN_NOTICE = ("Opening the data folder…\n\nAfter an update this can take a while: the keyword index is rebuilt once\n"
+                    "(about a minute per 100,000 chunks; nothing is re-embedded).\n")
+
+
+def _splash_picture() -> QPixmap:
+    from .icons import app_icon
+
+    picture = QPixmap(600, 220)
+    picture.fill(Qt.GlobalColor.white)
+    painter = QPainter(picture)
+    painter.drawPixmap((picture.width() - 96) // 2, 20, app_icon().pixmap(96, 96))
+    painter.end()
+    return picture
+
+
+def open_workspace(app: QApplication, app_settings: QSettings, notice_after: float = 0.5):
+    """The data folder chosen in Settings applies from the next start, unless PHAROS_HOME says otherwise.
+
+    Opened on a thread: a data folder that a new version must bring up to date (the keyword index rebuilt,
+    minutes at a million chunks) would otherwise keep the window away with nothing on screen. After
+    ``notice_after`` seconds a splash says what is happening, and stays responsive until the folder is open."""
     from .settings_dialog import DATA_FOLDER_KEY
 
     chosen = app_settings.value(DATA_FOLDER_KEY, "")
@@ -45,7 +66,28 @@ def open_workspace(app_settings: QSettings):
     from ..engine.logs import setup_logging
     from ..engine.workspace import Workspace
 
-    workspace = Workspace.open()
+    opened: dict = {}
+
+    def work() -> None:
+        try:
+            opened["workspace"] = Workspace.open()
+        except Exception as exc:  # noqa: BLE001 - handed to the caller on the UI thread
+            opened["error"] = exc
+
+    opening = threading.Thread(target=work, name="pharos-open-data-folder", daemon=True)
+    opening.start()
+    opening.join(notice_after)
+    if opening.is_alive():
+        splash = QSplashScreen(_splash_picture())
+        splash.showMessage(SLOW_OPEN_NOTICE, Qt.AlignmentFlag.AlignBottom | Qt.AlignmentFlag.AlignHCenter)
+        splash.show()
+        while opening.is_alive():
+            app.processEvents()
+            opening.join(0.05)
+        splash.close()
+    if "error" in opened:
+        raise opened["error"]
+    workspace = opened["workspace"]
     setup_logging(workspace.logs_dir)
     return workspace
 
@@ -58,7 +100,7 @@ def run_app(argv: list[str]) -> int:
     asyncio.set_event_loop(loop)
     app_settings = QSettings()
     try:
-        workspace = open_workspace(app_settings)
+        workspace = open_workspace(app, app_settings)
     except Exception as exc:  # noqa: BLE001 - a broken settings file or catalog: say so instead of vanishing
         QMessageBox.critical(None, APP_NAME, f"Pharos Desktop cannot open its data folder:\n\n{exc}")
         return 1
