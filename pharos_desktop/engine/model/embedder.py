@@ -175,8 +175,9 @@ def cpu_graph_runtime(model_folder: str) -> str:
     return openvino_model.RUNTIME if ready else onnx_model.RUNTIME
 
 
-def _graph_model(runtime: str, model_folder: str, settings: Settings):
-    """The int8 graph of ``runtime`` (made first if no bundle or cache has it), loaded for the CPU."""
+def _graph_model(runtime: str, model_folder: str, settings: Settings, queries: bool = False):
+    """The int8 graph of ``runtime`` (made first if no bundle or cache has it), loaded for the CPU: for documents,
+    or for ``queries`` (one at a time)."""
     folder = graphs.cached_graph(model_folder, model_cache_dir(), runtime)
     if folder is None:
         from . import export  # not imported where the graph is made (filelock and more: ~15 ms a search)
@@ -186,7 +187,7 @@ def _graph_model(runtime: str, model_folder: str, settings: Settings):
     if runtime == openvino_model.RUNTIME:
         return openvino_model.OpenVinoModel(folder, threads=settings.max_cores,
                                             compiled_cache=model_cache_dir() / "openvino-compiled")
-    return onnx_model.OnnxModel(folder, threads=settings.max_cores)
+    return onnx_model.OnnxModel(folder, threads=settings.max_cores, single_texts=queries)
 
 
 def _made_in_background(model_folder: str, runtime: str) -> bool:
@@ -314,7 +315,8 @@ class Embedder:
         with _cache_lock:
             _last_used = time.monotonic()
             if key not in _cache:
-                _cache[key] = cls(_graph_model(runtime, target, settings), settings.model, "cpu", 1, runtime)
+                _cache[key] = cls(_graph_model(runtime, target, settings, queries=True), settings.model, "cpu", 1,
+                                  runtime)
             return _cache[key]
 
     @classmethod
