@@ -103,27 +103,27 @@ def measure(home: Path = DEFAULT_HOME, runs: int = 15, packages: str = PACKAGES,
 
 
 def compare(home: Path, checkouts: list[Path], runs: int, model_cache: Path | None = None) -> dict:
-    """{checkout: {"p50_s", "p95_s", "cpu_p50_s", "load"}}: whole search processes of each checkout's code, one
-    of each in turn per question, after one unmeasured round that warms the disk cache."""
+    """{checkout: {"p50_s", "p95_s", "cpu_p50_s", "peak_rss_mb", "load"}}: whole search processes of each
+    checkout's code, one of each in turn per question, after one unmeasured round that warms the disk cache."""
     env = search_env(home)
     if model_cache:
         env["PHAROS_MODEL_CACHE"] = str(model_cache)
-    figures: dict[str, dict[str, list]] = {str(c): {"walls": [], "cpus": [], "loads": []} for c in checkouts}
+    figures: dict[str, dict[str, list]] = {str(c): {"walls": [], "cpus": [], "peaks": [], "loads": []} for c in checkouts}
     for run in range(runs + 1):
         for checkout in checkouts:
             load = os.getloadavg()[0]
-            wall, _, cpu = run_measured([sys.executable, "-m", "pharos_desktop", "search",
+            wall, peak, cpu = run_measured([sys.executable, "-m", "pharos_desktop", "search",
                                          QUESTIONS[run % len(QUESTIONS)], "--limit", "10"],
                                         {**env, "PYTHONPATH": str(checkout.resolve())}, cwd=home)
             if run:
-                for name, value in (("walls", wall), ("cpus", cpu), ("loads", load)):
+                for name, value in (("walls", wall), ("cpus", cpu), ("peaks", peak), ("loads", load)):
                     figures[str(checkout)][name].append(value)
     report = {}
     for checkout, f in figures.items():
         walls = sorted(f["walls"])
         report[checkout] = {"p50_s": round(statistics.median(walls), 3),
                             "p95_s": round(walls[min(len(walls) - 1, int(0.95 * len(walls)))], 3),
-                            "cpu_p50_s": round(statistics.median(f["cpus"]), 3),
+                            "cpu_p50_s": round(statistics.median(f["cpus"]), 3), "peak_rss_mb": round(max(f["peaks"])),
                             "load": round(statistics.mean(f["loads"]), 1)}
     return report
 
@@ -171,7 +171,7 @@ def main() -> int:
         report = compare(args.home, [Path(c) for c in args.checkouts.split(",")], args.runs, args.model_cache)
         for checkout, figures in report.items():
             print(f"{checkout}: p50 {figures['p50_s']:.2f} s, p95 {figures['p95_s']:.2f} s wall, CPU p50 "
-                  f"{figures['cpu_p50_s']:.2f} s, load average {figures['load']}")
+                  f"{figures['cpu_p50_s']:.2f} s, peak memory {figures['peak_rss_mb']} MB, load average {figures['load']}")
     else:
         report = measure(args.home, args.runs, args.packages, args.min_chunks)
         print_report(report, args.home)
