@@ -40,8 +40,9 @@ MAX_TOKENS_CAP = 512
 # Runtimes that run a graph made from the weights (graphs.py), on the CPU.
 GRAPH_RUNTIMES = (onnx_model.RUNTIME, openvino_model.RUNTIME)
 # The runtime a fresh process embeds one query with fastest: ONNX Runtime imports, loads its graph and embeds a
-# first query in about 0.15 s of CPU, OpenVINO in about 0.3 s (its import alone ~0.1 s, its first run ~0.09 s).
-# Its vectors search OpenVINO's documents as well on the tuned codebases (docs/benchmarks.md, command line).
+# first query in about 0.14 s of CPU, OpenVINO in about 0.36 s (its import alone ~0.12 s, its first run ~0.1 s).
+# Its queries find OpenVINO's documents as well: tuned fused MRR@10 within 0.005 (docs/benchmarks.md, "Command-line
+# search: a fresh process's start").
 QUERY_RUNTIME = onnx_model.RUNTIME
 
 
@@ -180,7 +181,7 @@ def _graph_model(runtime: str, model_folder: str, settings: Settings, queries: b
     or for ``queries`` (one at a time)."""
     folder = graphs.cached_graph(model_folder, model_cache_dir(), runtime)
     if folder is None:
-        from . import export  # not imported where the graph is made (filelock and more: ~15 ms a search)
+        from . import export  # only when it must be made: a search spares ~15 ms of imports (filelock and more)
 
         folder = export.ensure_graph(model_folder, model_cache_dir(), runtime)
     log.info("loaded model %s as %s from %s", settings.model, runtime, folder)
