@@ -264,9 +264,11 @@ SEARCH_AND_REPORT = """
 import json, sys
 from pharos_desktop.cli import main
 code = main(["search", "configuration file", "--json", "--limit", "3"])
-# What a search has no use for once the queries' graph is made: torch, the slower-starting OpenVINO, the export.
+# What a search has no use for once the queries' graph is made: torch, the slower-starting OpenVINO, the export,
+# the jobs table (and the psutil it needs).
 heavy = sorted(name for name in ("torch", "transformers", "sentence_transformers", "openvino",
-                                 "pharos_desktop.engine.model.export") if name in sys.modules)
+                                 "pharos_desktop.engine.model.export", "pharos_desktop.engine.jobs", "psutil")
+               if name in sys.modules)
 print(json.dumps({"code": code, "heavy": heavy, "onnxruntime": "onnxruntime" in sys.modules}))
 """
 
