@@ -1,12 +1,18 @@
 """Command-line search latency: `pharos-desktop search` as whole processes, on an index of 20,000+ chunks.
 
     .venv/bin/python -m bench.bench_search_cli [--runs 15] [--home DIR]
+    .venv/bin/python -m bench.bench_search_cli --home DIR --checkouts /work/main,. [--model-cache DIR]
 
 Builds (once; the data folder is kept under --home, default /tmp/pharos-bench-search) an index of
 installed packages' sources with the default runtime, then times whole `pharos-desktop search`
 processes (start, imports, query model, vectors, keyword search, printing), several questions in
 turn, and prints the median and the 95th percentile (target: median <= 1.0 s), with what the
 process imported that it should not need (torch, chromadb).
+
+--checkouts times the code of several checkouts of this repository on the same data folder, interleaved
+(one search by each in turn, the same question), so that a busy machine weighs on each alike; the load
+average is printed beside each one's figures. --model-cache points every search at a models folder other
+than the data folder's own (a data folder that must not change, with a graph added in a copy).
 """
 
 from __future__ import annotations
@@ -96,7 +102,33 @@ def measure(home: Path = DEFAULT_HOME, runs: int = 15, packages: str = PACKAGES,
             "cpu_p50_s": round(statistics.median(cpus), 3), "peak_rss_mb": round(max(peaks)), "imported": imported}
 
 
-def run_measured(command: list[str], env: dict) -> tuple[float, float, float]:
+def compare(home: Path, checkouts: list[Path], runs: int, model_cache: Path | None = None) -> dict:
+    """{checkout: {"p50_s", "p95_s", "cpu_p50_s", "peak_rss_mb", "load"}}: whole search processes of each
+    checkout's code, one of each in turn per question, after one unmeasured round that warms the disk cache."""
+    env = search_env(home)
+    if model_cache:
+        env["PHAROS_MODEL_CACHE"] = str(model_cache)
+    figures: dict[str, dict[str, list]] = {str(c): {"walls": [], "cpus": [], "peaks": [], "loads": []} for c in checkouts}
+    for run in range(runs + 1):
+        for checkout in checkouts:
+            load = os.getloadavg()[0]
+            wall, peak, cpu = run_measured([sys.executable, "-m", "pharos_desktop", "search",
+                                         QUESTIONS[run % len(QUESTIONS)], "--limit", "10"],
+                                        {**env, "PYTHONPATH": str(checkout.resolve())}, cwd=home)
+            if run:
+                for name, value in (("walls", wall), ("cpus", cpu), ("peaks", peak), ("loads", load)):
+                    figures[str(checkout)][name].append(value)
+    report = {}
+    for checkout, f in figures.items():
+        walls = sorted(f["walls"])
+        report[checkout] = {"p50_s": round(statistics.median(walls), 3),
+                            "p95_s": round(walls[min(len(walls) - 1, int(0.95 * len(walls)))], 3),
+                            "cpu_p50_s": round(statistics.median(f["cpus"]), 3), "peak_rss_mb": round(max(f["peaks"])),
+                            "load": round(statistics.mean(f["loads"]), 1)}
+    return report
+
+
+def run_measured(command: list[str], env: dict, cwd: Path | None = None) -> tuple[float, float, float]:
     """Run a command to its end: (wall seconds, its peak resident memory in MB, the CPU seconds it used, which
     a busy machine inflates far less than its wall time). Its output goes to a file,
     not a pipe, so that the process can be waited for directly (os.wait4 tells that process's peak). Linux counts
@@ -105,7 +137,8 @@ def run_measured(command: list[str], env: dict) -> tuple[float, float, float]:
 
     with tempfile.TemporaryFile() as out:
         began = time.perf_counter()
-        process = subprocess.Popen(command, env=env, stdout=out, stderr=out)
+        # (``python -m`` puts the working folder first on the path: --checkouts runs each from the data folder)
+        process = subprocess.Popen(command, env=env, stdout=out, stderr=out, cwd=cwd)
         _, status, usage = os.wait4(process.pid, 0)
         wall = time.perf_counter() - began
         process.returncode = os.waitstatus_to_exitcode(status)
@@ -130,10 +163,18 @@ def main() -> int:
     parser.add_argument("--home", type=Path, default=DEFAULT_HOME)
     parser.add_argument("--packages", default=PACKAGES)
     parser.add_argument("--min-chunks", type=int, default=20_000)
+    parser.add_argument("--checkouts", help="checkouts of this repository to compare, comma-separated")
+    parser.add_argument("--model-cache", type=Path, help="the models folder every search uses (--checkouts)")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
-    report = measure(args.home, args.runs, args.packages, args.min_chunks)
-    print_report(report, args.home)
+    if args.checkouts:
+        report = compare(args.home, [Path(c) for c in args.checkouts.split(",")], args.runs, args.model_cache)
+        for checkout, figures in report.items():
+            print(f"{checkout}: p50 {figures['p50_s']:.2f} s, p95 {figures['p95_s']:.2f} s wall, CPU p50 "
+                  f"{figures['cpu_p50_s']:.2f} s, peak memory {figures['peak_rss_mb']} MB, load average {figures['load']}")
+    else:
+        report = measure(args.home, args.runs, args.packages, args.min_chunks)
+        print_report(report, args.home)
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(report, indent=2))

@@ -26,14 +26,16 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 @pytest.fixture(scope="session")
 def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One cache of models made from the bundled weights for the whole run. The CPU's graph is made here, once,
-    so that no test meets the first run's torch stand-in (embedder._made_in_background) by the order tests run
-    in; tests of the first run give their own empty cache."""
+    """One cache of models made from the bundled weights for the whole run. The CPU's graph and the queries' graph
+    are made here, once, so that no test meets the first run's torch stand-in (embedder._made_in_background) or
+    starts making the queries' graph in the background (embedder._query_graph_in_background) by the order tests
+    run in; tests of the first run give their own empty cache."""
     from pharos_desktop.engine.model import export
-    from pharos_desktop.engine.model.embedder import bundled_model_path, cpu_graph_runtime
+    from pharos_desktop.engine.model.embedder import QUERY_RUNTIME, bundled_model_path, cpu_graph_runtime
 
     cache = tmp_path_factory.mktemp("model-cache")
-    export.ensure_graph(bundled_model_path(), cache, cpu_graph_runtime(str(bundled_model_path())))
+    for runtime in dict.fromkeys((cpu_graph_runtime(str(bundled_model_path())), QUERY_RUNTIME)):
+        export.ensure_graph(bundled_model_path(), cache, runtime)
     return cache
 
 

@@ -264,17 +264,55 @@ SEARCH_AND_REPORT = """
 import json, sys
 from pharos_desktop.cli import main
 code = main(["search", "configuration file", "--json", "--limit", "3"])
-heavy = sorted(name for name in ("torch", "transformers", "sentence_transformers") if name in sys.modules)
-print(json.dumps({"code": code, "heavy": heavy}))
+# What a search has no use for once the queries' graph is made: torch, the slower-starting OpenVINO, the export,
+# the jobs table (and the psutil it needs).
+heavy = sorted(name for name in ("torch", "transformers", "sentence_transformers", "openvino",
+                                 "pharos_desktop.engine.model.export", "pharos_desktop.engine.jobs", "psutil")
+               if name in sys.modules)
+print(json.dumps({"code": code, "heavy": heavy, "onnxruntime": "onnxruntime" in sys.modules}))
 """
 
 
-def test_command_line_search_never_imports_torch(tmp_path, pharos_home, model_cache):
+def test_command_line_search_imports_only_the_runtime_that_starts_fastest(tmp_path, pharos_home, model_cache):
+    """Documents embedded with OpenVINO, queries with ONNX Runtime's graph of the same weights (its import, load and
+    first query cost half of OpenVINO's in a fresh process); never torch."""
     sample = make_sample_repo(tmp_path / "sample")
     ingest(Workspace(pharos_home), sample)
     env = child_env(PHAROS_HOME=str(pharos_home), PHAROS_MODEL_CACHE=str(model_cache))
     report = run_python(SEARCH_AND_REPORT, env)
-    assert report == {"code": 0, "heavy": []}
+    assert report == {"code": 0, "heavy": [], "onnxruntime": True}
+
+
+@pytest.mark.slow
+def test_the_queries_graph_is_made_in_the_background_by_an_ingest_not_by_a_search(tmp_path, pharos_home,
+                                                                                  model_cache, monkeypatch):
+    """A data folder whose documents' graph (OpenVINO) was made before the queries' graph existed: searches use the
+    documents' graph meanwhile; the next ingest starts making the queries' graph, and once made, queries use it."""
+    model = bundled_model_path()
+    runtime = embedder_module.cpu_graph_runtime(str(model))
+    if runtime == embedder_module.QUERY_RUNTIME:
+        pytest.skip("documents are embedded with the queries' runtime here: nothing to make")
+    cache = tmp_path / "models"
+    documents_graph = graphs.cached_graph(model, model_cache, runtime)
+    shutil.copytree(documents_graph, cache / documents_graph.name)
+    monkeypatch.setenv("PHAROS_MODEL_CACHE", str(cache))
+    monkeypatch.setattr(embedder_module, "_cache", {})  # models loaded by earlier tests: this folder has none
+    started = []
+    real_start = export.make_in_background
+    monkeypatch.setattr(export, "make_in_background", lambda *args: started.append(args[2]) or real_start(*args))
+    workspace = Workspace(pharos_home, Settings())
+    assert workspace.query_embedder().made_by == runtime, "the documents' graph until the queries' one is made"
+    assert started == [], "a search starts no export"
+
+    ingest(workspace, make_sample_repo(tmp_path / "sample"))
+    assert started == [embedder_module.QUERY_RUNTIME], "the ingest started making the queries' graph"
+    deadline = time.monotonic() + 580  # the export itself: generous, it is not what this test measures
+    while graphs.cached_graph(model, cache, embedder_module.QUERY_RUNTIME) is None and time.monotonic() < deadline:
+        time.sleep(1)
+    monkeypatch.setattr(embedder_module, "_cache", {})
+    assert Workspace(pharos_home, Settings()).query_embedder().made_by == embedder_module.QUERY_RUNTIME
+    assert Searcher(Workspace(pharos_home, Settings())).search("hide passwords and tokens in a string", limit=3,
+                                                               mode="vector")[0].symbol == "redact_secrets"
 
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads a process's niceness from /proc")

@@ -84,7 +84,8 @@ def main(argv: list[str]) -> int:
             return module.repair(args)
         workspace = Workspace.open()
         setup_logging(workspace.logs_dir, verbose=args.verbose)
-        workspace.jobs.mark_stale_interrupted()  # left by a process that was killed
+        if getattr(module, "READS_JOBS", True):  # a search shows no jobs: it spares the jobs table's start
+            workspace.jobs.mark_stale_interrupted()  # left by a process that was killed
         return module.run(args, workspace)
     except KeyboardInterrupt:
         print("cancelled", file=sys.stderr)

@@ -9,6 +9,8 @@ from ..engine.query.hit_text import as_json, describe, explain, why
 from ..engine.query.search import MODES, SearchFilters, Searcher
 from .output import print_json
 
+READS_JOBS = False  # (cli.main marks jobs a killed process left only for commands that show or run jobs)
+
 
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser("search", help="search ingested repositories",

@@ -24,7 +24,7 @@ import threading
 import time
 from pathlib import Path
 
-from . import export, graphs, onnx_model, openvino_model
+from . import graphs, onnx_model, openvino_model
 from ..errors import ModelError
 from ..settings import DEFAULT_MODEL, Settings, data_folder
 
@@ -39,6 +39,11 @@ _PREFIXES = {
 MAX_TOKENS_CAP = 512
 # Runtimes that run a graph made from the weights (graphs.py), on the CPU.
 GRAPH_RUNTIMES = (onnx_model.RUNTIME, openvino_model.RUNTIME)
+# The runtime a fresh process embeds one query with fastest: ONNX Runtime imports, loads its graph and embeds a
+# first query in about 0.14 s of CPU, OpenVINO in about 0.36 s (its import alone ~0.12 s, its first run ~0.1 s).
+# Its queries find OpenVINO's documents as well: tuned fused MRR@10 within 0.005 (docs/benchmarks.md, "Command-line
+# search: a fresh process's start").
+QUERY_RUNTIME = onnx_model.RUNTIME
 
 
 def bundled_model_path() -> Path | None:
@@ -171,14 +176,19 @@ def cpu_graph_runtime(model_folder: str) -> str:
     return openvino_model.RUNTIME if ready else onnx_model.RUNTIME
 
 
-def _graph_model(runtime: str, model_folder: str, settings: Settings):
-    """The int8 graph of ``runtime`` (made first if no bundle or cache has it), loaded for the CPU."""
-    folder = export.ensure_graph(model_folder, model_cache_dir(), runtime)
+def _graph_model(runtime: str, model_folder: str, settings: Settings, queries: bool = False):
+    """The int8 graph of ``runtime`` (made first if no bundle or cache has it), loaded for the CPU: for documents,
+    or for ``queries`` (one at a time)."""
+    folder = graphs.cached_graph(model_folder, model_cache_dir(), runtime)
+    if folder is None:
+        from . import export  # only when it must be made: a search spares ~15 ms of imports (filelock and more)
+
+        folder = export.ensure_graph(model_folder, model_cache_dir(), runtime)
     log.info("loaded model %s as %s from %s", settings.model, runtime, folder)
     if runtime == openvino_model.RUNTIME:
         return openvino_model.OpenVinoModel(folder, threads=settings.max_cores,
                                             compiled_cache=model_cache_dir() / "openvino-compiled")
-    return onnx_model.OnnxModel(folder, threads=settings.max_cores)
+    return onnx_model.OnnxModel(folder, threads=settings.max_cores, single_texts=queries)
 
 
 def _made_in_background(model_folder: str, runtime: str) -> bool:
@@ -187,8 +197,29 @@ def _made_in_background(model_folder: str, runtime: str) -> bool:
     and the int8 graph's are close enough to share one index (bench/bench_first_run.py measures how close)."""
     if graphs.cached_graph(model_folder, model_cache_dir(), runtime) is not None:
         return False
+    from . import export
+
     export.make_in_background(model_folder, model_cache_dir(), runtime)
     return True
+
+
+def _query_graph_in_background(model_folder: str, runtime: str) -> None:
+    """Where documents are embedded with another graph than QUERY_RUNTIME's and that one is not made yet,
+    start making it (about 10 s of CPU, once, below normal priority), so that later searches start faster.
+    Started by what embeds documents (an ingest, the window), never by a search."""
+    if runtime != QUERY_RUNTIME and runtime in GRAPH_RUNTIMES and \
+            graphs.cached_graph(model_folder, model_cache_dir(), QUERY_RUNTIME) is None:
+        from . import export
+
+        export.make_in_background(model_folder, model_cache_dir(), QUERY_RUNTIME)
+
+
+def _query_runtime(settings: Settings, model_folder: str, runtime: str) -> str:
+    """The graph queries are embedded with, where documents are embedded with ``runtime``'s: QUERY_RUNTIME's when
+    the runtime is automatic and that graph is made, else the same."""
+    if settings.runtime == "auto" and graphs.cached_graph(model_folder, model_cache_dir(), QUERY_RUNTIME) is not None:
+        return QUERY_RUNTIME
+    return runtime
 
 
 def prepare_graph(settings: Settings) -> bool:
@@ -198,7 +229,11 @@ def prepare_graph(settings: Settings) -> bool:
     if settings.runtime != "auto" or settings.device not in ("auto", "cpu") or not is_local or \
             not graphs.can_export(target) or _torch_may_have_gpu():
         return False
-    return _made_in_background(target, cpu_graph_runtime(target))
+    runtime = cpu_graph_runtime(target)
+    if _made_in_background(target, runtime):
+        return True
+    _query_graph_in_background(target, runtime)
+    return False
 
 
 def model_folder(settings: Settings) -> Path | None:
@@ -268,7 +303,7 @@ class Embedder:
     def load_for_queries(cls, settings: Settings) -> "Embedder":
         """A model for single queries: the CPU's int8 graph whenever the model has one (no torch import,
         0.1-0.4 s), even where documents are embedded with torch on a GPU: its vectors search those just as
-        well. The same graph as a CPU embeds documents with: OpenVINO's where it is ready, else ONNX's."""
+        well. ONNX Runtime's where it is made (it starts fastest), else the graph a CPU embeds documents with."""
         global _last_used
         target, is_local = _resolve(settings.model)
         if settings.runtime == "torch" or not is_local or not graphs.can_export(target):
@@ -276,11 +311,13 @@ class Embedder:
         runtime = settings.runtime if settings.runtime in GRAPH_RUNTIMES else cpu_graph_runtime(target)
         if settings.runtime == "auto" and _made_in_background(target, runtime):
             return cls.load(settings)  # the same stand-in as documents get, until the graph is made
+        runtime = _query_runtime(settings, target, runtime)
         key = ("query", settings.model, target, runtime)
         with _cache_lock:
             _last_used = time.monotonic()
             if key not in _cache:
-                _cache[key] = cls(_graph_model(runtime, target, settings), settings.model, "cpu", 1, runtime)
+                _cache[key] = cls(_graph_model(runtime, target, settings, queries=True), settings.model, "cpu", 1,
+                                  runtime)
             return _cache[key]
 
     @classmethod
@@ -293,6 +330,8 @@ class Embedder:
             embedder.waits_for = (target, runtime)
             return embedder
         if runtime in GRAPH_RUNTIMES:
+            if settings.runtime == "auto":
+                _query_graph_in_background(target, runtime)
             return cls(_graph_model(runtime, target, settings), settings.model, "cpu", settings.batch_size, runtime)
         return cls._load_torch(settings, target, is_local, device)
 
