@@ -159,3 +159,37 @@ def test_an_old_layout_store_is_moved_once_even_when_killed_midway(workspace, ph
     assert index.missing == 0 and index.counts_by_repo() == {REPO: PER_REPO, OTHER: PER_REPO, THIRD: PER_REPO}
     repo_id, work = old_works()[1]
     assert index.query(work.vectors[11], 1, {"repo_id": {"$in": [repo_id]}})[0][0] == work.chunks[11].chunk_id
+
+
+# -- a `chroma run` server ----------------------------------------------------------------------------------------
+
+def test_on_a_server_search_asks_each_repositorys_collection_and_leaves_other_programs_alone(
+        tmp_path, monkeypatch, pharos_home, chroma_server):
+    import uuid
+
+    import chromadb
+
+    monkeypatch.setenv("PHAROS_CHROMA_URL", chroma_server)
+    workspace = Workspace()
+    host, port = chroma_server.rsplit("://", 1)[-1].split(":")
+    client = chromadb.HttpClient(host=host, port=int(port))
+    theirs = client.get_or_create_collection(f"another-program-{uuid.uuid4().hex[:8]}", embedding_function=None)
+    theirs.upsert(ids=["x"], embeddings=[[1.0] * DIM], metadatas=[{"repo_id": "whatever"}])
+    ones, twos = uuid.uuid4().hex[:16], uuid.uuid4().hex[:16]  # the server outlives this test: ids of its own
+    for repo_id in (ones, twos):
+        workspace.catalog.upsert_repo(RepoRecord(repo_id, repo_id, f"/src/{repo_id}", "local",
+                                                 model=workspace.settings.model, dim=DIM))
+    one, two = finished(f"{ones}.py", 20), finished(f"{twos}.py", 30)
+    ingest(workspace, ones, [one])
+    ingest(workspace, twos, [two])
+
+    found = workspace.search_vectors(workspace.settings.model, DIM)
+    assert found.query(one.vectors[3], 1)[0][0] == one.chunks[3].chunk_id
+    assert found.query(two.vectors[4], 1)[0][0] == two.chunks[4].chunk_id
+    assert {chunk_id for chunk_id, _ in found.query(one.vectors[3], 100)} >= {
+        c.chunk_id for c in one.chunks + two.chunks}
+    assert workspace.vectors().repo_ids() >= {ones, twos}
+
+    assert workspace.vectors().remove_repo(ones) == 20
+    assert workspace.vectors().existing_collection(workspace.settings.model, DIM, ones) is None
+    assert theirs.name in {c.name for c in client.list_collections()} and theirs.count() == 1

@@ -146,7 +146,10 @@ class VectorCollection:
         missing = ids - listed
         try:
             if ids & listed:
-                self._collection.query(query_embeddings=[[1.0] * self.dim], n_results=1, include=[])
+                # Filtered (every chunk has its repository's id), so that Chroma looks each listed chunk up in
+                # its index; unfiltered, it would search what the index holds and fail on nothing.
+                self._collection.query(query_embeddings=[[1.0] * self.dim], n_results=1,
+                                       where={"repo_id": self.repo_id}, include=[])
             return missing
         except InternalError:
             pass
@@ -221,7 +224,6 @@ class VectorStore:
     def __init__(self, client, where: str) -> None:
         self._client = client
         self.where = where  # a folder or a server URL, for doctor and error messages
-        self._collections: dict[str, VectorCollection] = {}
         self._chroma_url = ""
 
     @classmethod
@@ -256,28 +258,24 @@ class VectorStore:
     def matches(self, settings: Settings) -> bool:
         return settings.chroma_url == self._chroma_url
 
+    # Asked of Chroma at each call, never kept: another process may make or drop a repository's collection.
+
     def collection(self, model: str, dim: int, repo_id: str) -> VectorCollection:
-        name = collection_name(model, dim, repo_id)
-        if name not in self._collections:
-            chroma_collection = self._client.get_or_create_collection(
-                name, metadata={"hnsw:space": "cosine", "model": model[:200], "dim": dim, "repo_id": repo_id},
-                embedding_function=None)
-            self._collections[name] = VectorCollection(chroma_collection, model, dim, repo_id)
-        return self._collections[name]
+        chroma_collection = self._client.get_or_create_collection(
+            collection_name(model, dim, repo_id), embedding_function=None,
+            metadata={"hnsw:space": "cosine", "model": model[:200], "dim": dim, "repo_id": repo_id})
+        return VectorCollection(chroma_collection, model, dim, repo_id)
 
     def existing_collection(self, model: str, dim: int, repo_id: str) -> VectorCollection | None:
-        """The repository's collection of this model; None when it has none (asked of Chroma each time: another
-        process may have made it since)."""
+        """The repository's collection of this model; None when it has none."""
         from chromadb.errors import NotFoundError
 
-        name = collection_name(model, dim, repo_id)
-        if name not in self._collections:
-            try:
-                chroma_collection = self._client.get_collection(name, embedding_function=None)
-            except (NotFoundError, ValueError):  # (chromadb has raised both for a name it lacks)
-                return None
-            self._collections[name] = VectorCollection(chroma_collection, model, dim, repo_id)
-        return self._collections[name]
+        try:
+            chroma_collection = self._client.get_collection(collection_name(model, dim, repo_id),
+                                                            embedding_function=None)
+        except (NotFoundError, ValueError):  # (chromadb has raised both for a name it lacks)
+            return None
+        return VectorCollection(chroma_collection, model, dim, repo_id)
 
     def model_vectors(self, model: str, dim: int) -> ModelVectors:
         """Every repository's collection of this model, for a search that asks Chroma."""
@@ -318,7 +316,6 @@ class VectorStore:
 
     def _drop(self, name: str) -> None:
         self._client.delete_collection(name)
-        self._collections.pop(name, None)
         if not self._chroma_url:
             self._drop_unlisted_segments()
 
