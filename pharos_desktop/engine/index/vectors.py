@@ -246,12 +246,12 @@ class VectorStore:
             target = settings.chroma_url or folder
             raise StoreError(f"cannot open the vector store at {target}: {exc}") from exc
         store._chroma_url = settings.chroma_url
-        if store._listed(old=True):
+        if store._old_layout():
             from filelock import FileLock
 
             folder.mkdir(parents=True, exist_ok=True)
             with FileLock(folder / "move.lock"):  # one process moves; the others wait, then find it done
-                for name, metadata in store._listed(old=True).items():
+                for name, metadata in store._old_layout().items():
                     store._move_old(name, metadata)
         return store
 
@@ -313,6 +313,23 @@ class VectorStore:
             if listed.name.startswith("pharos-") and ("repo_id" not in metadata) == old:
                 found[listed.name] = metadata
         return found
+
+    def _old_layout(self) -> dict[str, dict]:
+        """name -> metadata of the collections of the layout from before. On disk, asked of Chroma's database
+        directly: listing through chromadb takes about half a second at a thousand collections, and every
+        open asks."""
+        if self._chroma_url:
+            return self._listed(old=True)
+        try:
+            with closing(sqlite3.connect(f"file:{Path(self.where) / _DATABASE}?mode=ro", uri=True)) as conn:
+                names = [row[0] for row in conn.execute(
+                    "SELECT name FROM collections c WHERE name LIKE 'pharos-%' AND NOT EXISTS (SELECT 1 FROM "
+                    "collection_metadata m WHERE m.collection_id = c.id AND m.key = 'repo_id')")]
+        except sqlite3.Error:  # a layout we do not know: chromadb's own listing tells
+            return self._listed(old=True)
+        if not names:
+            return {}
+        return {name: metadata for name, metadata in self._listed(old=True).items() if name in names}
 
     def _drop(self, name: str) -> None:
         self._client.delete_collection(name)
