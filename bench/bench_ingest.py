@@ -76,7 +76,7 @@ for mode in ("hybrid", "vector"):
     result[mode] = sum(reciprocal) / max(1, len(reciprocal))
 result["query_runtime"] = workspace.query_embedder().made_by
 repo = workspace.catalog.list_repos()[0]
-stored = workspace.vectors().collection(repo.model, repo.dim)._collection.get(include=["embeddings"])
+stored = workspace.vectors().collection(repo.model, repo.dim, repo.repo_id)._collection.get(include=["embeddings"])
 order = np.argsort(stored["ids"])
 np.save(vectors_out, np.asarray(stored["embeddings"], dtype="float32")[order])
 print(json.dumps(result))

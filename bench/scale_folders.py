@@ -96,11 +96,10 @@ def read_seeds(seed_homes=SEED_HOMES, work: Path = SCALE_ROOT / "seeds") -> list
         conn.close()
         store = VectorStore.open(Settings(), copy / "vectors")
         model, dim = repos[0]["model"], repos[0]["dim"]
-        for ids, embeddings, metadatas in store.collection(model, dim).everything():
-            for chunk, vector, meta in zip(ids, embeddings, metadatas):
-                seed = wanted.get(meta["repo_id"])
-                if seed is not None:
-                    seed.vectors[chunk] = np.asarray(vector, dtype="float32")
+        for seed in wanted.values():
+            collection = store.existing_collection(model, dim, seed.repo.repo_id)
+            for ids, embeddings, _ in collection.everything() if collection is not None else ():
+                seed.vectors.update((chunk, np.asarray(vector, dtype="float32")) for chunk, vector in zip(ids, embeddings))
         for seed in wanted.values():
             # Only chunks with a vector: a real folder has both or neither.
             seed.chunks = {path: [c for c in chunks if c.chunk_id in seed.vectors]
@@ -121,7 +120,7 @@ def write_repo(workspace, seed: SeedRepo, copy: int, budget: int, rng) -> int:
     workspace.catalog.upsert_repo(RepoRecord(repo_id, name, source, repo.kind, repo.web_base, repo.branch, repo.commit,
                                              repo.checkout_path, repo.model, repo.dim, repo.runtime,
                                              state=RepoState.INGESTING, created_at=time.time()))
-    collection = workspace.vectors().collection(repo.model, repo.dim)
+    collection = workspace.vectors().collection(repo.model, repo.dim, repo_id)
     batch, ids, vectors, metadatas, written = [], [], [], [], 0
     for record in seed.files:
         chunks = seed.chunks.get(record.path, []) if record.skip_reason is None else []
@@ -211,9 +210,10 @@ def build(size: int, root: Path = SCALE_ROOT, seeds: list[SeedRepo] | None = Non
                     break  # the last repository, cut to size (whole files)
             log(f"  copy {copy}: {stored:,} chunks in {repos} repositories, {time.perf_counter() - began:.0f} s")
             copy += 1
-        stamp = workspace.vector_store_stamp()
         with workspace.catalog.writing() as conn:
-            conn.execute("UPDATE repos SET vectors_stamp = ?", (stamp,))
+            for repo_id in [row[0] for row in conn.execute("SELECT repo_id FROM repos")]:
+                conn.execute("UPDATE repos SET vectors_stamp = ? WHERE repo_id = ?",
+                             (workspace.vector_store_stamp(repo_id), repo_id))
         workspace.catalog.close()
     finally:
         if previous is None:

@@ -39,21 +39,23 @@ def test_a_grown_folder_agrees_with_itself_repository_by_repository(tmp_path, ph
     workspace = Workspace(scale_folders.home_of(size, tmp_path / "scale"))
     repos = workspace.catalog.list_repos()
     assert sorted(repo.name for repo in repos) == ["sample", "sample-replica0001", "sample-replica0002"]
-    collection = workspace.vectors().collection(seed.repo.model, seed.repo.dim)
+    collections = {repo.repo_id: workspace.vectors().collection(seed.repo.model, seed.repo.dim, repo.repo_id)
+                   for repo in repos}
     for repo in repos:
         assert repo.state == "ready" and repo.chunks > 0
-        assert workspace.catalog.chunk_ids(repo.repo_id) == collection.ids_for_repo(repo.repo_id), repo.name
+        assert workspace.catalog.chunk_ids(repo.repo_id) == collections[repo.repo_id].ids(), repo.name
     counts = {repo.name: repo.chunks for repo in repos}
     counts_by_id = {repo.repo_id: repo.chunks for repo in repos}
     assert counts["sample-replica0001"] == seed.size
     assert counts["sample-replica0002"] == _whole_files_under(seed, seed.size // 2) > 0  # the last one, cut
-    assert made["chunks"] == sum(counts.values()) == collection.count() == workspace.catalog.count_chunks()
+    assert made["chunks"] == sum(counts.values()) == sum(c.count() for c in collections.values()) \
+        == workspace.catalog.count_chunks()
 
     replica = next(repo for repo in repos if repo.name == "sample-replica0001")
     first = next(path for path, chunks in seed.chunks.items() if chunks)
     original = np.stack([seed.vectors[c.chunk_id] for c in seed.chunks[first]])
     copied_ids = [c.chunk_id for c in workspace.catalog.chunks_for_file(replica.repo_id, first)]
-    rows = collection._collection.get(ids=copied_ids, include=["embeddings"])
+    rows = collections[replica.repo_id]._collection.get(ids=copied_ids, include=["embeddings"])
     copied = np.asarray(rows["embeddings"])[[rows["ids"].index(i) for i in copied_ids]]
     assert np.allclose(np.linalg.norm(copied, axis=1), 1.0, atol=1e-4)
     cosines = np.sum(copied * original, axis=1) / np.linalg.norm(original, axis=1)

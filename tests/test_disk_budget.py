@@ -30,6 +30,17 @@ from .repo_factory import make_sample_repo
 pytestmark = pytest.mark.usefixtures("hermetic_git")
 
 
+def index_folders(workspace: Workspace, repo_id: str) -> set[str]:
+    """The index folders on disk of the repository's collections, as Chroma's own database lists them."""
+    import sqlite3
+
+    with sqlite3.connect(workspace.vectors_dir / "chroma.sqlite3") as conn:
+        listed = {row[0] for row in conn.execute(
+            "SELECT s.id FROM segments s JOIN collection_metadata m ON m.collection_id = s.collection "
+            "WHERE m.key = 'repo_id' AND m.str_value = ?", (repo_id,))}
+    return {name for name in listed if (workspace.vectors_dir / name).is_dir()}
+
+
 @pytest.fixture
 def served(tmp_path):
     """Two repositories on a git server on 127.0.0.1: the sample, and the sample with one more module."""
@@ -80,9 +91,10 @@ def test_each_repository_s_disk_use_adds_up_to_the_data_folder(workspace, served
 def test_removing_a_repository_frees_its_clone_vectors_rows_and_caches(workspace, served):
     one = ingest(workspace, served.url + "/one.git")
     two = ingest(workspace, served.url + "/two.git")
-    collection = workspace.vectors().existing_collection(workspace.catalog.find_repo(one.repo_id).model,
-                                                         workspace.catalog.find_repo(one.repo_id).dim)
-    assert len(collection.ids_for_repo(one.repo_id)) == one.chunks > 0
+    model, dim = workspace.catalog.find_repo(one.repo_id).model, workspace.catalog.find_repo(one.repo_id).dim
+    assert len(workspace.vectors().existing_collection(model, dim, one.repo_id).ids()) == one.chunks > 0
+    ones, twos = index_folders(workspace, one.repo_id), index_folders(workspace, two.repo_id)
+    assert ones and twos and not ones & twos, "each repository's vectors have index folders of their own"
     catalog_before = workspace.catalog.size_bytes()
     before = folder_bytes(workspace.data_folder)
 
@@ -90,7 +102,10 @@ def test_removing_a_repository_frees_its_clone_vectors_rows_and_caches(workspace
 
     assert (removed.vectors, removed.chunks) == (one.chunks, one.chunks)
     assert not (workspace.clones_dir / one.repo_id).exists()
-    assert collection.ids_for_repo(one.repo_id) == set()
+    assert workspace.vectors().existing_collection(model, dim, one.repo_id) is None
+    # Its collection's index folders went with it, the other repository's stay: the vectors' bytes came back.
+    assert not any((workspace.vectors_dir / name).exists() for name in ones)
+    assert {path.name for path in workspace.vectors_dir.iterdir() if path.is_dir()} == twos
     assert workspace.catalog.count_chunks(one.repo_id) == 0 and workspace.catalog.find_repo(one.repo_id) is None
     assert removed.compacted and workspace.catalog.size_bytes() < catalog_before, "the catalog file shrank"
     after = folder_bytes(workspace.data_folder)

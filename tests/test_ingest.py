@@ -27,7 +27,7 @@ def ingest(workspace, source, branch=None, cancel=None):
 
 def vector_ids(workspace, repo_id):
     embedder = workspace.embedder()
-    return workspace.vectors().collection(embedder.name, embedder.dim).ids_for_repo(repo_id)
+    return workspace.vectors().collection(embedder.name, embedder.dim, repo_id).ids()
 
 
 def assert_consistent(workspace, repo_id):

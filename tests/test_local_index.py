@@ -48,8 +48,8 @@ def add_repo(workspace: Workspace, model: str | None = None, state: str = "ready
 
 
 def vector_ids(workspace: Workspace, model: str | None = None) -> set[str]:
-    collection = workspace.vectors().existing_collection(model or workspace.settings.model, DIM)
-    return collection.ids_for_repo(REPO) if collection is not None else set()
+    collection = workspace.vectors().existing_collection(model or workspace.settings.model, DIM, REPO)
+    return collection.ids() if collection is not None else set()
 
 
 def assert_agree(workspace: Workspace) -> set[str]:
@@ -111,7 +111,7 @@ def test_a_process_killed_between_vectors_and_rows_is_reconciled_by_the_next_run
     assert LocalIndex(workspace, REPO).reconcile() == (True, 2, 3, 0, 0)  # resumed, stored, dropped, lacking, redo
     assert assert_agree(workspace) == stored
     # A run that finished into the same vector store leaves nothing to reconcile (finish records the store).
-    workspace.catalog.set_repo_state(REPO, "ready", vectors_stamp=workspace.vector_store_stamp())
+    workspace.catalog.set_repo_state(REPO, "ready", vectors_stamp=workspace.vector_store_stamp(REPO))
     assert LocalIndex(workspace, REPO).reconcile() is None
 
 
@@ -132,7 +132,7 @@ def test_a_file_killed_between_its_old_and_new_vectors_is_read_again(workspace):
 def test_switching_the_model_drops_the_old_vectors_and_rows(workspace):
     old_model = "an-older-model"
     add_repo(workspace, model=old_model)
-    old = workspace.vectors().collection(old_model, DIM)
+    old = workspace.vectors().collection(old_model, DIM, REPO)
     work = finished("a.py", 2)
     old.upsert([c.chunk_id for c in work.chunks], work.vectors, [{"repo_id": REPO, "path": "a.py"}] * 2)
     workspace.catalog.replace_files(REPO, [(work.record, work.chunks)])
@@ -140,7 +140,8 @@ def test_switching_the_model_drops_the_old_vectors_and_rows(workspace):
     index = LocalIndex(workspace, REPO)
     assert index.model_changed and not index.knows_model
     assert index.reconcile() is None
-    assert old.ids_for_repo(REPO) == set() and workspace.catalog.file_states(REPO) == {}
+    assert workspace.vectors().existing_collection(old_model, DIM, REPO) is None
+    assert workspace.catalog.file_states(REPO) == {}
     assert index.plan([]) == ([], 0)
     # Stopped here, the next run starts as a first run of the new model, not as another switch.
     assert workspace.catalog.find_repo(REPO).model == ""
@@ -163,8 +164,8 @@ def test_a_model_switch_re_embeds_every_file_into_the_new_models_collection(tmp_
     assert any("model changed" in getattr(event, "text", "") for event in events)
     repo = switched.catalog.find_repo(before.repo_id)
     assert (repo.model, repo.dim) == (other, 384)
-    assert switched.vectors().existing_collection(old_model, 384).ids_for_repo(before.repo_id) == set()
-    assert switched.vectors().collection(other, 384).ids_for_repo(before.repo_id) == \
+    assert switched.vectors().existing_collection(old_model, 384, before.repo_id) is None
+    assert switched.vectors().collection(other, 384, before.repo_id).ids() == \
         switched.catalog.chunk_ids(before.repo_id)
     hits = Searcher(switched).search("redact secrets before logging", limit=5, mode="vector")
     assert any(hit.symbol == "redact_secrets" for hit in hits)

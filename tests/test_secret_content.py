@@ -152,5 +152,5 @@ def test_a_secret_added_to_an_indexed_file_takes_the_file_out_of_the_index(works
     assert workspace.catalog.chunks_for_file(second.repo_id, "settings/prod.py") == []
     assert second.chunks < first.chunks
     embedder = workspace.embedder()
-    vector_ids = workspace.vectors().collection(embedder.name, embedder.dim).ids_for_repo(second.repo_id)
+    vector_ids = workspace.vectors().collection(embedder.name, embedder.dim, second.repo_id).ids()
     assert vector_ids == workspace.catalog.chunk_ids(second.repo_id)

@@ -108,7 +108,7 @@ def test_the_index_follows_ingest_re_ingest_and_removal(workspace):
 
     # The repository removed: its rows go, and the files shrink (over a quarter of the rows dead: compacted).
     size = rows_file(workspace).stat().st_size
-    workspace.vectors().collection(workspace.settings.model, DIM).delete_repo(REPO)
+    workspace.vectors().remove_repo(REPO)
     workspace.catalog.delete_repo(REPO)
     workspace.update_search_index(workspace.settings.model, DIM)
     index = assert_agrees(workspace)
@@ -123,7 +123,7 @@ def test_removing_a_small_repository_gives_its_space_back_when_asked(workspace):
     ingest(workspace, REPO, [finished(f"f{n}.py", 4) for n in range(10)])
     ingest(workspace, OTHER, [finished("g.py", 3)])
     size = rows_file(workspace).stat().st_size
-    workspace.vectors().collection(workspace.settings.model, DIM).delete_repo(OTHER)
+    workspace.vectors().remove_repo(OTHER)
     workspace.catalog.delete_repo(OTHER)
     # 3 dead rows of 43 wait for a later compaction; after a removal the caller asks for it now
     assert workspace.update_search_index(workspace.settings.model, DIM).count() == 40
@@ -196,7 +196,7 @@ def test_an_open_index_keeps_answering_from_its_rows_while_another_process_updat
     ingest(workspace, REPO, [finished(f"f{n}.py", 4) for n in range(10)])
     held = workspace.search_vectors(workspace.settings.model, DIM)
     answers = held.query(np.ones(DIM), 100)
-    workspace.vectors().collection(workspace.settings.model, DIM).delete_repo(REPO)
+    workspace.vectors().remove_repo(REPO)
     workspace.catalog.delete_repo(REPO)
     Workspace(workspace.data_folder).update_search_index(workspace.settings.model, DIM)  # compacts: all rows dead
     assert held.query(np.ones(DIM), 100) == answers and len(answers) == 40
@@ -205,7 +205,7 @@ def test_an_open_index_keeps_answering_from_its_rows_while_another_process_updat
 def test_a_data_folder_with_the_old_snapshot_opens_and_loses_it(workspace):
     add_repos(workspace)
     work = finished("a.py", 3)
-    workspace.vectors().collection(workspace.settings.model, DIM).upsert(
+    workspace.vectors().collection(workspace.settings.model, DIM, REPO).upsert(
         [c.chunk_id for c in work.chunks], work.vectors, [{"repo_id": REPO, "language": "python"}] * 3)
     workspace.catalog.replace_files(REPO, [(work.record, work.chunks)])
     with workspace.catalog.writing() as conn:  # a catalog from before the write counts has none

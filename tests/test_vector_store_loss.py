@@ -87,7 +87,7 @@ from tests.test_local_index import REPO, add_repo, finished
 workspace = Workspace()
 add_repo(workspace)
 LocalIndex(workspace, REPO).store([finished(f"m{n:02d}.py", 50) for n in range(30)])
-workspace.catalog.set_repo_state(REPO, "ready", vectors_stamp=workspace.vector_store_stamp())  # as finish does
+workspace.catalog.set_repo_state(REPO, "ready", vectors_stamp=workspace.vector_store_stamp(REPO))  # as finish does
 """
 
 
@@ -103,7 +103,7 @@ def test_an_index_folder_lost_beyond_chromas_log_is_found_by_doctor_search_and_i
 
     # Chroma still lists every chunk; only its index lacks their vectors.
     model = workspace.settings.model
-    assert workspace.vectors().existing_collection(model, DIM).ids_for_repo(REPO) == stored
+    assert workspace.vectors().existing_collection(model, DIM, REPO).ids() == stored
     gap = [p for p in diagnose(workspace, load_model=False)["problems"] if "vector store" in p]
     assert len(gap) == 1 and gap[0].startswith("repository demo: the vector store lacks the vectors of ")
     lacking = int(gap[0].split("lacks the vectors of ")[1].split()[0])

@@ -91,9 +91,8 @@ def _index(workspace: Workspace, problems: list[str]) -> dict:
 def _vector_gap(workspace: Workspace, repo: RepoRecord) -> str:
     """The problem when the vector store lacks vectors of the repository's chunks; "" when it holds them all."""
     stored = workspace.catalog.chunk_ids(repo.repo_id)
-    collection = workspace.vectors().existing_collection(repo.model, repo.dim)
-    lacking = stored if collection is None else collection.lacking(repo.repo_id, stored,
-                                                                   collection.ids_for_repo(repo.repo_id))
+    collection = workspace.vectors().existing_collection(repo.model, repo.dim, repo.repo_id)
+    lacking = stored if collection is None else collection.lacking(stored, collection.ids())
     if not lacking:
         return ""
     command = ingest_command(repo.repo_id, repo.source, repo.branch)

@@ -75,7 +75,7 @@ class LocalIndex:
         self.knows_model = bool(previous and previous.model and not self.model_changed)
         self.model, self.dim = (previous.model, previous.dim) if self.knows_model else (wanted, 0)
         self.runtime = previous.runtime if self.knows_model else ""
-        self.stamp = workspace.vector_store_stamp()  # the vector store as this run finds it
+        self.stamp = workspace.vector_store_stamp(repo_id)  # the repository's vectors as this run finds them
         # Vectors and catalog may not agree after an interrupted run, or when the vector store is not the one
         # the last run left: then ``reconcile`` looks at both, starting from the catalog's chunks, read now.
         self.resumed = previous is None or previous.state != RepoState.READY
@@ -205,21 +205,19 @@ class LocalIndex:
         drop = self._indexed([*(path for path, _ in skipped), *gone])
         collection = self.collection() if look or drop else None
         if self.model_changed:
-            old = self.workspace.vectors().existing_collection(previous.model, previous.dim)
-            if old is not None:
-                old.delete_repo(self.repo_id)
-                self._vectors_changed = True
+            self.workspace.vectors().drop_collection(previous.model, previous.dim, self.repo_id)
+            self._vectors_changed = True
         orphans: list[str] = []
         lacking: set[str] = set()
         if look:
-            vectors = collection.ids_for_repo(self.repo_id)
+            vectors = collection.ids()
             orphans = list(vectors - stored)
             if orphans:
                 collection.delete_ids(orphans)
                 self._vectors_changed = True
-            lacking = collection.lacking(self.repo_id, stored, vectors)
+            lacking = collection.lacking(stored, vectors)
         if drop:
-            collection.delete_paths(self.repo_id, drop)
+            collection.delete_paths(drop)
             self._vectors_changed = True
         if self.model_changed:
             self.catalog.delete_files(self.repo_id, list(before))
@@ -252,7 +250,7 @@ class LocalIndex:
         self.catalog.set_repo_state(self.repo_id, RepoState.READY, commit=checkout.commit, branch=checkout.branch,
                                     tree=tree, todo=0, ingested_at=time.time(), model=self.model, dim=self.dim,
                                     runtime=self.runtime, imports_version=IMPORTS_VERSION,
-                                    vectors_stamp=self.workspace.vector_store_stamp())
+                                    vectors_stamp=self.workspace.vector_store_stamp(self.repo_id))
         if self._vectors_changed:  # so a search from a fresh process needs no Chroma
             self.workspace.update_search_index(self.model, self.dim)
         final = self.catalog.find_repo(self.repo_id)
@@ -267,7 +265,7 @@ class LocalIndex:
                 # The dimension is part of the collection's name: the model tells it once loaded (it has
                 # been loading since the run began, or since work showed up).
                 self.dim = self.load_model().result().dim
-            self._collection = self.workspace.vectors().collection(self.model, self.dim)
+            self._collection = self.workspace.vectors().collection(self.model, self.dim, self.repo_id)
         return self._collection
 
     def _indexed(self, paths: list[str]) -> list[str]:
@@ -277,7 +275,7 @@ class LocalIndex:
     def _drop_vectors(self, paths: list[str]) -> None:
         indexed = self._indexed(paths)
         if indexed:
-            self.collection().delete_paths(self.repo_id, indexed)
+            self.collection().delete_paths(indexed)
             self._vectors_changed = True
 
 

@@ -95,10 +95,13 @@ class Workspace:
                 return self._embedder  # already loaded for documents: no second copy in memory
         return Embedder.load_for_queries(self.settings)
 
-    def vector_store_stamp(self) -> str:
-        """Which vector store the data folder holds now (vectors.store_stamp): cheap, opens nothing."""
-        from .index.vectors import store_stamp
+    def vector_store_stamp(self, repo_id: str = "") -> str:
+        """Which vector store the data folder holds now (vectors.store_stamp), or which vectors of the
+        repository (vectors.repo_stamps): cheap, opens nothing."""
+        from .index.vectors import repo_stamps, store_stamp
 
+        if repo_id:
+            return repo_stamps(self.settings, self.vectors_dir, [repo_id])[repo_id]
         return store_stamp(self.settings, self.vectors_dir)
 
     def search_vectors(self, model: str, dim: int):
@@ -108,7 +111,8 @@ class Workspace:
         from .index.vector_index import VectorIndex
 
         if self.settings.chroma_url:  # a server holds the index; nothing local to copy
-            return self.vectors().existing_collection(model, dim)
+            found = self.vectors().model_vectors(model, dim)
+            return found if found.collections else None
         key = search_index_key(self.catalog.chunks_state(), self.vector_store_stamp(), model, dim)
         cached = self._search_index
         if cached is not None and cached.key == key:
@@ -121,45 +125,54 @@ class Workspace:
     def update_search_index(self, model: str, dim: int, compact: bool = False) -> "VectorIndex | None":
         """Bring the search index to the catalog's chunks by their changes: in each repository whose chunks
         were written since (Catalog.chunk_writes), the rows of chunks gone are dropped and the vectors of chunks
-        new to it are read from Chroma and appended (the whole store, page by page, when most are new, as at
-        the first build). It records how many of the chunks that this model embedded have no vector in the
-        store, so that search says so rather than hide them. ``compact``: give back the space of every dead row
+        new to it are read from its collection in Chroma, by id, and appended. A repository whose vectors
+        changed otherwise (vectors.repo_stamps: its collection made again, an index folder lost, the store
+        replaced) is read again whole. It records how many of the chunks that this model embedded have no vector
+        in the store, so that search says so rather than hide them. ``compact``: give back the space of every dead row
         now (after a repository is removed), not only once they are over a quarter of the rows."""
         from .index.vector_index import IndexWriter
+        from .index.vectors import repo_stamps
 
         if self.settings.chroma_url:
             return None
         folder = self._search_index_dir(model, dim)
-        collection = self.vectors().existing_collection(model, dim)
-        # The key and the writes are taken with the store open (opening may make it) and before reading: a write
-        # meanwhile stales the key, and the next update reads that repository again.
-        stamp = self.vector_store_stamp()
-        key = search_index_key(self.catalog.chunks_state(), stamp, model, dim)
+        store = self.vectors()
+        # The key, the stamps and the writes are taken with the store open (opening may make it) and before
+        # reading: a write meanwhile stales them, and the next update reads that repository again.
+        key = search_index_key(self.catalog.chunks_state(), self.vector_store_stamp(), model, dim)
         writes = self.catalog.chunk_writes()
-        if collection is None and not folder.exists() and not self.catalog.chunk_counts_made_by(model, dim, writes):
+        repos = sorted({*self.catalog.repo_names(), *writes})  # (a catalog older than its write counts has none)
+        if not folder.exists() and not self.catalog.chunk_counts_made_by(model, dim, repos):
             return None
         with IndexWriter(folder, dim) as writer:
-            if writer.manifest.get("store") != stamp:  # another store (deleted, replaced): its vectors, not ours
-                writer.reset()
             synced = writer.manifest.get("writes") or {}
-            if writer.rebuilt:  # every repository (a catalog older than its write counts has none for some)
-                changed = sorted({*self.catalog.repo_names(), *writes})
+            old_stamps = writer.manifest.get("stores")
+            if not isinstance(old_stamps, dict):  # an index from before the stamps per repository
+                writer.reset()
+                old_stamps = {}
+            stamps = repo_stamps(self.settings, self.vectors_dir, repos)
+            if writer.rebuilt:  # every repository
+                changed = repos
             else:
-                changed = sorted(repo_id for repo_id in {*writes, *synced} if writes.get(repo_id) != synced.get(repo_id))
-            new: set[str] = set()
+                changed = sorted(repo_id for repo_id in {*writes, *synced, *stamps, *old_stamps}
+                                 if writes.get(repo_id) != synced.get(repo_id)
+                                 or stamps.get(repo_id) != old_stamps.get(repo_id))
             for repo_id in changed:
                 wanted = self.catalog.chunk_ids(repo_id)
                 live = writer.live_ids(repo_id)
-                writer.drop([row for chunk_id, row in live.items() if chunk_id not in wanted])
-                new.update(wanted.difference(live))
-            if collection is not None and new:
+                if stamps.get(repo_id) != old_stamps.get(repo_id):  # other vectors than those it holds: all again
+                    writer.drop(list(live.values()))
+                    live = {}
+                else:
+                    writer.drop([row for chunk_id, row in live.items() if chunk_id not in wanted])
+                new = sorted(wanted.difference(live))
+                collection = store.existing_collection(model, dim, repo_id) if new else None
+                if collection is None:
+                    continue
                 # By id, a page at a time, even for a first build: Chroma pages by offset in time that grows with
                 # the offset (a million chunks: 26 minutes by offset), by id in time that grows with the page.
-                for page_ids, page_vectors, page_metadatas in collection.pages_of(sorted(new)):
-                    keep = [n for n, chunk_id in enumerate(page_ids) if chunk_id in new]
-                    new.difference_update(page_ids)
-                    writer.append([page_ids[n] for n in keep], [page_vectors[n] for n in keep],
-                                  [page_metadatas[n] or {} for n in keep])
+                for page_ids, page_vectors, page_metadatas in collection.pages_of(new):
+                    writer.append(page_ids, page_vectors, [metadata or {} for metadata in page_metadatas])
             expected = self.catalog.chunk_counts_made_by(model, dim, changed)
             present = writer.counts_by_repo()
             missing = {repo_id: count - present.get(repo_id, 0) for repo_id, count in expected.items()
@@ -169,7 +182,7 @@ class Workspace:
             if missing:
                 log.warning("the vector store at %s lacks the vectors of %d chunks of %s", self.vectors_dir,
                             sum(missing.values()), model)
-            index = writer.commit(key, writes, missing, stamp, compact)
+            index = writer.commit(key, writes, missing, stamps, compact)
         self._remove_old_snapshot(model, dim)
         return index
 

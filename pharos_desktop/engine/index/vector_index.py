@@ -315,18 +315,18 @@ class IndexWriter:
         self.alive = np.concatenate([self.alive, np.ones(len(ids), dtype=bool)])
         self.appended += len(ids)
 
-    def commit(self, key: str, writes: dict[str, int], missing: dict[str, int], store: str = "",
+    def commit(self, key: str, writes: dict[str, int], missing: dict[str, int], stores: dict | None = None,
                compact: bool = False) -> VectorIndex:
-        """Make the update the index, for ``key``, the catalog's ``writes`` (Catalog.chunk_writes) and the vector
-        ``store`` (vectors.store_stamp) it was made from, with the chunks per repository the store had no vector
-        for: compacted first when over a quarter of its rows are dead, or any with ``compact``."""
+        """Make the update the index, for ``key``, the catalog's ``writes`` (Catalog.chunk_writes) and the
+        repositories' vectors (``stores``, vectors.repo_stamps) it was made from, with the chunks per repository
+        the store had no vector for: compacted first when over a quarter of its rows are dead, or any with ``compact``."""
         import numpy as np
 
         dead = len(self.alive) - int(self.alive.sum())
         if dead and (compact or dead * 4 > len(self.alive)):
             self._rewrite()
         _crash_point("before-manifest")
-        manifest = dict(self.manifest, key=key, writes=writes, store=store, missing_by_repo=missing,
+        manifest = dict(self.manifest, key=key, writes=writes, stores=stores or {}, missing_by_repo=missing,
                         missing=sum(missing.values()), alive=f"alive-{uuid.uuid4().hex[:12]}.npy",
                         last_update={"appended": self.appended, "dropped": self.dropped, "rebuilt": self.rebuilt})
         with open(self.folder / manifest["alive"], "wb") as out:

@@ -1,15 +1,23 @@
-"""Chroma, on disk under the data folder or a `chroma run` server, one collection per model.
+"""Chroma, on disk under the data folder or a `chroma run` server: one collection per model and repository.
 
-A collection is named after the model and its dimension, so switching models never mixes
-dimensions in one index: each model's vectors live apart, and the catalog records which one a
-repository was embedded with.
+A collection is named after the model and its dimension, so switching models never mixes dimensions in one
+index, and after the repository, so that writing, checking or removing one repository opens only its own
+collection (Chroma loads a collection's whole index to write one vector into it), and removing it drops the
+collection with its index folder: the space comes back. A store from before (one collection per model, for
+every repository) is moved into this layout once, when it is opened (``VectorStore._move_old``).
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import re
+import signal
+import sqlite3
+import time
+from collections import defaultdict
+from contextlib import closing
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -18,8 +26,11 @@ from ..settings import Settings
 
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
+log = logging.getLogger(__name__)
 
 _SEGMENT_NAME = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+_DATABASE = "chroma.sqlite3"
+_KILL_AT = "PHAROS_TEST_VECTORS_MOVE_KILL_AT"  # tests only: die after that many pages of the move, as a kill -9 would
 
 
 def store_stamp(settings: Settings, folder: Path) -> str:
@@ -36,29 +47,75 @@ def store_stamp(settings: Settings, folder: Path) -> str:
             # get the old one's inode back, but not its time. (Chroma writes its index files in place, so
             # ordinary writes keep that time.)
             found = sorted((entry.name, entry.inode(), entry.stat().st_ctime_ns if entry.is_dir() else 0)
-                           for entry in entries if entry.name == "chroma.sqlite3" or entry.is_dir())
+                           for entry in entries if entry.name == _DATABASE or entry.is_dir())
     except OSError:
         return ""
-    if not any(name == "chroma.sqlite3" for name, *_ in found):
+    if not any(name == _DATABASE for name, *_ in found):
         return ""
     return hashlib.sha1(repr(found).encode()).hexdigest()[:16]
 
 
-def collection_name(model: str, dim: int) -> str:
+def repo_stamps(settings: Settings, folder: Path, repo_ids) -> dict[str, str]:
+    """store_stamp for each of these repositories alone: the database file and the index folders of the
+    repository's own collections (Chroma's database lists them), so that writing, adding or dropping another
+    repository's collection leaves its stamp as it was. Cheap: opens no chromadb."""
+    if settings.chroma_url:
+        return dict.fromkeys(repo_ids, settings.chroma_url)
+    database = folder / _DATABASE
+    try:
+        base = database.stat().st_ino
+        with closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True)) as conn:
+            rows = conn.execute("SELECT m.str_value, s.id FROM collection_metadata m JOIN segments s "
+                                "ON s.collection = m.collection_id WHERE m.key = 'repo_id' AND s.scope = 'VECTOR'")
+            segments = defaultdict(list)
+            for repo_id, segment in rows:
+                segments[repo_id].append(segment)
+    except (OSError, sqlite3.Error):
+        return dict.fromkeys(repo_ids, "")
+    stamps = {}
+    for repo_id in repo_ids:
+        found = []
+        for segment in sorted(segments.get(repo_id, ())):
+            try:
+                stat = (folder / segment).stat()
+                found.append((segment, stat.st_ino, stat.st_ctime_ns))
+            except OSError:
+                found.append((segment, 0, 0))
+        stamps[repo_id] = hashlib.sha1(repr((base, found)).encode()).hexdigest()[:16]
+    return stamps
+
+
+def collection_name(model: str, dim: int, repo_id: str = "") -> str:
+    """The collection of the model's vectors of one repository; with no repository, the prefix of them all (and
+    the name of the model's one collection before there was one per repository). Chroma allows 3-512
+    characters of [a-zA-Z0-9._-]."""
     slug = re.sub(r"[^a-zA-Z0-9]+", "-", Path(model).name if os.sep in model else model).strip("-").lower()[:40]
     digest = hashlib.sha1(model.encode()).hexdigest()[:8]
-    return f"pharos-{slug or 'model'}-{dim}-{digest}"
+    name = f"pharos-{slug or 'model'}-{dim}-{digest}"
+    if not repo_id:
+        return name
+    if re.fullmatch(r"[a-zA-Z0-9]{1,64}", repo_id):
+        return f"{name}-r-{repo_id}"
+    part = re.sub(r"[^a-zA-Z0-9]+", "-", repo_id).strip("-")[:64]
+    return f"{name}-r-{part}-{hashlib.sha1(repo_id.encode()).hexdigest()[:8]}"
+
+
+def _crash_point(pages: int) -> None:
+    if os.environ.get(_KILL_AT) == str(pages):
+        os.kill(os.getpid(), getattr(signal, "SIGKILL", signal.SIGTERM))
 
 
 class VectorCollection:
-    """The vectors of one model. Metadata per chunk: repo_id, path, language, kind (for filtered queries)."""
+    """The vectors of one repository made by one model. Metadata per chunk: repo_id, path, language, kind (what
+    the search index filters by)."""
 
     missing = 0  # as VectorIndex.missing; Chroma answers without counting what it lacks
 
-    def __init__(self, collection, model: str, dim: int) -> None:
+    def __init__(self, collection, model: str, dim: int, repo_id: str) -> None:
         self._collection = collection
         self.model = model
         self.dim = dim
+        self.repo_id = repo_id
         self._max_batch = 1000
 
     def upsert(self, ids: list[str], embeddings, metadatas: list[dict]) -> None:
@@ -67,41 +124,38 @@ class VectorCollection:
             self._collection.upsert(ids=ids[start:end], embeddings=embeddings[start:end],
                                     metadatas=metadatas[start:end])
 
-    def delete_paths(self, repo_id: str, paths: list[str]) -> None:
+    def delete_paths(self, paths: list[str]) -> None:
         for start in range(0, len(paths), 200):
-            part = paths[start:start + 200]
-            self._collection.delete(where={"$and": [{"repo_id": repo_id}, {"path": {"$in": part}}]})
+            self._collection.delete(where={"path": {"$in": paths[start:start + 200]}})
 
     def delete_ids(self, ids: list[str]) -> None:
         for start in range(0, len(ids), self._max_batch):
             self._collection.delete(ids=ids[start:start + self._max_batch])
 
-    def delete_repo(self, repo_id: str) -> None:
-        self._collection.delete(where={"repo_id": repo_id})
+    def ids(self) -> set[str]:
+        """The chunks Chroma lists (its metadata), whether or not its index has their vectors."""
+        return set(self._collection.get(include=[])["ids"])
 
-    def ids_for_repo(self, repo_id: str) -> set[str]:
-        """The chunks Chroma lists for the repository (its metadata), whether or not its index has their vectors."""
-        return set(self._collection.get(where={"repo_id": repo_id}, include=[])["ids"])
-
-    def lacking(self, repo_id: str, ids: set[str], listed: set[str]) -> set[str]:
-        """Of a repository's chunk ids, those with no vector to search: not ``listed`` (ids_for_repo), or
-        listed while the index lacks their vector, as after its folder was deleted. A query limited to the
-        repository tells the second cheaply (Chroma fails it when a listed chunk is not in the index); only
-        then are the vectors read, a page at a time, to find which (down to tens: a ten that fails counts whole)."""
+    def lacking(self, ids: set[str], listed: set[str]) -> set[str]:
+        """Of the repository's chunk ids, those with no vector to search: not ``listed`` (``ids``), or listed
+        while the index lacks their vector, as after its folder was deleted. A query tells the second cheaply
+        (Chroma fails it when a listed chunk is not in the index); only then are the vectors read, a page at a
+        time, to find which (down to tens: a ten that fails counts whole)."""
         from chromadb.errors import InternalError
 
         missing = ids - listed
         try:
             if ids & listed:
-                self._collection.query(query_embeddings=[[1.0] * self.dim], n_results=1, where={"repo_id": repo_id},
-                                       include=[])
+                # Filtered (every chunk has its repository's id), so that Chroma looks each listed chunk up in
+                # its index; unfiltered, it would search what the index holds and fail on nothing.
+                self._collection.query(query_embeddings=[[1.0] * self.dim], n_results=1,
+                                       where={"repo_id": self.repo_id}, include=[])
             return missing
         except InternalError:
             pass
         # In Chroma's own order, oldest first: what its log no longer holds is lost together, so pages that
         # fail are mostly whole.
-        present = [chunk_id for chunk_id in self._collection.get(where={"repo_id": repo_id}, include=[])["ids"]
-                   if chunk_id in ids]
+        present = [chunk_id for chunk_id in self._collection.get(include=[])["ids"] if chunk_id in ids]
         for start in range(0, len(present), 100):
             missing.update(self._unreadable(present[start:start + 100]))
         return missing
@@ -121,14 +175,13 @@ class VectorCollection:
     def count(self) -> int:
         return self._collection.count()
 
-    def everything(self, page: int = 5000):
-        """(ids, embeddings, metadatas) of every vector, a page at a time. What the index lacks the vectors
-        of (its folder was lost) is left out, a hundred at a time: it cannot be searched."""
-        for offset in range(0, self.count(), page):
-            yield from self._readable(offset, page)
+    def everything(self, page: int = 1000):
+        """(ids, embeddings, metadatas) of every vector, a page at a time, by id (``pages_of``)."""
+        yield from self.pages_of(sorted(self.ids()), page)
 
     def pages_of(self, ids: list[str], page: int = 1000):
-        """(ids, embeddings, metadatas) of these chunks, a page at a time; those it has no vector for left out."""
+        """(ids, embeddings, metadatas) of these chunks, a page at a time; those it has no vector for left out.
+        By id: Chroma pages by offset in time that grows with the offset (a million chunks: 26 minutes)."""
         from chromadb.errors import InternalError
 
         for start in range(0, len(ids), page):
@@ -143,18 +196,6 @@ class VectorCollection:
                 rows = self._collection.get(ids=readable, include=["embeddings", "metadatas"])
             yield rows["ids"], rows["embeddings"], rows["metadatas"]
 
-    def _readable(self, offset: int, limit: int):
-        from chromadb.errors import InternalError
-
-        try:
-            rows = self._collection.get(include=["embeddings", "metadatas"], limit=limit, offset=offset)
-        except InternalError:  # "Error finding id": the page lists a chunk whose vector the index lacks
-            if limit > 100:
-                for start in range(offset, offset + limit, 100):
-                    yield from self._readable(start, 100)
-            return
-        yield rows["ids"], rows["embeddings"], rows["metadatas"]
-
     def query(self, embedding, limit: int, where: dict | None = None) -> list[tuple[str, float]]:
         """(chunk id, cosine similarity) best first."""
         if self._collection.count() == 0:
@@ -165,11 +206,24 @@ class VectorCollection:
         return [(chunk_id, 1.0 - float(distance)) for chunk_id, distance in zip(ids, distances)]
 
 
+class ModelVectors:
+    """Every repository's vectors of one model, searched together (a server's store: search asks Chroma)."""
+
+    missing = 0
+
+    def __init__(self, collections: list[VectorCollection]) -> None:
+        self.collections = collections
+
+    def query(self, embedding, limit: int, where: dict | None = None) -> list[tuple[str, float]]:
+        """The best ``limit`` of each repository's best, merged."""
+        found = [hit for collection in self.collections for hit in collection.query(embedding, limit, where)]
+        return sorted(found, key=lambda hit: -hit[1])[:limit]
+
+
 class VectorStore:
     def __init__(self, client, where: str) -> None:
         self._client = client
         self.where = where  # a folder or a server URL, for doctor and error messages
-        self._collections: dict[str, VectorCollection] = {}
         self._chroma_url = ""
 
     @classmethod
@@ -192,72 +246,145 @@ class VectorStore:
             target = settings.chroma_url or folder
             raise StoreError(f"cannot open the vector store at {target}: {exc}") from exc
         store._chroma_url = settings.chroma_url
+        if store._old_layout():
+            from filelock import FileLock
+
+            folder.mkdir(parents=True, exist_ok=True)
+            with FileLock(folder / "move.lock"):  # one process moves; the others wait, then find it done
+                for name, metadata in store._old_layout().items():
+                    store._move_old(name, metadata)
         return store
 
     def matches(self, settings: Settings) -> bool:
         return settings.chroma_url == self._chroma_url
 
-    def collection(self, model: str, dim: int) -> VectorCollection:
-        name = collection_name(model, dim)
-        if name not in self._collections:
-            chroma_collection = self._client.get_or_create_collection(
-                name, metadata={"hnsw:space": "cosine", "model": model[:200], "dim": dim}, embedding_function=None)
-            self._collections[name] = VectorCollection(chroma_collection, model, dim)
-        return self._collections[name]
+    # Asked of Chroma at each call, never kept: another process may make or drop a repository's collection.
+
+    def collection(self, model: str, dim: int, repo_id: str) -> VectorCollection:
+        chroma_collection = self._client.get_or_create_collection(
+            collection_name(model, dim, repo_id), embedding_function=None,
+            metadata={"hnsw:space": "cosine", "model": model[:200], "dim": dim, "repo_id": repo_id})
+        return VectorCollection(chroma_collection, model, dim, repo_id)
+
+    def existing_collection(self, model: str, dim: int, repo_id: str) -> VectorCollection | None:
+        """The repository's collection of this model; None when it has none."""
+        from chromadb.errors import NotFoundError
+
+        try:
+            chroma_collection = self._client.get_collection(collection_name(model, dim, repo_id),
+                                                            embedding_function=None)
+        except (NotFoundError, ValueError):  # (chromadb has raised both for a name it lacks)
+            return None
+        return VectorCollection(chroma_collection, model, dim, repo_id)
+
+    def model_vectors(self, model: str, dim: int) -> ModelVectors:
+        """Every repository's collection of this model, for a search that asks Chroma."""
+        prefix = collection_name(model, dim) + "-r-"
+        return ModelVectors([self.existing_collection(model, dim, metadata["repo_id"])
+                             for name, metadata in self._listed().items() if name.startswith(prefix)])
 
     def repo_ids(self) -> set[str]:
-        """Every repository that has vectors here, in any model's collection (reads all their metadata)."""
-        found: set[str] = set()
-        for listed in self._client.list_collections():
-            name = getattr(listed, "name", listed)
-            if not name.startswith("pharos-"):
-                continue  # a shared server may hold other programs' collections
-            collection = self._client.get_collection(name, embedding_function=None)
-            for offset in range(0, collection.count(), 5000):
-                rows = collection.get(include=["metadatas"], limit=5000, offset=offset)
-                found.update(m["repo_id"] for m in rows["metadatas"] if m and m.get("repo_id"))
-        return found
+        """Every repository that has vectors here, in any model's collection."""
+        return {metadata["repo_id"] for name, metadata in self._listed().items()
+                if self._client.get_collection(name, embedding_function=None).count()}
 
     def remove_repo(self, repo_id: str) -> int:
-        """Delete the repository's vectors from every model's collection; returns how many went. Chroma keeps
-        the bytes of deleted vectors in its index files: only a collection left empty gives them back, dropped
-        whole, with the index folder Chroma leaves behind (chromadb 1.5 does)."""
+        """Drop the repository's collections, of every model, with their index folders (Chroma keeps the bytes
+        of deleted vectors in its index files; a collection dropped whole gives them back); returns how many
+        vectors went."""
         removed = 0
-        for listed in self._client.list_collections():
-            name = getattr(listed, "name", listed)
-            if not name.startswith("pharos-"):
-                continue
-            collection = self._client.get_collection(name, embedding_function=None)
-            before = collection.count()
-            collection.delete(where={"repo_id": repo_id})
-            left = collection.count()
-            removed += before - left
-            if not left:
-                self._client.delete_collection(name)
-                self._collections.pop(name, None)
-        if removed and not self._chroma_url:
-            self._drop_unlisted_segments()
+        for name, metadata in self._listed().items():
+            if metadata["repo_id"] == repo_id:
+                removed += self._client.get_collection(name, embedding_function=None).count()
+                self._drop(name)
         return removed
 
+    def drop_collection(self, model: str, dim: int, repo_id: str) -> None:
+        """The repository's vectors of this model, gone with their collection (a model no longer used)."""
+        if self.existing_collection(model, dim, repo_id) is not None:
+            self._drop(collection_name(model, dim, repo_id))
+
+    def _listed(self, old: bool = False) -> dict[str, dict]:
+        """name -> metadata of our collections (a shared server may hold other programs'): those of one
+        repository, or with ``old`` those of every repository (the layout from before, one per model)."""
+        found = {}
+        for listed in self._client.list_collections():
+            metadata = dict(listed.metadata or {})
+            if listed.name.startswith("pharos-") and ("repo_id" not in metadata) == old:
+                found[listed.name] = metadata
+        return found
+
+    def _old_layout(self) -> dict[str, dict]:
+        """name -> metadata of the collections of the layout from before. On disk, asked of Chroma's database
+        directly: listing through chromadb takes about half a second at a thousand collections, and every
+        open asks."""
+        if self._chroma_url:
+            return self._listed(old=True)
+        try:
+            with closing(sqlite3.connect(f"file:{Path(self.where) / _DATABASE}?mode=ro", uri=True)) as conn:
+                names = [row[0] for row in conn.execute(
+                    "SELECT name FROM collections c WHERE name LIKE 'pharos-%' AND NOT EXISTS (SELECT 1 FROM "
+                    "collection_metadata m WHERE m.collection_id = c.id AND m.key = 'repo_id')")]
+        except sqlite3.Error:  # a layout we do not know: chromadb's own listing tells
+            return self._listed(old=True)
+        if not names:
+            return {}
+        return {name: metadata for name, metadata in self._listed(old=True).items() if name in names}
+
+    def _drop(self, name: str) -> None:
+        self._client.delete_collection(name)
+        if not self._chroma_url:
+            self._drop_unlisted_segments()
+
+    def _move_old(self, name: str, metadata: dict) -> None:
+        """Move a collection of the layout from before (every repository's vectors of one model) into one
+        collection per repository, then drop it. A repository at a time, read by id (``pages_of``); one whose
+        collection already holds them all (a move cut short moved it) is passed over, so a move killed midway
+        finishes at the next open and loses nothing."""
+        from chromadb.errors import NotFoundError
+
+        try:
+            source = self._client.get_collection(name, embedding_function=None)
+        except (NotFoundError, ValueError):  # another process moved it meanwhile
+            return
+        model, dim = metadata.get("model"), metadata.get("dim")
+        remaining = set(source.get(include=[])["ids"])
+        if not (model and dim):
+            log.warning("vector store: collection %s names no model; left as it is", name)
+            return
+        log.warning("vector store: moving the %d vectors of %s into one collection per repository "
+                    "(once, for faster updates and removals)", len(remaining), model)
+        started, pages, repos = time.monotonic(), 0, 0
+        old = VectorCollection(source, model, dim, "")
+        while remaining:
+            first = next(iter(remaining))
+            repo_id = (source.get(ids=[first], include=["metadatas"])["metadatas"][0] or {}).get("repo_id")
+            if not repo_id:  # no repository to search it in
+                remaining.discard(first)
+                continue
+            ids = source.get(where={"repo_id": repo_id}, include=[])["ids"]
+            target = self.collection(model, dim, repo_id)
+            if target.count() != len(ids):
+                for page_ids, vectors, metadatas in old.pages_of(ids):
+                    target.upsert(page_ids, vectors, metadatas)
+                    pages += 1
+                    _crash_point(pages)
+            remaining.difference_update(ids)
+            repos += 1
+        self._drop(name)
+        log.warning("vector store: moved %s into %d collections in %.0f s", model, repos, time.monotonic() - started)
+
     def _drop_unlisted_segments(self) -> None:
-        """Index folders (named by segment id) that Chroma's own database no longer lists: a dropped collection's."""
-        import sqlite3
+        """Index folders (named by segment id) that Chroma's own database no longer lists: a dropped collection's
+        (chromadb 1.5 leaves them behind)."""
         import shutil
 
         folder = Path(self.where)
         try:
-            with sqlite3.connect(f"file:{folder / 'chroma.sqlite3'}?mode=ro", uri=True) as conn:
+            with closing(sqlite3.connect(f"file:{folder / _DATABASE}?mode=ro", uri=True)) as conn:
                 listed = {row[0] for row in conn.execute("SELECT id FROM segments")}
         except sqlite3.Error:
             return  # a layout we do not know: leave its folders alone
         for entry in folder.iterdir():
             if entry.is_dir() and _SEGMENT_NAME.fullmatch(entry.name) and entry.name not in listed:
                 shutil.rmtree(entry, ignore_errors=True)
-
-    def existing_collection(self, model: str, dim: int) -> VectorCollection | None:
-        name = collection_name(model, dim)
-        if name in self._collections:
-            return self._collections[name]
-        if name not in {getattr(c, "name", c) for c in self._client.list_collections()}:
-            return None
-        return self.collection(model, dim)

@@ -1,0 +1,195 @@
+"""One Chroma collection per model and repository (engine/index/vectors.py, issue 26): writing, checking and
+removing one repository never opens another's collection (seen for real: the other's index files are garbage
+meanwhile, and Chroma fails on any collection whose files it loads), and a data folder of the layout from before
+(one collection per model, every repository in it, written here through chromadb as that code wrote it) is moved
+into one collection per repository when it is opened, even when the move is killed with SIGKILL midway: the
+next open finishes it, every vector is there, and the old collection's index folder is gone. Real Chroma on
+disk, real catalog, real processes killed with real signals; small vectors written directly, so no model."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from pharos_desktop.engine.index.catalog import RepoRecord
+from pharos_desktop.engine.index.vectors import collection_name
+from pharos_desktop.engine.workspace import Workspace
+
+from .test_local_index import DIM, REPO
+from .test_vector_index import OTHER, add_repos, finished, ingest
+
+ROOT = Path(__file__).parents[1]
+THIRD = "0011223344556677"
+PER_REPO = 1200  # over a page of the move (1000), and enough for Chroma to write each index folder
+
+
+def index_folders(vectors_dir: Path, repo_id: str | None = None) -> set[str]:
+    """The index folders on disk of the repository's collections (None: of the collections with no repository,
+    the layout from before), as Chroma's own database lists them."""
+    with sqlite3.connect(vectors_dir / "chroma.sqlite3") as conn:
+        segments = {row[0]: row[1] for row in conn.execute(
+            "SELECT s.id, m.str_value FROM segments s LEFT JOIN collection_metadata m "
+            "ON m.collection_id = s.collection AND m.key = 'repo_id' WHERE s.scope = 'VECTOR'")}
+    return {name for name, owner in segments.items() if owner == repo_id and (vectors_dir / name).is_dir()}
+
+
+def run(script: str, home: Path, **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=600,
+                          env={**os.environ, "PHAROS_HOME": str(home), **env})
+
+
+# -- one repository's work opens only its own collection --------------------------------------------------------
+
+ONE_REPO_ONLY = """
+import json
+from pharos_desktop.engine.doctor import _vector_gap
+from pharos_desktop.engine.removal import remove_repository
+from pharos_desktop.engine.workspace import Workspace
+from tests.test_local_index import REPO
+from tests.test_vector_index import finished, ingest
+workspace = Workspace()
+ingest(workspace, REPO, [finished("a0.py", 5, content="v2")])  # one changed file, re-ingested
+gap = _vector_gap(workspace, workspace.catalog.find_repo(REPO))  # doctor's check of its vectors
+removed = remove_repository(workspace, REPO)
+print(json.dumps({"gap": gap, "vectors": removed.vectors}))
+"""
+
+
+def test_one_repositorys_write_check_and_removal_never_open_anothers_collection(workspace, pharos_home):
+    add_repos(workspace)
+    ingest(workspace, REPO, [finished("a0.py", PER_REPO), finished("a1.py", 3)])
+    ingest(workspace, OTHER, [finished("b0.py", PER_REPO)])
+    others = index_folders(workspace.vectors_dir, OTHER)
+    assert others and index_folders(workspace.vectors_dir, REPO), "each repository has index folders of its own"
+    saved = {path: path.read_bytes() for name in others for path in (workspace.vectors_dir / name).iterdir()}
+    for path in saved:
+        path.write_bytes(b"not an index")
+
+    done = run(ONE_REPO_ONLY, pharos_home)
+
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {"gap": "", "vectors": 5 + 3}
+    for path, data in saved.items():
+        path.write_bytes(data)
+    fresh = Workspace(pharos_home)
+    assert fresh.vectors().existing_collection(fresh.settings.model, DIM, REPO) is None
+    assert fresh.vectors().existing_collection(fresh.settings.model, DIM, OTHER).ids() == \
+        fresh.catalog.chunk_ids(OTHER)
+    other = finished("b0.py", PER_REPO)
+    assert fresh.search_vectors(fresh.settings.model, DIM).query(other.vectors[7], 1)[0][0] == other.chunks[7].chunk_id
+
+
+# -- a store of the layout from before ------------------------------------------------------------------------
+
+OLD_LAYOUT = """
+import sys
+import chromadb
+from pharos_desktop.engine.index.catalog import RepoRecord
+from pharos_desktop.engine.index.vectors import collection_name
+from tests.test_vectors_per_repo import old_works
+model = sys.argv[1]
+client = chromadb.PersistentClient(path=sys.argv[2])
+# As the code before one collection per repository made it: one per model, named by model and dimension.
+old = client.get_or_create_collection(collection_name(model, 8), embedding_function=None,
+                                      metadata={"hnsw:space": "cosine", "model": model, "dim": 8})
+for repo_id, work in old_works():
+    ids = [c.chunk_id for c in work.chunks]
+    metadatas = [{"repo_id": repo_id, "path": c.path, "language": c.language, "kind": c.kind} for c in work.chunks]
+    for start in range(0, len(ids), 500):
+        old.upsert(ids=ids[start:start + 500], embeddings=work.vectors[start:start + 500],
+                   metadatas=metadatas[start:start + 500])
+"""
+
+
+def old_works():
+    """(repository, file) of the old store: a file of PER_REPO chunks in each of three repositories."""
+    works = []
+    for repo_id in (REPO, OTHER, THIRD):
+        work = finished(f"{repo_id}.py", PER_REPO)
+        for chunk in work.chunks:
+            chunk.repo_id = repo_id
+        works.append((repo_id, work))
+    return works
+
+
+def test_an_old_layout_store_is_moved_once_even_when_killed_midway(workspace, pharos_home):
+    add_repos(workspace)
+    workspace.catalog.upsert_repo(RepoRecord(THIRD, THIRD, f"/src/{THIRD}", "local", model=workspace.settings.model,
+                                             dim=DIM))
+    for repo_id, work in old_works():
+        workspace.catalog.replace_files(repo_id, [(work.record, work.chunks)])
+    model = workspace.settings.model
+    made = subprocess.run([sys.executable, "-c", OLD_LAYOUT, model, str(workspace.vectors_dir)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=600)
+    assert made.returncode == 0, made.stderr
+    old_folders = index_folders(workspace.vectors_dir)
+    assert old_folders, "the old collection wrote its index folder"
+
+    # Killed after three pages: one repository moved, the next one part way.
+    killed = run("from pharos_desktop.engine.workspace import Workspace; Workspace().vectors()", pharos_home,
+                 PHAROS_TEST_VECTORS_MOVE_KILL_AT="3")
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    log = (pharos_home / "logs" / "pharos.log")
+    said = killed.stderr + (log.read_text() if log.exists() else "")
+    assert f"vector store: moving the {3 * PER_REPO} vectors of {model} into one collection per repository" in said
+    assert index_folders(workspace.vectors_dir) == old_folders, "the old collection stays until all is moved"
+
+    fresh = Workspace(pharos_home)
+    store = fresh.vectors()  # finishes the move
+    for repo_id, work in old_works():
+        collection = store.existing_collection(model, DIM, repo_id)
+        assert collection is not None and collection.ids() == fresh.catalog.chunk_ids(repo_id), repo_id
+        ids, vectors, _ = zip(*collection.pages_of([c.chunk_id for c in work.chunks]))
+        got = dict(zip(sum(map(list, ids), []), np.concatenate([np.asarray(v) for v in vectors])))
+        assert np.allclose([got[c.chunk_id] for c in work.chunks], work.vectors, atol=1e-6), repo_id
+    with sqlite3.connect(workspace.vectors_dir / "chroma.sqlite3") as conn:
+        names = {row[0] for row in conn.execute("SELECT name FROM collections")}
+    assert collection_name(model, DIM) not in names and len(names) == 3
+    assert not any((workspace.vectors_dir / name).exists() for name in old_folders), "its space given back"
+
+    # Search reads the moved vectors: each is its own nearest.
+    index = fresh.search_vectors(model, DIM)
+    assert index.missing == 0 and index.counts_by_repo() == {REPO: PER_REPO, OTHER: PER_REPO, THIRD: PER_REPO}
+    repo_id, work = old_works()[1]
+    assert index.query(work.vectors[11], 1, {"repo_id": {"$in": [repo_id]}})[0][0] == work.chunks[11].chunk_id
+
+
+# -- a `chroma run` server ----------------------------------------------------------------------------------------
+
+def test_on_a_server_search_asks_each_repositorys_collection_and_leaves_other_programs_alone(
+        tmp_path, monkeypatch, pharos_home, chroma_server):
+    import uuid
+
+    import chromadb
+
+    monkeypatch.setenv("PHAROS_CHROMA_URL", chroma_server)
+    workspace = Workspace()
+    host, port = chroma_server.rsplit("://", 1)[-1].split(":")
+    client = chromadb.HttpClient(host=host, port=int(port))
+    theirs = client.get_or_create_collection(f"another-program-{uuid.uuid4().hex[:8]}", embedding_function=None)
+    theirs.upsert(ids=["x"], embeddings=[[1.0] * DIM], metadatas=[{"repo_id": "whatever"}])
+    ones, twos = uuid.uuid4().hex[:16], uuid.uuid4().hex[:16]  # the server outlives this test: ids of its own
+    for repo_id in (ones, twos):
+        workspace.catalog.upsert_repo(RepoRecord(repo_id, repo_id, f"/src/{repo_id}", "local",
+                                                 model=workspace.settings.model, dim=DIM))
+    one, two = finished(f"{ones}.py", 20), finished(f"{twos}.py", 30)
+    ingest(workspace, ones, [one])
+    ingest(workspace, twos, [two])
+
+    found = workspace.search_vectors(workspace.settings.model, DIM)
+    assert found.query(one.vectors[3], 1)[0][0] == one.chunks[3].chunk_id
+    assert found.query(two.vectors[4], 1)[0][0] == two.chunks[4].chunk_id
+    assert {chunk_id for chunk_id, _ in found.query(one.vectors[3], 100)} >= {
+        c.chunk_id for c in one.chunks + two.chunks}
+    assert workspace.vectors().repo_ids() >= {ones, twos}
+
+    assert workspace.vectors().remove_repo(ones) == 20
+    assert workspace.vectors().existing_collection(workspace.settings.model, DIM, ones) is None
+    assert theirs.name in {c.name for c in client.list_collections()} and theirs.count() == 1
