@@ -71,3 +71,18 @@ def test_doctor_reports_machine(tmp_path):
     assert "runtime      openvino-int8 (setting: auto)" in text.stdout
     assert not any(data["grammars"].values()) and len(data["grammars"]) >= 18
     assert data["data_folder"] == str((tmp_path / "home").resolve())
+
+
+def test_the_stores_one_time_notices_reach_the_terminal_once(pharos_home, capsys):
+    """A store's warning (a move or rebuild after an update, minutes on a large index) shows on stderr, so a
+    terminal says why a command waits; running commands again in one process does not repeat it."""
+    import logging
+
+    from pharos_desktop import cli as command_line
+
+    assert command_line.main(["repos"]) == 0
+    assert command_line.main(["repos"]) == 0
+    capsys.readouterr()
+    logging.getLogger("pharos_desktop.engine.index.vectors").warning("vector store: moving the 3 vectors of m")
+    logging.getLogger("pharos_desktop.engine.workspace").warning("not a store notice")
+    assert capsys.readouterr().err == "vector store: moving the 3 vectors of m\n"

@@ -23,6 +23,31 @@ COMMANDS = ("ingest", "search", "repos", "watch", "export", "graph", "sync", "wo
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CANCELLED = 0, 1, 2, 130
 
 
+class _Stderr(logging.StreamHandler):
+    """sys.stderr as it is at each line, not as it was when the handler was made (tests swap it)."""
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value) -> None:
+        pass
+
+
+def _show_store_notices() -> None:
+    """The stores' own warnings (a one-time move or rebuild after an update, minutes on a large index) go to
+    stderr too, so that a terminal shows why a command waits; the keyword index's rebuild, which runs before
+    logging is set up, reaches stderr already."""
+    stores = logging.getLogger("pharos_desktop.engine.index")
+    if not any(getattr(handler, "pharos_notices", False) for handler in stores.handlers):
+        handler = _Stderr()
+        handler.setLevel(logging.WARNING)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        handler.pharos_notices = True
+        stores.addHandler(handler)
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # argparse exits 2 too; keep its one-line style
         self.print_usage(sys.stderr)
@@ -84,6 +109,7 @@ def main(argv: list[str]) -> int:
             return module.repair(args)
         workspace = Workspace.open()
         setup_logging(workspace.logs_dir, verbose=args.verbose)
+        _show_store_notices()
         if getattr(module, "READS_JOBS", True):  # a search shows no jobs: it spares the jobs table's start
             workspace.jobs.mark_stale_interrupted()  # left by a process that was killed
         return module.run(args, workspace)
