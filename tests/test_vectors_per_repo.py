@@ -193,3 +193,28 @@ def test_on_a_server_search_asks_each_repositorys_collection_and_leaves_other_pr
     assert workspace.vectors().remove_repo(ones) == 20
     assert workspace.vectors().existing_collection(workspace.settings.model, DIM, ones) is None
     assert theirs.name in {c.name for c in client.list_collections()} and theirs.count() == 1
+
+
+def test_a_store_keeps_a_bounded_number_of_indexes_in_memory_and_the_open_file_limit_is_put_back(tmp_path):
+    """chromadb sizes its cache of open indexes from the open-file limit at its start (a fifth of it): started as
+    it is, under a limit of 20,000, it would keep 4,000 indexes, and moving a million chunks held 7.6 GB."""
+    if sys.platform == "win32":
+        return  # chromadb reads another limit there; the store leaves it as it is
+    script = f"""
+import json, resource
+from pharos_desktop.engine.index.vectors import INDEX_CACHE, VectorStore
+from pharos_desktop.engine.settings import Settings
+resource.setrlimit(resource.RLIMIT_NOFILE, (min(20000, resource.getrlimit(resource.RLIMIT_NOFILE)[1]),
+                   resource.getrlimit(resource.RLIMIT_NOFILE)[1]))
+before = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+store = VectorStore.open(Settings(), __import__("pathlib").Path({str(tmp_path / "vectors")!r}))
+print(json.dumps({{"cache": store._client._server.hnsw_cache_size, "wanted": INDEX_CACHE, "before": before,
+                  "after": resource.getrlimit(resource.RLIMIT_NOFILE)[0]}}))
+"""
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "ANONYMIZED_TELEMETRY": "False"})
+    assert done.returncode == 0, done.stderr
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    assert seen["after"] == seen["before"], "the open-file limit is put back"
+    if seen["before"] // 5 > 2 * seen["wanted"]:  # a limit low enough already bounds the cache by itself
+        assert seen["wanted"] <= seen["cache"] <= 2 * seen["wanted"], seen
