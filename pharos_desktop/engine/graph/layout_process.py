@@ -40,6 +40,7 @@ class LayoutProcess:
         self._pool: ProcessPoolExecutor | None = None
         self._closed = False
         self._lock = threading.Lock()
+        self._children: dict = {}  # every child a pool here started, by pid: close ends each still alive
 
     def build_map(self, repo: RepoRecord, opened: frozenset[str] = frozenset()) -> layout.RepoMap:
         with self._lock:
@@ -51,7 +52,10 @@ class LayoutProcess:
             pool = self._pool
         try:
             # FOLD_ABOVE read here, not in the child: the module's value in this process is the one in force
-            return pool.submit(_build, repo, frozenset(opened), layout.FOLD_ABOVE).result()
+            made = pool.submit(_build, repo, frozenset(opened), layout.FOLD_ABOVE).result()
+            with self._lock:
+                self._children.update(pool._processes or {})  # noqa: SLF001 - close needs them (below)
+            return made
         except BrokenProcessPool:
             with self._lock:
                 if self._pool is pool:
@@ -64,14 +68,19 @@ class LayoutProcess:
         with self._lock:
             self._closed = True
             pool, self._pool = self._pool, None
+            # The pool's own list, and every child noted before: the full suite once saw a child outlive a close
+            # that took the pool's list alone.
+            children = dict(self._children)
         if pool is not None:
-            processes = list((pool._processes or {}).values())  # noqa: SLF001 - 3.11 has no terminate_workers()
+            children.update(pool._processes or {})  # noqa: SLF001 - 3.11 has no terminate_workers()
             pool.shutdown(wait=False, cancel_futures=True)
-            for process in processes:
-                process.terminate()
-            for process in processes:
-                # A child started while its parent held SIGTERM blocked (some libraries and test runners do)
-                # inherits the block, and would outlive a terminate: it is killed then.
+        processes = [process for process in children.values() if process.is_alive()]
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            # A child started while its parent held SIGTERM blocked (some libraries and test runners do)
+            # inherits the block, and would outlive a terminate: it is killed then.
+            process.join(2)
+            if process.is_alive():
+                process.kill()
                 process.join(2)
-                if process.is_alive():
-                    process.kill()
