@@ -264,10 +264,12 @@ def test_a_full_disk_fails_the_job_at_hand_and_the_worker_waits_for_space(tmp_pa
     # The data folder is a file system of its own (in the worker's mount namespace only). Once the worker is
     # up, the script fills it to the last byte, as another program would, and empties it again on request.
     pharos_home.mkdir(parents=True, exist_ok=True)
-    script = (f'mount -t tmpfs -o size=96m tmpfs "{pharos_home}" && ("$@" & child=$!; trap "kill -TERM $child" TERM; '
+    # In braces, not a subshell: the SIGTERM below reaches the shell that holds the trap, which hands it to the
+    # worker (a subshell's trap never saw it, and each run left a worker behind).
+    script = (f'mount -t tmpfs -o size=96m tmpfs "{pharos_home}" && {{ "$@" & child=$!; trap "kill -TERM $child" TERM; '
               f'while [ ! -e "{flags}/fill" ]; do sleep 0.2; done; cat /dev/zero > "{pharos_home}/filler" 2>/dev/null; '
               f'touch "{flags}/full"; while [ ! -e "{flags}/free" ]; do sleep 0.2; done; rm -f "{pharos_home}/filler"; '
-              'wait $child)')
+              'wait $child; }')
     log = tmp_path / "worker-stderr.txt"
     process = subprocess.Popen(["unshare", "--user", "--map-root-user", "--mount", "sh", "-c", script, "sh",
                                 *worker_command(real_cloud)], env=worker_env(real_cloud, pharos_home),
