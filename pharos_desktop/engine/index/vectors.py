@@ -17,8 +17,7 @@ import signal
 import sqlite3
 import time
 from collections import defaultdict
-from contextlib import contextmanager
-from contextlib import closing
+from contextlib import closing, contextmanager
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -315,8 +314,9 @@ class VectorStore:
     def model_vectors(self, model: str, dim: int) -> ModelVectors:
         """Every repository's collection of this model, for a search that asks Chroma."""
         prefix = collection_name(model, dim) + "-r-"
-        return ModelVectors([self.existing_collection(model, dim, metadata["repo_id"])
-                             for name, metadata in self._listed().items() if name.startswith(prefix)])
+        found = [self.existing_collection(model, dim, metadata["repo_id"])
+                 for name, metadata in self._listed().items() if name.startswith(prefix)]
+        return ModelVectors([collection for collection in found if collection is not None])  # dropped meanwhile
 
     def repo_ids(self) -> set[str]:
         """Every repository that has vectors here, in any model's collection."""
