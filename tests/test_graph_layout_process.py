@@ -6,6 +6,8 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import subprocess
+import sys
 
 import pytest
 
@@ -61,3 +63,33 @@ def test_a_killed_child_is_one_clear_line_the_next_map_starts_another_and_closin
     assert not child.is_alive() and multiprocessing.active_children() == []
     with pytest.raises(PharosError, match="the window is closing"):
         maker.build_map(repo)
+
+
+PARENT = """
+import sys
+from pathlib import Path
+from pharos_desktop.engine.graph.layout_process import LayoutProcess
+from pharos_desktop.engine.index.catalog import Catalog
+catalog = Catalog(Path(sys.argv[1]))
+maker = LayoutProcess(catalog.path)
+maker.build_map(catalog.get_repo(sys.argv[2]))
+print(*maker._children, flush=True)
+sys.stdin.read()  # until the test kills this process
+"""
+
+
+def test_the_child_runs_below_normal_priority_and_ends_with_a_killed_parent(sample):
+    psutil = pytest.importorskip("psutil")
+    workspace, repo, _maker = sample
+    parent = subprocess.Popen([sys.executable, "-c", PARENT, str(workspace.catalog.path), repo.name],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        child = psutil.Process(int(parent.stdout.readline()))
+        if os.name != "nt":
+            assert child.nice() > psutil.Process().nice()
+        parent.kill()  # SIGKILL: nothing of the parent's runs
+        parent.wait(10)
+        child.wait(20)  # psutil.TimeoutExpired if the child outlives its parent
+    finally:
+        parent.kill()
+        parent.wait(10)

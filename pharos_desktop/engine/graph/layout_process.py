@@ -6,11 +6,18 @@ off Python's full garbage collections, which run on whichever thread allocates a
 stalled 60 to 150 ms at a time (bench/bench_map.py). A child process shares neither. It is started (spawn, as a
 frozen app can) on the first map, keeps its catalog connection and its imports for the next ones, and ends with
 the window; the map comes back as plain data (RepoMap).
+
+The child runs below normal priority: on a machine with no core to spare the window's UI thread goes first (at a
+load of 2 on 2 cores, the child's second of layout otherwise kept the UI thread waiting for a core 40 to 60 ms).
+It also ends when the window's process does, killed or not: a process pool's child waits for work forever
+otherwise, holding the catalog open.
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.connection
+import os
 import threading
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -18,14 +25,25 @@ from pathlib import Path
 
 from ..errors import PharosError
 from ..index.catalog import Catalog, RepoRecord
+from ..run.priority import lower_priority
 from . import layout
 
 _catalog: Catalog | None = None  # the child's own connection, opened once
 
 
-def _open_catalog(path: str) -> None:
+def _start_child(path: str) -> None:
     global _catalog
+    lower_priority()
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        threading.Thread(target=_end_with, args=(parent,), name="pharos-parent-watch", daemon=True).start()
     _catalog = Catalog(Path(path))
+
+
+def _end_with(parent) -> None:
+    """The parent's sentinel becomes ready when it ends, however it ended."""
+    multiprocessing.connection.wait([parent.sentinel])
+    os._exit(0)  # nothing here to save: the catalog is only read
 
 
 def _build(repo: RepoRecord, opened: frozenset[str], fold_above: int) -> layout.RepoMap:
@@ -47,7 +65,7 @@ class LayoutProcess:
             if self._closed:
                 raise PharosError("the window is closing: no map is made any more")
             if self._pool is None:
-                self._pool = ProcessPoolExecutor(1, multiprocessing.get_context("spawn"), _open_catalog,
+                self._pool = ProcessPoolExecutor(1, multiprocessing.get_context("spawn"), _start_child,
                                                  (str(self.catalog_path),))
             pool = self._pool
         try:

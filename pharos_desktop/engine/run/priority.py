@@ -25,4 +25,4 @@ def lower_priority() -> None:
         else:
             os.nice(NICE_INCREMENT)
     except (OSError, AttributeError) as exc:
-        log.warning("cannot lower the ingest's priority: %s", exc)
+        log.warning("cannot lower this process's priority: %s", exc)
