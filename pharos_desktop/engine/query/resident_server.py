@@ -40,6 +40,7 @@ IDLE_SECONDS = 600.0
 IDLE_ENV = "PHAROS_RESIDENT_IDLE"
 HANDSHAKE_SECONDS = 10.0  # for the key, the request and sending the reply; not for the search itself
 MAX_CONNECTIONS = 8  # open at once; more are closed unanswered (their commands search in their own process)
+LOCK_WAIT_SECONDS = 10.0
 _TICK = 0.5
 
 
@@ -65,7 +66,9 @@ class Server:
         self._socket_file: tuple | None = None
 
     def warm_up(self) -> None:
+        began = time.perf_counter()
         self.searcher.warm_up()
+        log.info("the resident search process of %s is ready in %.1f s", self.data_folder, time.perf_counter() - began)
 
     def serve(self, key: bytes) -> None:
         where, family = resident.address(self.data_folder)
@@ -97,8 +100,11 @@ class Server:
                 return
             self._deadline(conn, float("inf"))
             with self.searching:
+                began = time.perf_counter()
                 reply = self.reply(raw)
                 self.last_used = time.monotonic()
+            log.info("resident search: %s in %.0f ms", "answered" if "stdout" in reply else next(iter(reply), "?"),
+                     1000 * (time.perf_counter() - began))
             self._deadline(conn, time.monotonic() + HANDSHAKE_SECONDS)
             conn.send_bytes(_encode(reply))
         except Exception:  # noqa: BLE001 - a client that fails the key, hangs up or was cut off: the next one
@@ -108,7 +114,7 @@ class Server:
                 self._open.pop(conn, None)
                 conn.close()
             if self.stale:
-                self._end()
+                self._end(self.stale)
 
     def reply(self, raw: bytes) -> dict:
         """The reply to one request's bytes (see resident.py)."""
@@ -171,10 +177,13 @@ class Server:
             gone = not self.data_folder.is_dir() or (
                 self._socket_file is not None and _file_id(Path(resident.address(self.data_folder)[0])) !=
                 self._socket_file)
-            if gone or (not busy and now - self.last_used > self.idle_seconds and self.searching.acquire(False)):
-                self._end()
+            if gone:
+                self._end("its data folder or socket went away")
+            if not busy and now - self.last_used > self.idle_seconds and self.searching.acquire(False):
+                self._end(f"no search in {self.idle_seconds:.0f} s")
 
-    def _end(self) -> None:
+    def _end(self, why: str) -> None:
+        log.info("the resident search process ends: %s", why)
         if self._socket_file is not None:
             where = Path(resident.address(self.data_folder)[0])
             if _file_id(where) == self._socket_file:
@@ -239,7 +248,8 @@ def main() -> int:
     home.mkdir(mode=0o700, exist_ok=True)
     lock = FileLock(home / "lock")
     try:
-        lock.acquire(timeout=0)
+        # (a while: one that refused a search for other settings is ending, and this one replaces it)
+        lock.acquire(timeout=LOCK_WAIT_SECONDS)
     except Timeout:
         return 0  # another resident serves this data folder
     server = Server(data_folder)
