@@ -208,3 +208,16 @@ def test_the_resident_sees_an_ingest_made_after_it_started(home, tmp_path):
     assert answered(home) == before + 1 and residents(home) == [server]
     assert json.loads(found.stdout)[0]["symbol"] == "gradient_between_stops"
     assert same(found, search(home, question, "--json", "--no-resident"))
+
+
+def test_a_warning_is_the_searchs_own_not_the_last_ones(home):
+    (home / "vectors" / "chroma.sqlite3").unlink()  # every vector lost: a semantic search warns
+    search(home, QUESTION)
+    started(home)
+    blind = search(home, QUESTION, "--mode", "vector")
+    assert "warning: semantic search left out" in blind.stderr and same(
+        blind, search(home, QUESTION, "--mode", "vector", "--no-resident"))
+    before = answered(home)
+    words = search(home, QUESTION, "--mode", "keyword")  # looks at no vector: no warning, as in a fresh process
+    assert answered(home) == before + 1 and words.stderr == ""
+    assert same(words, search(home, QUESTION, "--mode", "keyword", "--no-resident"))

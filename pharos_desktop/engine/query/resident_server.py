@@ -246,6 +246,7 @@ def main() -> int:
     data_folder = default_data_folder()
     home = resident.folder(data_folder)
     home.mkdir(mode=0o700, exist_ok=True)
+    home.chmod(0o700)  # (made by an older copy, or by hand, it may let others in)
     lock = FileLock(home / "lock")
     try:
         # (a while: one that refused a search for other settings is ending, and this one replaces it)

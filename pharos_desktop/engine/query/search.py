@@ -132,6 +132,7 @@ class Searcher:
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}")
         filters = filters or SearchFilters()
+        self.vectors_missing = 0  # (a keyword search looks at no vectors: the last search's count is not its own)
         query = query.strip()
         if not query or limit < 1:
             return []
