@@ -75,7 +75,8 @@ class Server:
         if family == "AF_UNIX":
             Path(where).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             Path(where).unlink(missing_ok=True)  # left by a resident that was killed (this one holds the lock)
-        listener = Listener(where, family)  # no authkey here: accept must not wait on a client; _handle checks it
+        # no authkey here: accept must not wait on a client (_handle checks the key)
+        listener = Listener(where, family, backlog=MAX_CONNECTIONS)
         if family == "AF_UNIX":
             self._socket_file = _file_id(Path(where))
         _show_store_notices(self._notices)
@@ -122,7 +123,7 @@ class Server:
 
         try:
             message = json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):  # (nested deeper than the parser's stack)
             return {"error": "the request is not JSON"}
         if not isinstance(message, dict):
             return {"error": "the request must be a JSON object"}
