@@ -2,12 +2,17 @@
 
     .venv/bin/python -m bench.bench_search_cli [--runs 15] [--home DIR]
     .venv/bin/python -m bench.bench_search_cli --home DIR --checkouts /work/main,. [--model-cache DIR]
+    .venv/bin/python -m bench.bench_search_cli --home DIR --resident [--model-cache DIR]
 
 Builds (once; the data folder is kept under --home, default /tmp/pharos-bench-search) an index of
 installed packages' sources with the default runtime, then times whole `pharos-desktop search`
 processes (start, imports, query model, vectors, keyword search, printing), several questions in
 turn, and prints the median and the 95th percentile (target: median <= 1.0 s), with what the
 process imported that it should not need (torch, chromadb).
+
+--resident times the resident search process (engine/query/resident.py): cold, a fresh process that searches
+itself (`--no-resident`), against warm, a fresh process that the resident answers, interleaved (one of each in
+turn, the same question), with the resident's memory and its CPU per search beside the commands'.
 
 --checkouts times the code of several checkouts of this repository on the same data folder, interleaved
 (one search by each in turn, the same question), so that a busy machine weighs on each alike; the load
@@ -51,7 +56,8 @@ print("IMPORTED", sorted(name for name in ("torch", "transformers", "chromadb") 
 def search_env(home: Path) -> dict:
     """What a search process gets: this environment without its Pharos settings, the data folder at home."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PHAROS_") or k == "PHAROS_MODEL_CACHE"}
-    env.update({"PHAROS_HOME": str(home), "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT)})
+    # (no resident search process: each search is a whole process, unless --resident says otherwise)
+    env.update({"PHAROS_HOME": str(home), "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT), "PHAROS_NO_RESIDENT": "1"})
     home.mkdir(parents=True, exist_ok=True)
     return env
 
@@ -118,14 +124,80 @@ def compare(home: Path, checkouts: list[Path], runs: int, model_cache: Path | No
             if run:
                 for name, value in (("walls", wall), ("cpus", cpu), ("peaks", peak), ("loads", load)):
                     figures[str(checkout)][name].append(value)
-    report = {}
-    for checkout, f in figures.items():
-        walls = sorted(f["walls"])
-        report[checkout] = {"p50_s": round(statistics.median(walls), 3),
-                            "p95_s": round(walls[min(len(walls) - 1, int(0.95 * len(walls)))], 3),
-                            "cpu_p50_s": round(statistics.median(f["cpus"]), 3), "peak_rss_mb": round(max(f["peaks"])),
-                            "load": round(statistics.mean(f["loads"]), 1)}
+    return {checkout: _figures(f) for checkout, f in figures.items()}
+
+
+def _resident_process(home: Path):
+    import psutil
+
+    for process in psutil.process_iter(["cmdline"]):
+        try:
+            if "search-resident" in (process.info["cmdline"] or []) and process.cwd() == str(home):
+                return process
+        except psutil.Error:
+            pass
+    return None
+
+
+def _peak_mb(process) -> float:
+    """A process's peak resident memory so far (Linux: VmHWM), in MB."""
+    for line in Path(f"/proc/{process.pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return process.memory_info().rss / 2**20
+
+
+def compare_resident(home: Path, runs: int, model_cache: Path | None = None) -> dict:
+    """{"cold": figures, "warm": figures, "resident": {...}}: fresh processes that search themselves (cold) and
+    fresh processes that the resident answers (warm), one of each in turn per question, after one unmeasured
+    round; figures as in compare(). The resident's own CPU per search and memory are its process's."""
+    from pharos_desktop.engine.query.resident import ask, printable, request
+
+    env = search_env(home)
+    env["PHAROS_NO_RESIDENT"] = ""
+    if model_cache:
+        env["PHAROS_MODEL_CACHE"] = str(model_cache)
+    if _resident_process(home):
+        raise SystemExit(f"a resident search process already serves {home}: end it first")
+    command = [sys.executable, "-m", "pharos_desktop", "search"]
+    run_measured([*command, QUESTIONS[0], "--limit", "10"], env, cwd=home)  # searches itself, starts the resident
+    os.environ["PHAROS_HOME"] = str(home)
+    deadline = time.monotonic() + 900
+    while not ((reply := ask(home, request(QUESTIONS[0]))) and printable(reply)):
+        if time.monotonic() > deadline:
+            raise SystemExit("the resident search process did not start (see the data folder's logs/pharos.log)")
+        time.sleep(0.5)
+    server = _resident_process(home)
+    ready_mb = server.memory_info().rss / 2**20
+    figures: dict[str, dict[str, list]] = {mode: {"walls": [], "cpus": [], "peaks": [], "loads": []}
+                                           for mode in ("cold", "warm")}
+    server_cpu = 0.0
+    try:
+        for run in range(runs + 1):
+            for mode in ("cold", "warm"):
+                load = os.getloadavg()[0]
+                before = sum(server.cpu_times()[:2])
+                wall, peak, cpu = run_measured([*command, QUESTIONS[run % len(QUESTIONS)], "--limit", "10",
+                                                *(["--no-resident"] if mode == "cold" else [])], env, cwd=home)
+                if run:
+                    if mode == "warm":
+                        server_cpu += sum(server.cpu_times()[:2]) - before
+                    for name, value in (("walls", wall), ("cpus", cpu), ("peaks", peak), ("loads", load)):
+                        figures[mode][name].append(value)
+        report = {mode: _figures(f) for mode, f in figures.items()}
+        report["resident"] = {"rss_ready_mb": round(ready_mb), "rss_mb": round(server.memory_info().rss / 2**20),
+                              "peak_rss_mb": round(_peak_mb(server)), "cpu_per_search_s": round(server_cpu / runs, 3)}
+    finally:
+        server.kill()
     return report
+
+
+def _figures(f: dict[str, list]) -> dict:
+    walls = sorted(f["walls"])
+    return {"p50_s": round(statistics.median(walls), 3),
+            "p95_s": round(walls[min(len(walls) - 1, int(0.95 * len(walls)))], 3),
+            "cpu_p50_s": round(statistics.median(f["cpus"]), 3), "peak_rss_mb": round(max(f["peaks"])),
+            "load": round(statistics.mean(f["loads"]), 1)}
 
 
 def run_measured(command: list[str], env: dict, cwd: Path | None = None) -> tuple[float, float, float]:
@@ -164,10 +236,21 @@ def main() -> int:
     parser.add_argument("--packages", default=PACKAGES)
     parser.add_argument("--min-chunks", type=int, default=20_000)
     parser.add_argument("--checkouts", help="checkouts of this repository to compare, comma-separated")
-    parser.add_argument("--model-cache", type=Path, help="the models folder every search uses (--checkouts)")
+    parser.add_argument("--model-cache", type=Path, help="the models folder every search uses (--checkouts, --resident)")
+    parser.add_argument("--resident", action="store_true",
+                        help="searches answered by the resident search process against whole processes")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
-    if args.checkouts:
+    if args.resident:
+        report = compare_resident(args.home, args.runs, args.model_cache)
+        for mode in ("cold", "warm"):
+            figures = report[mode]
+            print(f"{mode}: p50 {figures['p50_s']:.2f} s, p95 {figures['p95_s']:.2f} s wall, CPU p50 "
+                  f"{figures['cpu_p50_s']:.2f} s, peak memory {figures['peak_rss_mb']} MB, load average {figures['load']}")
+        server = report["resident"]
+        print(f"resident: {server['rss_ready_mb']} MB when ready, {server['rss_mb']} MB after the runs (peak "
+              f"{server['peak_rss_mb']} MB), CPU {server['cpu_per_search_s']:.3f} s per search")
+    elif args.checkouts:
         report = compare(args.home, [Path(c) for c in args.checkouts.split(",")], args.runs, args.model_cache)
         for checkout, figures in report.items():
             print(f"{checkout}: p50 {figures['p50_s']:.2f} s, p95 {figures['p95_s']:.2f} s wall, CPU p50 "

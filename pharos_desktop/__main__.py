@@ -21,6 +21,10 @@ def main(argv: list[str] | None = None) -> int:
         from .tools.screenshots import main as screenshots_main
 
         return screenshots_main(args[1:])
+    if args[0] == "search-resident":  # the resident search process that `search` starts (engine/query/resident.py)
+        from .engine.query.resident_server import main as resident_main
+
+        return resident_main()
     if args[0] == "mcp":
         from .mcp import main as mcp_main
 

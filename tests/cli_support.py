@@ -13,8 +13,12 @@ from pathlib import Path
 import pytest
 
 
+# What a command keeps of the test's Pharos settings: the run's one model cache, and no resident search process
+KEPT = ("PHAROS_MODEL_CACHE", "PHAROS_NO_RESIDENT")
+
+
 def cli(*args: str, home: Path, env: dict | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("PHAROS_") or k == "PHAROS_MODEL_CACHE"}
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("PHAROS_") or k in KEPT}
     environment.update({"PHAROS_HOME": str(home), **(env or {})})
     return subprocess.run([sys.executable, "-m", "pharos_desktop", *args], capture_output=True, text=True,
                           env=environment, timeout=timeout)
@@ -22,7 +26,7 @@ def cli(*args: str, home: Path, env: dict | None = None, timeout: float = 300) -
 
 def start_cli(*args: str, home: Path, extra: dict | None = None) -> subprocess.Popen:
     # The run's one model cache is kept: a fresh one makes the int8 graph again (minutes on a busy machine).
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PHAROS_") or k == "PHAROS_MODEL_CACHE"}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PHAROS_") or k in KEPT}
     env.update(PHAROS_HOME=str(home), **(extra or {}))
     return subprocess.Popen([sys.executable, "-m", "pharos_desktop", *args], env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, start_new_session=True)

@@ -47,6 +47,9 @@ def pharos_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, model_cache: Pa
     home = tmp_path / "pharos-home"
     monkeypatch.setenv("PHAROS_HOME", str(home))
     monkeypatch.setenv("PHAROS_MODEL_CACHE", str(model_cache))
+    # A search starts no resident search process, which would outlive the test (tests/test_resident_search.py
+    # starts them, and ends them)
+    monkeypatch.setenv("PHAROS_NO_RESIDENT", "1")
     return home
 
 

@@ -96,7 +96,8 @@ def clean_env(tmp_path_factory) -> dict[str, str]:
     if git and os.path.dirname(git) not in system_paths:
         system_paths.append(os.path.dirname(git))
     env = {"PATH": os.pathsep.join(system_paths), "HOME": str(home),
-           "PHAROS_HOME": str(tmp_path_factory.mktemp("pharos-home")), "LANG": "C.UTF-8"}
+           "PHAROS_HOME": str(tmp_path_factory.mktemp("pharos-home")), "LANG": "C.UTF-8",
+           "PHAROS_NO_RESIDENT": "1"}  # a search starts no resident search process, which would outlive the test
     for key in ("SYSTEMROOT", "USERPROFILE", "APPDATA", "LOCALAPPDATA", "TEMP", "TMP"):  # Windows needs these
         if key in os.environ:
             env[key] = os.environ[key]

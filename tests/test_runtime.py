@@ -38,7 +38,7 @@ print(json.dumps({"runtime": embedder.made_by, "torch": "torch" in sys.modules, 
 
 
 def child_env(**extra: str) -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PHAROS_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PHAROS_") or k == "PHAROS_NO_RESIDENT"}
     env.update(extra)
     return env
 

@@ -28,7 +28,7 @@ pytestmark = pytest.mark.usefixtures("hermetic_git")  # shared fixture: tests/co
 
 def cp1252(*args: str, home) -> subprocess.CompletedProcess:
     """The command line writing to pipes whose encoding is cp1252, as on a Western Windows."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PHAROS_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PHAROS_") or k == "PHAROS_NO_RESIDENT"}
     env.update(PHAROS_HOME=str(home), PYTHONIOENCODING="cp1252")
     return subprocess.run([sys.executable, "-m", "pharos_desktop", *args], capture_output=True, env=env,
                           encoding="cp1252", timeout=300)

@@ -101,10 +101,14 @@ def main(argv: list[str]) -> int:
     if not args.command:
         parser.print_help()
         return EXIT_USAGE
-    from ..engine.workspace import Workspace
-
     try:
         module = importlib.import_module(f"{__name__}.{args.command}")
+        # A command answered without opening the data folder (a search the resident search process answers)
+        answered = getattr(module, "answer_early", lambda _args: None)(args)
+        if answered is not None:
+            return answered
+        from ..engine.workspace import Workspace
+
         if getattr(args, "repair", False):  # doctor --repair mends the catalog that opening a workspace meets
             return module.repair(args)
         workspace = Workspace.open()

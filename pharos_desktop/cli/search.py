@@ -1,13 +1,16 @@
-"""`pharos-desktop search QUERY [--limit N] [--repo R] [--language L] [--kind K] [--path GLOB] [--explain] [--json]`"""
+"""`pharos-desktop search QUERY [--limit N] [--repo R] [--language L] [--kind K] [--path GLOB] [--explain] [--json]
+[--no-resident]`
+
+The resident search process (engine/query/resident.py) answers when one is up for this data folder; else the
+search runs here, as it always did, and starts one for the next searches. Either way the output is the same
+(engine/query/answer.py makes it). Imports stay light up to the resident's answer: that is the fast path."""
 
 from __future__ import annotations
 
 import sys
 
 from ..engine.errors import UsageError
-from ..engine.query.hit_text import as_json, describe, explain, why
-from ..engine.query.search import MODES, SearchFilters, Searcher
-from .output import print_json
+from ..engine.query import MODES
 
 READS_JOBS = False  # (cli.main marks jobs a killed process left only for commands that show or run jobs)
 
@@ -26,32 +29,57 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--explain", action="store_true",
                         help="show each hit's rank in the vector and keyword rankings and the words that matched")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--no-resident", action="store_true",
+                        help="search in this process only, and start no resident search process for the next "
+                             "searches (so does PHAROS_NO_RESIDENT=1)")
+
+
+def _request(args) -> dict:
+    from ..engine.query.resident import request
+
+    return request(args.query, limit=args.limit, repos=args.repo, languages=args.language, kinds=args.kind,
+                   path=args.path, mode=args.mode, explain=args.explain, json=args.json)
+
+
+def answer_early(args) -> int | None:
+    """The resident search process's answer, printed, when one answered; else None (search here)."""
+    if args.limit < 1:  # a usage error in one line, without argparse's usage block
+        raise UsageError(f"--limit must be at least 1, not {args.limit}")
+    from ..engine.query import resident
+
+    args.start_resident = False
+    if args.no_resident or resident.disabled():
+        return None
+    from ..engine.settings import data_folder
+
+    reply = resident.ask(data_folder(), _request(args))
+    printable = reply and resident.printable(reply)
+    if printable:
+        out, err = printable
+        for line in err:
+            print(line, file=sys.stderr)
+        sys.stdout.write(out)
+        return 0
+    # none answered, or it no longer fits this data folder and is ending: a new one for the next searches
+    args.start_resident = reply is None or "refused" in reply
+    return None
 
 
 def run(args, workspace) -> int:
-    if args.limit < 1:  # a usage error in one line, without argparse's usage block
-        raise UsageError(f"--limit must be at least 1, not {args.limit}")
+    from ..engine.query.answer import answer
+    from ..engine.query.search import Searcher
+
     if not workspace.catalog.repo_names():
         from ..engine.catalog_repair import raise_if_emptied
 
         raise_if_emptied(workspace)  # else "no results" would hide a catalog that lost its repositories
-    repo_ids = [workspace.catalog.get_repo(name).repo_id for name in args.repo] if args.repo else None
-    filters = SearchFilters(repo_ids, args.language, args.kind, args.path)
-    searcher = Searcher(workspace)
-    hits = searcher.search(args.query, limit=args.limit, filters=filters, mode=args.mode)
-    if searcher.warning:
-        print(f"warning: {searcher.warning}", file=sys.stderr)
-    if args.json:
-        print_json([as_json(hit, args.explain) for hit in hits])
-        return 0
-    if not hits:
-        print("no results")
-    for hit in hits:
-        print(f"{hit.relevance:>3}  {hit.repo}:{hit.path}:{hit.start_line}-{hit.end_line}  {describe(hit)}")
-        print(f"     why: {why(hit)}")
-        if args.explain:
-            print("     " + explain(hit))
-        if hit.summary:
-            print("     " + hit.summary.splitlines()[0])
-    return 0
+    text, warning = answer(Searcher(workspace), _request(args))
+    if warning:
+        print(f"warning: {warning}", file=sys.stderr)
+    sys.stdout.write(text)
+    if getattr(args, "start_resident", False):
+        from ..engine.query import resident
 
+        sys.stdout.flush()  # the answer first: the start is for the next search
+        resident.start(workspace.data_folder)
+    return 0

@@ -22,8 +22,8 @@ from .ranking import (CONTAINER_KINDS, Candidate, asks_for, asks_for_docs, chunk
 from .rerank import FITTED, RerankWeights, rarity, rerank
 from ..index.words import content_words, query_terms, stem
 from ..workspace import Workspace
+from . import MODES
 
-MODES = ("hybrid", "vector", "keyword")
 _BOILERPLATE_WORDS = {stem(w) for w in "equal equals equality hash hashcode string compare comparison clone copy "
                        "dispose repr".split()}
 _CONSTRUCTION_WORDS = {stem(w) for w in "init initial initialize initialise constructor construct create new instance "
@@ -132,6 +132,7 @@ class Searcher:
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}")
         filters = filters or SearchFilters()
+        self.vectors_missing = 0  # (a keyword search looks at no vectors: the last search's count is not its own)
         query = query.strip()
         if not query or limit < 1:
             return []
