@@ -195,26 +195,54 @@ def test_on_a_server_search_asks_each_repositorys_collection_and_leaves_other_pr
     assert theirs.name in {c.name for c in client.list_collections()} and theirs.count() == 1
 
 
-def test_a_store_keeps_a_bounded_number_of_indexes_in_memory_and_the_open_file_limit_is_put_back(tmp_path):
-    """chromadb sizes its cache of open indexes from the open-file limit at its start (a fifth of it): started as
-    it is, under a limit of 20,000, it would keep 4,000 indexes, and moving a million chunks held 7.6 GB."""
+def test_a_store_leaves_chromadbs_cache_of_open_indexes_at_its_own_size(tmp_path):
+    """chromadb keeps up to a fifth of the open-file limit of indexes open, and an index it evicts loses the writes
+    not yet in its files: with room for 64, moving a 100,000-chunk store of 112 repositories lost 455 vectors of
+    one (docs/benchmarks.md). So the store never makes that cache smaller than chromadb would."""
     if sys.platform == "win32":
-        return  # chromadb reads another limit there; the store leaves it as it is
+        return  # chromadb reads another limit there
     script = f"""
 import json, resource
-from pharos_desktop.engine.index.vectors import INDEX_CACHE, VectorStore
+from pharos_desktop.engine.index.vectors import VectorStore
 from pharos_desktop.engine.settings import Settings
 resource.setrlimit(resource.RLIMIT_NOFILE, (min(20000, resource.getrlimit(resource.RLIMIT_NOFILE)[1]),
                    resource.getrlimit(resource.RLIMIT_NOFILE)[1]))
 before = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
 store = VectorStore.open(Settings(), __import__("pathlib").Path({str(tmp_path / "vectors")!r}))
-print(json.dumps({{"cache": store._client._server.hnsw_cache_size, "wanted": INDEX_CACHE, "before": before,
-                  "after": resource.getrlimit(resource.RLIMIT_NOFILE)[0]}}))
+print(json.dumps({{"cache": store._client._server.hnsw_cache_size, "limit": before}}))
 """
     done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=300,
                           env={**os.environ, "ANONYMIZED_TELEMETRY": "False"})
     assert done.returncode == 0, done.stderr
     seen = json.loads(done.stdout.strip().splitlines()[-1])
-    assert seen["after"] == seen["before"], "the open-file limit is put back"
-    if seen["before"] // 5 > 2 * seen["wanted"]:  # a limit low enough already bounds the cache by itself
-        assert seen["wanted"] <= seen["cache"] <= 2 * seen["wanted"], seen
+    assert seen["cache"] >= seen["limit"] // 5 - 1, seen
+
+
+def test_moving_more_repositories_than_chromadb_once_kept_open_loses_no_vector(tmp_path):
+    """The old layout of 90 repositories (51,016 vectors) moved: with chromadb's cache held to 64 indexes this lost
+    350 vectors of one repository; every one of them is moved now."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    from pharos_desktop.engine.index.vectors import VectorStore
+    from pharos_desktop.engine.settings import Settings
+
+    folder, model, dim = tmp_path / "vectors", "all-MiniLM-L6-v2", 384
+    client = chromadb.PersistentClient(path=str(folder), settings=ChromaSettings(anonymized_telemetry=False))
+    old = client.get_or_create_collection(collection_name(model, dim), embedding_function=None,
+                                          metadata={"hnsw:space": "cosine", "model": model, "dim": dim})
+    rng, sizes = np.random.default_rng(0), {}
+    for n in range(90):
+        repo_id, size = f"repo{n:04d}", (50, 300, 753, 1200)[n % 4]
+        sizes[repo_id] = size
+        metadata = {"repo_id": repo_id, "path": "a.py", "language": "python", "kind": "function"}
+        for start in range(0, size, 1000):
+            count = min(1000, size - start)
+            old.upsert(ids=[f"{repo_id}-{i}" for i in range(start, start + count)],
+                       embeddings=rng.normal(size=(count, dim)).astype(np.float32), metadatas=[metadata] * count)
+    del old, client
+    chromadb.api.client.SharedSystemClient.clear_system_cache()  # as a process that wrote it and ended
+
+    store = VectorStore.open(Settings(), folder)
+    moved = {repo_id: store.existing_collection(model, dim, repo_id) for repo_id in sizes}
+    assert {repo_id: c.count() if c else 0 for repo_id, c in moved.items()} == sizes

@@ -17,7 +17,7 @@ import signal
 import sqlite3
 import time
 from collections import defaultdict
-from contextlib import closing, contextmanager
+from contextlib import closing
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -83,38 +83,6 @@ def repo_stamps(settings: Settings, folder: Path, repo_ids) -> dict[str, str]:
                 found.append((segment, 0, 0))
         stamps[repo_id] = hashlib.sha1(repr((base, found)).encode()).hexdigest()[:16]
     return stamps
-
-
-INDEX_CACHE = 64  # collections whose index chromadb keeps in memory at once in a process (its least used go)
-
-
-@contextmanager
-def _index_cache_of(collections: int):
-    """Start chromadb with room for about ``collections`` indexes in memory. It keeps the index of every collection
-    a process opens, up to a fifth of the open-file limit as it is when the store starts: at a limit of 20,000,
-    4,000 indexes, so moving a million chunks of 1,109 repositories held 7.6 GB. chromadb takes no setting for it
-    (and refuses a subclass), so the soft limit is lowered while it starts (never below what is open now plus
-    room), then put back. Windows, where chromadb reads another limit, is left as it is."""
-    try:
-        import resource
-    except ImportError:
-        yield
-        return
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    try:
-        open_now = len(os.listdir("/proc/self/fd" if os.path.isdir("/proc/self/fd") else "/dev/fd"))
-    except OSError:
-        open_now = soft
-    wanted = max(5 * collections, open_now + 256)  # room for what other threads open meanwhile
-    if soft == resource.RLIM_INFINITY or wanted < soft:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
-    else:
-        soft = None  # already as low: nothing to put back
-    try:
-        yield
-    finally:
-        if soft is not None:
-            resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
 
 
 def collection_name(model: str, dim: int, repo_id: str = "") -> str:
@@ -273,8 +241,10 @@ class VectorStore:
                 store = cls(client, settings.chroma_url)
             else:
                 folder.mkdir(parents=True, exist_ok=True)
-                with _index_cache_of(INDEX_CACHE):
-                    client = chromadb.PersistentClient(path=str(folder), settings=chroma_settings)
+                # chromadb's cache of open indexes is left at its own size (a fifth of the open-file limit):
+                # an index it evicts loses writes not yet in its files (moving 112 repositories with room for
+                # 64 lost 455 vectors of one of them; docs/benchmarks.md)
+                client = chromadb.PersistentClient(path=str(folder), settings=chroma_settings)
                 store = cls(client, str(folder))
         except Exception as exc:  # chromadb raises many types; the user needs one line
             target = settings.chroma_url or folder
