@@ -78,13 +78,31 @@ class _Lines(QGraphicsPathItem):
         super().paint(painter, option, widget)
 
 
+def _set_up_python_paint() -> None:
+    """PySide sets up its widgets module's enums (79 of them: 15 to 20 ms, more on a busy machine) at the first
+    paint of an item painted in Python; that would be the first map's first paint. Done once as the window is
+    made, on a view of a few pixels never shown."""
+    view = QGraphicsView()
+    view.setScene(QGraphicsScene(view))
+    path = QPainterPath()
+    path.lineTo(1, 1)
+    view.scene().addItem(_Lines(path))
+    view.resize(8, 8)
+    view.grab()
+
+
 class MapView(QGraphicsView):
     node_clicked = Signal(str)
     node_double_clicked = Signal(str)
     drawn = Signal()  # the whole map is on screen
 
+    _python_paint_set_up = False
+
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
+        if not MapView._python_paint_set_up:
+            _set_up_python_paint()
+            MapView._python_paint_set_up = True
         self.setScene(QGraphicsScene(self))
         self.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing)
         self.setDragMode(QGraphicsView.DragMode.ScrollHandDrag)
