@@ -113,7 +113,7 @@ def test_a_rare_word_counts_for_more_than_a_common_one(workspace):
 
 
 def test_the_window_tooltip_and_the_cli_explain_say_what_the_second_pass_added(workspace):
-    from pharos_desktop.cli.search import explain as cli_explain
+    from pharos_desktop.engine.query.hit_text import explain as cli_explain  # what the CLI prints (query/answer.py)
     from pharos_desktop.ui.search_panel import explain as tooltip
 
     hit = Searcher(workspace).search(QUESTION, mode="keyword")[0]
