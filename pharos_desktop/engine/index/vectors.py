@@ -244,8 +244,7 @@ class VectorStore:
                 # chromadb's cache of open indexes is left at its own size (a fifth of the open-file limit):
                 # an index it evicts loses writes not yet in its files (moving 112 repositories with room for
                 # 64 lost 455 vectors of one of them; docs/benchmarks.md)
-                client = chromadb.PersistentClient(path=str(folder), settings=chroma_settings)
-                store = cls(client, str(folder))
+                store = cls(chromadb.PersistentClient(path=str(folder), settings=chroma_settings), str(folder))
         except Exception as exc:  # chromadb raises many types; the user needs one line
             target = settings.chroma_url or folder
             raise StoreError(f"cannot open the vector store at {target}: {exc}") from exc
