@@ -12,7 +12,7 @@ from PySide6.QtCore import Qt
 from pharos_desktop.engine.graph import references
 from pharos_desktop.engine.graph import layout
 from pharos_desktop.tools.sample_repos import make_package_repo
-from pharos_desktop.ui.map_view import SELECTED
+from pharos_desktop.ui.map_view import MATCH, SELECTED
 
 from .cli_support import cli
 from .ui_support import close_window, open_window
@@ -77,6 +77,19 @@ def test_search_as_you_type_highlights_the_files_it_names(qtbot, window):
     assert all(panel.view.shapes[p].opacity() == 1.0 for p in expected)
     assert all(panel.view.shapes[p].opacity() < 0.5 for p in panel.view.shapes if p not in expected)
     assert all(panel.view.labels[p].isVisible() for p in expected)
+
+    qtbot.mouseClick(panel.view.viewport(), Qt.MouseButton.LeftButton, pos=panel.view.view_point("git/remote.py"))
+    qtbot.waitUntil(lambda: panel.view.selected == "git/remote.py", timeout=5000)
+    assert panel.view.shapes["git/remote.py"].pen().color() == SELECTED  # ringed, though the search leaves it out
+    assert all(panel.view.shapes[p].pen().color() == MATCH for p in expected)
+    assert all(panel.view.shapes[p].opacity() < 0.5 for p in panel.view.shapes if p not in expected)
+
+    before = panel.view.map
+    panel.refresh()  # a new map asked for, and the search changed while it is made
+    panel.search.setText("git/remote")
+    qtbot.waitUntil(lambda: panel.view.complete and panel.view.map is not before, timeout=60_000)
+    qtbot.waitUntil(lambda: panel.view.highlighted == {"git/remote.py"}, timeout=5000)
+    assert [p for p in panel.view.shapes if panel.view.shapes[p].opacity() == 1.0] == ["git/remote.py"]
     panel.search.clear()
     qtbot.waitUntil(lambda: not panel.view.highlighted, timeout=5000)
     assert all(item.opacity() == 1.0 for item in panel.view.shapes.values())
@@ -131,5 +144,7 @@ def test_a_large_repository_opens_folded_to_folders_and_a_click_opens_one(qtbot,
     opened = {n.id for n in panel.view.map.nodes}
     assert opened == ({f + "/" for f in folders} - {"git/refs/"}) | {p for p in indexed if p.startswith("git/refs/")}
     assert panel.view.highlighted == {"git/refs/symbolic.py"}  # the search still applies, now to the file
+    assert panel.view.shapes["git/refs/symbolic.py"].pen().color() == MATCH
+    assert all(item.opacity() < 0.5 for p, item in panel.view.shapes.items() if p != "git/refs/symbolic.py")
     panel.fold_button.click()
     qtbot.waitUntil(lambda: panel.view.complete and "git/refs/" in panel.view.shapes, timeout=60_000)

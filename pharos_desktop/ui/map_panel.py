@@ -13,6 +13,7 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (QHBoxLayout, QHeaderView, QLabel, QLineEdit, QListWidget, QListWidgetItem, QPushButton,
                                QSplitter, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
 
+from ..engine.graph.layout import RepoMap
 from ..engine.graph.layout_process import LayoutProcess
 from ..engine.graph.related import Place, Related, related
 from ..engine.index.catalog import RepoRecord
@@ -40,6 +41,7 @@ class MapPanel(QWidget):
         self.file: str | None = None  # the file whose ties are listed
         self.related: Related | None = None
         self._stale = False
+        self._drawn_search = ""  # the search the map being drawn was styled with
         self._maps = NewestOnly(threads)
         self._layouts = LayoutProcess(workspace.catalog.path)  # made in a child: the window never waits on it
         self._ties = NewestOnly(threads)
@@ -141,7 +143,8 @@ class MapPanel(QWidget):
                         lambda exc: self.heading.setText(f"Cannot draw the map of {repo.name}: {exc}"))
 
     def _show_map(self, prepared: PreparedMap) -> None:
-        self.view.show_map(prepared)
+        self._drawn_search = self._search_text()
+        self.view.show_map(prepared, self._matches(prepared.map, self._drawn_search))
         repo_map = prepared.map
         if repo_map.folded:
             how = "folded to folders: click a folder to open it"
@@ -158,10 +161,11 @@ class MapPanel(QWidget):
         self.legend.setText("&nbsp;&nbsp; ".join(swatches) + "&nbsp;&nbsp; <i>size: chunks</i>")
 
     def _drawn(self) -> None:
-        """The new map is in sight: the file chosen and the search apply to it."""
+        """The new map is in sight: the file chosen applies to it, and the search if it changed meanwhile."""
         if self.file is not None:
             self.view.select(self._node_of(self.file))
-        self.apply_search()
+        if self._search_text() != self._drawn_search:
+            self.apply_search()
 
     def shutdown(self) -> None:
         """The window is closing: the layout's process ends."""
@@ -177,16 +181,21 @@ class MapPanel(QWidget):
         self.refresh()
 
     def apply_search(self) -> None:
-        """Highlight the nodes whose files' paths hold what is typed (a folded folder, when one of its files does)."""
-        text = self.search.text().strip().lower()
         repo_map = self.view.map
-        if repo_map is None:
-            return
+        if repo_map is not None:
+            self.view.highlight(self._matches(repo_map, self._search_text()))
+
+    def _search_text(self) -> str:
+        return self.search.text().strip().lower()
+
+    @staticmethod
+    def _matches(repo_map: RepoMap, text: str) -> set[str] | None:
+        """The nodes whose files' paths hold ``text`` (a folded folder, when one of its files does); None: no
+        search."""
         if not text:
-            self.view.highlight(None)
-            return
-        self.view.highlight({n.id for n in repo_map.nodes if any(text in path.lower() for path in n.files)
-                             or text in n.label.lower()})
+            return None
+        return {n.id for n in repo_map.nodes if any(text in path.lower() for path in n.files)
+                or text in n.label.lower()}
 
     def _node_of(self, path: str) -> str | None:
         repo_map = self.view.map
