@@ -29,10 +29,10 @@ from ..errors import PharosError
 from ..index.catalog import Catalog, RepoRecord
 from ..run.priority import lower_priority
 from . import layout
-from .related import Related, RepoTies, related, repo_ties
+from .related import KeptTies, Related, related
 
 _catalog: Catalog | None = None  # the child's own connection, opened once
-_ties: tuple[tuple, RepoTies] | None = None  # the last repository's ties asked for, and what they were made of
+_ties = KeptTies()  # the last repository's ties asked for
 
 
 def _start_child(path: str) -> None:
@@ -55,15 +55,7 @@ def _build(repo: RepoRecord, opened: frozenset[str], fold_above: int) -> layout.
 
 
 def _related(repo: RepoRecord, path: str, symbol: str | None) -> Related:
-    """A file's ties, then its symbols' one after the other: the repository's ties are made once for them all,
-    and again once its catalog rows say it was ingested since."""
-    global _ties
-    now = _catalog.find_repo(repo.repo_id)
-    made_of = (repo.repo_id, now.ingested_at, now.commit, now.files, now.chunks, now.imports_version) if now else ()
-    if _ties is None or _ties[0] != made_of:
-        _ties = None  # the last one's memory goes before the next is made
-        _ties = (made_of, repo_ties(_catalog, repo))
-    return related(_catalog, repo, path, symbol, _ties[1])
+    return related(_catalog, repo, path, symbol, _ties.of(_catalog, repo))
 
 
 class GraphProcess:

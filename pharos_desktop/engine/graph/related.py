@@ -43,6 +43,22 @@ class RepoTies:
     references: list
 
 
+class KeptTies:
+    """One repository's ties at a time, made again once its catalog row says it was ingested since: a file's
+    ties, then its symbols' one after the other, cost one making. For one thread (each keeper has its own)."""
+
+    def __init__(self) -> None:
+        self._kept: tuple[tuple, RepoTies] | None = None
+
+    def of(self, catalog: Catalog, repo: RepoRecord) -> RepoTies:
+        now = catalog.find_repo(repo.repo_id)
+        made_of = (repo.repo_id, now.ingested_at, now.commit, now.files, now.chunks, now.imports_version) if now else ()
+        if self._kept is None or self._kept[0] != made_of:
+            self._kept = None  # the last one's memory goes before the next is made
+            self._kept = (made_of, repo_ties(catalog, repo))
+        return self._kept[1]
+
+
 def repo_ties(catalog: Catalog, repo: RepoRecord) -> RepoTies:
     first_line: dict[tuple[str, str], int] = {}
     for row_path, name, kind, line, _deps in catalog.symbols(repo.repo_id):
