@@ -240,8 +240,16 @@ class MapPanel(QWidget):
         self.file = path
         self.related = None
         self.symbols.clear()
-        self.ties.clear()
+        self._waiting_for_ties()
         self.title.setText(f"<b>{path}</b>" if path else "Click a file on the map")
+
+    def _waiting_for_ties(self) -> None:
+        """The first file of a large repository takes seconds (its imports and references are resolved once)."""
+        self.ties.clear()
+        if self.file is not None:
+            waiting = QTreeWidgetItem(["Finding its imports, importers, callers and callees…", ""])
+            waiting.setFlags(Qt.ItemFlag.NoItemFlags)
+            self.ties.addTopLevelItem(waiting)
 
     def _show_symbols(self, path: str, names: list[tuple[str, str, int]], ties: Related) -> None:
         if path != self.file:
@@ -269,7 +277,7 @@ class MapPanel(QWidget):
         if item is None or self.file is None or self.repo is None:
             return
         path, repo, symbol = self.file, self.repo, item.data(Qt.ItemDataRole.UserRole)
-        self.ties.clear()
+        self._waiting_for_ties()
         self._ties.read(lambda: self._graph.related(repo, path, symbol), self._show_ties, self._failed)
 
     def _show_ties(self, ties: Related) -> None:
@@ -320,3 +328,4 @@ class MapPanel(QWidget):
 
     def _failed(self, exc: BaseException) -> None:
         self.title.setText(f"{self.file}: {exc}")
+        self.ties.clear()
