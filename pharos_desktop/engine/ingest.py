@@ -86,7 +86,12 @@ class Ingestor:
         scan = scan_files(checkout.path, self.workspace.settings, task=task)
         stage_seconds["scan"] = time.perf_counter() - began
         todo, kept = index.update(scan, task)
-        stats = Pipeline.with_settings(index, self.workspace.settings, task).run(todo) if todo else PipelineStats()
+        if todo:
+            pipeline = Pipeline.with_settings(index, self.workspace.settings, task)  # the model starts loading
+            index.open_collection_early()
+            stats = pipeline.run(todo)
+        else:
+            stats = PipelineStats()
         stage_seconds.update(stats.stage_seconds)
         # The repository records the model's name and dimension, and what made its vectors: the model is
         # waited for only when this run has not learnt those without it.
