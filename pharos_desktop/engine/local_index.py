@@ -193,6 +193,25 @@ class LocalIndex:
             if work.unchanged and work.imports is not None:
                 self.catalog.replace_imports(self.repo_id, work.record.path, work.imports)
 
+    def earlier_chunks(self, files: list[FileWork], embedder: Embedder) -> dict[str, str]:
+        """Embedded text -> chunk id, of the chunks these files had before, where the model and runtime about to
+        embed them made the repository's vectors: a chunk whose text did not change can keep its vector (an edit to
+        one function of a file embeds that function, not the file again). Told by the catalog alone, so the rest
+        is embedded while the store opens. Empty where another model or runtime, or a mix of runtimes, made them."""
+        if not (self.knows_model and self.runtime == embedder.made_by and (self.model, self.dim) ==
+                (embedder.name, embedder.dim)):
+            return {}
+        wanted = {chunk.embedded_text for work in files for chunk in work.chunks}
+        return {chunk.embedded_text: chunk.chunk_id for path in self._indexed([work.record.path for work in files])
+                for chunk in self.catalog.chunks_for_file(self.repo_id, path) if chunk.embedded_text in wanted}
+
+    def stored_vectors(self, chunk_ids: list[str]) -> dict[str, object]:
+        """Chunk id -> vector, of those of these chunks that the store has a vector for."""
+        if not chunk_ids:
+            return {}
+        return {chunk_id: vector for ids, vectors, _ in self.collection().pages_of(chunk_ids)
+                for chunk_id, vector in zip(ids, vectors)}
+
     def reconcile(self, skipped: list[tuple[str, str]] = (), gone: list[str] = ()) -> Reconciled | None:
         """Make vectors and catalog agree, with each other and with the scan, before the plan: vectors first,
         then the catalog. What goes: every vector and row of a model the settings no longer name; vectors
