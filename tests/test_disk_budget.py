@@ -86,6 +86,19 @@ def test_each_repository_s_disk_use_adds_up_to_the_data_folder(workspace, served
     assert folder.checkout == 0, "a local folder is the user's own: it costs the data folder nothing"
     for repo in (cloned, folder):
         assert repo.vectors > 0 and repo.catalog > 0 and repo.caches > 0
+    store = workspace.vectors_dir
+    for repo in (cloned, folder):  # its own index folders, whole, and at most a share of Chroma's database
+        own = sum(folder_bytes(store / name) for name in index_folders(workspace, repo.repo_id))
+        assert own > 0 and own <= repo.vectors <= own + folder_bytes(store / "chroma.sqlite3")
+
+    # a repository whose vectors are gone (doctor reports it) is no longer given a share of another's folders
+    record = workspace.catalog.find_repo(local.repo_id)
+    workspace.vectors().drop_collection(record.model, record.dim, record.repo_id)
+    after = measure(workspace)
+    assert after.total == folder_bytes(workspace.data_folder)
+    assert after.of(local.repo_id).vectors <= folder_bytes(store / "chroma.sqlite3")
+    own = sum(folder_bytes(store / name) for name in index_folders(workspace, one.repo_id))
+    assert after.of(one.repo_id).vectors >= own
 
 
 def test_removing_a_repository_frees_its_clone_vectors_rows_and_caches(workspace, served):

@@ -1,10 +1,11 @@
 """What the data folder holds on disk, per repository, and the cap the user may put on it.
 
-Every byte under the data folder is counted once: a repository's checkout (its clone; a local folder is the
-user's own and costs nothing here), and its shares of the vector store, of the catalog (rows and keyword
-index) and of the caches, split by how many chunks (vectors, caches) or how much stored text (catalog) each
-repository has. What belongs to no repository (models, logs, locks, temporary folders) is counted apart, so
-the parts add up to the folder's total. Reads files and the catalog only: run it off the UI thread.
+Every byte under the data folder is counted once. A repository's checkout (its clone; a local folder is the
+user's own and costs nothing here) and its collections' index folders in the vector store are counted exactly;
+its shares of the vector store's database, of the catalog (rows and keyword index) and of the caches are split
+by how many chunks (vectors, caches) or how much stored text (catalog) each repository has. What belongs to no
+repository (models, logs, locks, temporary folders) is counted apart, so the parts add up to the folder's
+total. Reads files and the catalog only: run it off the UI thread.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .errors import PharosError
+from .index.vectors import repo_segments
 
 if TYPE_CHECKING:
     from .workspace import Workspace
@@ -115,7 +117,7 @@ def measure(workspace: "Workspace") -> DiskUsage:
                 else:  # an interrupted clone's .tmp- folder, or the clone of a repository no longer listed
                     shared["temporary"] += folder_bytes(clone)
         elif name in _VECTORS:
-            whole["vectors"] += size
+            whole["vectors"] += _own_vectors(entry, repos)
         elif name in _CACHES:
             whole["caches"] += size
         elif name.startswith(_CATALOG_PREFIX):
@@ -127,9 +129,24 @@ def measure(workspace: "Workspace") -> DiskUsage:
     for part, weights in (("vectors", chunk_weights), ("caches", chunk_weights), ("catalog", text_weights)):
         shares = _split(whole[part], weights) if repos else {}
         for repo_id, share in shares.items():
-            setattr(repos[repo_id], part, share)
+            setattr(repos[repo_id], part, getattr(repos[repo_id], part) + share)
         shared["other"] += whole[part] - sum(shares.values())  # no repository left to carry it
     return DiskUsage(folder, list(repos.values()), shared, workspace.settings.disk_cap_mb * MB)
+
+
+def _own_vectors(store: Path, repos: dict[str, RepoUsage]) -> int:
+    """Each repository's index folders (one a collection) counted to it; returns the bytes of the rest (Chroma's
+    database, with its rows and its log; folders no listed repository's collection owns), to be split."""
+    owner_of = {segment: repo_id for repo_id, segments in (repo_segments(store) or {}).items()
+                for segment in segments}
+    rest = 0
+    for entry in _entries(store):
+        owner = repos.get(owner_of.get(entry.name, ""))
+        if owner is not None:
+            owner.vectors += folder_bytes(entry)
+        else:
+            rest += folder_bytes(entry)
+    return rest
 
 
 def _entries(folder: Path) -> list[Path]:

@@ -81,16 +81,12 @@ def repo_stamps(settings: Settings, folder: Path, repo_ids) -> dict[str, str]:
     repository's collection leaves its stamp as it was. Cheap: opens no chromadb."""
     if settings.chroma_url:
         return dict.fromkeys(repo_ids, settings.chroma_url)
-    database = folder / _DATABASE
     try:
-        base = database.stat().st_ino
-        with closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True)) as conn:
-            rows = conn.execute("SELECT m.str_value, s.id FROM collection_metadata m JOIN segments s "
-                                "ON s.collection = m.collection_id WHERE m.key = 'repo_id' AND s.scope = 'VECTOR'")
-            segments = defaultdict(list)
-            for repo_id, segment in rows:
-                segments[repo_id].append(segment)
-    except (OSError, sqlite3.Error):
+        base = (folder / _DATABASE).stat().st_ino
+    except OSError:
+        return dict.fromkeys(repo_ids, "")
+    segments = repo_segments(folder)
+    if segments is None:
         return dict.fromkeys(repo_ids, "")
     stamps = {}
     for repo_id in repo_ids:
@@ -103,6 +99,21 @@ def repo_stamps(settings: Settings, folder: Path, repo_ids) -> dict[str, str]:
                 found.append((segment, 0, 0))
         stamps[repo_id] = hashlib.sha1(repr((base, found)).encode()).hexdigest()[:16]
     return stamps
+
+
+def repo_segments(folder: Path) -> dict[str, list[str]] | None:
+    """repo_id -> the index folders (segment ids, under ``folder``) of its collections, as Chroma's database lists
+    them; None when the database cannot be read. Cheap: opens no chromadb."""
+    try:
+        with closing(sqlite3.connect(f"file:{folder / _DATABASE}?mode=ro", uri=True)) as conn:
+            rows = conn.execute("SELECT m.str_value, s.id FROM collection_metadata m JOIN segments s "
+                                "ON s.collection = m.collection_id WHERE m.key = 'repo_id' AND s.scope = 'VECTOR'")
+            segments = defaultdict(list)
+            for repo_id, segment in rows:
+                segments[repo_id].append(segment)
+    except sqlite3.Error:
+        return None
+    return dict(segments)
 
 
 def collection_name(model: str, dim: int, repo_id: str = "") -> str:
