@@ -25,8 +25,6 @@ import signal
 import sqlite3
 import threading
 import time
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from contextlib import closing
 from pathlib import Path
 
@@ -99,21 +97,37 @@ def _batches(counts: dict[str, int], per_child: int) -> list[list[str]]:
 def _in_child(folder: Path, name: str, model: str, dim: int, repo_ids: list[str]) -> None:
     """Move these repositories in a child process of their own (spawned: a frozen app cannot fork, and the
     window's process has threads), which ends once they are moved."""
-    failed = "cannot move the vector store at {folder} into one collection per repository ({why}); nothing is " \
-             "lost: open it again to finish the move"
+    context = multiprocessing.get_context("spawn")
+    answers, send = context.Pipe(duplex=False)
+    child = context.Process(target=_child, args=(send, str(folder), name, model, dim, repo_ids),
+                            name="pharos-vectors-move")
+    child.start()
+    send.close()  # the child's end alone: its end of the pipe closes when it ends, however it ends
     try:
-        with ProcessPoolExecutor(1, multiprocessing.get_context("spawn"), _start_child) as pool:
-            pool.submit(_move_repos, str(folder), name, model, dim, repo_ids).result()
-    except BrokenProcessPool:
-        raise StoreError(failed.format(folder=folder, why="the process moving it stopped unexpectedly")) from None
-    except StoreError as exc:
-        raise StoreError(failed.format(folder=folder, why=exc)) from None
+        failure = answers.recv()  # None once moved, else the child's one line
+    except EOFError:
+        failure = "the process moving it stopped unexpectedly"
+    finally:
+        answers.close()
+        child.join()
+    if failure is not None or child.exitcode:
+        log.warning("vector store: the process moving %d repositories ended with exit code %s",
+                    len(repo_ids), child.exitcode)
+        raise StoreError(f"cannot move the vector store at {folder} into one collection per repository "
+                         f"({failure or 'the process moving it failed'}); nothing is lost: open it again to "
+                         "finish the move")
 
 
-def _start_child() -> None:
+def _child(send, folder: str, name: str, model: str, dim: int, repo_ids: list[str]) -> None:
+    """The child's life: move the repositories, say how it went, end."""
     parent = multiprocessing.parent_process()
     if parent is not None:
         threading.Thread(target=_end_with, args=(parent,), name="pharos-parent-watch", daemon=True).start()
+    try:
+        _move_repos(folder, name, model, dim, repo_ids)
+        send.send(None)
+    except StoreError as exc:
+        send.send(str(exc))
 
 
 def _end_with(parent) -> None:
