@@ -149,7 +149,7 @@ def test_an_old_layout_store_is_moved_once_even_when_killed_midway(workspace, ph
     assert killed.returncode == 1, killed.stderr
     assert killed.stdout.strip() == (
         f"cannot move the vector store at {workspace.vectors_dir} into one collection per repository (the process "
-        "moving it stopped unexpectedly); nothing is lost: open it again to finish the move")
+        "doing it stopped unexpectedly); nothing is lost: open it again to finish the move")
     log = (pharos_home / "logs" / "pharos.log")
     said = killed.stderr + (log.read_text() if log.exists() else "")
     assert f"vector store: moving the {3 * PER_REPO} vectors of {model} into one collection per repository" in said
@@ -322,7 +322,7 @@ def test_the_move_runs_in_child_processes_a_few_repositories_each_and_loses_no_v
         return  # the open files are read from Linux's /proc
     folder = tmp_path / "vectors"
     model, dim, written = write_old_store(folder, 90)
-    monkeypatch.setenv("PHAROS_VECTORS_MOVE_PER_CHILD", "5000")
+    monkeypatch.setenv("PHAROS_VECTORS_PER_CHILD", "5000")
 
     store = VectorStore.open(Settings(), folder)
 
@@ -338,3 +338,45 @@ def test_the_move_runs_in_child_processes_a_few_repositories_each_and_loses_no_v
         ids, got = found[repo_id]
         assert ids == [f"{repo_id}-{i}" for i in range(len(vectors))], repo_id
         assert np.allclose(got, vectors, atol=1e-6), repo_id
+
+
+INGEST_MANY = """
+import sys
+from pharos_desktop.engine.index.catalog import RepoRecord
+from pharos_desktop.engine.workspace import Workspace
+from tests.test_local_index import DIM
+from tests.test_vector_index import finished, ingest
+workspace = Workspace()
+for n in range(int(sys.argv[1])):
+    repo_id = f"{n:016x}"
+    workspace.catalog.upsert_repo(RepoRecord(repo_id, repo_id, f"/src/{repo_id}", "local",
+                                             model=workspace.settings.model, dim=DIM))
+    ingest(workspace, repo_id, [finished(f"{repo_id}.py", 700)])
+"""
+
+
+def test_the_search_index_made_again_whole_reads_chroma_in_child_processes(pharos_home, monkeypatch):
+    """Made again from every repository's collection (after a copy, or the store replaced), the search index reads
+    them in child processes of up to a number of vectors each, so that the process searching (the window's) does
+    not keep every repository's index (5.3 GB at a million chunks): twelve repositories of 700 chunks, 2,000
+    vectors a child, every vector in the index and none of the repositories' indexes open here."""
+    if not Path("/proc/self/fd").is_dir():
+        return  # the open files are read from Linux's /proc
+    made = subprocess.run([sys.executable, "-c", INGEST_MANY, "12"], cwd=ROOT, capture_output=True, text=True,
+                          timeout=600, env={**os.environ, "PHAROS_HOME": str(pharos_home)})
+    assert made.returncode == 0, made.stderr
+    import shutil
+
+    shutil.rmtree(pharos_home / "search-index")  # as in a copy of the data folder made without it
+    monkeypatch.setenv("PHAROS_VECTORS_PER_CHILD", "2000")
+    workspace = Workspace(pharos_home)
+
+    index = workspace.search_vectors(workspace.settings.model, DIM)
+
+    repos = [f"{n:016x}" for n in range(12)]
+    assert index.missing == 0 and index.counts_by_repo() == dict.fromkeys(repos, 700)
+    work = finished(f"{repos[7]}.py", 700)
+    assert index.query(work.vectors[5], 1)[0][0] == work.chunks[5].chunk_id
+    repo_folders = {name for repo_id in repos for name in index_folders(workspace.vectors_dir, repo_id)}
+    assert repo_folders and not index_files_open(workspace.vectors_dir) & repo_folders, \
+        "repositories' indexes loaded here"

@@ -4,7 +4,7 @@ A collection is named after the model and its dimension, so switching models nev
 index, and after the repository, so that writing, checking or removing one repository opens only its own
 collection (Chroma loads a collection's whole index to write one vector into it), and removing it drops the
 collection with its index folder: the space comes back. A store from before (one collection per model, for
-every repository) is moved into this layout once, when it is opened (vectors_move.py).
+every repository) is moved into this layout once, when it is opened (vectors_children.py).
 """
 
 from __future__ import annotations
@@ -249,7 +249,7 @@ class VectorStore:
         if store._old_layout():
             from filelock import FileLock
 
-            from .vectors_move import move_old
+            from .vectors_children import move_old
 
             folder.mkdir(parents=True, exist_ok=True)
             with FileLock(folder / "move.lock"):  # one process moves; the others wait, then find it done
@@ -345,6 +345,13 @@ class VectorStore:
         self._client.delete_collection(name)
         if not self._chroma_url:
             self._drop_unlisted_segments()
+
+    def read_vectors(self, model: str, dim: int, wanted: dict[str, list[str]]):
+        """(ids, vectors, metadatas) a page at a time of these chunks of each repository (repository -> chunk
+        ids), those with no vector left out; many are read in child processes (vectors_children.py)."""
+        from .vectors_children import read_vectors
+
+        yield from read_vectors(self, model, dim, wanted)
 
     def drop_if_there(self, name: str) -> None:
         """Drop a collection (with its index folder) unless another process dropped it meanwhile."""
