@@ -9,7 +9,7 @@ Each run copies the store under --work, opens it with that tree's VectorStore.op
 (PYTHONPATH=tree) and reports: wall seconds, CPU seconds of that process and of every process it started,
 the peak resident memory of that process and of its largest child, and the vectors in the new collections
 (read from Chroma's database) against those in the old one. --per-child sets
-PHAROS_VECTORS_MOVE_PER_CHILD (a tree from before ignores it). Prints one JSON line a run and a Markdown table.
+PHAROS_VECTORS_PER_CHILD (a tree from before ignores it). Prints one JSON line a run and a Markdown table.
 """
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ def run_once(tree: Path, store: Path, work: Path, per_child: int | None) -> dict
     old, _ = vectors_by_layout(copy)
     env = {**os.environ, "PYTHONPATH": str(tree), "ANONYMIZED_TELEMETRY": "False", "PHAROS_HOME": str(work / "home")}
     if per_child:
-        env["PHAROS_VECTORS_MOVE_PER_CHILD"] = str(per_child)
+        env["PHAROS_VECTORS_PER_CHILD"] = str(per_child)
     done = subprocess.run([sys.executable, "-c", OPEN, str(copy)], cwd=tree, env=env, capture_output=True,
                           text=True, timeout=6 * 3600)
     if done.returncode:
@@ -73,7 +73,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--store", type=Path, required=True, help="an old-layout vectors folder (left as it is)")
     parser.add_argument("--tree", action="append", required=True, help="NAME=PATH of a checkout; two or more")
-    parser.add_argument("--per-child", type=int, help="vectors a child moves at most (PHAROS_VECTORS_MOVE_PER_CHILD)")
+    parser.add_argument("--per-child", type=int, help="vectors a child moves at most (PHAROS_VECTORS_PER_CHILD)")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--work", type=Path, default=Path("/tmp/bench-vectors-move"))
     args = parser.parse_args()
