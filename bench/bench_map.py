@@ -12,19 +12,21 @@ folders, real code nobody here wrote) and ingests it with the command line. Then
   every folder opened at once; for each, the wall time, the longest and p99 UI-thread gap and how many were over
   50 ms (target: none), the load average, and the longest single piece of the map's own work on the UI thread
   (a slice of items, the swap to the new scene, highlighting), which sets the gap on a machine with a core to
-  spare. The map is laid out in a child process, as the window does (engine/graph/layout_process.py).
+  spare. The map is laid out in a child process, as the window does (engine/graph/process.py).
   The window idle for 3 s first: the gaps the machine alone makes.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -79,7 +81,8 @@ def in_window(app, window) -> dict:
     for name in ("show_map", "_add_slice", "_swap", "_add_batch", "highlight"):  # _add_batch: the code before
         if hasattr(view, name):
             setattr(view, name, timed(getattr(view, name)))
-    panel._show_map = timed(panel._show_map)
+    for name in ("_show_map", "_show_symbols", "_show_ties"):
+        setattr(panel, name, timed(getattr(panel, name)))
 
     def measure(name: str, act, done) -> None:
         meter = GapMeter()
@@ -127,6 +130,19 @@ def in_window(app, window) -> dict:
         panel.opened |= every
         panel.refresh()
     measure("open every folder (all files)", open_all, drawn(before))
+
+    # the file most used through imports, and its symbol most used: the longest lists of ties a click shows
+    from pharos_desktop.engine.graph import IMPORTED, references
+
+    used = Counter((r.target_path, r.target_symbol) for r in references(window.workspace.catalog, panel.repo)
+                   if r.confidence == IMPORTED)
+    (path, symbol), uses = used.most_common(1)[0]
+    del used
+    gc.collect()  # what finding them made is gone before the steps are measured
+    measure(f"click a file ({path})", lambda: panel.select_file(path),
+            lambda: panel.related is not None and panel.related.path == path and panel.symbols.count() > 1)
+    measure(f"choose its symbol ({symbol}, {uses} uses through imports)", lambda: panel.select_symbol(symbol),
+            lambda: panel.related.symbol == symbol)
     return steps
 
 

@@ -84,10 +84,14 @@ def test_the_worker_names_the_token_it_could_not_read(tmp_path, bus):
 def test_an_ingest_goes_on_without_the_optional_git_token_and_warns_once(tmp_path, bus):
     env = {"PYTHON_KEYRING_BACKEND": "keyring.backends.SecretService.Keyring",
            "DBUS_SESSION_BUS_ADDRESS": bus.address}
-    done = cli("ingest", str(make_sample_repo(tmp_path / "sample")), home=tmp_path / "home", env=env)
+    sample = make_sample_repo(tmp_path / "sample")
+    done = cli("ingest", sample.as_uri(), home=tmp_path / "home", env=env)  # a clone: a remote, its token asked for
     warning = (f"warning: the system keyring could not be read ({REASONS['no secret service on the bus']}): "
                "going on without the git token; set PHAROS_GIT_TOKEN to use one")
     assert only_lines(done, 0).count(warning) == 1
+    # A folder read where it is reaches no remote: no token is read, so nothing to warn about.
+    local = cli("ingest", str(sample), home=tmp_path / "home", env=env)
+    assert local.returncode == 0 and warning not in local.stderr, local.stderr
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ import os
 import pickle
 import signal
 import socket
+import time
 from multiprocessing.connection import Client
 from pathlib import Path
 
@@ -107,6 +108,28 @@ def test_a_resident_killed_with_sigkill_breaks_nothing(home):
     before = answered(home)
     assert same(search(home, QUESTION, "--json"), expected)
     assert answered(home) == before + 1
+
+
+def test_a_stopped_resident_is_not_waited_for_and_serves_again_once_continued(home):
+    expected = search(home, QUESTION, "--json", "--no-resident")
+    search(home, QUESTION)
+    stopped = started(home)
+    stopped.send_signal(signal.SIGSTOP)
+    try:
+        wait_until(lambda: stopped.status() == psutil.STATUS_STOPPED, "the resident to stop")
+        begun = time.monotonic()
+        assert resident.ask(home, resident.request(QUESTION)) is None
+        # not waited for: a resident that does not greet is otherwise given HANDSHAKE_SECONDS (and one that does
+        # not answer ANSWER_SECONDS, five minutes)
+        assert time.monotonic() - begun < resident.HANDSHAKE_SECONDS
+        assert same(search(home, QUESTION, "--json"), expected)
+    finally:
+        stopped.send_signal(signal.SIGCONT)
+    before = answered(home)
+    wait_until(lambda: (reply := resident.ask(home, resident.request(QUESTION))) and resident.printable(reply),
+               "the continued resident to answer")
+    # the one continued serves on (the one the fallback search started waits for its lock, then ends)
+    assert stopped in residents(home) and answered(home) > before
 
 
 def _authenticated(home: Path):

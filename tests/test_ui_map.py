@@ -12,6 +12,7 @@ from PySide6.QtCore import Qt
 from pharos_desktop.engine.graph import references
 from pharos_desktop.engine.graph import layout
 from pharos_desktop.tools.sample_repos import make_package_repo
+from pharos_desktop.ui.map_panel import PLACES_AT_ONCE
 from pharos_desktop.ui.map_view import MATCH, SELECTED
 
 from .cli_support import cli
@@ -106,6 +107,12 @@ def test_a_symbols_callers_and_callees_are_the_catalogs_references(qtbot, window
     assert panel.view.shapes[path].pen().color() == SELECTED and panel.view._edges_selected.path().elementCount() > 0
     importers = {p.path for p in panel.related.importers}
     assert "git/repo/base.py" in importers and "git/util.py" not in importers
+    callers_of_file = panel.related.callers
+    assert len(callers_of_file) > PLACES_AT_ONCE  # listed over several turns of the event loop, every one in the end
+    qtbot.waitUntil(lambda: panel.ties.topLevelItem(2).childCount() == len(callers_of_file), timeout=5000)
+    listed = [panel.ties.topLevelItem(2).child(n).data(0, Qt.ItemDataRole.UserRole)
+              for n in range(len(callers_of_file))]
+    assert listed == [(p.path, p.line) for p in callers_of_file]
 
     panel.select_symbol(symbol)
     qtbot.waitUntil(lambda: panel.related.symbol == symbol, timeout=30_000)
@@ -117,7 +124,8 @@ def test_a_symbols_callers_and_callees_are_the_catalogs_references(qtbot, window
     assert callers and {(p.path, p.symbol, p.confidence) for p in panel.related.callers} == callers
     assert {(p.path, p.symbol, p.confidence) for p in panel.related.callees} == callees
     shown = panel.ties.topLevelItem(2)
-    assert shown.text(0) == f"Callers of {symbol} ({len(callers)})" and shown.childCount() == len(callers)
+    assert shown.text(0) == f"Callers of {symbol} ({len(callers)})"
+    qtbot.waitUntil(lambda: shown.childCount() == len(callers), timeout=5000)
 
     first = shown.child(0)
     where, line = first.data(0, Qt.ItemDataRole.UserRole)

@@ -20,7 +20,6 @@ from .jobs import Job
 from .run.task import Task
 from .local_index import LocalIndex
 from .pipeline import Pipeline, PipelineStats
-from .secrets import GIT_TOKEN, optional_secret
 from .run.repo_lock import busy_message, repo_lock
 from .source import CREDENTIALS_IGNORED, GitAccess, parse_source
 from .source.checkout import open_source
@@ -31,6 +30,8 @@ from .workspace import Workspace
 
 def git_access(settings: Settings, task: Task) -> GitAccess:
     """What the user's git may use to reach a remote: their token, for their token hosts only."""
+    from .secrets import GIT_TOKEN, optional_secret  # here: keyring's import (~0.1 s) is for remotes only
+
     # a public repository needs no token: a keyring that cannot be read is a warning here, not a failure
     token = optional_secret(GIT_TOKEN, lambda line: task.message(line, "warning"))
     return GitAccess(token, tuple(h.strip().lower() for h in settings.git_token_hosts), settings.git_timeout)
@@ -75,8 +76,10 @@ class Ingestor:
             index.load_model()  # now, so that the clone and the scan hide the wait
         began = time.perf_counter()
         task.progress("clone", 0, None, "objects")
-        access = replace(git_access(self.workspace.settings, task), pins=confine or (),
-                         follow_redirects=confine is None)
+        access = GitAccess()  # a local folder is read where it is: no remote to reach, no token to read
+        if spec.kind != "local":
+            access = replace(git_access(self.workspace.settings, task), pins=confine or (),
+                             follow_redirects=confine is None)
         checkout = open_source(spec, branch, self.workspace.clones_dir, access=access, task=task)
         task.progress("clone", 1, 1, "objects")
         task.raise_if_cancelled()
@@ -86,7 +89,12 @@ class Ingestor:
         scan = scan_files(checkout.path, self.workspace.settings, task=task)
         stage_seconds["scan"] = time.perf_counter() - began
         todo, kept = index.update(scan, task)
-        stats = Pipeline.with_settings(index, self.workspace.settings, task).run(todo) if todo else PipelineStats()
+        if todo:
+            pipeline = Pipeline.with_settings(index, self.workspace.settings, task)  # the model starts loading
+            index.open_collection_early()
+            stats = pipeline.run(todo)
+        else:
+            stats = PipelineStats()
         stage_seconds.update(stats.stage_seconds)
         # The repository records the model's name and dimension, and what made its vectors: the model is
         # waited for only when this run has not learnt those without it.

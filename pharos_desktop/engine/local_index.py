@@ -10,11 +10,13 @@ each run compares the store's stamp with the one its last run recorded, and ``re
 whose chunks lost their vectors read again.
 
 The collection opens only when a vector must be read or written, and the model is asked for its
-dimension (part of the collection's name) only then: an unchanged re-ingest loads neither.
+dimension (part of the collection's name) only then: an unchanged re-ingest loads neither. A run with files
+to read opens it early (``open_collection_early``), while the model loads and the files are parsed.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from concurrent.futures import Future
@@ -35,6 +37,8 @@ if TYPE_CHECKING:
     from .source import Checkout, SourceSpec
     from .index.vectors import VectorCollection
     from .workspace import Workspace
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -86,6 +90,8 @@ class LocalIndex:
         self.refresh_imports = bool(previous and previous.imports_version < IMPORTS_VERSION and self.known)
         self._model_future: Future | None = None
         self._collection: VectorCollection | None = None
+        self._collection_lock = threading.Lock()
+        self._opening: threading.Thread | None = None
         self._vectors_changed = False
 
     def load_model(self) -> Future:
@@ -187,6 +193,25 @@ class LocalIndex:
             if work.unchanged and work.imports is not None:
                 self.catalog.replace_imports(self.repo_id, work.record.path, work.imports)
 
+    def earlier_chunks(self, files: list[FileWork], embedder: Embedder) -> dict[str, str]:
+        """Embedded text -> chunk id, of the chunks these files had before, where the model and runtime about to
+        embed them made the repository's vectors: a chunk whose text did not change can keep its vector (an edit to
+        one function of a file embeds that function, not the file again). Told by the catalog alone, so the rest
+        is embedded while the store opens. Empty where another model or runtime, or a mix of runtimes, made them."""
+        if not (self.knows_model and self.runtime == embedder.made_by and (self.model, self.dim) ==
+                (embedder.name, embedder.dim)):
+            return {}
+        wanted = {chunk.embedded_text for work in files for chunk in work.chunks}
+        return {chunk.embedded_text: chunk.chunk_id for path in self._indexed([work.record.path for work in files])
+                for chunk in self.catalog.chunks_for_file(self.repo_id, path) if chunk.embedded_text in wanted}
+
+    def stored_vectors(self, chunk_ids: list[str]) -> dict[str, object]:
+        """Chunk id -> vector, of those of these chunks that the store has a vector for."""
+        if not chunk_ids:
+            return {}
+        return {chunk_id: vector for ids, vectors, _ in self.collection().pages_of(chunk_ids)
+                for chunk_id, vector in zip(ids, vectors)}
+
     def reconcile(self, skipped: list[tuple[str, str]] = (), gone: list[str] = ()) -> Reconciled | None:
         """Make vectors and catalog agree, with each other and with the scan, before the plan: vectors first,
         then the catalog. What goes: every vector and row of a model the settings no longer name; vectors
@@ -240,6 +265,8 @@ class LocalIndex:
     def finish(self, checkout: Checkout, embedder: Embedder | None, embedded: int, kept: int) -> RepoRecord:
         """The repository is ready. ``embedder``: the model that made this run's vectors, when it loaded;
         ``kept``: files whose vectors from earlier runs stay."""
+        if self._opening is not None:
+            self._opening.join()  # a store opened early for files that turned out unchanged: not left midway
         if embedder is not None:
             self.model, self.dim = embedder.name, embedder.dim
             if embedded:
@@ -260,13 +287,28 @@ class LocalIndex:
     # -- the collection -------------------------------------------------------------------------
 
     def collection(self) -> VectorCollection:
-        if self._collection is None:
-            if not self.dim:
-                # The dimension is part of the collection's name: the model tells it once loaded (it has
-                # been loading since the run began, or since work showed up).
-                self.dim = self.load_model().result().dim
-            self._collection = self.workspace.vectors().collection(self.model, self.dim, self.repo_id)
-        return self._collection
+        with self._collection_lock:
+            if self._collection is None:
+                if not self.dim:
+                    # The dimension is part of the collection's name: the model tells it once loaded (it has
+                    # been loading since the run began, or since work showed up).
+                    self.dim = self.load_model().result().dim
+                self._collection = self.workspace.vectors().collection(self.model, self.dim, self.repo_id)
+            return self._collection
+
+    def open_collection_early(self) -> None:
+        """Open the collection on a thread of its own, now: opening the store (importing chromadb, ~0.8 s of
+        CPU) then overlaps the model's load and the parse instead of following the embedding. A failure is
+        left to the first real use, which tries again and raises it."""
+        def open_it() -> None:
+            try:
+                self.collection()
+            except Exception:  # noqa: BLE001 - raised again where the collection is used
+                log.debug("opening the vector store early failed", exc_info=True)
+
+        if self._opening is None:
+            self._opening = threading.Thread(target=open_it, name="pharos-store-open", daemon=True)
+            self._opening.start()
 
     def _indexed(self, paths: list[str]) -> list[str]:
         """Those of these files that have stored vectors: the files indexed before."""

@@ -267,12 +267,38 @@ class Pipeline:
         self._put(out, _DONE)
 
     def _embed_files(self, embedder, files: list[FileWork], out: queue.Queue) -> None:
-        """Embed every chunk of ``files`` in full batches of similar length, then pass the files on."""
+        """Embed the chunks of ``files`` in full batches of similar length, then pass the files on. A chunk whose
+        text the file had before keeps the vector it had (LocalIndex.earlier_chunks), read once the others are
+        embedded: meanwhile the store opens (LocalIndex.open_collection_early)."""
         import numpy as np
 
         texts = [c.embedded_text for w in files for c in w.chunks]
-        order = sorted(range(len(texts)), key=lambda n: len(texts[n]))
         vectors = np.zeros((len(texts), embedder.dim), dtype="float32")
+        earlier = self.index.earlier_chunks(files, embedder)
+        fresh = [n for n, text in enumerate(texts) if text not in earlier]
+        self._embed(embedder, texts, fresh, vectors)
+        kept = self.index.stored_vectors(sorted(set(earlier.values())))
+        lacking = []  # a vector the store lost: made again
+        for n, text in enumerate(texts):
+            if text in earlier:
+                if earlier[text] in kept:
+                    vectors[n] = kept[earlier[text]]
+                else:
+                    lacking.append(n)
+        self._embed(embedder, texts, lacking, vectors)
+        self._meters["embed"].advance(len(texts) - len(fresh) - len(lacking))
+        offset = 0
+        for work in files:
+            work.vectors = vectors[offset:offset + len(work.chunks)]
+            offset += len(work.chunks)
+        with self._stats_lock:
+            self.stats.embedded += len(fresh) + len(lacking)
+        for work in files:
+            self._put(out, work)
+
+    def _embed(self, embedder, texts: list[str], which: list[int], vectors) -> None:
+        """Embed ``texts[n]`` for each n in ``which`` into ``vectors[n]``, in batches of similar length."""
+        order = sorted(which, key=lambda n: len(texts[n]))
         for start in range(0, len(order), self.batch_size):
             batch = order[start:start + self.batch_size]
             # A model call cannot be interrupted: on cancel the job stops waiting and the call's result is dropped.
@@ -280,14 +306,6 @@ class Pipeline:
                 self._model_calls.submit(embedder.embed_documents, [texts[n] for n in batch]))
             self._clocks["embed"].tick()
             self._meters["embed"].advance(len(batch))
-        offset = 0
-        for work in files:
-            work.vectors = vectors[offset:offset + len(work.chunks)]
-            offset += len(work.chunks)
-        with self._stats_lock:
-            self.stats.embedded += len(texts)
-        for work in files:
-            self._put(out, work)
 
     def _store_loop(self, inbox: queue.Queue) -> None:
         batch: list[FileWork] = []

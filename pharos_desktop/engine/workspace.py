@@ -40,6 +40,7 @@ class Workspace:
         self.settings = settings or Settings.load()
         self.catalog = Catalog(self.data_folder / "catalog.sqlite")
         self._lock = threading.Lock()
+        self._store_lock = threading.Lock()  # apart: an ingest opens the store while the model loads
         self._embedder: Embedder | None = None
         self._vectors: VectorStore | None = None
         self._search_index: VectorIndex | None = None  # last read for search
@@ -205,7 +206,7 @@ class Workspace:
     def vectors(self) -> "VectorStore":
         from .index.vectors import VectorStore
 
-        with self._lock:
+        with self._store_lock:
             if self._vectors is None or not self._vectors.matches(self.settings):
                 self._vectors = VectorStore.open(self.settings, self.vectors_dir)
             return self._vectors

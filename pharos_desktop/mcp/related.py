@@ -36,7 +36,7 @@ class RelatedResult(BaseModel):
 def find_related(served: ServedIndex, repository: str, path: str, symbol: str | None) -> CallToolResult:
     catalog = served.workspace.catalog
     repo = catalog.get_repo(repository)
-    found = related(catalog, repo, indexed_path(catalog, repo, path), symbol or None)
+    found = related(catalog, repo, indexed_path(catalog, repo, path), symbol or None, served.ties.of(catalog, repo))
     groups = {"imports": found.imports, "importers": found.importers, "callers": found.callers,
               "callees": found.callees}
     subject = f"{found.path} {found.symbol}" if found.symbol else found.path

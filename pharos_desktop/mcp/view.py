@@ -19,6 +19,7 @@ import logging
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable, TypeVar
 
+from ..engine.graph.related import KeptTies
 from ..engine.run.repo_lock import busy_repositories
 from ..engine.query.search import Searcher
 from ..engine.workspace import Workspace
@@ -56,6 +57,7 @@ class ServedIndex:
         self._engine = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pharos-mcp-engine")
         self._version: int | None = None  # the held view's (Catalog.hold_view); None: none held yet
         self.partial: list[str] = []  # repositories being written when the view was taken: it holds part of them
+        self.ties = KeptTies()  # find_related's, on the engine thread
 
     def warm_up(self) -> None:
         """Load the query model and the view's vectors now, on the engine thread, while the server starts."""

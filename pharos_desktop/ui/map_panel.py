@@ -1,6 +1,6 @@
 """The Map tab: how a repository's files depend on each other, and what one file or symbol is tied to.
 
-The map is made and laid out in a child process (engine/graph/layout_process.py), only the newest asked for is shown,
+The map is made and laid out in a child process (engine/graph/process.py), only the newest asked for is shown,
 and only while the tab is open: a repository chosen elsewhere is mapped when the tab shows. A large repository
 opens folded to folders; clicking a folder opens it. Clicking a file lists its imports, importers and symbols
 beside the map; choosing a symbol lists its callers and callees (engine/graph/related); a double-click on a
@@ -9,24 +9,27 @@ file or on any place in the list opens it in the code view.
 
 from __future__ import annotations
 
+import time
+
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (QHBoxLayout, QHeaderView, QLabel, QLineEdit, QListWidget, QListWidgetItem, QPushButton,
                                QSplitter, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
 
 from ..engine.graph.layout import RepoMap
-from ..engine.graph.layout_process import LayoutProcess
-from ..engine.graph.related import Place, Related, related
+from ..engine.graph.process import GraphProcess
+from ..engine.graph.related import Place, Related
 from ..engine.index.catalog import RepoRecord
 from ..engine.index.chunks import SYMBOL_KINDS
 from ..engine.workspace import Workspace
 from .format import plural
 from .icons import LANGUAGE_COLORS, kind_icon
 from .latest import NewestOnly
-from .map_view import MapView, PreparedMap, prepare
+from .map_view import SLICE_MS, MapView, PreparedMap, prepare
 from .palette import QUIET, styled
 from .threads import Threads
 
 SEARCH_DEBOUNCE_MS = 120
+PLACES_AT_ONCE = 100  # a file's or symbol's ties added to the list in batches of this many, SLICE_MS per turn
 WHOLE_FILE = "(the whole file)"
 
 
@@ -43,7 +46,7 @@ class MapPanel(QWidget):
         self._stale = False
         self._drawn_search = ""  # the search the map being drawn was styled with
         self._maps = NewestOnly(threads)
-        self._layouts = LayoutProcess(workspace.catalog.path)  # made in a child: the window never waits on it
+        self._graph = GraphProcess(workspace.catalog.path)  # made in a child: the window never waits on it
         self._ties = NewestOnly(threads)
 
         self.search = QLineEdit()
@@ -83,6 +86,7 @@ class MapPanel(QWidget):
         self.ties.header().setStretchLastSection(False)
         self.ties.setColumnWidth(1, 96)
         self.ties.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # a path's file name stays in sight
+        self.ties.setUniformRowHeights(True)  # thousands of places: rows laid out without measuring each
         side = QSplitter(Qt.Orientation.Vertical)
         side.addWidget(self.symbols)
         side.addWidget(self.ties)
@@ -139,7 +143,7 @@ class MapPanel(QWidget):
             return
         self._stale = False
         self.heading.setText(f"{repo.name}: laying out the map…")
-        self._maps.read(lambda: prepare(self._layouts.build_map(repo, opened)), self._show_map,
+        self._maps.read(lambda: prepare(self._graph.build_map(repo, opened)), self._show_map,
                         lambda exc: self.heading.setText(f"Cannot draw the map of {repo.name}: {exc}"))
 
     def _show_map(self, prepared: PreparedMap) -> None:
@@ -170,7 +174,7 @@ class MapPanel(QWidget):
     def shutdown(self) -> None:
         """The window is closing: the layout's process ends."""
         self._maps.drop()
-        self._layouts.close()
+        self._graph.close()
 
     def fold_all(self) -> None:
         self.opened = set()
@@ -228,7 +232,7 @@ class MapPanel(QWidget):
         def load():
             chunks = catalog.chunks_for_file(repo.repo_id, path)
             names = list(dict.fromkeys((c.symbol, c.kind, c.start_line) for c in chunks if c.kind in SYMBOL_KINDS))
-            return names, related(catalog, repo, path)
+            return names, self._graph.related(repo, path)
 
         self._ties.read(load, lambda loaded: self._show_symbols(path, *loaded), self._failed)
 
@@ -236,8 +240,16 @@ class MapPanel(QWidget):
         self.file = path
         self.related = None
         self.symbols.clear()
-        self.ties.clear()
+        self._waiting_for_ties()
         self.title.setText(f"<b>{path}</b>" if path else "Click a file on the map")
+
+    def _waiting_for_ties(self) -> None:
+        """The first file of a large repository takes seconds (its imports and references are resolved once)."""
+        self.ties.clear()
+        if self.file is not None:
+            waiting = QTreeWidgetItem(["Finding its imports, importers, callers and callees…", ""])
+            waiting.setFlags(Qt.ItemFlag.NoItemFlags)
+            self.ties.addTopLevelItem(waiting)
 
     def _show_symbols(self, path: str, names: list[tuple[str, str, int]], ties: Related) -> None:
         if path != self.file:
@@ -265,10 +277,13 @@ class MapPanel(QWidget):
         if item is None or self.file is None or self.repo is None:
             return
         path, repo, symbol = self.file, self.repo, item.data(Qt.ItemDataRole.UserRole)
-        self.ties.clear()
-        self._ties.read(lambda: related(self.workspace.catalog, repo, path, symbol), self._show_ties, self._failed)
+        self._waiting_for_ties()
+        self._ties.read(lambda: self._graph.related(repo, path, symbol), self._show_ties, self._failed)
 
     def _show_ties(self, ties: Related) -> None:
+        """The four groups at once, with their counts; their places a slice of SLICE_MS per turn of the event loop
+        (a file used by hundreds of others lists thousands: 4,150 callers of scipy's _lib/_array_api.py, some
+        60 ms of items in one turn)."""
         if ties.path != self.file:
             return
         self.related = ties
@@ -276,13 +291,27 @@ class MapPanel(QWidget):
         what = ties.symbol or "it"
         groups = [("Imports", ties.imports), ("Imported by", ties.importers),
                   (f"Callers of {what}", ties.callers), (f"Callees of {what}", ties.callees)]
+        pending = []
         for n, (title, places) in enumerate(groups):
             group = QTreeWidgetItem([f"{title} ({len(places)})", ""])
             group.setFlags(Qt.ItemFlag.ItemIsEnabled)
             self.ties.addTopLevelItem(group)
-            for place in places:
-                group.addChild(self._place_item(place))
             group.setExpanded(not ties.symbol or n >= 2)  # a symbol's callers first in sight, its file's imports folded
+            pending.append((group, places))
+        self._add_places(ties, pending)
+
+    def _add_places(self, ties: Related, pending: list[tuple[QTreeWidgetItem, list[Place]]]) -> None:
+        if ties is not self.related:
+            return  # other ties took their place
+        until = time.perf_counter() + SLICE_MS / 1000
+        while pending and time.perf_counter() < until:
+            group, places = pending[0]
+            done = group.childCount()
+            group.addChildren([self._place_item(place) for place in places[done:done + PLACES_AT_ONCE]])
+            if group.childCount() == len(places):
+                pending.pop(0)
+        if pending:
+            QTimer.singleShot(0, lambda: self._add_places(ties, pending))
 
     @staticmethod
     def _place_item(place: Place) -> QTreeWidgetItem:
@@ -299,3 +328,4 @@ class MapPanel(QWidget):
 
     def _failed(self, exc: BaseException) -> None:
         self.title.setText(f"{self.file}: {exc}")
+        self.ties.clear()

@@ -34,21 +34,54 @@ class Related:
     callees: list[Place] = field(default_factory=list)  # the symbols it uses
 
 
-def related(catalog: Catalog, repo: RepoRecord, path: str, symbol: str | None = None) -> Related:
-    """``path`` is a file the catalog indexed; ``symbol`` its full name (``Settings.get``) or its last part
-    when only one symbol of the file ends so. UsageError, in one line, for a file or symbol it does not have."""
-    rows = [row for row in catalog.symbols(repo.repo_id) if row[2] in SYMBOL_KINDS]
+@dataclass
+class RepoTies:
+    """What every question about one repository's ties reads: its symbols' first lines, its resolved imports and
+    its references. Seconds to make on a thousand files, so the map's child process keeps the last one made."""
+    first_line: dict[tuple[str, str], int]
+    resolved: list
+    references: list
+
+
+class KeptTies:
+    """One repository's ties at a time, made again once its catalog row says it was ingested since: a file's
+    ties, then its symbols' one after the other, cost one making. For one thread (each keeper has its own)."""
+
+    def __init__(self) -> None:
+        self._kept: tuple[tuple, RepoTies] | None = None
+
+    def of(self, catalog: Catalog, repo: RepoRecord) -> RepoTies:
+        now = catalog.find_repo(repo.repo_id)
+        made_of = (repo.repo_id, now.ingested_at, now.commit, now.files, now.chunks, now.imports_version) if now else ()
+        if self._kept is None or self._kept[0] != made_of:
+            self._kept = None  # the last one's memory goes before the next is made
+            self._kept = (made_of, repo_ties(catalog, repo))
+        return self._kept[1]
+
+
+def repo_ties(catalog: Catalog, repo: RepoRecord) -> RepoTies:
     first_line: dict[tuple[str, str], int] = {}
-    for row_path, name, _kind, line, _deps in rows:
-        first_line.setdefault((row_path, name), line)
+    for row_path, name, kind, line, _deps in catalog.symbols(repo.repo_id):
+        if kind in SYMBOL_KINDS:
+            first_line.setdefault((row_path, name), line)
+    resolved = file_imports(catalog, repo)
+    return RepoTies(first_line, resolved, references(catalog, repo, resolved))
+
+
+def related(catalog: Catalog, repo: RepoRecord, path: str, symbol: str | None = None,
+            ties: RepoTies | None = None) -> Related:
+    """``path`` is a file the catalog indexed; ``symbol`` its full name (``Settings.get``) or its last part
+    when only one symbol of the file ends so. UsageError, in one line, for a file or symbol it does not have.
+    ``ties``: the repository's, made before (repo_ties); made here when not given."""
     record = catalog.file_state(repo.repo_id, path)
     if record is None or record.skip_reason:
         raise UsageError(f"{repo.name} has no indexed file {path!r}: give the path relative to the repository")
+    ties = ties or repo_ties(catalog, repo)
+    first_line = ties.first_line
     name = _symbol_named(path, symbol.strip(), [n for p, n in first_line if p == path], repo) if symbol else ""
 
-    resolved = file_imports(catalog, repo)
     found = Related(path, name)
-    for item in resolved:
+    for item in ties.resolved:
         if item.path == path:
             found.imports += [Place(target, item.imp.line) for target in item.targets]
         elif path in item.targets:
@@ -61,7 +94,7 @@ def related(catalog: Catalog, repo: RepoRecord, path: str, symbol: str | None = 
 
     callers: dict[Place, None] = {}
     callees: dict[Place, None] = {}
-    for ref in references(catalog, repo, resolved):
+    for ref in ties.references:
         source, target = mine(ref.path, ref.symbol), mine(ref.target_path, ref.target_symbol)
         if source == target:
             continue  # outside it altogether, or within it (a file's symbols among themselves, a recursion)

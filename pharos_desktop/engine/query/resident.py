@@ -26,6 +26,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from multiprocessing.connection import AuthenticationError, Client, answer_challenge, deliver_challenge
 from pathlib import Path
 
@@ -39,6 +40,9 @@ HANDSHAKE_SECONDS = 10.0  # a resident that does not greet within this is wedged
 # A search that the resident has not answered in this long is searched here instead. Generous: its first search
 # after a large ingest brings the vector index up to date, which this process would have to do as well.
 ANSWER_SECONDS = 300.0
+# While it waits, the command looks this often whether the resident is stopped (SIGSTOP, Ctrl-Z in its terminal, a
+# debugger): stopped, it answers nobody until continued, so the command searches here at once instead.
+CHECK_SECONDS = 0.25
 _UNIX_PATH_MAX = 100  # sun_path holds 104 (macOS) to 108 (Linux) bytes
 
 
@@ -47,7 +51,7 @@ def disabled() -> bool:
 
 
 def folder(data_folder: Path) -> Path:
-    """Where the resident keeps its socket, key and lock: readable by the user only."""
+    """Where the resident keeps its socket, key, lock and pid: readable by the user only."""
     return Path(data_folder) / "resident"
 
 
@@ -93,17 +97,40 @@ def ask(data_folder: Path, search: dict) -> dict | None:
         where, family = address(data_folder)
         with Client(where, family) as conn:
             # the handshake that Client(authkey=...) makes, but not waiting for ever on a resident that never greets
-            if not conn.poll(HANDSHAKE_SECONDS):
+            if not _wait(conn, HANDSHAKE_SECONDS, data_folder):
                 return None
             answer_challenge(conn, key)
             deliver_challenge(conn, key)
             conn.send_bytes(message)
-            if not conn.poll(ANSWER_SECONDS):
+            if not _wait(conn, ANSWER_SECONDS, data_folder):
                 return None
             reply = json.loads(conn.recv_bytes(MAX_REPLY))
     except (OSError, EOFError, ValueError, AuthenticationError):
         return None
     return reply if isinstance(reply, dict) else None
+
+
+def _wait(conn, seconds: float, data_folder: Path) -> bool:
+    """``conn.poll(seconds)``, given up as soon as the resident is seen stopped."""
+    deadline = time.monotonic() + seconds
+    while True:
+        left = deadline - time.monotonic()
+        if conn.poll(max(0.0, min(left, CHECK_SECONDS))):
+            return True
+        if left <= CHECK_SECONDS or _stopped(data_folder):
+            return False
+
+
+def _stopped(data_folder: Path) -> bool:
+    """Whether the process named in ``resident/pid`` is stopped. Read only when an answer is late, so that asking
+    in time imports nothing more."""
+    try:
+        pid = int((folder(data_folder) / "pid").read_text())
+        import psutil
+
+        return psutil.Process(pid).status() in (psutil.STATUS_STOPPED, psutil.STATUS_TRACING_STOP)
+    except Exception:  # noqa: BLE001 - gone, unreadable, no psutil: not seen stopped
+        return False
 
 
 def request(query: str, *, limit: int = 10, repos: list[str] | None = None, languages: list[str] | None = None,

@@ -240,10 +240,17 @@ def _write_key(path: Path) -> bytes:
     return key
 
 
+def _write_pid(path: Path) -> None:
+    """For the commands to see whether this process is stopped while they wait (resident._stopped)."""
+    temporary = path.with_name(f"{path.name}.{os.getpid()}")
+    temporary.write_text(str(os.getpid()))
+    os.replace(temporary, path)
+
+
 def main() -> int:
     from ..logs import setup_logging
 
-    os.umask(0o077)  # the socket, key and lock: the user's only
+    os.umask(0o077)  # the socket, key, lock and pid: the user's only
     data_folder = default_data_folder()
     home = resident.folder(data_folder)
     home.mkdir(mode=0o700, exist_ok=True)
@@ -254,6 +261,7 @@ def main() -> int:
         lock.acquire(timeout=LOCK_WAIT_SECONDS)
     except Timeout:
         return 0  # another resident serves this data folder
+    _write_pid(home / "pid")
     server = Server(data_folder)
     setup_logging(server.workspace.logs_dir)
     try:

@@ -1,11 +1,13 @@
-"""The window's maps made in a process of their own, not on a thread of the window's.
+"""The window's maps and ties made in a process of their own, not on a thread of the window's.
 
-A map of 1,000 files reads some 40,000 catalog rows and runs networkx's layouts for a second or more. On a thread
-of the window's process that work shares the interpreter's lock with the UI thread, and the objects it makes set
-off Python's full garbage collections, which run on whichever thread allocates and hold everyone up: the window
-stalled 60 to 150 ms at a time (bench/bench_map.py). A child process shares neither. It is started (spawn, as a
-frozen app can) on the first map, keeps its catalog connection and its imports for the next ones, and ends with
-the window; the map comes back as plain data (RepoMap).
+A map of 1,000 files reads some 40,000 catalog rows and runs networkx's layouts for a second or more, and a file's
+or a symbol's ties (related.py) resolve every import and reference of the repository: seconds at that size. On a
+thread of the window's process that work shares the interpreter's lock with the UI thread, and the objects it
+makes set off Python's full garbage collections, which run on whichever thread allocates and hold everyone up:
+the window stalled 60 to 150 ms at a time for a map, and up to 350 ms for the ties of a file used by a thousand
+others (bench/bench_map.py). A child process shares neither. It is started (spawn, as a frozen app can) on the
+first map or ties asked for, keeps its catalog connection and its imports for the next ones, and ends with the
+window; what it makes comes back as plain data (RepoMap, Related).
 
 The child runs below normal priority: on a machine with no core to spare the window's UI thread goes first (at a
 load of 2 on 2 cores, the child's second of layout otherwise kept the UI thread waiting for a core 40 to 60 ms).
@@ -27,8 +29,10 @@ from ..errors import PharosError
 from ..index.catalog import Catalog, RepoRecord
 from ..run.priority import lower_priority
 from . import layout
+from .related import KeptTies, Related, related
 
 _catalog: Catalog | None = None  # the child's own connection, opened once
+_ties = KeptTies()  # the last repository's ties asked for
 
 
 def _start_child(path: str) -> None:
@@ -50,8 +54,12 @@ def _build(repo: RepoRecord, opened: frozenset[str], fold_above: int) -> layout.
     return layout.build_map(_catalog, repo, opened, fold_above)
 
 
-class LayoutProcess:
-    """Thread-safe: ``build_map`` blocks its caller (a worker thread) until the child answers."""
+def _related(repo: RepoRecord, path: str, symbol: str | None) -> Related:
+    return related(_catalog, repo, path, symbol, _ties.of(_catalog, repo))
+
+
+class GraphProcess:
+    """Thread-safe: each call blocks its caller (a worker thread) until the child answers."""
 
     def __init__(self, catalog_path: Path) -> None:
         self.catalog_path = catalog_path
@@ -61,6 +69,14 @@ class LayoutProcess:
         self._children: dict = {}  # every child a pool here started, by pid: close ends each still alive
 
     def build_map(self, repo: RepoRecord, opened: frozenset[str] = frozenset()) -> layout.RepoMap:
+        # FOLD_ABOVE read here, not in the child: the module's value in this process is the one in force
+        return self._call(_build, repo, frozenset(opened), layout.FOLD_ABOVE)
+
+    def related(self, repo: RepoRecord, path: str, symbol: str | None = None) -> Related:
+        """related.related, made in the child (a UsageError it raises comes back as it is)."""
+        return self._call(_related, repo, path, symbol)
+
+    def _call(self, function, *args):
         with self._lock:
             if self._closed:
                 raise PharosError("the window is closing: no map is made any more")
@@ -69,17 +85,16 @@ class LayoutProcess:
                                                  (str(self.catalog_path),))
             pool = self._pool
         try:
-            # FOLD_ABOVE read here, not in the child: the module's value in this process is the one in force
-            made = pool.submit(_build, repo, frozenset(opened), layout.FOLD_ABOVE).result()
+            made = pool.submit(function, *args).result()
             with self._lock:
                 self._children.update(pool._processes or {})  # noqa: SLF001 - close needs them (below)
             return made
         except BrokenProcessPool:
             with self._lock:
                 if self._pool is pool:
-                    self._pool = None  # the next map starts a new child
-            raise PharosError("the process that lays out the map stopped unexpectedly; "
-                              "open the repository's map again to retry") from None
+                    self._pool = None  # the next call starts a new child
+            raise PharosError("the process that makes the map stopped unexpectedly; "
+                              "ask again (open the map, click the file) to start a new one") from None
 
     def close(self) -> None:
         """End the child now, whatever it is doing (the window is closing)."""

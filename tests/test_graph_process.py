@@ -1,5 +1,5 @@
-"""The window's maps are laid out in a child process (engine/graph/layout_process.py): the same map as one made
-here; a child killed by a real signal gives one clear line and the next map a new child; closing ends it."""
+"""The window's maps and ties are made in a child process (engine/graph/process.py): the same map and ties as
+made here; a child killed by a real signal gives one clear line and the next call a new child; closing ends it."""
 
 from __future__ import annotations
 
@@ -11,9 +11,11 @@ import sys
 
 import pytest
 
-from pharos_desktop.engine.errors import PharosError
+from pharos_desktop.engine.errors import PharosError, UsageError
 from pharos_desktop.engine.graph import layout
-from pharos_desktop.engine.graph.layout_process import LayoutProcess
+from pharos_desktop.engine.graph.process import GraphProcess
+from pharos_desktop.engine.graph.related import related
+from pharos_desktop.tools.sample_repos import add_commit
 
 from .graph_samples import SAMPLES
 from .test_graph import ingest, make_repo
@@ -23,7 +25,7 @@ from .test_graph import ingest, make_repo
 def sample(workspace, tmp_path):
     files, _expected = SAMPLES["python"]
     repo, _ = ingest(workspace, make_repo(tmp_path / "py", files))
-    maker = LayoutProcess(workspace.catalog.path)
+    maker = GraphProcess(workspace.catalog.path)
     yield workspace, repo, maker
     maker.close()
 
@@ -53,8 +55,8 @@ def test_a_killed_child_is_one_clear_line_the_next_map_starts_another_and_closin
     child.join(10)
     with pytest.raises(PharosError) as failed:
         maker.build_map(repo)
-    assert str(failed.value) == ("the process that lays out the map stopped unexpectedly; "
-                                 "open the repository's map again to retry")
+    assert str(failed.value) == ("the process that makes the map stopped unexpectedly; "
+                                 "ask again (open the map, click the file) to start a new one")
     assert positions(maker.build_map(repo)) == positions(layout.build_map(workspace.catalog, repo))
 
     (child,) = multiprocessing.active_children()  # closing (the window's) ends the child
@@ -65,13 +67,41 @@ def test_a_killed_child_is_one_clear_line_the_next_map_starts_another_and_closin
         maker.build_map(repo)
 
 
+def test_the_child_finds_the_ties_this_process_would_and_says_what_it_lacks_in_one_line(sample):
+    workspace, repo, maker = sample
+    files = sorted({f.path for f in workspace.catalog.files(repo.repo_id, indexed_only=True)})
+    for path in files:
+        assert maker.related(repo, path) == related(workspace.catalog, repo, path)
+    tied = sorted({(path, symbol) for path, symbol, kind, _line, _deps in workspace.catalog.symbols(repo.repo_id)
+                   if kind in ("function", "method", "class")})
+    assert tied
+    for path, symbol in tied:
+        assert maker.related(repo, path, symbol) == related(workspace.catalog, repo, path, symbol)
+    assert any(maker.related(repo, path, symbol).callers for path, symbol in tied)  # the sample has calls
+    with pytest.raises(UsageError) as lacking:
+        maker.related(repo, "no/such.py")
+    assert str(lacking.value).startswith(f"{repo.name} has no indexed file 'no/such.py'")
+
+
+def test_the_ties_the_child_keeps_follow_a_new_ingest(sample, tmp_path):
+    workspace, repo, maker = sample
+    assert {p.path for p in maker.related(repo, "pkg/util.py").importers} == \
+        {p.path for p in related(workspace.catalog, repo, "pkg/util.py").importers}
+    add_commit(tmp_path / "py", {"pkg/extra.py": "from .util import *\n\n\ndef more():\n    return 1\n"})
+    repo, _ = ingest(workspace, tmp_path / "py")
+    after = maker.related(repo, "pkg/util.py")
+    assert "pkg/extra.py" in {p.path for p in after.importers}
+    assert after == related(workspace.catalog, repo, "pkg/util.py")
+
+
 PARENT = """
 import sys
 from pathlib import Path
-from pharos_desktop.engine.graph.layout_process import LayoutProcess
+from pharos_desktop.engine.graph.process import GraphProcess
+from pharos_desktop.engine.graph.related import related
 from pharos_desktop.engine.index.catalog import Catalog
 catalog = Catalog(Path(sys.argv[1]))
-maker = LayoutProcess(catalog.path)
+maker = GraphProcess(catalog.path)
 maker.build_map(catalog.get_repo(sys.argv[2]))
 print(*maker._children, flush=True)
 sys.stdin.read()  # until the test kills this process
