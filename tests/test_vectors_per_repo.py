@@ -108,6 +108,18 @@ for repo_id, work in old_works():
 """
 
 
+OPEN_STORE = """
+import sys
+from pharos_desktop.engine.errors import PharosError
+from pharos_desktop.engine.workspace import Workspace
+try:
+    Workspace().vectors()
+except PharosError as exc:
+    print(exc)
+    sys.exit(1)
+"""
+
+
 def old_works():
     """(repository, file) of the old store: a file of PER_REPO chunks in each of three repositories."""
     works = []
@@ -132,14 +144,22 @@ def test_an_old_layout_store_is_moved_once_even_when_killed_midway(workspace, ph
     old_folders = index_folders(workspace.vectors_dir)
     assert old_folders, "the old collection wrote its index folder"
 
-    # Killed after three pages: one repository moved, the next one part way.
-    killed = run("from pharos_desktop.engine.workspace import Workspace; Workspace().vectors()", pharos_home,
-                 PHAROS_TEST_VECTORS_MOVE_KILL_AT="3")
-    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    # The process moving them killed after three pages: one repository moved, the next one part way.
+    killed = run(OPEN_STORE, pharos_home, PHAROS_TEST_VECTORS_MOVE_KILL_AT="3")
+    assert killed.returncode == 1, killed.stderr
+    assert killed.stdout.strip() == (
+        f"cannot move the vector store at {workspace.vectors_dir} into one collection per repository (the process "
+        "doing it stopped unexpectedly); nothing is lost: open it again to finish the move")
     log = (pharos_home / "logs" / "pharos.log")
     said = killed.stderr + (log.read_text() if log.exists() else "")
     assert f"vector store: moving the {3 * PER_REPO} vectors of {model} into one collection per repository" in said
     assert index_folders(workspace.vectors_dir) == old_folders, "the old collection stays until all is moved"
+
+    # The process that opened the store killed while its child moves (the second repository again): the child
+    # ends with it, and the next open waits for that.
+    killed = run(OPEN_STORE, pharos_home, PHAROS_TEST_VECTORS_MOVE_KILL_AT="parent 1")
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    assert index_folders(workspace.vectors_dir) == old_folders
 
     fresh = Workspace(pharos_home)
     store = fresh.vectors()  # finishes the move
@@ -218,34 +238,148 @@ print(json.dumps({{"cache": store._client._server.hnsw_cache_size, "limit": befo
     assert seen["cache"] >= seen["limit"] // 5 - 1, seen
 
 
-def test_moving_more_repositories_than_chromadb_once_kept_open_loses_no_vector(tmp_path):
-    """The old layout of 90 repositories (51,016 vectors) moved: with chromadb's cache held to 64 indexes this lost
-    350 vectors of one repository; every one of them is moved now."""
+def write_old_store(folder: Path, repos: int) -> tuple[str, int, dict[str, np.ndarray]]:
+    """A store of the layout from before, written through chromadb by a process that then ends: ``repos``
+    repositories of 50 to 1,200 random vectors. Returns the model, the dimension and each repository's vectors
+    (ids ``<repo>-<n>``)."""
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
-    from pharos_desktop.engine.index.vectors import VectorStore
-    from pharos_desktop.engine.settings import Settings
-
-    folder, model, dim = tmp_path / "vectors", "all-MiniLM-L6-v2", 384
+    model, dim = "all-MiniLM-L6-v2", 384
     client = chromadb.PersistentClient(path=str(folder), settings=ChromaSettings(anonymized_telemetry=False))
     old = client.get_or_create_collection(collection_name(model, dim), embedding_function=None,
                                           metadata={"hnsw:space": "cosine", "model": model, "dim": dim})
-    rng, sizes = np.random.default_rng(0), {}
-    for n in range(90):
+    rng, written = np.random.default_rng(0), {}
+    for n in range(repos):
         repo_id, size = f"repo{n:04d}", (50, 300, 753, 1200)[n % 4]
-        sizes[repo_id] = size
+        vectors = rng.normal(size=(size, dim))
+        written[repo_id] = (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
         metadata = {"repo_id": repo_id, "path": "a.py", "language": "python", "kind": "function"}
         for start in range(0, size, 1000):
             count = min(1000, size - start)
             old.upsert(ids=[f"{repo_id}-{i}" for i in range(start, start + count)],
-                       embeddings=rng.normal(size=(count, dim)).astype(np.float32), metadatas=[metadata] * count)
+                       embeddings=written[repo_id][start:start + count], metadatas=[metadata] * count)
     del old, client
     chromadb.api.client.SharedSystemClient.clear_system_cache()  # as a process that wrote it and ended
+    return model, dim, written
+
+
+def test_moving_more_repositories_than_chromadb_once_kept_open_loses_no_vector(tmp_path):
+    """The old layout of 90 repositories (51,016 vectors) moved: with chromadb's cache held to 64 indexes this lost
+    350 vectors of one repository; every one of them is moved now."""
+    from pharos_desktop.engine.index.vectors import VectorStore
+    from pharos_desktop.engine.settings import Settings
+
+    folder = tmp_path / "vectors"
+    model, dim, written = write_old_store(folder, 90)
 
     store = VectorStore.open(Settings(), folder)
-    moved = {repo_id: store.existing_collection(model, dim, repo_id) for repo_id in sizes}
-    assert {repo_id: c.count() if c else 0 for repo_id, c in moved.items()} == sizes
+    moved = {repo_id: store.existing_collection(model, dim, repo_id) for repo_id in written}
+    assert {repo_id: c.count() if c else 0 for repo_id, c in moved.items()} == {
+        repo_id: len(vectors) for repo_id, vectors in written.items()}
+
+
+MOVED_VECTORS = """
+import json, sys
+import numpy as np
+from pathlib import Path
+from pharos_desktop.engine.index.vectors import VectorStore
+from pharos_desktop.engine.settings import Settings
+store = VectorStore.open(Settings(), Path(sys.argv[1]))
+model, dim, sizes = sys.argv[2], int(sys.argv[3]), json.loads(sys.argv[4])
+found = {}
+for repo_id, size in sizes.items():
+    collection = store.existing_collection(model, dim, repo_id)
+    pages = list(collection.pages_of([f"{repo_id}-{i}" for i in range(size)])) if collection else []
+    found[repo_id] = [[i for ids, _, _ in pages for i in ids], [v.tolist() for _, vs, _ in pages for v in vs]]
+print(json.dumps(found))
+"""
+
+
+def index_files_open(folder: Path) -> set[str]:
+    """The index folders under ``folder`` of which this process holds a file open (chromadb keeps the files of
+    every index it has loaded open)."""
+    found = set()
+    for fd in Path("/proc/self/fd").iterdir():
+        try:
+            target = Path(os.readlink(fd))
+        except OSError:
+            continue
+        if target.parent.parent == folder:
+            found.add(target.parent.name)
+    return found
+
+
+def test_the_move_runs_in_child_processes_a_few_repositories_each_and_loses_no_vector(tmp_path, monkeypatch):
+    """On disk the move runs in child processes, each moving repositories up to a number of vectors and ending, so
+    that the process opening the store never holds every repository's index (7.6 GB at a million chunks). With
+    room for 5,000 vectors a child, eleven children move the 90 repositories: every vector is there, as written,
+    read by a process of its own, and the opening process has no repository's index open."""
+    from pharos_desktop.engine.index.vectors import VectorStore
+    from pharos_desktop.engine.settings import Settings
+
+    if not Path("/proc/self/fd").is_dir():
+        return  # the open files are read from Linux's /proc
+    folder = tmp_path / "vectors"
+    model, dim, written = write_old_store(folder, 90)
+    monkeypatch.setenv("PHAROS_VECTORS_PER_CHILD", "5000")
+
+    store = VectorStore.open(Settings(), folder)
+
+    assert not store._old_layout() and not index_folders(folder)
+    repo_folders = {name for repo_id in written for name in index_folders(folder, repo_id)}
+    assert repo_folders and not index_files_open(folder) & repo_folders, "repositories' indexes loaded here"
+    sizes = {repo_id: len(vectors) for repo_id, vectors in written.items()}
+    read = subprocess.run([sys.executable, "-c", MOVED_VECTORS, str(folder), model, str(dim), json.dumps(sizes)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert read.returncode == 0, read.stderr
+    found = json.loads(read.stdout)
+    for repo_id, vectors in written.items():
+        ids, got = found[repo_id]
+        assert ids == [f"{repo_id}-{i}" for i in range(len(vectors))], repo_id
+        assert np.allclose(got, vectors, atol=1e-6), repo_id
+
+
+INGEST_MANY = """
+import sys
+from pharos_desktop.engine.index.catalog import RepoRecord
+from pharos_desktop.engine.workspace import Workspace
+from tests.test_local_index import DIM
+from tests.test_vector_index import finished, ingest
+workspace = Workspace()
+for n in range(int(sys.argv[1])):
+    repo_id = f"{n:016x}"
+    workspace.catalog.upsert_repo(RepoRecord(repo_id, repo_id, f"/src/{repo_id}", "local",
+                                             model=workspace.settings.model, dim=DIM))
+    ingest(workspace, repo_id, [finished(f"{repo_id}.py", 700)])
+"""
+
+
+def test_the_search_index_made_again_whole_reads_chroma_in_child_processes(pharos_home, monkeypatch):
+    """Made again from every repository's collection (after a copy, or the store replaced), the search index reads
+    them in child processes of up to a number of vectors each, so that the process searching (the window's) does
+    not keep every repository's index (5.3 GB at a million chunks): twelve repositories of 700 chunks, 2,000
+    vectors a child, every vector in the index and none of the repositories' indexes open here."""
+    if not Path("/proc/self/fd").is_dir():
+        return  # the open files are read from Linux's /proc
+    made = subprocess.run([sys.executable, "-c", INGEST_MANY, "12"], cwd=ROOT, capture_output=True, text=True,
+                          timeout=600, env={**os.environ, "PHAROS_HOME": str(pharos_home)})
+    assert made.returncode == 0, made.stderr
+    import shutil
+
+    shutil.rmtree(pharos_home / "search-index")  # as in a copy of the data folder made without it
+    monkeypatch.setenv("PHAROS_VECTORS_PER_CHILD", "2000")
+    workspace = Workspace(pharos_home)
+
+    index = workspace.search_vectors(workspace.settings.model, DIM)
+
+    repos = [f"{n:016x}" for n in range(12)]
+    assert index.missing == 0 and index.counts_by_repo() == dict.fromkeys(repos, 700)
+    work = finished(f"{repos[7]}.py", 700)
+    assert index.query(work.vectors[5], 1)[0][0] == work.chunks[5].chunk_id
+    repo_folders = {name for repo_id in repos for name in index_folders(workspace.vectors_dir, repo_id)}
+    assert repo_folders and not index_files_open(workspace.vectors_dir) & repo_folders, \
+        "repositories' indexes loaded here"
 
 
 def test_chromas_log_is_indexed_by_collection_so_a_write_reads_only_its_own_entries(tmp_path):

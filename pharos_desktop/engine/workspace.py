@@ -158,6 +158,7 @@ class Workspace:
                 changed = sorted(repo_id for repo_id in {*writes, *synced, *stamps, *old_stamps}
                                  if writes.get(repo_id) != synced.get(repo_id)
                                  or stamps.get(repo_id) != old_stamps.get(repo_id))
+            new = {}
             for repo_id in changed:
                 wanted = self.catalog.chunk_ids(repo_id)
                 live = writer.live_ids(repo_id)
@@ -166,14 +167,12 @@ class Workspace:
                     live = {}
                 else:
                     writer.drop([row for chunk_id, row in live.items() if chunk_id not in wanted])
-                new = sorted(wanted.difference(live))
-                collection = store.existing_collection(model, dim, repo_id) if new else None
-                if collection is None:
-                    continue
-                # By id, a page at a time, even for a first build: Chroma pages by offset in time that grows with
-                # the offset (a million chunks: 26 minutes by offset), by id in time that grows with the page.
-                for page_ids, page_vectors, page_metadatas in collection.pages_of(new):
-                    writer.append(page_ids, page_vectors, [metadata or {} for metadata in page_metadatas])
+                new[repo_id] = sorted(wanted.difference(live))
+            # By id, a page at a time, even for a first build: Chroma pages by offset in time that grows with the
+            # offset (a million chunks: 26 minutes by offset), by id in time that grows with the page. Many are
+            # read in child processes, which do not keep every repository's index in this one.
+            for page_ids, page_vectors, page_metadatas in store.read_vectors(model, dim, new):
+                writer.append(page_ids, page_vectors, [metadata or {} for metadata in page_metadatas])
             expected = self.catalog.chunk_counts_made_by(model, dim, changed)
             present = writer.counts_by_repo()
             missing = {repo_id: count - present.get(repo_id, 0) for repo_id, count in expected.items()

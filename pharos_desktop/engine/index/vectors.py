@@ -4,7 +4,7 @@ A collection is named after the model and its dimension, so switching models nev
 index, and after the repository, so that writing, checking or removing one repository opens only its own
 collection (Chroma loads a collection's whole index to write one vector into it), and removing it drops the
 collection with its index folder: the space comes back. A store from before (one collection per model, for
-every repository) is moved into this layout once, when it is opened (``VectorStore._move_old``).
+every repository) is moved into this layout once, when it is opened (vectors_children.py).
 """
 
 from __future__ import annotations
@@ -13,9 +13,7 @@ import hashlib
 import logging
 import os
 import re
-import signal
 import sqlite3
-import time
 from collections import defaultdict
 from contextlib import closing
 from pathlib import Path
@@ -31,7 +29,6 @@ log = logging.getLogger(__name__)
 _SEGMENT_NAME = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _DATABASE = "chroma.sqlite3"
 _LOG_INDEX = "pharos_embeddings_queue_topic"  # ours, in Chroma's database: see _index_log
-_KILL_AT = "PHAROS_TEST_VECTORS_MOVE_KILL_AT"  # tests only: die after that many pages of the move, as a kill -9 would
 
 
 def store_stamp(settings: Settings, folder: Path) -> str:
@@ -131,9 +128,15 @@ def collection_name(model: str, dim: int, repo_id: str = "") -> str:
     return f"{name}-r-{part}-{hashlib.sha1(repo_id.encode()).hexdigest()[:8]}"
 
 
-def _crash_point(pages: int) -> None:
-    if os.environ.get(_KILL_AT) == str(pages):
-        os.kill(os.getpid(), getattr(signal, "SIGKILL", signal.SIGTERM))
+def persistent_client(folder: Path):
+    """chromadb's client of the store on disk in ``folder``."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    # chromadb's cache of open indexes is left at its own size (a fifth of the open-file limit): an index it
+    # evicts loses writes not yet in its files (moving 112 repositories with room for 64 lost 455 vectors of one
+    # of them; docs/benchmarks.md)
+    return chromadb.PersistentClient(path=str(folder), settings=ChromaSettings(anonymized_telemetry=False))
 
 
 class VectorCollection:
@@ -262,20 +265,17 @@ class VectorStore:
         import chromadb
         from chromadb.config import Settings as ChromaSettings
 
-        chroma_settings = ChromaSettings(anonymized_telemetry=False)
         try:
             if settings.chroma_url:
                 url = urlparse(settings.chroma_url)
                 client = chromadb.HttpClient(host=url.hostname or "127.0.0.1", port=url.port or 8000,
-                                             ssl=url.scheme == "https", settings=chroma_settings)
+                                             ssl=url.scheme == "https",
+                                             settings=ChromaSettings(anonymized_telemetry=False))
                 client.heartbeat()
                 store = cls(client, settings.chroma_url)
             else:
                 folder.mkdir(parents=True, exist_ok=True)
-                # chromadb's cache of open indexes is left at its own size (a fifth of the open-file limit):
-                # an index it evicts loses writes not yet in its files (moving 112 repositories with room for
-                # 64 lost 455 vectors of one of them; docs/benchmarks.md)
-                store = cls(chromadb.PersistentClient(path=str(folder), settings=chroma_settings), str(folder))
+                store = cls(persistent_client(folder), str(folder))
                 _index_log(folder / _DATABASE)
         except Exception as exc:  # chromadb raises many types; the user needs one line
             target = settings.chroma_url or folder
@@ -284,14 +284,23 @@ class VectorStore:
         if store._old_layout():
             from filelock import FileLock
 
+            from .vectors_children import move_old
+
             folder.mkdir(parents=True, exist_ok=True)
             with FileLock(folder / "move.lock"):  # one process moves; the others wait, then find it done
                 for name, metadata in store._old_layout().items():
-                    store._move_old(name, metadata)
+                    move_old(store, name, metadata)
         return store
+
+    @property
+    def client(self):
+        return self._client
 
     def matches(self, settings: Settings) -> bool:
         return settings.chroma_url == self._chroma_url
+
+    def is_server(self) -> bool:
+        return bool(self._chroma_url)
 
     # Asked of Chroma at each call, never kept: another process may make or drop a repository's collection.
 
@@ -372,43 +381,21 @@ class VectorStore:
         if not self._chroma_url:
             self._drop_unlisted_segments()
 
-    def _move_old(self, name: str, metadata: dict) -> None:
-        """Move a collection of the layout from before (every repository's vectors of one model) into one
-        collection per repository, then drop it. A repository at a time, read by id (``pages_of``); one whose
-        collection already holds them all (a move cut short moved it) is passed over, so a move killed midway
-        finishes at the next open and loses nothing."""
+    def read_vectors(self, model: str, dim: int, wanted: dict[str, list[str]]):
+        """(ids, vectors, metadatas) a page at a time of these chunks of each repository (repository -> chunk
+        ids), those with no vector left out; many are read in child processes (vectors_children.py)."""
+        from .vectors_children import read_vectors
+
+        yield from read_vectors(self, model, dim, wanted)
+
+    def drop_if_there(self, name: str) -> None:
+        """Drop a collection (with its index folder) unless another process dropped it meanwhile."""
         from chromadb.errors import NotFoundError
 
         try:
-            source = self._client.get_collection(name, embedding_function=None)
-        except (NotFoundError, ValueError):  # another process moved it meanwhile
-            return
-        model, dim = metadata.get("model"), metadata.get("dim")
-        remaining = set(source.get(include=[])["ids"])
-        if not (model and dim):
-            log.warning("vector store: collection %s names no model; left as it is", name)
-            return
-        log.warning("vector store: moving the %d vectors of %s into one collection per repository "
-                    "(once, for faster updates and removals)", len(remaining), model)
-        started, pages, repos = time.monotonic(), 0, 0
-        old = VectorCollection(source, model, dim, "")
-        while remaining:
-            first = next(iter(remaining))
-            repo_id = (source.get(ids=[first], include=["metadatas"])["metadatas"][0] or {}).get("repo_id")
-            if not repo_id:  # no repository to search it in
-                remaining.discard(first)
-                continue
-            ids = source.get(where={"repo_id": repo_id}, include=[])["ids"]
-            target = self.collection(model, dim, repo_id)
-            if target.count() != len(ids):
-                for page_ids, vectors, metadatas in old.pages_of(ids):
-                    target.upsert(page_ids, vectors, metadatas)
-                    pages += 1
-                    _crash_point(pages)
-            remaining.difference_update(ids)
-            repos += 1
-        self._drop(name)
-        log.warning("vector store: moved %s into %d collections in %.0f s", model, repos, time.monotonic() - started)
+            self._drop(name)
+        except (NotFoundError, ValueError):
+            pass
 
     def _drop_unlisted_segments(self) -> None:
         """Index folders (named by segment id) that Chroma's own database no longer lists: a dropped collection's
