@@ -307,6 +307,12 @@ class LocalIndex:
                 log.debug("opening the vector store early failed", exc_info=True)
 
         if self._opening is None:
+            # numpy whole first, here: chromadb's import and the model's (on its own thread) both import it, and
+            # two threads importing numpy at once can meet in its own circular imports, where one of them gets a
+            # half-made module ("cannot import name ... from partially initialized module": seen in the full
+            # test suite as the model failing to load). Waits for the model's thread if it is importing numpy now.
+            import numpy  # noqa: F401
+
             self._opening = threading.Thread(target=open_it, name="pharos-store-open", daemon=True)
             self._opening.start()
 
