@@ -4,6 +4,7 @@ data folder, and what it leaves in its catalog and among the running processes."
 from __future__ import annotations
 
 import os
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -28,8 +29,28 @@ def start_cli(*args: str, home: Path, extra: dict | None = None) -> subprocess.P
     # The run's one model cache is kept: a fresh one makes the int8 graph again (minutes on a busy machine).
     env = {k: v for k, v in os.environ.items() if not k.startswith("PHAROS_") or k in KEPT}
     env.update(PHAROS_HOME=str(home), **(extra or {}))
-    return subprocess.Popen([sys.executable, "-m", "pharos_desktop", *args], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    process = subprocess.Popen([sys.executable, "-m", "pharos_desktop", *args], env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, start_new_session=True)
+    STARTED.append(process)
+    return process
+
+
+STARTED: list[subprocess.Popen] = []  # start_cli's processes: conftest ends those a failed test left running
+
+
+def end_started() -> None:
+    """Kill the process group of each start_cli process still running (its own session: the children too)."""
+    while STARTED:
+        process = STARTED.pop()
+        if process.poll() is None:
+            try:
+                if os.name == "nt":
+                    process.kill()
+                else:
+                    os.killpg(process.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+            process.wait(30)
 
 
 def query(home: Path, sql: str) -> list[tuple]:

@@ -54,6 +54,15 @@ def pharos_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, model_cache: Pa
 
 
 @pytest.fixture(autouse=True)
+def _no_cli_process_left():
+    """A test that failed midway leaves no `pharos-desktop watch` (or other long command) running behind it."""
+    yield
+    from tests.cli_support import end_started
+
+    end_started()
+
+
+@pytest.fixture(autouse=True)
 def memory_keyring() -> MemoryKeyring:
     previous = keyring.get_keyring()
     backend = MemoryKeyring()
