@@ -1,10 +1,10 @@
 """The Map tab: how a repository's files depend on each other, and what one file or symbol is tied to.
 
-The map is made and laid out in a child process (engine/graph/process.py), only the newest asked for is shown,
-and only while the tab is open: a repository chosen elsewhere is mapped when the tab shows. A large repository
-opens folded to folders; clicking a folder opens it. Clicking a file lists its imports, importers and symbols
-beside the map; choosing a symbol lists its callers and callees (engine/graph/related); a double-click on a
-file or on any place in the list opens it in the code view.
+The map, and a file's or symbol's ties, are made in a child process (engine/graph/process.py); only the newest map
+asked for is shown, and only while the tab is open: a repository chosen elsewhere is mapped when the tab shows. A
+large repository opens folded to folders; clicking a folder opens it. Clicking a file lists its imports, importers
+and symbols beside the map; choosing a symbol lists its callers and callees (engine/graph/related); a double-click
+on a file or on any place in the list opens it in the code view.
 """
 
 from __future__ import annotations
@@ -172,7 +172,7 @@ class MapPanel(QWidget):
             self.apply_search()
 
     def shutdown(self) -> None:
-        """The window is closing: the layout's process ends."""
+        """The window is closing: the map's process ends."""
         self._maps.drop()
         self._graph.close()
 
