@@ -37,12 +37,14 @@ def test_the_server_serves_the_old_index_while_an_ingest_writes_then_the_new_one
         async with stdio_client(home) as client:
             before = await client.call_tool("search_code", {"query": "lighthouse beacons along the coast"})
             assert symbols(before)[0] == "gather_lighthouse_beacons"
-            # every file changes, so the ingest rewrites them all, the marker's new version among the first
+            # every file changes, so the ingest rewrites them all, the marker's new version among the first; and
+            # every function's and class's code, so that each is embedded again (a chunk whose text is unchanged
+            # keeps its vector, and an ingest of only those would end before the server could be asked)
             changes = {"aaa_marker.py": AFTER}
             for path in sorted(repo.rglob("*.py")):
                 relative = str(path.relative_to(repo))
                 if relative != "aaa_marker.py":
-                    changes[relative] = path.read_text() + "\n# touched\n"
+                    changes[relative] = path.read_text().replace("def ", "def  ").replace("class ", "class  ")
             commit = add_commit(repo, changes, "the second version")
             # small batches: the files are stored a few at a time, so the ingest writes for a while
             child = start_cli("ingest", str(repo), home=home,
