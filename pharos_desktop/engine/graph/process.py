@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import multiprocessing
 import multiprocessing.connection
-import os
 import threading
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -28,6 +27,7 @@ from pathlib import Path
 from ..errors import PharosError
 from ..index.catalog import Catalog, RepoRecord
 from ..run.priority import lower_priority
+from ..run.processes import end_with_parent
 from . import layout
 from .related import KeptTies, Related, related
 
@@ -38,16 +38,8 @@ _ties = KeptTies()  # the last repository's ties asked for
 def _start_child(path: str) -> None:
     global _catalog
     lower_priority()
-    parent = multiprocessing.parent_process()
-    if parent is not None:
-        threading.Thread(target=_end_with, args=(parent,), name="pharos-parent-watch", daemon=True).start()
+    end_with_parent(0)  # nothing here to save: the catalog is only read
     _catalog = Catalog(Path(path))
-
-
-def _end_with(parent) -> None:
-    """The parent's sentinel becomes ready when it ends, however it ended."""
-    multiprocessing.connection.wait([parent.sentinel])
-    os._exit(0)  # nothing here to save: the catalog is only read
 
 
 def _build(repo: RepoRecord, opened: frozenset[str], fold_above: int) -> layout.RepoMap:

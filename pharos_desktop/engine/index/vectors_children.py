@@ -25,12 +25,12 @@ import multiprocessing.connection
 import os
 import signal
 import sqlite3
-import threading
 import time
 from contextlib import closing
 from pathlib import Path
 
 from ..errors import StoreError
+from ..run.processes import end_with_parent
 
 log = logging.getLogger(__name__)
 
@@ -168,23 +168,16 @@ def in_child(function, *args):
 
 
 def _child(send, function, args) -> None:
-    """The child's life: run the function, send what it yields and how it went, end."""
-    parent = multiprocessing.parent_process()
-    if parent is not None:
-        threading.Thread(target=_end_with, args=(parent,), name="pharos-parent-watch", daemon=True).start()
+    """The child's life: run the function, send what it yields and how it went, end. It never writes on once the
+    parent is gone: another process may take the move lock and move the same repositories (ending here midway is
+    as a kill -9: resumable)."""
+    end_with_parent(1)
     try:
         for value in function(*args) or ():
             send.send(("value", value))
         send.send(("done", None))
     except Exception as exc:  # chromadb raises many types, not all of which cross back to the parent
         send.send(("failed", str(exc) or type(exc).__name__))
-
-
-def _end_with(parent) -> None:
-    """Never write on once the parent is gone: another process may take the move lock and move the same
-    repositories (ending here midway is as a kill -9: resumable)."""
-    multiprocessing.connection.wait([parent.sentinel])
-    os._exit(1)
 
 
 def _move_repos(folder: str, name: str, model: str, dim: int, repo_ids: list[str]) -> None:
