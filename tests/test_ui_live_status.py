@@ -47,9 +47,9 @@ def _shot(window, name: str) -> None:
 def test_the_list_says_how_fresh_each_index_is(qtbot, window, tmp_path, pharos_home, monkeypatch):
     reads_on = []  # the threads the status words were worked out on (a scan per local folder)
 
-    def recording_load(workspace):
+    def recording_load(workspace, make_way):
         reads_on.append(threading.current_thread().name)
-        return load_statuses(workspace)
+        return load_statuses(workspace, make_way)
 
     monkeypatch.setattr(live_status, "load_statuses", recording_load)
     shown = window.repo_list.set_statuses
@@ -70,7 +70,8 @@ def test_the_list_says_how_fresh_each_index_is(qtbot, window, tmp_path, pharos_h
     qtbot.waitUntil(lambda: _status(window, repo_id).startswith("up to date"), timeout=30_000)  # the job's end
     assert _status(window, repo_id).startswith(f"up to date with {head[:10]}")
     assert ", checked just now" in _status(window, repo_id)
-    assert reads_on and all(name.startswith("pharos-read") for name in reads_on)  # never the UI thread
+    # never the UI thread, nor the read threads a search needs
+    assert reads_on and all(name.startswith("pharos-chore") for name in reads_on)
     _shot(window, "10-status-up-to-date")
 
     core = repo / "pkg" / "core.py"

@@ -21,3 +21,29 @@ def test_the_list_sorts_several_repositories(qtbot):
     assert _names(view) == ["alpha", "beta", "gamma"]
     view.sortByColumn(COLUMNS.index("Chunks"), Qt.SortOrder.AscendingOrder)
     assert _names(view) == ["gamma", "beta", "alpha"]  # 5 < 40 < 900: as numbers, not as text
+
+
+def _record(name: str, chunks: int) -> RepoRecord:
+    return RepoRecord(f"id-{name}", name, f"/src/{name}", "local", state="ready", created_at=0.0, chunks=chunks)
+
+
+def test_a_reload_keeps_unchanged_rows_and_the_selection_and_shows_what_changed(qtbot):
+    view = RepoList()
+    qtbot.addWidget(view)
+    view.set_repos([_record("alpha", 1), _record("beta", 2), _record("gamma", 3)])
+    view.select("id-beta")
+    alpha = next(view.topLevelItem(n) for n in range(3) if view.topLevelItem(n).text(0) == "alpha")
+    with qtbot.assertNotEmitted(view.itemChanged):  # the same records: no row is touched
+        view.set_repos([_record("alpha", 1), _record("beta", 2), _record("gamma", 3)])
+    chosen: list = []
+    view.repo_selected.connect(chosen.append)
+    view.set_repos([_record("alpha", 1), _record("beta", 2000), _record("delta", 4)])  # gamma removed
+    assert _names(view) == ["alpha", "beta", "delta"]
+    assert alpha in [view.topLevelItem(n) for n in range(3)]  # the unchanged row is the same item
+    beta = next(view.topLevelItem(n) for n in range(3) if view.topLevelItem(n).text(0) == "beta")
+    assert beta.text(COLUMNS.index("Chunks")) == "2,000"
+    assert view.selected_repo_id() == "id-beta"
+    assert [r.chunks for r in chosen] == [2000]  # whoever shows the selected repository gets its new counts
+    view.set_repos([_record("alpha", 1)])
+    assert _names(view) == ["alpha"] and view.selected_repo_id() is None
+    assert chosen[-1] is None

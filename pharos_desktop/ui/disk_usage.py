@@ -1,6 +1,7 @@
 """What the data folder takes on disk: each repository's share in the list's Disk column, the total (and the
-cap, with a warning near it) in the status bar, measured on a read thread whenever the list is reloaded.
-Removing a repository and cleaning up leftovers run there too (engine/removal.py)."""
+cap, with a warning near it) in the status bar, measured on the chores' thread whenever the list is reloaded.
+Removing a repository and cleaning up leftovers, which the user waits for, run on a read thread
+(engine/removal.py)."""
 
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ class DiskUsageView(QLabel):
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.workspace, self.threads, self.repo_list = workspace, threads, repo_list
-        self._reads = NewestOnly(threads)
+        self._reads = NewestOnly(threads, chores=True)
         self.usage: DiskUsage | None = None
         self.warning = ""
 

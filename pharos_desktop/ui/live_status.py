@@ -1,6 +1,6 @@
 """Each repository's status words in the repository list, the same words `repos`, `watch` and the assistants'
 `list_repositories` show (engine/live/status.py). A local folder's words need a scan of it, so they are worked
-out on a read thread, never the UI's; again when a job ends, and every minute, so that "checked 3 min ago",
+out on the chores' thread, never the UI's; again when a job ends, and every minute, so that "checked 3 min ago",
 an edit made outside the window, the pause switch, or an update made by `pharos-desktop watch` in another
 process show without a click."""
 
@@ -24,12 +24,14 @@ def _shown(repos: list[RepoRecord]) -> list[tuple]:
     return [(r.repo_id, r.commit, r.state, r.files, r.chunks, r.ingested_at) for r in repos]
 
 
-def load_statuses(workspace: Workspace) -> tuple[list[RepoRecord], dict[str, str]]:
-    """Read thread: the repositories as the catalog holds them now, and each one's status words."""
+def load_statuses(workspace: Workspace, make_way=lambda: None) -> tuple[list[RepoRecord], dict[str, str]]:
+    """Chores' thread: the repositories as the catalog holds them now, and each one's status words.
+    ``make_way`` is called before each repository (Threads.make_way)."""
     settings = settings_now(workspace)
     repos = workspace.catalog.list_repos()
     statuses = {}
     for repo in repos:
+        make_way()
         try:
             statuses[repo.repo_id] = repo_status(workspace, repo, settings)
         except PharosError as exc:
@@ -46,8 +48,8 @@ class StatusColumn(QObject):
     def __init__(self, workspace: Workspace, threads: Threads, repo_list: RepoList,
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.workspace, self.repo_list = workspace, repo_list
-        self._reads = NewestOnly(threads)
+        self.workspace, self.threads, self.repo_list = workspace, threads, repo_list
+        self._reads = NewestOnly(threads, chores=True)
         self.timer = QTimer(self)
         self.timer.setInterval(REFRESH_MS)
         self.timer.timeout.connect(self.refresh)
@@ -55,7 +57,7 @@ class StatusColumn(QObject):
 
     def refresh(self) -> None:
         # A failed read (a damaged catalog) is said by the list's own refresh, in one line; nothing to add here.
-        self._reads.read(lambda: load_statuses(self.workspace), lambda loaded: self._show(*loaded),
+        self._reads.read(lambda: load_statuses(self.workspace, self.threads.make_way), lambda loaded: self._show(*loaded),
                          lambda _exc: None)
 
     def _show(self, repos: list[RepoRecord], statuses: dict[str, str]) -> None:

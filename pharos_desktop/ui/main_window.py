@@ -253,7 +253,8 @@ class MainWindow(QMainWindow):
         if repos and self.repo_list.selected_repo() is None:
             self.repo_list.select(repos[0].repo_id)
         ids = [repo.repo_id for repo in repos]
-        self.threads.read(lambda: load_sync_states(self.workspace, ids), self.repo_list.set_sync_states)
+        self.threads.chore(lambda: load_sync_states(self.workspace, ids, self.threads.make_way),
+                           self.repo_list.set_sync_states)
         if check_status:
             self.status_column.refresh()
         self.following.follow(repos)

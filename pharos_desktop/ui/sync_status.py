@@ -21,13 +21,14 @@ def describe_state(state) -> str:
     return f"synced{commit} · {when(state.at)}" if state.at else f"synced{commit}"
 
 
-def load_sync_states(workspace: Workspace, repo_ids: list[str]) -> dict[str, str]:
-    """Worker thread."""
+def load_sync_states(workspace: Workspace, repo_ids: list[str], make_way=lambda: None) -> dict[str, str]:
+    """Chores' thread; ``make_way`` is called before each repository (Threads.make_way)."""
     from ..engine.sync import SyncStatus
 
     status = SyncStatus(workspace)
     states = {}
     for repo_id in repo_ids:
+        make_way()
         try:
             states[repo_id] = describe_state(status.repo(repo_id))
         except PharosError as exc:
