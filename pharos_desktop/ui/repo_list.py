@@ -21,6 +21,7 @@ STATUS = 8
 DISK = 9  # what the repository takes in the data folder (ui/disk_usage.py measures it)
 CHECKING = "checking…"  # until the first status read answers
 _NUMERIC = {4, 5, DISK}
+_RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter  # made once: an enum's "|" is Python
 
 
 class _Item(QTreeWidgetItem):
@@ -114,7 +115,7 @@ class RepoList(QTreeWidget):
         repo = self.disk.of(repo_id) if self.disk else None
         item.setText(DISK, size(repo.total) if repo else "")
         item.setData(DISK, Qt.ItemDataRole.UserRole, repo.total if repo else 0)
-        item.setTextAlignment(DISK, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        item.setTextAlignment(DISK, _RIGHT)
         if repo:
             item.setToolTip(DISK, f"checkout {size(repo.checkout)}, vectors {size(repo.vectors)}, "
                                   f"catalog rows {size(repo.catalog)}, caches {size(repo.caches)}")
@@ -148,7 +149,7 @@ class RepoList(QTreeWidget):
         for column, value in ((4, repo.files), (5, repo.chunks)):
             item.setText(column, f"{value:,}")
             item.setData(column, Qt.ItemDataRole.UserRole, value)
-            item.setTextAlignment(column, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            item.setTextAlignment(column, _RIGHT)
         item.setText(6, when(repo.ingested_at))
         item.setText(7, self.sync_states.get(repo.repo_id, SyncStanding.NOT_SYNCED))
         self._fill_status(item, repo.repo_id)
