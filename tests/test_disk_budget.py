@@ -101,6 +101,20 @@ def test_each_repository_s_disk_use_adds_up_to_the_data_folder(workspace, served
     assert after.of(one.repo_id).vectors >= own
 
 
+def test_a_repository_s_own_index_folder_counts_to_it_alone(workspace, served, tmp_path):
+    """Chroma writes a collection's index folder every thousand vectors: in tests, small repositories' folders are
+    tiny. One grown as a large repository's would be is counted to its repository, not shared out by chunks."""
+    one = ingest(workspace, served.url + "/one.git")
+    local = ingest(workspace, make_sample_repo(tmp_path / "local-folder"))
+    before = measure(workspace)
+    grown = workspace.vectors_dir / min(index_folders(workspace, local.repo_id)) / "grown.bin"
+    grown.write_bytes(b"\0" * 5_000_000)
+    after = measure(workspace)
+    assert after.of(local.repo_id).vectors == before.of(local.repo_id).vectors + 5_000_000
+    assert after.of(one.repo_id).vectors == before.of(one.repo_id).vectors
+    assert after.total == folder_bytes(workspace.data_folder)
+
+
 def test_removing_a_repository_frees_its_clone_vectors_rows_and_caches(workspace, served):
     one = ingest(workspace, served.url + "/one.git")
     two = ingest(workspace, served.url + "/two.git")
