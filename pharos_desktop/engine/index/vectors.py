@@ -292,6 +292,16 @@ class VectorStore:
                     move_old(store, name, metadata)
         return store
 
+    @classmethod
+    def on_disk(cls, folder: str) -> "VectorStore":
+        """The store in ``folder`` as it is, nothing checked or moved: what vectors_children's child processes
+        open (handed to them as an argument, so that module needs no import of this one)."""
+        return cls(persistent_client(Path(folder)), folder)
+
+    def wrap(self, collection, model: str, dim: int) -> "VectorCollection":
+        """A chromadb collection of this store (an old layout's, one per model) read as a VectorCollection."""
+        return VectorCollection(collection, model, dim, "")
+
     @property
     def client(self):
         return self._client

@@ -64,7 +64,7 @@ def move_old(store, name: str, metadata: dict) -> None:
         pass  # a child of a mover that was killed ends first (it ends with its parent, and holds this meanwhile)
     for repo_ids in batches:
         try:
-            for _ in in_child(_move_repos, str(folder), name, model, dim, repo_ids):
+            for _ in in_child(_move_repos, type(store).on_disk, str(folder), name, model, dim, repo_ids):
                 pass
         except StoreError as exc:
             raise StoreError(f"cannot move the vector store at {folder} into one collection per repository ({exc}); "
@@ -112,7 +112,7 @@ def read_vectors(store, model: str, dim: int, wanted: dict[str, list[str]]):
     for repo_ids in _batches(counts, per_child):
         batch = {repo_id: wanted[repo_id] for repo_id in repo_ids}
         try:
-            yield from in_child(_read_in_child, store.where, model, dim, batch)
+            yield from in_child(_read_in_child, type(store).on_disk, store.where, model, dim, batch)
         except StoreError as exc:
             raise StoreError(f"cannot read the vector store at {store.where} ({exc}); nothing is lost: try again") \
                 from None
@@ -125,10 +125,8 @@ def _read(store, model: str, dim: int, wanted: dict[str, list[str]]):
             yield from collection.pages_of(ids)
 
 
-def _read_in_child(folder: str, model: str, dim: int, wanted: dict[str, list[str]]):
-    from .vectors import VectorStore, persistent_client
-
-    yield from _read(VectorStore(persistent_client(Path(folder)), folder), model, dim, wanted)
+def _read_in_child(open_store, folder: str, model: str, dim: int, wanted: dict[str, list[str]]):
+    yield from _read(open_store(folder), model, dim, wanted)
 
 
 def _per_child() -> int:
@@ -180,14 +178,12 @@ def _child(send, function, args) -> None:
         send.send(("failed", str(exc) or type(exc).__name__))
 
 
-def _move_repos(folder: str, name: str, model: str, dim: int, repo_ids: list[str]) -> None:
-    """In the child: move these repositories."""
+def _move_repos(open_store, folder: str, name: str, model: str, dim: int, repo_ids: list[str]) -> None:
+    """In the child: move these repositories (``open_store``: VectorStore.on_disk)."""
     from filelock import FileLock
 
-    from .vectors import VectorStore, persistent_client
-
     with FileLock(Path(folder) / "move-child.lock"):
-        store = VectorStore(persistent_client(Path(folder)), folder)
+        store = open_store(folder)
         source = store.client.get_collection(name, embedding_function=None)
         pages = 0
         for repo_id in repo_ids:
@@ -222,12 +218,10 @@ def _move_here(store, name: str, model: str, dim: int) -> None:
 def _move_repo(store, source, model: str, dim: int, repo_id: str, pages: int) -> tuple[list[str], int]:
     """Copy the repository's vectors from the old collection ``source`` to its own, by id (``pages_of``), unless
     its own already holds them all; returns their ids, and ``pages`` plus the pages written."""
-    from .vectors import VectorCollection
-
     ids = source.get(where={"repo_id": repo_id}, include=[])["ids"]
     target = store.collection(model, dim, repo_id)
     if target.count() != len(ids):
-        for page_ids, vectors, metadatas in VectorCollection(source, model, dim, "").pages_of(ids):
+        for page_ids, vectors, metadatas in store.wrap(source, model, dim).pages_of(ids):
             target.upsert(page_ids, vectors, metadatas)
             pages += 1
             _crash_point(pages)
