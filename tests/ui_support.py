@@ -35,6 +35,7 @@ def close_window(qtbot, window) -> None:
     window.queue.cancel_all()
     window.threads.ingests.shutdown(wait=True)
     window.threads.reads.shutdown(wait=True)
+    window.threads.chores.shutdown(wait=True)  # a sweep still looking at the repositories ends before the catalog
     window.workspace.catalog.close()
     window.deleteLater()
     qtbot.wait(10)
