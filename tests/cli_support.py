@@ -4,7 +4,6 @@ data folder, and what it leaves in its catalog and among the running processes."
 from __future__ import annotations
 
 import os
-import signal
 import sqlite3
 import subprocess
 import sys
@@ -12,6 +11,8 @@ import time
 from pathlib import Path
 
 import pytest
+
+from pharos_desktop.engine.run.processes import kill_tree
 
 
 # What a command keeps of the test's Pharos settings: the run's one model cache, and no resident search process
@@ -39,17 +40,11 @@ STARTED: list[subprocess.Popen] = []  # start_cli's processes: conftest ends tho
 
 
 def end_started() -> None:
-    """Kill the process group of each start_cli process still running (its own session: the children too)."""
+    """Kill each start_cli process still running, with what it started (it has a session of its own)."""
     while STARTED:
         process = STARTED.pop()
         if process.poll() is None:
-            try:
-                if os.name == "nt":
-                    process.kill()
-                else:
-                    os.killpg(process.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
+            kill_tree(process)
             process.wait(30)
 
 
