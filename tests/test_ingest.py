@@ -11,6 +11,7 @@ from pharos_desktop.engine.run.cancel import CancelToken
 from pharos_desktop.engine.errors import Cancelled, SourceError
 from pharos_desktop.engine.run.events import FileSkipped, JobCancelled, JobFinished, StageProgress
 from pharos_desktop.engine.ingest import Ingestor
+from pharos_desktop.engine.model.embedder import bundled_model_path, cpu_graph_runtime
 from pharos_desktop.engine.run.task import Task
 from pharos_desktop.engine.query.search import SearchFilters, Searcher
 from pharos_desktop.tools.sample_repos import add_commit, make_package_repo
@@ -228,5 +229,6 @@ def test_unchanged_reingest_with_skipped_files_needs_no_model_or_vector_store(wo
     second, _ = ingest(fresh, sample.as_uri())
     assert second.embedded == 0 and second.skipped == first.skipped
     assert fresh._embedder is None and fresh._vectors is None
-    assert workspace.catalog.find_repo(first.repo_id).runtime == workspace.embedder().made_by == "openvino-int8"
+    assert workspace.catalog.find_repo(first.repo_id).runtime == workspace.embedder().made_by == \
+        cpu_graph_runtime(str(bundled_model_path()))
 

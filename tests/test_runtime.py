@@ -209,7 +209,12 @@ def test_the_model_meets_few_shapes_and_padding_keeps_vectors(monkeypatch, runti
 def test_runtime_by_device_and_setting(monkeypatch):
     model = str(bundled_model_path())
     auto = Settings()
-    assert choose_runtime(auto, "cpu", model) == "openvino-int8"  # installed here: the fastest on a CPU
+    monkeypatch.setattr(openvino_model, "int8_dot_product", lambda: True)  # as on a CPU with VNNI
+    assert choose_runtime(auto, "cpu", model) == "openvino-int8"  # installed here: the fastest there
+    monkeypatch.setattr(openvino_model, "int8_dot_product", lambda: False)  # as on an AVX2-only CPU
+    assert choose_runtime(auto, "cpu", model) == "onnx-int8"  # ONNX Runtime's int8 is the faster there
+    assert choose_runtime(replace(auto, runtime="openvino-int8"), "cpu", model) == "openvino-int8"  # when asked
+    monkeypatch.setattr(openvino_model, "int8_dot_product", lambda: True)
     assert choose_runtime(auto, "cuda", model) == "torch"  # a GPU keeps torch (fp16 on CUDA)
     assert choose_runtime(auto, "mps", model) == "torch"
     assert choose_runtime(auto, "cpu", None) == "torch"  # a model in the HF cache only: no local folder to export
@@ -224,6 +229,14 @@ def test_runtime_by_device_and_setting(monkeypatch):
     assert choose_runtime(auto, "cpu", model) == "onnx-int8"
     with pytest.raises(ModelError, match="needs the openvino package"):
         choose_runtime(replace(auto, runtime="openvino-int8"), "cpu", model)
+
+
+def test_int8_dot_product_instructions_are_read_from_the_cpu_flags():
+    flags = "processor\t: 0\nflags\t\t: fpu sse2 avx2 fma {}\nbugs\t\t: spectre_v1\n"
+    assert openvino_model.vnni_in(flags.format("avx512f avx512_vnni")) is True  # Cascade Lake onwards, Zen 4
+    assert openvino_model.vnni_in(flags.format("avx_vnni")) is True  # Alder Lake onwards, without AVX-512
+    assert openvino_model.vnni_in(flags.format("bmi2")) is False  # AVX2 only: Zen 1-3, Skylake
+    assert openvino_model.vnni_in("processor\t: 0\nFeatures\t: fp asimd asimddp\n") is None  # no x86 flags line
 
 
 def test_cpu_only_torch_is_known_without_importing_it():

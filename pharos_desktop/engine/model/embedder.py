@@ -148,8 +148,8 @@ def release_unused(idle_seconds: float) -> bool:
 
 
 def choose_runtime(settings: Settings, device: str, model_folder: str | None) -> str:
-    """The runtime for this model on this device. The setting "auto": on a CPU, the OpenVINO graph where
-    OpenVINO can make or load it, else the ONNX graph; torch on a GPU or for a model without a local folder."""
+    """The runtime for this model on this device. The setting "auto": on a CPU, the int8 graph of
+    ``cpu_graph_runtime``; torch on a GPU or for a model without a local folder."""
     exportable = model_folder is not None and graphs.can_export(model_folder)
     wanted = settings.runtime
     if wanted in GRAPH_RUNTIMES:
@@ -169,10 +169,11 @@ def choose_runtime(settings: Settings, device: str, model_folder: str | None) ->
 
 
 def cpu_graph_runtime(model_folder: str) -> str:
-    """The int8 graph a CPU runs for this model: OpenVINO's where OpenVINO can run it and its graph is
-    bundled, cached or can be made here (NNCF installed), else ONNX's."""
-    ready = openvino_model.can_run() and (openvino_model.can_export() or graphs.cached_graph(
-        model_folder, model_cache_dir(), openvino_model.RUNTIME) is not None)
+    """The int8 graph a CPU runs for this model: OpenVINO's where the CPU has int8 dot-product instructions,
+    OpenVINO can run it and its graph is bundled, cached or can be made here (NNCF installed), else ONNX's."""
+    ready = openvino_model.can_run() and openvino_model.int8_dot_product() and (
+        openvino_model.can_export() or graphs.cached_graph(model_folder, model_cache_dir(),
+                                                           openvino_model.RUNTIME) is not None)
     return openvino_model.RUNTIME if ready else onnx_model.RUNTIME
 
 
