@@ -11,6 +11,7 @@ and torch are needed for the export alone (a bundle ships the graph made at buil
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import logging
 import os
@@ -47,6 +48,7 @@ def vnni_in(cpuinfo: str) -> bool | None:
     return None if flags is None else bool(_VNNI_FLAGS & set(flags))
 
 
+@functools.cache  # the CPU does not change, and /proc/cpuinfo is long on a machine of many cores
 def int8_dot_product() -> bool:
     """Whether this CPU has int8 dot-product instructions, which OpenVINO's int8 kernels are fast with. Measured
     (docs/benchmarks.md): with AVX-512 VNNI, OpenVINO's int8 graph embedded 1.9 times as fast as ONNX's; on an
