@@ -59,10 +59,13 @@ def test_an_edit_to_one_function_embeds_only_the_chunks_whose_text_changed(works
     for text, vector in after.items():  # the kept chunks: the vectors they had (Chroma's cosine index normalises
         if text in before:               # what it holds again: the last bit may move)
             assert np.abs(vector - before[text]).max() < 1e-6
-    # and what the model makes of those texts now (another batch, other padding): the same to 1e-4
-    fresh = workspace.embedder().embed_documents(list(after))
+    # and what the model makes of those texts now (another batch, other padding): the same to 1e-4 with OpenVINO's
+    # calibrated scales; ONNX's int8 graph scales each batch's activations by the batch (docs/benchmarks.md: 0.991
+    # at worst), so there, close
+    embedder = workspace.embedder()
+    fresh = embedder.embed_documents(list(after))
     cosines = [float(np.dot(made, after[text])) for text, made in zip(after, fresh)]
-    assert min(cosines) >= 0.9999, cosines
+    assert min(cosines) >= (0.9999 if embedder.made_by == "openvino-int8" else 0.98), cosines
     assert_consistent(workspace, first.repo_id)
     assert workspace.catalog.find_repo(first.repo_id).runtime == workspace.embedder().made_by
 
