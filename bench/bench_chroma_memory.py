@@ -24,6 +24,10 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from pharos_desktop.engine.index.vectors import persistent_client  # noqa: E402
+
 DIM = 384
 BATCH = 500
 
@@ -37,13 +41,11 @@ def anonymous_mb() -> float:
 
 
 def write(folder: str, layout: str, vectors: int, part: int) -> None:
-    import chromadb
     import numpy as np
     from chromadb.api.shared_system_client import SharedSystemClient
-    from chromadb.config import Settings
 
     def client():
-        return chromadb.PersistentClient(path=folder, settings=Settings(anonymized_telemetry=False))
+        return persistent_client(Path(folder))
 
     def collection(store, number: int):
         return store.get_or_create_collection(f"part-{number}", embedding_function=None,
@@ -73,10 +75,7 @@ def write(folder: str, layout: str, vectors: int, part: int) -> None:
 
 
 def read_back(folder: str) -> None:
-    import chromadb
-    from chromadb.config import Settings
-
-    store = chromadb.PersistentClient(path=folder, settings=Settings(anonymized_telemetry=False))
+    store = persistent_client(Path(folder))
     listed = read = 0
     for found in store.list_collections():
         collection = store.get_collection(found.name, embedding_function=None)
