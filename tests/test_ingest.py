@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -28,7 +29,8 @@ def ingest(workspace, source, branch=None, cancel=None):
 
 def vector_ids(workspace, repo_id):
     embedder = workspace.embedder()
-    return workspace.vectors().collection(embedder.name, embedder.dim, repo_id).ids()
+    with closing(workspace.vectors().repo_vectors(embedder.name, embedder.dim, repo_id)) as vectors:
+        return vectors.ids()
 
 
 def assert_consistent(workspace, repo_id):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import platform
 import sys
+from contextlib import closing
 from pathlib import Path
 
 from ..resources import resource_path
@@ -91,8 +92,12 @@ def _index(workspace: Workspace, problems: list[str]) -> dict:
 def _vector_gap(workspace: Workspace, repo: RepoRecord) -> str:
     """The problem when the vector store lacks vectors of the repository's chunks; "" when it holds them all."""
     stored = workspace.catalog.chunk_ids(repo.repo_id)
-    collection = workspace.vectors().existing_collection(repo.model, repo.dim, repo.repo_id)
-    lacking = stored if collection is None else collection.lacking(stored, collection.ids())
+    store = workspace.vectors()
+    if store.existing_collection(repo.model, repo.dim, repo.repo_id) is None:
+        lacking = stored
+    else:
+        with closing(store.repo_vectors(repo.model, repo.dim, repo.repo_id)) as collection:
+            lacking = collection.lacking(stored, collection.ids())
     if not lacking:
         return ""
     command = ingest_command(repo.repo_id, repo.source, repo.branch)

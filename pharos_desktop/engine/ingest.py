@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from concurrent.futures import Future
-from contextlib import ExitStack
+from contextlib import ExitStack, closing
 from dataclasses import replace
 
 from .run.events import IngestSummary
@@ -65,13 +65,15 @@ class Ingestor:
             # The request is what a resume runs again: never the credentials a pasted URL held.
             job.own(spec.repo_id, {"source": spec.location if spec.credentials_stripped else source, "branch": branch},
                     ended)
-            summary = self._run(spec, branch, task, confine)
+            # closed however the run ends: a child process may hold the repository's later parts (vector_parts.py)
+            index = held.enter_context(closing(LocalIndex(self.workspace, spec.repo_id)))
+            summary = self._run(index, spec, branch, task, confine)
             job.finish(summary)
         return summary
 
-    def _run(self, spec, branch: str | None, task: Task, confine: tuple[str, ...] | None) -> IngestSummary:
+    def _run(self, index: LocalIndex, spec, branch: str | None, task: Task,
+             confine: tuple[str, ...] | None) -> IngestSummary:
         started = time.perf_counter()
-        index = LocalIndex(self.workspace, spec.repo_id)
         if not index.knows_model:
             index.load_model()  # now, so that the clone and the scan hide the wait
         began = time.perf_counter()

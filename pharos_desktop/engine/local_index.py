@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from .model.embedder import Embedder
     from .run.task import Task
     from .source import Checkout, SourceSpec
-    from .index.vectors import VectorCollection
+    from .index.vector_parts import RepoVectors
     from .workspace import Workspace
 
 log = logging.getLogger(__name__)
@@ -89,7 +89,7 @@ class LocalIndex:
         # Files indexed before their imports were read (or read by an older query): read again, not embedded.
         self.refresh_imports = bool(previous and previous.imports_version < IMPORTS_VERSION and self.known)
         self._model_future: Future | None = None
-        self._collection: VectorCollection | None = None
+        self._collection: RepoVectors | None = None
         self._collection_lock = threading.Lock()
         self._opening: threading.Thread | None = None
         self._vectors_changed = False
@@ -271,6 +271,7 @@ class LocalIndex:
             self.model, self.dim = embedder.name, embedder.dim
             if embedded:
                 self.runtime = made_by(self.runtime if kept else "", embedder.made_by)
+        self.close()  # the child holding the parts written ends before the search copy reads them
         tree = IndexedTree.WORKING_TREE if checkout.uncommitted else (
             IndexedTree.COMMIT if checkout.commit else IndexedTree.UNKNOWN)
         # The store as this run leaves it: checked at the start where it had changed, or written since.
@@ -286,15 +287,23 @@ class LocalIndex:
 
     # -- the collection -------------------------------------------------------------------------
 
-    def collection(self) -> VectorCollection:
+    def collection(self) -> RepoVectors:
         with self._collection_lock:
             if self._collection is None:
                 if not self.dim:
                     # The dimension is part of the collection's name: the model tells it once loaded (it has
                     # been loading since the run began, or since work showed up).
                     self.dim = self.load_model().result().dim
-                self._collection = self.workspace.vectors().collection(self.model, self.dim, self.repo_id)
+                self._collection = self.workspace.vectors().repo_vectors(self.model, self.dim, self.repo_id)
             return self._collection
+
+    def close(self) -> None:
+        """End what the collection runs beside this process (vector_parts.PartServer); again is harmless."""
+        if self._opening is not None:
+            self._opening.join()
+        with self._collection_lock:
+            if self._collection is not None:
+                self._collection.close()
 
     def open_collection_early(self) -> None:
         """Open the collection on a thread of its own, now: opening the store (importing chromadb, ~0.8 s of

@@ -11,9 +11,11 @@ What bounds an ingest's memory (bench/bench_ingest_memory.py samples it against 
 - the model's runtime keeps kernels and buffers for every input shape it meets (OpenVINO ~8 MB a shape),
   so batches come in a few shapes only (onnx_model.batch_shapes): fed every width, it grew by gigabytes;
 - the keyword tokenizer's caches have a fixed size (words.py, 65,536 runs each);
-- what is not flat: Chroma keeps its HNSW index, every vector of the collection, in memory (a few KB a
-  chunk), and the finish brings the search index up to date (vector_index.py: only the changed rows are
-  read and appended; a first build reads the store page by page).
+- Chroma keeps the index of every collection a process writes in memory (about 2 KB a vector) until the
+  process ends: so a repository's vectors are in parts of 10,000, and this process writes only the first;
+  each later part is written by a child process that ends when the next part begins (index/vector_parts.py);
+- the finish brings the search index up to date (vector_index.py: only the changed rows are read and
+  appended, the later parts' in child processes; a first build reads the store page by page).
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Chroma, on disk under the data folder or a `chroma run` server: one collection per model and repository.
+"""Chroma, on disk under the data folder or a `chroma run` server: one collection per model and repository (on
+disk, in parts of up to 10,000 vectors: vector_parts.py).
 
 A collection is named after the model and its dimension, so switching models never mixes dimensions in one
 index, and after the repository, so that writing, checking or removing one repository opens only its own
@@ -21,6 +22,7 @@ from urllib.parse import urlparse
 
 from ..errors import StoreError
 from ..settings import Settings
+from .vector_parts import RepoVectors, part_name, part_of
 
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
@@ -315,10 +317,21 @@ class VectorStore:
     # Asked of Chroma at each call, never kept: another process may make or drop a repository's collection.
 
     def collection(self, model: str, dim: int, repo_id: str) -> VectorCollection:
+        """The repository's first part (vector_parts.py): all of a repository that never filled one part."""
+        return self.part(model, dim, repo_id, 0)
+
+    def part(self, model: str, dim: int, repo_id: str, part: int) -> VectorCollection:
+        """One part of the repository's vectors of this model, made if it is not there."""
+        metadata = {"hnsw:space": "cosine", "model": model[:200], "dim": dim, "repo_id": repo_id}
+        if part:
+            metadata["part"] = part
         chroma_collection = self._client.get_or_create_collection(
-            collection_name(model, dim, repo_id), embedding_function=None,
-            metadata={"hnsw:space": "cosine", "model": model[:200], "dim": dim, "repo_id": repo_id})
+            part_name(collection_name(model, dim, repo_id), part), embedding_function=None, metadata=metadata)
         return VectorCollection(chroma_collection, model, dim, repo_id)
+
+    def repo_vectors(self, model: str, dim: int, repo_id: str) -> RepoVectors:
+        """The repository's vectors of this model over all its parts; nothing is opened until asked."""
+        return RepoVectors(self, model, dim, repo_id, collection_name(model, dim, repo_id))
 
     def existing_collection(self, model: str, dim: int, repo_id: str) -> VectorCollection | None:
         """The repository's collection of this model; None when it has none."""
@@ -355,9 +368,11 @@ class VectorStore:
         return removed
 
     def drop_collection(self, model: str, dim: int, repo_id: str) -> None:
-        """The repository's vectors of this model, gone with their collection (a model no longer used)."""
-        if self.existing_collection(model, dim, repo_id) is not None:
-            self._drop(collection_name(model, dim, repo_id))
+        """The repository's vectors of this model, gone with their collections (a model no longer used)."""
+        base = collection_name(model, dim, repo_id)
+        for name, metadata in self._listed().items():
+            if metadata.get("repo_id") == repo_id and part_of(base, name) is not None:
+                self._drop(name)
 
     def _listed(self, old: bool = False) -> dict[str, dict]:
         """name -> metadata of our collections (a shared server may hold other programs'): those of one

@@ -31,6 +31,7 @@ from pathlib import Path
 
 from ..errors import StoreError
 from ..run.processes import end_with_parent
+from .vector_parts import part_size
 
 log = logging.getLogger(__name__)
 
@@ -89,8 +90,8 @@ def _vectors_by_repo(folder: Path, name: str) -> dict[str, int] | None:
         return None
 
 
-def _batches(counts: dict[str, int], per_child: int) -> list[list[str]]:
-    """The repositories in runs of up to ``per_child`` vectors (a larger repository alone)."""
+def _batches(counts: dict, per_child: int) -> list[list]:
+    """The repositories (or a repository's parts) in runs of up to ``per_child`` vectors (a larger one alone)."""
     batches, size = [[]], 0
     for repo_id, count in sorted(counts.items()):
         if batches[-1] and size + count > per_child:
@@ -103,14 +104,25 @@ def _batches(counts: dict[str, int], per_child: int) -> list[list[str]]:
 
 def read_vectors(store, model: str, dim: int, wanted: dict[str, list[str]]):
     """(ids, vectors, metadatas) a page at a time of these chunks of each repository (repository -> chunk ids),
-    those with no vector left out. More than a child's share of vectors are read in children."""
-    counts = {repo_id: len(ids) for repo_id, ids in wanted.items() if ids}
-    per_child = _per_child()
-    if store.is_server() or sum(counts.values()) <= per_child:
-        yield from _read(store, model, dim, wanted)
+    those with no vector left out. More than a child's share of vectors are read in children, and a repository's
+    parts from the second on always are (vector_parts.py: a process that wrote them holds none of them)."""
+    if store.is_server():
+        yield from _read(store, model, dim, {(repo_id, 0): ids for repo_id, ids in wanted.items() if ids})
         return
-    for repo_ids in _batches(counts, per_child):
-        batch = {repo_id: wanted[repo_id] for repo_id in repo_ids}
+    first, later = {}, {}
+    for repo_id, ids in wanted.items():
+        for part, taken in store.repo_vectors(model, dim, repo_id).by_part(ids).items():
+            (later if part else first)[repo_id, part] = taken
+    if sum(len(ids) for ids in first.values()) <= _per_child():
+        yield from _read(store, model, dim, first)
+    else:
+        yield from _read_in_children(store, model, dim, first, _per_child())
+    yield from _read_in_children(store, model, dim, later, part_size())
+
+
+def _read_in_children(store, model: str, dim: int, wanted: dict[tuple[str, int], list[str]], per_child: int):
+    for keys in _batches({key: len(ids) for key, ids in wanted.items()}, per_child):
+        batch = {key: wanted[key] for key in keys}
         try:
             yield from in_child(_read_in_child, type(store).on_disk, store.where, model, dim, batch)
         except StoreError as exc:
@@ -118,14 +130,16 @@ def read_vectors(store, model: str, dim: int, wanted: dict[str, list[str]]):
                 from None
 
 
-def _read(store, model: str, dim: int, wanted: dict[str, list[str]]):
-    for repo_id, ids in wanted.items():
-        collection = store.existing_collection(model, dim, repo_id) if ids else None
+def _read(store, model: str, dim: int, wanted: dict[tuple[str, int], list[str]]):
+    """(repository, part) -> chunk ids: the pages of those the part has."""
+    for (repo_id, part), ids in wanted.items():
+        collection = store.existing_collection(model, dim, repo_id) if part == 0 else store.part(model, dim, repo_id,
+                                                                                                 part)
         if collection is not None:
             yield from collection.pages_of(ids)
 
 
-def _read_in_child(open_store, folder: str, model: str, dim: int, wanted: dict[str, list[str]]):
+def _read_in_child(open_store, folder: str, model: str, dim: int, wanted: dict[tuple[str, int], list[str]]):
     yield from _read(open_store(folder), model, dim, wanted)
 
 

@@ -1,0 +1,301 @@
+"""A repository's vectors of one model in parts: Chroma collections of up to ``part_size()`` vectors each, so
+that a process writing a large repository holds one part's index, not the repository's.
+
+chromadb keeps in memory the index of every collection its process has opened or written, about 2 KB a vector,
+and gives it back only when the process ends (bench/bench_chroma_memory.py). An ingest that wrote a large
+repository into one collection grew by that much with every chunk. The rules here:
+
+- Part 0 is the repository's collection as it always was (vectors.collection_name); part k is that name + "-pK".
+- A process that writes holds part 0 itself. Parts from 1 on it reads and writes only through its PartServer, a
+  child process that ends when the writing moves on to a new part; so no part has two writers, and the memory a
+  part took goes back to the system with its child.
+- A vector lives in one part: an upsert of an id that some part lists goes to that part; a new id goes to the
+  first part with room (under ``part_size()``: what deletions free is filled again, so a repository has about as
+  many parts as it needs), or to a new part after the last.
+- Which part lists what is read from Chroma's database (opening no index). On a `chroma run` server, which keeps
+  its own memory, a repository has its one collection, as before.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import re
+import sqlite3
+import threading
+from collections import defaultdict
+from contextlib import closing
+from pathlib import Path
+
+from ..errors import StoreError
+from ..run.processes import end_with_parent
+
+log = logging.getLogger(__name__)
+
+PER_PART = "PHAROS_VECTORS_PER_PART"  # tests and bench: vectors a part holds before the next one begins
+# 10,000 vectors: about 20 MB of index, in the writer or in its child; a child costs ~1 s to start (chromadb's
+# import), once a part.
+_PER_PART = 10_000
+_DATABASE = "chroma.sqlite3"
+_PAGE = 500  # ids a query of Chroma's database names at most (SQLite allows 999 variables by default)
+
+
+def part_size() -> int:
+    return max(1, int(os.environ.get(PER_PART) or _PER_PART))
+
+
+def part_name(base: str, part: int) -> str:
+    return base if part == 0 else f"{base}-p{part}"
+
+
+def part_of(base: str, name: str) -> int | None:
+    if name == base:
+        return 0
+    found = re.fullmatch(re.escape(base) + r"-p([1-9][0-9]*)", name)
+    return int(found.group(1)) if found else None
+
+
+def read_parts(folder: Path, base: str) -> dict[int, tuple[str, int]]:
+    """part -> (its metadata segment, the vectors it lists) of the collections named from ``base``, as Chroma's
+    database has them now."""
+    with closing(sqlite3.connect(f"file:{folder / _DATABASE}?mode=ro", uri=True)) as conn:
+        rows = conn.execute(
+            "SELECT c.name, s.id, (SELECT COUNT(*) FROM embeddings e WHERE e.segment_id = s.id) FROM collections c "
+            "JOIN segments s ON s.collection = c.id AND s.scope = 'METADATA' WHERE c.name = ? OR c.name GLOB ?",
+            (base, base + "-p[1-9]*")).fetchall()
+    return {part: (segment, count) for name, segment, count in rows if (part := part_of(base, name)) is not None}
+
+
+def _homes(folder: Path, parts: dict[int, tuple[str, int]], ids: list[str]) -> dict[str, int]:
+    """id -> the part that lists it, of these ids."""
+    part_of = {segment: part for part, (segment, _) in parts.items()}
+    found: dict[str, int] = {}
+    if not part_of:
+        return found
+    with closing(sqlite3.connect(f"file:{folder / _DATABASE}?mode=ro", uri=True)) as conn:
+        segments = ",".join("?" * len(part_of))
+        for start in range(0, len(ids), _PAGE):
+            page = ids[start:start + _PAGE]
+            for chunk_id, segment in conn.execute(
+                    f"SELECT embedding_id, segment_id FROM embeddings WHERE segment_id IN ({segments}) "
+                    f"AND embedding_id IN ({','.join('?' * len(page))})", (*part_of, *page)):
+                found[chunk_id] = part_of[segment]
+    return found
+
+
+def _parts_with_paths(folder: Path, parts: dict[int, tuple[str, int]], paths: list[str]) -> set[int]:
+    part_of = {segment: part for part, (segment, _) in parts.items()}
+    found: set[int] = set()
+    with closing(sqlite3.connect(f"file:{folder / _DATABASE}?mode=ro", uri=True)) as conn:
+        segments = ",".join("?" * len(part_of))
+        for start in range(0, len(paths), _PAGE):
+            page = paths[start:start + _PAGE]
+            found.update(part_of[segment] for (segment,) in conn.execute(
+                f"SELECT DISTINCT e.segment_id FROM embedding_metadata m JOIN embeddings e ON e.id = m.id "
+                f"WHERE m.key = 'path' AND m.string_value IN ({','.join('?' * len(page))}) "
+                f"AND e.segment_id IN ({segments})", (*page, *part_of)))
+    return found
+
+
+def _free_slots(parts: dict[int, tuple[str, int]], size: int):
+    """The part of each new vector, one after the other: the room left in the parts there are, first first, then
+    new parts after the last."""
+    for part, (_, count) in sorted(parts.items()):
+        yield from [part] * max(0, size - count)
+    part = max(parts, default=-1) + 1
+    while True:
+        yield from [part] * size
+        part += 1
+
+
+def _one(parts: dict[int, tuple[str, int]] | None) -> bool:
+    """Whether the repository is its collection alone, as before parts (or on a store whose parts are not known)."""
+    return parts is None or set(parts) <= {0}
+
+
+class RepoVectors:
+    """The vectors of one repository made by one model, over its parts: what ingest and doctor read and write
+    (the methods of vectors.VectorCollection that they use, which each part has). ``close`` ends its PartServer."""
+
+    def __init__(self, store, model: str, dim: int, repo_id: str, base: str) -> None:
+        self.store = store
+        self.model, self.dim, self.repo_id = model, dim, repo_id
+        self._base = base
+        self._folder = None if store.is_server() else Path(store.where)
+        self._first = None  # part 0, in this process
+        self._server: PartServer | None = None
+        self._lock = threading.RLock()  # one request at a time: the server's pipe, and moving to a new part
+
+    # -- writing --------------------------------------------------------------------------------
+
+    def upsert(self, ids: list[str], embeddings, metadatas: list[dict]) -> None:
+        import numpy as np
+
+        with self._lock:
+            parts = self._parts()
+            if parts is None:
+                self._part0().upsert(ids, embeddings, metadatas)
+                return
+            size = part_size()
+            if set(parts) <= {0} and parts.get(0, ("", 0))[1] + len(ids) <= size:
+                rows = {0: list(range(len(ids)))}  # the first part alone, with room for them all
+            else:
+                homes, slots = self._homes(parts, ids), _free_slots(parts, size)
+                rows = defaultdict(list)
+                for n, chunk_id in enumerate(ids):
+                    rows[homes[chunk_id] if chunk_id in homes else next(slots)].append(n)
+            matrix = np.asarray(embeddings)
+            for part, taken in sorted(rows.items()):
+                if part not in parts and self._server is not None:
+                    self._server.close()  # a new part: the child that held the others ends, and their memory
+                    self._server = None
+                self._on(part, "upsert", [ids[n] for n in taken], matrix[taken], [metadatas[n] for n in taken])
+
+    def delete_paths(self, paths: list[str]) -> None:
+        with self._lock:
+            parts = self._parts()
+            if _one(parts):
+                self._part0().delete_paths(paths)
+                return
+            for part in sorted(self._asked(_parts_with_paths, self._folder, parts, paths)):
+                self._on(part, "delete_paths", paths)
+
+    def delete_ids(self, ids: list[str]) -> None:
+        with self._lock:
+            for part, taken in self.by_part(ids).items():
+                self._on(part, "delete_ids", taken)
+
+    # -- reading --------------------------------------------------------------------------------
+
+    def by_part(self, ids: list[str]) -> dict[int, list[str]]:
+        """part -> those of these ids that it lists (ids no part lists left out, but with one part all go to it)."""
+        with self._lock:
+            parts = self._parts()
+            if _one(parts):
+                return {0: list(ids)} if ids else {}
+            grouped: dict[int, list[str]] = defaultdict(list)
+            for chunk_id, part in self._homes(parts, list(ids)).items():
+                grouped[part].append(chunk_id)
+            return dict(sorted(grouped.items()))
+
+    def ids(self) -> set[str]:
+        with self._lock:
+            parts = self._parts()
+            if _one(parts):
+                return self._part0().ids()
+            return set().union(*(self._on(part, "ids") for part in sorted(parts)))
+
+    def lacking(self, ids: set[str], listed: set[str]) -> set[str]:
+        """As VectorCollection.lacking, part by part."""
+        with self._lock:
+            parts = self._parts()
+            if _one(parts):
+                return self._part0().lacking(ids, listed)
+            missing = ids - listed
+            for part, taken in self.by_part(sorted(ids & listed)).items():
+                found = set(taken)
+                missing |= self._on(part, "lacking", found, found)
+            return missing
+
+    def pages_of(self, ids: list[str], page: int = 1000):
+        for part, taken in self.by_part(ids).items():
+            if part == 0:
+                yield from self._part0().pages_of(taken, page)
+            else:
+                with self._lock:
+                    pages = self._on(part, "pages_of", taken, page)
+                yield from pages
+
+    def close(self) -> None:
+        with self._lock:
+            if self._server is not None:
+                self._server.close()
+                self._server = None
+
+    # -- parts ----------------------------------------------------------------------------------
+
+    def _parts(self) -> dict[int, tuple[str, int]] | None:
+        """None on a server (one part); on disk, an unreadable database is an error, never "one part": writes
+        would then go where reads do not look, and a vector could be in two parts."""
+        return None if self._folder is None else self._asked(read_parts, self._folder, self._base)
+
+    def _homes(self, parts: dict[int, tuple[str, int]], ids: list[str]) -> dict[str, int]:
+        return self._asked(_homes, self._folder, parts, ids)
+
+    def _asked(self, query, *args):
+        try:
+            return query(*args)
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot read the vector store's database at {self.store.where} ({exc})") from exc
+
+    def _part0(self):
+        if self._first is None:
+            self._first = self.store.part(self.model, self.dim, self.repo_id, 0)
+        return self._first
+
+    def _on(self, part: int, method: str, *args):
+        if part == 0:
+            return getattr(self._part0(), method)(*args)
+        if self._server is None:
+            self._server = PartServer(self.store, self.model, self.dim, self.repo_id)
+        return self._server.call(part, method, *args)
+
+
+class PartServer:
+    """A child process that does what this process asks of a repository's parts from 1 on (VectorCollection's
+    methods), one request at a time, and ends when closed or when this process ends (killed or not: as a kill -9,
+    what it wrote is in Chroma's log, applied by the next process to open the part)."""
+
+    def __init__(self, store, model: str, dim: int, repo_id: str) -> None:
+        context = multiprocessing.get_context("spawn")  # a frozen app cannot fork; the window's process has threads
+        self._pipe, child_end = context.Pipe()
+        self._where = store.where
+        self._process = context.Process(target=_serve, args=(child_end, type(store).on_disk, store.where, model, dim,
+                                                              repo_id), name="pharos-vector-part", daemon=True)
+        self._process.start()
+        child_end.close()
+
+    def call(self, part: int, method: str, *args):
+        try:
+            self._pipe.send((part, method, args))
+            kind, value = self._pipe.recv()
+        except (EOFError, OSError):
+            self._process.join(5)
+            raise StoreError(f"the process writing the vector store at {self._where} stopped unexpectedly (exit "
+                             f"code {self._process.exitcode}); nothing is lost: run the ingest again") from None
+        if kind == "failed":
+            raise StoreError(f"cannot use the vector store at {self._where}: {value}")
+        return value
+
+    def close(self) -> None:
+        try:
+            self._pipe.send(None)
+        except OSError:
+            pass
+        self._process.join(60)
+        if self._process.is_alive():
+            self._process.kill()
+            self._process.join()
+        self._pipe.close()
+
+
+def _serve(pipe, open_store, folder: str, model: str, dim: int, repo_id: str) -> None:
+    end_with_parent(1)
+    store = open_store(folder)
+    parts: dict[int, object] = {}
+    while True:
+        try:
+            request = pipe.recv()
+        except EOFError:
+            return
+        if request is None:
+            return
+        part, method, args = request
+        try:
+            if part not in parts:
+                parts[part] = store.part(model, dim, repo_id, part)
+            value = getattr(parts[part], method)(*args)
+            pipe.send(("ok", list(value) if method == "pages_of" else value))
+        except Exception as exc:  # noqa: BLE001 - chromadb raises many types; the parent needs the line
+            pipe.send(("failed", str(exc) or type(exc).__name__))
