@@ -49,10 +49,11 @@ def test_an_allowed_ingest_reports_progress_and_is_searchable_at_once(tmp_path):
     values = [value for value, _total, _message in progress]
     assert len(values) >= 3 and values == sorted(set(values)), values  # MCP progress only ever rises
     assert all(total == 100 for _value, total, _message in progress) and values[-1] == 100
-    # Reports are sampled (every REPORT_EVERY s), so a stage this small repository passes quickly may never be
-    # seen; what must hold is that the lines name the ingest's stages and end with the store.
+    # Reports are sampled (every REPORT_EVERY s), so the stages this small repository passes quickly may never be
+    # seen (on a loaded machine only the store was: the full suite beside other work); what must hold is that the
+    # lines name the ingest's stages and end with the store.
     stages = [message.split()[0] for _v, _t, message in progress if message.split()[0] in SHARES]
-    assert len(set(stages)) >= 2 and stages[-1] == "store", progress
+    assert stages and stages[-1] == "store", progress
 
 
 def test_cancelling_the_call_stops_the_ingest_child(tmp_path):

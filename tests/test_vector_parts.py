@@ -163,13 +163,15 @@ def test_removing_a_repository_or_changing_its_model_drops_every_part(workspace,
 
 
 def test_an_ingest_with_the_model_stores_and_searches_a_repository_in_parts(workspace, tmp_path, monkeypatch):
+    from pharos_desktop.engine import local_index
     from pharos_desktop.engine.query.search import Searcher
-    from pharos_desktop.tools.sample_repos import make_package_repo
+    from pharos_desktop.tools.sample_repos import add_commit, make_package_repo
 
     from .test_ingest import assert_consistent
     from .test_ingest import ingest as real_ingest
 
     monkeypatch.setenv(vector_parts.PER_PART, "40")
+    monkeypatch.setattr(local_index, "SMALL_RUN", 0)  # 8 files: a run this small would write into the first part
     repo = make_package_repo(tmp_path / "httpx-repo", "httpx", limit=8)
 
     result, _ = real_ingest(workspace, repo)
@@ -187,6 +189,25 @@ def test_an_ingest_with_the_model_stores_and_searches_a_repository_in_parts(work
     chunk = max(named, key=lambda c: len(c.symbol.rpartition(".")[2]))  # the most distinctive name there
     hits = Searcher(workspace).search(chunk.symbol.replace(".", " ").replace("_", " "), limit=10)
     assert (chunk.path, chunk.symbol) in {(hit.path, hit.symbol) for hit in hits}
+
+    # An edit of that file, re-ingested as a small run (as the live index does): its old vectors leave the last
+    # part through one child, its new ones go into the first part, in this process.
+    monkeypatch.setattr(local_index, "SMALL_RUN", 100)
+    started = []
+    real_start = vector_parts.PartServer.__init__
+    monkeypatch.setattr(vector_parts.PartServer, "__init__",
+                        lambda self, *args: started.append(args) or real_start(self, *args))
+    path = repo / chunk.path
+    add_commit(repo, {chunk.path: path.read_text() + "\n\ndef freshly_added_parts_helper():\n    return 7\n"}, "edit")
+
+    again, _ = real_ingest(workspace, repo)
+
+    assert 0 < again.embedded < result.chunks and len(started) == 1
+    assert_consistent(workspace, result.repo_id)
+    new_ids = [c.chunk_id for c in workspace.catalog.chunks_for_file(result.repo_id, chunk.path)]
+    with closing(workspace.vectors().repo_vectors(embedder.name, embedder.dim, result.repo_id)) as vectors:
+        assert set(vectors.by_part(new_ids)) == {0}
+    assert Searcher(workspace).search("freshly added parts helper", limit=5)[0].symbol == "freshly_added_parts_helper"
 
 
 def test_a_parts_name_is_its_repositorys_collection_and_its_number():

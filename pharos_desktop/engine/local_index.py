@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from .workspace import Workspace
 
 log = logging.getLogger(__name__)
+SMALL_RUN = 100  # files to read at most in a run that writes its new vectors into the first part (vector_parts)
 
 
 @dataclass
@@ -93,6 +94,7 @@ class LocalIndex:
         self._collection_lock = threading.Lock()
         self._opening: threading.Thread | None = None
         self._vectors_changed = False
+        self._small_run = False  # known once planned: a run reading few files (vector_parts.RepoVectors)
 
     def load_model(self) -> Future:
         """The model that makes this run's vectors, loading in the background from the first call. A
@@ -133,6 +135,10 @@ class LocalIndex:
         if removed:
             task.message(f"{len(removed)} deleted files removed from the index")
         todo, kept = self.plan(scan.files)
+        self._small_run = len(todo) <= SMALL_RUN
+        with self._collection_lock:
+            if self._collection is not None:
+                self._collection.new_into_first = self._small_run
         # How many files this run reads: what "updating (N files)" says, in any process, while it runs.
         self.catalog.set_repo_state(self.repo_id, RepoState.INGESTING, todo=len(todo))
         if kept:
@@ -241,6 +247,7 @@ class LocalIndex:
                 collection.delete_ids(orphans)
                 self._vectors_changed = True
             lacking = collection.lacking(stored, vectors)
+            collection.close()  # the look loaded every part into the child that read them: it ends now
         if drop:
             collection.delete_paths(drop)
             self._vectors_changed = True
@@ -295,6 +302,7 @@ class LocalIndex:
                     # been loading since the run began, or since work showed up).
                     self.dim = self.load_model().result().dim
                 self._collection = self.workspace.vectors().repo_vectors(self.model, self.dim, self.repo_id)
+                self._collection.new_into_first = self._small_run
             return self._collection
 
     def close(self) -> None:

@@ -11,13 +11,14 @@ repository into one collection grew by that much with every chunk. The rules her
   part took goes back to the system with its child.
 - A vector lives in one part: an upsert of an id that some part lists goes to that part; a new id goes to the
   first part with room (under ``part_size()``: what deletions free is filled again, so a repository has about as
-  many parts as it needs), or to a new part after the last.
+  many parts as it needs), or to a new part after the last; in a run that writes little, to the first part.
 - Which part lists what is read from Chroma's database (opening no index). On a `chroma run` server, which keeps
   its own memory, a repository has its one collection, as before.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 import multiprocessing
 import os
@@ -125,6 +126,9 @@ class RepoVectors:
         self._folder = None if store.is_server() else Path(store.where)
         self._first = None  # part 0, in this process
         self._server: PartServer | None = None
+        # A run that writes little (an edit followed live, a branch switch) puts its new vectors in the first part,
+        # past its size: starting a child for them would cost more (~2 s) than the memory they take.
+        self.new_into_first = False
         self._lock = threading.RLock()  # one request at a time: the server's pipe, and moving to a new part
 
     # -- writing --------------------------------------------------------------------------------
@@ -138,10 +142,11 @@ class RepoVectors:
                 self._part0().upsert(ids, embeddings, metadatas)
                 return
             size = part_size()
-            if set(parts) <= {0} and parts.get(0, ("", 0))[1] + len(ids) <= size:
+            if set(parts) <= {0} and (self.new_into_first or parts.get(0, ("", 0))[1] + len(ids) <= size):
                 rows = {0: list(range(len(ids)))}  # the first part alone, with room for them all
             else:
-                homes, slots = self._homes(parts, ids), _free_slots(parts, size)
+                homes = self._homes(parts, ids)
+                slots = itertools.repeat(0) if self.new_into_first else _free_slots(parts, size)
                 rows = defaultdict(list)
                 for n, chunk_id in enumerate(ids):
                     rows[homes[chunk_id] if chunk_id in homes else next(slots)].append(n)
