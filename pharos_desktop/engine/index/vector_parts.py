@@ -35,8 +35,8 @@ from ..run.processes import end_with_parent
 log = logging.getLogger(__name__)
 
 PER_PART = "PHAROS_VECTORS_PER_PART"  # tests and bench: vectors a part holds before the next one begins
-# 10,000 vectors: about 20 MB of index, in the writer or in its child; a child costs ~1 s to start (chromadb's
-# import), once a part.
+# 10,000 vectors: about 20 MB of index, in the writer or in its child; a child costs 2 to 3 s to start on a busy
+# 2-core machine (spawn, chromadb's import), once a part.
 _PER_PART = 10_000
 _DATABASE = "chroma.sqlite3"
 _PAGE = 500  # ids a query of Chroma's database names at most (SQLite allows 999 variables by default)
@@ -70,33 +70,30 @@ def read_parts(folder: Path, base: str) -> dict[int, tuple[str, int]]:
 
 def _homes(folder: Path, parts: dict[int, tuple[str, int]], ids: list[str]) -> dict[str, int]:
     """id -> the part that lists it, of these ids."""
-    part_of = {segment: part for part, (segment, _) in parts.items()}
-    found: dict[str, int] = {}
-    if not part_of:
-        return found
-    with closing(sqlite3.connect(f"file:{folder / _DATABASE}?mode=ro", uri=True)) as conn:
-        segments = ",".join("?" * len(part_of))
-        for start in range(0, len(ids), _PAGE):
-            page = ids[start:start + _PAGE]
-            for chunk_id, segment in conn.execute(
-                    f"SELECT embedding_id, segment_id FROM embeddings WHERE segment_id IN ({segments}) "
-                    f"AND embedding_id IN ({','.join('?' * len(page))})", (*part_of, *page)):
-                found[chunk_id] = part_of[segment]
-    return found
+    return dict(_by_segment(folder, parts, ids, "SELECT embedding_id, segment_id FROM embeddings "
+                                                "WHERE embedding_id IN ({items}) AND segment_id IN ({segments})"))
 
 
 def _parts_with_paths(folder: Path, parts: dict[int, tuple[str, int]], paths: list[str]) -> set[int]:
-    part_of = {segment: part for part, (segment, _) in parts.items()}
-    found: set[int] = set()
+    """The parts that list a vector of one of these files."""
+    return {part for _, part in _by_segment(
+        folder, parts, paths, "SELECT DISTINCT m.string_value, e.segment_id FROM embedding_metadata m JOIN embeddings "
+                              "e ON e.id = m.id WHERE m.key = 'path' AND m.string_value IN ({items}) "
+                              "AND e.segment_id IN ({segments})")}
+
+
+def _by_segment(folder: Path, parts: dict[int, tuple[str, int]], items: list[str], sql: str):
+    """(value, part) rows of ``sql`` asked of Chroma's database a page of ``items`` at a time, over the parts'
+    metadata segments (the query's second column names the segment)."""
+    part_of_segment = {segment: part for part, (segment, _) in parts.items()}
+    if not part_of_segment:
+        return
     with closing(sqlite3.connect(f"file:{folder / _DATABASE}?mode=ro", uri=True)) as conn:
-        segments = ",".join("?" * len(part_of))
-        for start in range(0, len(paths), _PAGE):
-            page = paths[start:start + _PAGE]
-            found.update(part_of[segment] for (segment,) in conn.execute(
-                f"SELECT DISTINCT e.segment_id FROM embedding_metadata m JOIN embeddings e ON e.id = m.id "
-                f"WHERE m.key = 'path' AND m.string_value IN ({','.join('?' * len(page))}) "
-                f"AND e.segment_id IN ({segments})", (*page, *part_of)))
-    return found
+        for start in range(0, len(items), _PAGE):
+            page = items[start:start + _PAGE]
+            query = sql.format(items=",".join("?" * len(page)), segments=",".join("?" * len(part_of_segment)))
+            for value, segment in conn.execute(query, (*page, *part_of_segment)):
+                yield value, part_of_segment[segment]
 
 
 def _free_slots(parts: dict[int, tuple[str, int]], size: int):
