@@ -99,13 +99,18 @@ class GraphProcess:
         if pool is not None:
             children.update(pool._processes or {})  # noqa: SLF001 - 3.11 has no terminate_workers()
             pool.shutdown(wait=False, cancel_futures=True)
-        processes = [process for process in children.values() if process.is_alive()]
-        for process in processes:
+        # Whether a child has ended is read from its sentinel (the pipe it holds closes when it ends), not from
+        # is_alive(): that asks waitpid, and a child reaped by another waitpid in this process (the pool's own
+        # thread joins it meanwhile) reads as alive for good. The full suite once saw a child "alive" after a close.
+        running = [process for process in children.values() if process.exitcode is None]
+        for process in running:
             process.terminate()
-        for process in processes:
-            # A child started while its parent held SIGTERM blocked (some libraries and test runners do)
-            # inherits the block, and would outlive a terminate: it is killed then.
-            process.join(2)
-            if process.is_alive():
+        # A child started while its parent held SIGTERM blocked (some libraries and test runners do) inherits the
+        # block, and would outlive a terminate: it is killed then.
+        ended = set(multiprocessing.connection.wait([process.sentinel for process in running], 2))
+        for process in running:
+            if process.sentinel not in ended:
                 process.kill()
-                process.join(2)
+        multiprocessing.connection.wait([process.sentinel for process in running if process.sentinel not in ended], 2)
+        for process in running:
+            process.join(0)  # reaped now that it has ended, where this process still can
