@@ -65,7 +65,7 @@ class Ingestor:
             # The request is what a resume runs again: never the credentials a pasted URL held.
             job.own(spec.repo_id, {"source": spec.location if spec.credentials_stripped else source, "branch": branch},
                     ended)
-            # closed however the run ends: a child process may hold the repository's later parts (vector_parts.py)
+            # closed however the run ends: a child process may hold the repository's parts (vector_parts.py)
             index = held.enter_context(closing(LocalIndex(self.workspace, spec.repo_id)))
             summary = self._run(index, spec, branch, task, confine)
             job.finish(summary)

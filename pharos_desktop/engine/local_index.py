@@ -94,7 +94,7 @@ class LocalIndex:
         self._collection_lock = threading.Lock()
         self._opening: threading.Thread | None = None
         self._vectors_changed = False
-        self._small_run = False  # known once planned: a run reading few files (vector_parts.RepoVectors)
+        self._small_run: bool | None = None  # a run reading few files (vector_parts.RepoVectors): told in update
 
     def load_model(self) -> Future:
         """The model that makes this run's vectors, loading in the background from the first call. A
@@ -123,6 +123,9 @@ class LocalIndex:
             task.message(f"model changed from {self.previous.model} to {self.model}: re-embedding")
         present = {e.path for e in scan.files} | {path for path, _ in scan.skipped}
         gone = [path for path in self.known if path not in present]
+        # Told before the look opens anything: where the first part is used is fixed at its first use
+        # (vector_parts.RepoVectors). Files the look finds to read again may only make a small run large.
+        self._small_enough(len(scan.files if self.model_changed else self.plan(scan.files)[0]))
         found = self.reconcile(scan.skipped, gone)
         if found and found.resumed:
             task.message(f"resuming: {found.stored - found.lacking} chunks already stored"
@@ -135,10 +138,7 @@ class LocalIndex:
         if removed:
             task.message(f"{len(removed)} deleted files removed from the index")
         todo, kept = self.plan(scan.files)
-        self._small_run = len(todo) <= SMALL_RUN
-        with self._collection_lock:
-            if self._collection is not None:
-                self._collection.new_into_first = self._small_run
+        self._small_enough(len(todo))
         # How many files this run reads: what "updating (N files)" says, in any process, while it runs.
         self.catalog.set_repo_state(self.repo_id, RepoState.INGESTING, todo=len(todo))
         if kept:
@@ -152,6 +152,13 @@ class LocalIndex:
                     remove_tree(self.checkout.path)
             raise
         return todo, kept
+
+    def _small_enough(self, reading: int) -> None:
+        """Whether this run is small (it reads at most SMALL_RUN files): a run found large stays large."""
+        self._small_run = reading <= SMALL_RUN and self._small_run is not False
+        with self._collection_lock:
+            if self._collection is not None:
+                self._collection.new_into_first = self._small_run
 
     # -- deciding what to read ------------------------------------------------------------------
 
@@ -302,7 +309,7 @@ class LocalIndex:
                     # been loading since the run began, or since work showed up).
                     self.dim = self.load_model().result().dim
                 self._collection = self.workspace.vectors().repo_vectors(self.model, self.dim, self.repo_id)
-                self._collection.new_into_first = self._small_run
+                self._collection.new_into_first = bool(self._small_run)
             return self._collection
 
     def close(self) -> None:
@@ -314,12 +321,13 @@ class LocalIndex:
                 self._collection.close()
 
     def open_collection_early(self) -> None:
-        """Open the collection on a thread of its own, now: opening the store (importing chromadb, ~0.8 s of
-        CPU) then overlaps the model's load and the parse instead of following the embedding. A failure is
+        """Open the collection on a thread of its own, now, and in a large run start the child that writes it:
+        opening the store (importing chromadb, ~0.8 s of CPU, and as much again in the child) then overlaps the
+        model's load and the parse instead of following the embedding. A failure is
         left to the first real use, which tries again and raises it."""
         def open_it() -> None:
             try:
-                self.collection()
+                self.collection().prepare()
             except Exception:  # noqa: BLE001 - raised again where the collection is used
                 log.debug("opening the vector store early failed", exc_info=True)
 

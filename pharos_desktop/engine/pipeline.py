@@ -12,8 +12,8 @@ What bounds an ingest's memory (bench/bench_ingest_memory.py samples it against 
   so batches come in a few shapes only (onnx_model.batch_shapes): fed every width, it grew by gigabytes;
 - the keyword tokenizer's caches have a fixed size (words.py, 65,536 runs each);
 - Chroma keeps the index of every collection a process writes in memory (about 2 KB a vector) until the
-  process ends: so a repository's vectors are in parts of 10,000, and this process writes only the first;
-  each later part is written by a child process that ends when the next part begins (index/vector_parts.py);
+  process ends: so a repository's vectors are in parts of 10,000, and a large run holds none of them itself:
+  each part is written by a child process that ends when the next part begins (index/vector_parts.py);
 - the finish brings the search index up to date (vector_index.py: only the changed rows are read and
   appended, the later parts' in child processes; a first build reads the store page by page).
 """

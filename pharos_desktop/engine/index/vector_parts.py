@@ -6,9 +6,11 @@ and gives it back only when the process ends (bench/bench_chroma_memory.py). An 
 repository into one collection grew by that much with every chunk. The rules here:
 
 - Part 0 is the repository's collection as it always was (vectors.collection_name); part k is that name + "-pK".
-- A process that writes holds part 0 itself. Parts from 1 on it reads and writes only through its PartServer, a
-  child process that ends when the writing moves on to a new part; so no part has two writers, and the memory a
-  part took goes back to the system with its child.
+- A run that writes much holds no part itself: it reads and writes every part through its PartServer, a child
+  process that ends when the writing moves on to a new part; so no part has two writers, and the memory a part
+  took goes back to the system with its child. A run that writes little (``new_into_first``), or a process whose
+  Chroma client already opened the first part, uses part 0 in its own process: starting a child would cost more
+  than the memory, and a client that opened a collection fails on what another process wrote to it since.
 - A vector lives in one part: an upsert of an id that some part lists goes to that part; a new id goes to the
   first part with room (under ``part_size()``: what deletions free is filled again, so a repository has about as
   many parts as it needs), or to a new part after the last; in a run that writes little, to the first part.
@@ -122,6 +124,7 @@ class RepoVectors:
         self._base = base
         self._folder = None if store.is_server() else Path(store.where)
         self._first = None  # part 0, in this process
+        self._first_here: bool | None = None  # whether part 0 is used in this process: fixed at its first use
         self._server: PartServer | None = None
         # A run that writes little (an edit followed live, a branch switch) puts its new vectors in the first part,
         # past its size: starting a child for them would cost more (~2 s) than the memory they take.
@@ -136,7 +139,7 @@ class RepoVectors:
         with self._lock:
             parts = self._parts()
             if parts is None:
-                self._part0().upsert(ids, embeddings, metadatas)
+                self._on(0, "upsert", ids, embeddings, metadatas)
                 return
             size = part_size()
             if set(parts) <= {0} and (self.new_into_first or parts.get(0, ("", 0))[1] + len(ids) <= size):
@@ -149,7 +152,7 @@ class RepoVectors:
                     rows[homes[chunk_id] if chunk_id in homes else next(slots)].append(n)
             matrix = np.asarray(embeddings)
             for part, taken in sorted(rows.items()):
-                if part not in parts and self._server is not None:
+                if part not in parts and self._server is not None and self._server.used:
                     self._server.close()  # a new part: the child that held the others ends, and their memory
                     self._server = None
                 self._on(part, "upsert", [ids[n] for n in taken], matrix[taken], [metadatas[n] for n in taken])
@@ -158,7 +161,7 @@ class RepoVectors:
         with self._lock:
             parts = self._parts()
             if _one(parts):
-                self._part0().delete_paths(paths)
+                self._on(0, "delete_paths", paths)
                 return
             for part in sorted(self._asked(_parts_with_paths, self._folder, parts, paths)):
                 self._on(part, "delete_paths", paths)
@@ -185,7 +188,7 @@ class RepoVectors:
         with self._lock:
             parts = self._parts()
             if _one(parts):
-                return self._part0().ids()
+                return self._on(0, "ids")
             return set().union(*(self._on(part, "ids") for part in sorted(parts)))
 
     def lacking(self, ids: set[str], listed: set[str]) -> set[str]:
@@ -193,7 +196,7 @@ class RepoVectors:
         with self._lock:
             parts = self._parts()
             if _one(parts):
-                return self._part0().lacking(ids, listed)
+                return self._on(0, "lacking", ids, listed)
             missing = ids - listed
             for part, taken in self.by_part(sorted(ids & listed)).items():
                 found = set(taken)
@@ -202,12 +205,19 @@ class RepoVectors:
 
     def pages_of(self, ids: list[str], page: int = 1000):
         for part, taken in self.by_part(ids).items():
-            if part == 0:
+            if part == 0 and self._first_is_here():
                 yield from self._part0().pages_of(taken, page)
             else:
                 with self._lock:
                     pages = self._on(part, "pages_of", taken, page)
                 yield from pages
+
+    def prepare(self) -> None:
+        """Start the child this run writes through now, where it will write so (its start, ~2 s of chromadb's
+        import, then overlaps the model's load and the parse rather than the first write)."""
+        with self._lock:
+            if not self._first_is_here() and self._server is None:
+                self._server = PartServer(self.store, self.model, self.dim, self.repo_id)
 
     def close(self) -> None:
         with self._lock:
@@ -231,13 +241,18 @@ class RepoVectors:
         except sqlite3.Error as exc:
             raise StoreError(f"cannot read the vector store's database at {self.store.where} ({exc})") from exc
 
+    def _first_is_here(self) -> bool:
+        if self._first_here is None:
+            self._first_here = self._folder is None or self.new_into_first or self.store.holds(self._base)
+        return self._first_here
+
     def _part0(self):
         if self._first is None:
             self._first = self.store.part(self.model, self.dim, self.repo_id, 0)
         return self._first
 
     def _on(self, part: int, method: str, *args):
-        if part == 0:
+        if part == 0 and self._first_is_here():
             return getattr(self._part0(), method)(*args)
         if self._server is None:
             self._server = PartServer(self.store, self.model, self.dim, self.repo_id)
@@ -245,9 +260,9 @@ class RepoVectors:
 
 
 class PartServer:
-    """A child process that does what this process asks of a repository's parts from 1 on (VectorCollection's
-    methods), one request at a time, and ends when closed or when this process ends (killed or not: as a kill -9,
-    what it wrote is in Chroma's log, applied by the next process to open the part)."""
+    """A child process that does what this process asks of a repository's parts (VectorCollection's methods), one
+    request at a time, and ends when closed or when this process ends (killed or not: as a kill -9, what it wrote
+    is in Chroma's log, applied by the next process to open the part)."""
 
     def __init__(self, store, model: str, dim: int, repo_id: str) -> None:
         context = multiprocessing.get_context("spawn")  # a frozen app cannot fork; the window's process has threads
@@ -257,8 +272,11 @@ class PartServer:
                                                               repo_id), name="pharos-vector-part", daemon=True)
         self._process.start()
         child_end.close()
+        self.used = False  # asked anything yet
+
 
     def call(self, part: int, method: str, *args):
+        self.used = True
         try:
             self._pipe.send((part, method, args))
             kind, value = self._pipe.recv()

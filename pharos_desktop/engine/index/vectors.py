@@ -261,6 +261,7 @@ class VectorStore:
         self._client = client
         self.where = where  # a folder or a server URL, for doctor and error messages
         self._chroma_url = ""
+        self._opened: set[str] = set()  # collections this process's client has opened (vector_parts: holds)
 
     @classmethod
     def open(cls, settings: Settings, folder: Path) -> "VectorStore":
@@ -325,9 +326,14 @@ class VectorStore:
         metadata = {"hnsw:space": "cosine", "model": model[:200], "dim": dim, "repo_id": repo_id}
         if part:
             metadata["part"] = part
-        chroma_collection = self._client.get_or_create_collection(
-            part_name(collection_name(model, dim, repo_id), part), embedding_function=None, metadata=metadata)
+        name = part_name(collection_name(model, dim, repo_id), part)
+        chroma_collection = self._client.get_or_create_collection(name, embedding_function=None, metadata=metadata)
+        self._opened.add(name)
         return VectorCollection(chroma_collection, model, dim, repo_id)
+
+    def holds(self, name: str) -> bool:
+        """Whether this process's client has opened the collection ``name`` (since it was last dropped here)."""
+        return name in self._opened
 
     def repo_vectors(self, model: str, dim: int, repo_id: str) -> RepoVectors:
         """The repository's vectors of this model over all its parts; nothing is opened until asked."""
@@ -338,10 +344,11 @@ class VectorStore:
         from chromadb.errors import NotFoundError
 
         try:
-            chroma_collection = self._client.get_collection(collection_name(model, dim, repo_id),
-                                                            embedding_function=None)
+            name = collection_name(model, dim, repo_id)
+            chroma_collection = self._client.get_collection(name, embedding_function=None)
         except (NotFoundError, ValueError):  # (chromadb has raised both for a name it lacks)
             return None
+        self._opened.add(name)
         return VectorCollection(chroma_collection, model, dim, repo_id)
 
     def model_vectors(self, model: str, dim: int) -> ModelVectors:
@@ -353,7 +360,9 @@ class VectorStore:
 
     def repo_ids(self) -> set[str]:
         """Every repository that has vectors here, in any model's collection."""
-        return {metadata["repo_id"] for name, metadata in self._listed().items()
+        listed = self._listed()
+        self._opened.update(listed)
+        return {metadata["repo_id"] for name, metadata in listed.items()
                 if self._client.get_collection(name, embedding_function=None).count()}
 
     def remove_repo(self, repo_id: str) -> int:
@@ -403,6 +412,7 @@ class VectorStore:
 
     def _drop(self, name: str) -> None:
         self._client.delete_collection(name)
+        self._opened.discard(name)
         if not self._chroma_url:
             self._drop_unlisted_segments()
 
