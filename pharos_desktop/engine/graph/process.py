@@ -20,6 +20,7 @@ from __future__ import annotations
 import multiprocessing
 import multiprocessing.connection
 import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
@@ -107,10 +108,19 @@ class GraphProcess:
             process.terminate()
         # A child started while its parent held SIGTERM blocked (some libraries and test runners do) inherits the
         # block, and would outlive a terminate: it is killed then.
-        ended = set(multiprocessing.connection.wait([process.sentinel for process in running], 2))
-        for process in running:
-            if process.sentinel not in ended:
-                process.kill()
-        multiprocessing.connection.wait([process.sentinel for process in running if process.sentinel not in ended], 2)
+        left = _still_running(running, 2)
+        for process in left:
+            process.kill()
+        _still_running(left, 2)
         for process in running:
             process.join(0)  # reaped now that it has ended, where this process still can
+
+
+def _still_running(processes: list, seconds: float) -> list:
+    """Those of these processes that have not ended within ``seconds``, as their sentinels tell."""
+    deadline = time.monotonic() + seconds
+    left = list(processes)
+    while left and (remaining := deadline - time.monotonic()) > 0:
+        ended = multiprocessing.connection.wait([process.sentinel for process in left], remaining)
+        left = [process for process in left if process.sentinel not in ended]
+    return left

@@ -274,7 +274,6 @@ class PartServer:
         child_end.close()
         self.used = False  # asked anything yet
 
-
     def call(self, part: int, method: str, *args):
         self.used = True
         try:
