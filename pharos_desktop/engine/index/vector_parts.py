@@ -1,5 +1,5 @@
 """A repository's vectors of one model in parts: Chroma collections of up to ``part_size()`` vectors each, so
-that a process writing a large repository holds one part's index, not the repository's.
+that no process writing a large repository holds more than one part's index, never the repository's.
 
 chromadb keeps in memory the index of every collection its process has opened or written, about 2 KB a vector,
 and gives it back only when the process ends (bench/bench_chroma_memory.py). An ingest that wrote a large
