@@ -30,9 +30,16 @@ def text(result) -> str:
 
 
 def server_processes() -> list[psutil.Process]:
-    """The `pharos_desktop mcp` processes this test started."""
-    return [p for p in psutil.Process().children(recursive=True)
-            if p.is_running() and "mcp" in p.cmdline() and "pharos_desktop" in p.cmdline()]
+    """The `pharos_desktop mcp` processes this test started (other children may end, or be zombies, meanwhile)."""
+    found = []
+    for process in psutil.Process().children(recursive=True):
+        try:
+            cmdline = process.cmdline()
+        except psutil.Error:
+            continue
+        if "mcp" in cmdline and "pharos_desktop" in cmdline:
+            found.append(process)
+    return found
 
 
 def ingest_children(marker: str) -> list[psutil.Process]:

@@ -113,7 +113,9 @@ class GraphProcess:
             process.kill()
         _still_running(left, 2)
         for process in running:
-            process.join(0)  # reaped now that it has ended, where this process still can
+            # Reaped, not left a zombie: its pipes close a moment before it has ended. Waits only on a child whose
+            # sentinel is ready (one still running after the kill is left as it is).
+            process.join(1)
 
 
 def _still_running(processes: list, seconds: float) -> list:
