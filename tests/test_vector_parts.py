@@ -73,8 +73,10 @@ def nearest(workspace_home: Path, work, n: int) -> str:
 
 def test_a_large_repository_is_written_in_parts_and_the_writer_holds_none(workspace, pharos_home, monkeypatch):
     opened_here = []
-    real_part = VectorStore.part
+    real_part, real_existing = VectorStore.part, VectorStore.existing_collection
     monkeypatch.setattr(VectorStore, "part", lambda self, *args: opened_here.append(args[-1]) or real_part(self, *args))
+    monkeypatch.setattr(VectorStore, "existing_collection",
+                        lambda self, *args: opened_here.append(0) or real_existing(self, *args))
     add_repos(workspace)
 
     ingest(workspace, REPO, FILES)
@@ -82,8 +84,8 @@ def test_a_large_repository_is_written_in_parts_and_the_writer_holds_none(worksp
     sizes, ids = listed(workspace)
     assert sizes == {0: 10, 1: 10, 2: 10, 3: 2}  # a file's chunks may straddle two parts
     assert set(ids.values()) == {1} and set(ids) == workspace.catalog.chunk_ids(REPO)
-    assert opened_here == [], "the writing process opened a part itself"
-    # The children that read the later parts for the search copy left them as the run recorded them: the next
+    assert opened_here == [], "the writing process opened a part itself, to write or for the search copy"
+    # The children that read the parts for the search copy left them as the run recorded them: the next
     # run finds the store as this one left it, and needs no look at every part.
     assert workspace.catalog.find_repo(REPO).vectors_stamp == workspace.vector_store_stamp(REPO)
     assert nearest(pharos_home, FILES[7], 3) == FILES[7].chunks[3].chunk_id  # the search copy read part 3

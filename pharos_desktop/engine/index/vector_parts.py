@@ -212,6 +212,13 @@ class RepoVectors:
                     pages = self._on(part, "pages_of", taken, page)
                 yield from pages
 
+    def first_is_read_here(self) -> bool:
+        """Whether a pass that reads this repository's vectors (vectors_children.read_vectors) reads its first part
+        in this process: where this process already uses it, or where it is the whole repository. A repository in
+        parts was written through children, so that this process need not hold the first part's index either."""
+        with self._lock:
+            return self._first_is_here() or _one(self._parts())
+
     def prepare(self) -> None:
         """Start the child this run writes through now, where it will write so (its start, ~2 s of chromadb's
         import, then overlaps the model's load and the parse rather than the first write)."""

@@ -104,15 +104,18 @@ def _batches(counts: dict, per_child: int) -> list[list]:
 
 def read_vectors(store, model: str, dim: int, wanted: dict[str, list[str]]):
     """(ids, vectors, metadatas) a page at a time of these chunks of each repository (repository -> chunk ids),
-    those with no vector left out. More than a child's share of vectors are read in children, and a repository's
-    parts from the second on always are (vector_parts.py: a process that wrote them holds none of them)."""
+    those with no vector left out. More than a child's share of vectors are read in children, and so is every part
+    of a repository in parts, unless this process already holds it (vector_parts.py: a process that wrote them
+    holds none of them)."""
     if store.is_server():
         yield from _read(store, model, dim, {(repo_id, 0): ids for repo_id, ids in wanted.items() if ids})
         return
     first, later = {}, {}
     for repo_id, ids in wanted.items():
-        for part, taken in store.repo_vectors(model, dim, repo_id).by_part(ids).items():
-            (later if part else first)[repo_id, part] = taken
+        vectors = store.repo_vectors(model, dim, repo_id)
+        first_here = vectors.first_is_read_here()
+        for part, taken in vectors.by_part(ids).items():
+            (first if part == 0 and first_here else later)[repo_id, part] = taken
     if sum(len(ids) for ids in first.values()) <= _per_child():
         yield from _read(store, model, dim, first)
     else:
