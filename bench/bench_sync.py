@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 PACKAGES = ("pygments", "pydantic", "httpx", "httpcore", "anyio", "h11", "idna", "keyring", "jaraco",
-            "platformdirs", "certifi", "urllib3", "requests", "click", "rich", "yaml", "jinja2", "markupsafe",
+            "platformdirs", "certifi", "urllib3", "requests", "typer", "rich", "yaml", "attr", "markupsafe",
             "chromadb", "huggingface_hub", "setuptools")
 
 

@@ -15,7 +15,8 @@ What bounds an ingest's memory (bench/bench_ingest_memory.py samples it against 
   process ends: so a repository's vectors are in parts of 10,000, and a large run holds none of them itself:
   each part is written by a child process that ends when the next part begins (index/vector_parts.py);
 - the finish brings the search index up to date (vector_index.py: only the changed rows are read and
-  appended, the later parts' in child processes; a first build reads the store page by page).
+  appended, each part of a repository in parts by a child process; a first build reads the store page by
+  page).
 """
 
 from __future__ import annotations
