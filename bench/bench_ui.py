@@ -41,7 +41,7 @@ from PySide6.QtWidgets import QApplication
 from pharos_desktop.ui.app import make_application, open_workspace
 from PySide6.QtCore import QSettings
 app = make_application(sys.argv[:1])
-workspace = open_workspace(QSettings())
+workspace = open_workspace(app, QSettings())
 from pharos_desktop.ui.main_window import MainWindow
 window = MainWindow(workspace)
 window.show()
