@@ -72,6 +72,13 @@ class IngestChildPeak:
     thread of its own, so that the sampling is not one of the UI thread's gaps."""
 
     def __init__(self, interval: float = 0.5) -> None:
+        import psutil
+
+        from bench.bench_ingest_memory import tree_rss
+
+        # Imported here, before the gaps are measured: an import on the sampling thread would hold the GIL
+        # while the UI thread's ticks are timed.
+        self._me, self._tree_rss = psutil.Process(), tree_rss
         self.peak_mb = 0.0
         self._interval = interval
         self._stop = threading.Event()
@@ -81,14 +88,11 @@ class IngestChildPeak:
     def _sample(self) -> None:
         import psutil
 
-        from bench.bench_ingest_memory import tree_rss
-
-        me = psutil.Process()
         while not self._stop.wait(self._interval):
-            for child in me.children():
+            for child in self._me.children():
                 try:
                     if "ingest" in child.cmdline():
-                        self.peak_mb = max(self.peak_mb, tree_rss(child) / 1e6)
+                        self.peak_mb = max(self.peak_mb, self._tree_rss(child) / 1e6)
                 except psutil.Error:
                     pass  # ended while looked at
 
@@ -115,8 +119,8 @@ def measure_stalls(source: str | None, scratch: Path) -> dict:
     window.show()
     app.processEvents()
 
-    meter = GapMeter()
     child_peak = IngestChildPeak()
+    meter = GapMeter()
     gaps = meter.gaps
     started = time.perf_counter()
     window.url_bar.set_source(source)
