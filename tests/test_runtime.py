@@ -16,7 +16,7 @@ import pytest
 
 from pharos_desktop.engine.model import embedder as embedder_module
 from pharos_desktop.engine.model import export, graphs, onnx_model, openvino_model
-from pharos_desktop.engine.model.embedder import bundled_model_path, choose_runtime, model_cache_dir
+from pharos_desktop.engine.model.embedder import Embedder, bundled_model_path, choose_runtime, model_cache_dir
 from pharos_desktop.engine.errors import ModelError
 from pharos_desktop.engine.ingest import Ingestor
 from pharos_desktop.engine.run.task import Task
@@ -355,3 +355,23 @@ def test_a_model_nobody_asked_for_lately_is_released_and_loaded_again_when_neede
     assert workspace.release_models(0)
     again = workspace.embedder()
     assert again is not first and len(again.embed_query("ring the bell")) == again.dim
+
+
+def test_torch_on_a_cpu_embeds_in_the_graphs_batches(monkeypatch):
+    """Torch standing in for the graph on a CPU keeps to the same token budget a batch (its attention scores
+    were what took the window's first ingest over 1.2 GB), and each text keeps its own vector, in order."""
+
+    embedder = Embedder._load(Settings(runtime="torch", device="cpu"))
+    texts = ["class Parser:\n    " + "def parse(self, text): return text.split()\n    " * 40, "x",
+             "retry the request after a delay " * 3, "def f(): pass"] * 20  # 20 x 256 tokens: over one budget
+    seen = []
+    plain = embedder._torch
+    monkeypatch.setattr(embedder, "_torch", lambda batch, rows: seen.append(batch) or plain(batch, rows))
+    shaped = embedder.embed_documents(texts)
+    whole = plain(texts, 64)
+    assert len(seen) > 1 and sorted(t for batch in seen for t in batch) == sorted(texts)
+    tokens = {t: len(ids) for t, ids in zip(texts, embedder._model.tokenizer(texts, truncation=True,
+                                                                              max_length=256)["input_ids"])}
+    assert tokens[texts[0]] == 256 and all(
+        len(batch) == 1 or len(batch) * max(tokens[t] for t in batch) <= onnx_model.TOKENS_PER_BATCH for batch in seen)
+    assert min((shaped * whole).sum(1)) > 0.999, "the same vector for each text, in the caller's order"

@@ -389,6 +389,28 @@ class Embedder:
         with self._lock:
             if self.runtime in GRAPH_RUNTIMES:
                 return self._model.encode(texts, self.batch_size)
-            vectors = self._model.encode(texts, batch_size=self.batch_size, convert_to_numpy=True,
-                                         normalize_embeddings=True, show_progress_bar=False)
+            if self.device == "cpu":
+                return self._torch_in_shapes(texts)
+            vectors = self._torch(texts, self.batch_size)
         return vectors.astype("float32", copy=False)
+
+    def _torch(self, texts: list[str], batch_size: int):
+        return self._model.encode(texts, batch_size=batch_size, convert_to_numpy=True, normalize_embeddings=True,
+                                  show_progress_bar=False)
+
+    def _torch_in_shapes(self, texts: list[str]):
+        """Torch on a CPU, in the graphs' batches (onnx_model.batch_shapes): a batch of 64 long texts holds
+        ~0.3 GB of attention scores, enough to take the window's first ingest, where torch stands in for the
+        graph, over 1.2 GB (docs/benchmarks.md, "The window's ingest child")."""
+        import numpy as np
+
+        limit = self._model.max_seq_length
+        lengths = [len(ids) for ids in self._model.tokenizer(texts, truncation=True, max_length=limit)["input_ids"]]
+        order = sorted(range(len(texts)), key=lengths.__getitem__)
+        vectors = np.zeros((len(texts), self.dim), dtype="float32")
+        start = 0
+        for rows, _width in onnx_model.batch_shapes([lengths[n] for n in order], self.batch_size, limit):
+            batch = order[start:start + rows]
+            vectors[batch] = self._torch([texts[n] for n in batch], rows)
+            start += rows
+        return vectors
