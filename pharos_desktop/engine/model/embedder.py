@@ -379,7 +379,7 @@ class Embedder:
             settings.device in ("auto", self.device)) and settings.runtime in ("auto", self.runtime)
 
     def embed_documents(self, texts: list[str]):
-        """float32 numpy array, L2-normalised; sentence-transformers sorts each call by length for padding."""
+        """float32 numpy array, L2-normalised, a row per text in the caller's order (batched by length inside)."""
         return self._encode([self._doc_prefix + t for t in texts])
 
     def embed_query(self, text: str):
@@ -404,7 +404,7 @@ class Embedder:
         graph, over 1.2 GB (docs/benchmarks.md, "The window's ingest child")."""
         import numpy as np
 
-        limit = self._model.max_seq_length
+        limit = self.max_tokens
         lengths = [len(ids) for ids in self._model.tokenizer(texts, truncation=True, max_length=limit)["input_ids"]]
         order = sorted(range(len(texts)), key=lengths.__getitem__)
         vectors = np.zeros((len(texts), self.dim), dtype="float32")
