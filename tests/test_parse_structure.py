@@ -15,10 +15,11 @@ from pharos_desktop.tools.sample_repos import package_source
 from .symbol_cases import CASES
 
 
-def click_files() -> list[Path]:
-    """click's own sources, wherever this interpreter installed them (click is a declared test dependency)."""
-    folder = package_source("click")
-    assert folder is not None, "click is missing: install the test dependencies (pip install -e '.[dev]')"
+def typer_files() -> list[Path]:
+    """typer's own sources, wherever this interpreter installed them (chromadb requires typer). Not click's: click
+    is kept for independent checks of search."""
+    folder = package_source("typer")
+    assert folder is not None, "typer is missing: install the package (pip install -e '.[dev]')"
     return sorted(folder.glob("*.py"))
 
 
@@ -219,23 +220,23 @@ def test_long_symbol_is_split_and_every_part_keeps_the_signature() -> None:
     assert len({p.summary for p in parts}) == 1
 
 
-def test_click_sources_parse_and_every_line_is_covered() -> None:
-    files = click_files()
+def test_typer_sources_parse_and_every_line_is_covered() -> None:
+    files = typer_files()
     assert len(files) > 10
     symbols: set[str] = set()
     for file in files:
         text = file.read_text(encoding="utf-8")
-        chunks = parse_file(f"click/{file.name}", text, "python")
+        chunks = parse_file(f"typer/{file.name}", text, "python")
         symbols |= {c.symbol for c in chunks}
         covered = {n for c in chunks for n in range(c.start_line, c.end_line + 1)}
         missing = [n for n, line in enumerate(text.splitlines(), 1) if line.strip() and n not in covered]
         assert not missing, f"{file.name}: lines {missing[:10]} are in no chunk"
         assert all(c.summary.startswith("[python] ") for c in chunks)
-    assert {"Context.invoke", "Group.add_command", "Command.main", "Option", "echo"} <= symbols
+    assert {"Typer.command", "Typer.add_typer", "Typer.callback", "Option", "Argument", "run"} <= symbols
 
 
 def test_parse_file_is_thread_safe() -> None:
-    jobs = [(f"click/{f.name}", f.read_text(encoding="utf-8")) for f in click_files()] * 3
+    jobs = [(f"typer/{f.name}", f.read_text(encoding="utf-8")) for f in typer_files()] * 3
     jobs += [(path, source) for path, source, _ in CASES.values()]
     languages = [detect_language(path) for path, _ in jobs]
 

@@ -36,7 +36,7 @@ def chunks_and_embedded(card) -> tuple[int, int]:
 
 
 def test_cancel_a_running_job_then_resume_it(qtbot, window, tmp_path):
-    repo = make_package_repo(tmp_path / "click-repo", "click", limit=6)
+    repo = make_package_repo(tmp_path / "typer-repo", "typer", limit=6)
     card = start(qtbot, window, repo)
     wait_for_stage(qtbot, card)
     assert card.cancel_button.isVisible()
@@ -62,7 +62,7 @@ def test_cancel_a_running_job_then_resume_it(qtbot, window, tmp_path):
 def test_an_interrupted_job_is_offered_for_resume_in_a_new_window(qtbot, tmp_path, monkeypatch):
     # small batches: the first files are stored while most of the work is still ahead
     monkeypatch.setenv("PHAROS_BATCH_SIZE", "8")
-    repo = make_package_repo(tmp_path / "click-repo", "click", limit=6)
+    repo = make_package_repo(tmp_path / "typer-repo", "typer", limit=6)
     window = open_window(qtbot, tmp_path)
     try:
         card = start(qtbot, window, repo)
@@ -90,7 +90,7 @@ def test_an_interrupted_job_is_offered_for_resume_in_a_new_window(qtbot, tmp_pat
 
 
 def test_closing_during_a_job_asks_then_cancels_cleanly(qtbot, window, tmp_path):
-    repo = make_package_repo(tmp_path / "click-repo", "click", limit=6)
+    repo = make_package_repo(tmp_path / "typer-repo", "typer", limit=6)
     card = start(qtbot, window, repo)
     wait_for_stage(qtbot, card)
 
