@@ -6,7 +6,7 @@ QT_QPA_PLATFORM=offscreen).
 
 It runs against a fresh temporary data folder and an in-memory keyring, so your own index, settings
 and tokens are never touched. Without --source it ingests a small git repository built from an
-installed package's source (typer). The sync view syncs to the fake cloud (tools/fake_cloud.py) on
+installed package's source (tenacity). The sync view syncs to the fake cloud (tools/fake_cloud.py) on
 127.0.0.1.
 """
 
@@ -42,14 +42,14 @@ def build_parser() -> argparse.ArgumentParser:
                     "temporary data folder: your own data is untouched.")
     parser.add_argument("dir", metavar="DIR", help="folder for the PNG files (created if missing)")
     parser.add_argument("--source", metavar="PATH_OR_URL",
-                        help="repository to ingest (default: a git repo built from the installed typer package)")
-    parser.add_argument("--query", default="parse command line options", help="search shown in the search view")
+                        help="repository to ingest (default: a git repo built from the installed tenacity package)")
+    parser.add_argument("--query", default="retry with exponential backoff", help="search shown in the search view")
     parser.add_argument("--map-only", action="store_true",
                         help="ingest the repository and save only its Map tab, as map-NAME.png")
     return parser
 
 
-def sample_repository(target: Path, package: str = "typer") -> Path:
+def sample_repository(target: Path, package: str = "tenacity") -> Path:
     """A real codebase nobody here wrote: an installed package's source committed into a fresh git repo."""
     try:
         return make_package_repo(target, package)
@@ -117,7 +117,7 @@ def _shoot(args, out: Path, scratch: Path) -> int:
     if not args.map_only:
         shot(window, "01-empty")
 
-    source = args.source or str(sample_repository(scratch / "typer-repo"))
+    source = args.source or str(sample_repository(scratch / "tenacity-repo"))
     window.url_bar.set_source(source)
     window.url_bar.submit()
     wait_until(app, lambda: bool(window.activity.cards), 10, "the job card")
