@@ -8,9 +8,10 @@ import shutil
 
 import pytest
 
-from pharos_desktop.engine.browse import browse_file
+from pharos_desktop.engine.browse import browse_file, chunk_lines
 from pharos_desktop.engine.errors import UsageError
 from pharos_desktop.engine.ingest import Ingestor
+from pharos_desktop.engine.parse import parse_file
 from pharos_desktop.engine.run.task import Task
 
 from .repo_factory import PYTHON_CORE, make_sample_repo
@@ -61,3 +62,37 @@ def test_a_file_from_its_checkout_then_rebuilt_from_its_chunks(workspace, tmp_pa
 def test_an_unknown_repository_is_one_clear_line(workspace):
     with pytest.raises(UsageError, match="no ingested repository with id 'nope'"):
         browse_file(workspace.catalog, "nope", "a.py")
+
+
+SPREAD = '''import os
+import sys
+
+
+def first():
+    return os.sep
+
+
+class Box:
+    def size(self):
+        return 1
+
+
+from .late import thing  # noqa: E402
+import json
+'''
+
+
+def test_a_chunk_gathered_from_rows_apart_marks_only_its_rows():
+    """A file's imports, some at its top and some at its end, are one chunk spanning the whole file: marking its
+    start..end would take in every function between, so only its own rows are marked."""
+    lines = SPREAD.split("\n")
+    chunks = parse_file("pkg/spread.py", SPREAD, "python")
+    imports = next(c for c in chunks if c.kind == "imports")
+    assert (imports.start_line, imports.end_line) == (1, 15)
+    assert chunk_lines(imports, lines) == {1, 2, 14, 15}
+    function = next(c for c in chunks if c.symbol == "first")
+    assert chunk_lines(function, lines) is None, "a chunk whose lines run unbroken marks its whole range"
+    outline = next(c for c in chunks if c.symbol == "Box")
+    assert chunk_lines(outline, lines) is None, "a class stands for its members: its whole range"
+    changed = [line.replace("json", "yaml") for line in lines]
+    assert chunk_lines(imports, changed) is None, "rows no longer found in order: the whole range, as before"

@@ -65,7 +65,8 @@ def test_ingest_browse_search_and_open_a_result(qtbot, window, tmp_path):
     assert "load_config" in symbols
     view.select_chunk(view.loaded.chunks[symbols.index("load_config")].chunk_id)
     chunk = view.selected_chunk()
-    assert view.editor.marked == (chunk.start_line, chunk.end_line)
+    assert view.editor.marked == (chunk.start_line, chunk.end_line) and view.editor.marked_only is None
+    assert len(view.editor.extraSelections()) == chunk.end_line - chunk.start_line + 1
     assert "load_config" in view.summary.toPlainText()
     assert "def load_config" in view.editor.toPlainText()
     assert view.highlighter.lines  # pygments tokens arrived from the worker
@@ -115,3 +116,18 @@ def test_a_git_url_on_the_clipboard_is_offered_and_a_drop_fills_the_bar(qtbot, t
     finally:
         QGuiApplication.clipboard().clear()
         close_window(qtbot, window)
+
+
+def test_the_code_view_marks_only_the_rows_of_a_gathered_chunk(qtbot):
+    """Marking lines 1..15 with only four of them given tints those four, in the text and in the gutter."""
+    from pharos_desktop.ui.code_editor import CodeEditor
+
+    editor = CodeEditor()
+    qtbot.addWidget(editor)
+    editor.setPlainText("\n".join(f"line {n}" for n in range(1, 21)))
+    editor.mark_lines(1, 15, {1, 2, 14, 15})
+    tinted = sorted(selection.cursor.blockNumber() + 1 for selection in editor.extraSelections())
+    assert tinted == [1, 2, 14, 15]
+    assert [n for n in range(1, 21) if editor._is_marked(n)] == [1, 2, 14, 15]
+    editor.mark_lines(3, 5)
+    assert sorted(selection.cursor.blockNumber() + 1 for selection in editor.extraSelections()) == [3, 4, 5]

@@ -63,6 +63,28 @@ def text_from_chunks(chunks: list[ChunkRecord]) -> str:
     return "\n".join(lines)
 
 
+def chunk_lines(chunk: ChunkRecord, lines: list[str]) -> set[int] | None:
+    """The lines (1-based) of the file's ``lines`` that a chunk gathered from rows apart holds: a file's imports or
+    its top-level code, spread over it, so that marking start..end would take in the functions between. None
+    where the whole range is the chunk's: its lines run unbroken, it is an outline (it stands for its members),
+    or its rows are not found there in order (a split part's repeated signature, a file changed since)."""
+    code = chunk.code.split("\n")
+    if chunk.kind in OUTLINE_KINDS or len(code) == chunk.end_line - chunk.start_line + 1:
+        return None
+    found: set[int] = set()
+    at, stop = chunk.start_line - 1, min(chunk.end_line, len(lines))
+    for row in (row.rstrip() for row in code):
+        if not row:
+            continue
+        while at < stop and lines[at].rstrip() != row:
+            at += 1
+        if at >= stop:
+            return None
+        found.add(at + 1)
+        at += 1
+    return found or None
+
+
 def _checkout_bytes(repo: RepoRecord, path: str) -> bytes | None:
     if not repo.checkout_path:
         return None

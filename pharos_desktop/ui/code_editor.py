@@ -26,6 +26,7 @@ class CodeEditor(QPlainTextEdit):
         self.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         self.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.marked: tuple[int, int] | None = None  # 1-based inclusive line range
+        self.marked_only: frozenset[int] | None = None  # the lines of that range tinted, when not all of them
         self._gutter = _Gutter(self)
         self.blockCountChanged.connect(lambda _n: self.setViewportMargins(self.gutter_width(), 0, 0, 0))
         self.updateRequest.connect(self._scroll_gutter)
@@ -55,7 +56,7 @@ class CodeEditor(QPlainTextEdit):
         height = self.fontMetrics().height()
         while block.isValid() and top <= event.rect().bottom():
             number = block.blockNumber() + 1
-            marked = self.marked and self.marked[0] <= number <= self.marked[1]
+            marked = self._is_marked(number)
             painter.setPen(palette.color(QPalette.ColorRole.Text) if marked
                            else palette.color(QPalette.ColorRole.PlaceholderText))
             painter.drawText(0, top, self._gutter.width() - 6, height, Qt.AlignmentFlag.AlignRight, str(number))
@@ -63,20 +64,28 @@ class CodeEditor(QPlainTextEdit):
             block = block.next()
         painter.end()
 
-    def mark_lines(self, start: int | None, end: int | None) -> None:
-        """Tint lines start..end (1-based) and scroll them into view, a few lines of context above."""
+    def _is_marked(self, number: int) -> bool:
+        return bool(self.marked and self.marked[0] <= number <= self.marked[1]
+                    and (self.marked_only is None or number in self.marked_only))
+
+    def mark_lines(self, start: int | None, end: int | None, only: set[int] | None = None) -> None:
+        """Tint lines start..end (1-based), or ``only`` those of them, and scroll them into view, a few lines of
+        context above."""
         if not start:
-            self.marked = None
+            self.marked = self.marked_only = None
             self.setExtraSelections([])
             self._gutter.update()
             return
         end = max(start, end or start)
-        self.marked = (start, end)
+        self.marked, self.marked_only = (start, end), (frozenset(only) if only else None)
         band = QColor(self.palette().color(QPalette.ColorRole.Highlight))
         band.setAlpha(45)
         selections = []
         block = self.document().findBlockByNumber(start - 1)
         while block.isValid() and block.blockNumber() < end:
+            if not self._is_marked(block.blockNumber() + 1):
+                block = block.next()
+                continue
             selection = QTextEdit.ExtraSelection()
             selection.format.setBackground(band)
             selection.format.setProperty(QTextFormat.Property.FullWidthSelection, True)

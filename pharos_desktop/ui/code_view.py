@@ -10,7 +10,7 @@ from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (QHBoxLayout, QHeaderView, QLabel, QPushButton, QSplitter, QTextBrowser,
                                QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
 
-from ..engine.browse import browse_file
+from ..engine.browse import browse_file, chunk_lines
 from ..engine.index.catalog import ChunkRecord, RepoRecord
 from ..engine.weblinks import blob_url
 from ..engine.workspace import Workspace
@@ -162,7 +162,8 @@ class CodeView(QWidget):
         chunk = self.selected_chunk()
         if chunk is None:
             return
-        self.editor.mark_lines(chunk.start_line, chunk.end_line)
+        own = chunk_lines(chunk, self.loaded.text.split("\n")) if self.loaded is not None else None
+        self.editor.mark_lines(chunk.start_line, chunk.end_line, own)
         self.summary.setHtml(_summary_html(chunk))
 
     def open_on_web(self) -> None:
