@@ -375,3 +375,4 @@ def test_torch_on_a_cpu_embeds_in_the_graphs_batches(monkeypatch):
     assert tokens[texts[0]] == 256 and all(
         len(batch) == 1 or len(batch) * max(tokens[t] for t in batch) <= onnx_model.TOKENS_PER_BATCH for batch in seen)
     assert min((shaped * whole).sum(1)) > 0.999, "the same vector for each text, in the caller's order"
+    assert embedder.embed_documents([]).shape == (0, embedder.dim)

@@ -404,6 +404,8 @@ class Embedder:
         graph, over 1.2 GB (docs/benchmarks.md, "The window's ingest child")."""
         import numpy as np
 
+        if not texts:  # the tokenizer fails on an empty batch
+            return np.zeros((0, self.dim), dtype="float32")
         limit = self.max_tokens
         lengths = [len(ids) for ids in self._model.tokenizer(texts, truncation=True, max_length=limit)["input_ids"]]
         order = sorted(range(len(texts)), key=lengths.__getitem__)
