@@ -29,12 +29,14 @@ class LoadedFile:
     from_checkout: bool
     chunks: list[ChunkRecord]
     tokens: list[LineTokens]
+    lines: list[str]  # text's lines, split once here rather than on the UI thread at each chunk chosen
 
 
 def load_file(workspace: Workspace, repo: RepoRecord, path: str) -> LoadedFile:
     """Worker thread: the file as the engine reads it for browsing, and its colours."""
     file = browse_file(workspace.catalog, repo.repo_id, path)
-    return LoadedFile(file.repo, path, file.text, file.from_checkout, file.chunks, lex_lines(file.text, path))
+    return LoadedFile(file.repo, path, file.text, file.from_checkout, file.chunks, lex_lines(file.text, path),
+                      file.text.split("\n"))
 
 
 def web_url(repo: RepoRecord, path: str, start: int | None, end: int | None) -> str | None:
@@ -162,7 +164,7 @@ class CodeView(QWidget):
         chunk = self.selected_chunk()
         if chunk is None:
             return
-        own = chunk_lines(chunk, self.loaded.text.split("\n")) if self.loaded is not None else None
+        own = chunk_lines(chunk, self.loaded.lines) if self.loaded is not None else None
         self.editor.mark_lines(chunk.start_line, chunk.end_line, own)
         self.summary.setHtml(_summary_html(chunk))
 
