@@ -15,7 +15,7 @@ at most 1.15, with a peak of at most 1.2 GB). ``--limit N`` takes the first N fi
 quick runs (``--limit 300``: about 25,000 chunks). The graphs, the queries' one included, are made once
 before the runs.
 
-On two shared cores the full run takes about half an hour per runtime.
+On two cores the full run takes 70 to 110 minutes per runtime (20 to 31 chunks a second).
 """
 
 from __future__ import annotations

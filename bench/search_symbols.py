@@ -1,7 +1,8 @@
 """The symbols an evaluation question can name, and a check that a question file names only real ones.
 
     .venv/bin/python -m bench.search_symbols list CODEBASE [PATH_PREFIX]   (path, symbol, kind, lines)
-    .venv/bin/python -m bench.search_symbols check QUESTIONS.json          (every expected answer exists)
+    .venv/bin/python -m bench.search_symbols check QUESTIONS.json          (every expected answer exists; how
+                                                                          many questions avoid its words)
 
 It parses the codebase's files the way an ingest does (the same file rules and chunker) and shows
 nothing of search: question writers see what exists, never how it ranks.
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -38,6 +40,19 @@ def symbols(codebase: str) -> list[tuple[str, str, str, int, int]]:
     return list(seen.values())
 
 
+def words(text: str) -> set[str]:
+    """Lowercase words of a question or an identifier: camelCase, snake_case, dots and :: split, plural s dropped."""
+    text = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", text)
+    text = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1 \2", text)
+    return {w.removesuffix("s") for w in re.split(r"[^A-Za-z0-9]+", text.lower()) if len(w) >= 2}
+
+
+def names_its_answer(question: dict) -> bool:
+    """Whether the question uses a word of one of its answers' identifiers."""
+    asked = words(question["q"])
+    return any(words(expected["symbol"]) & asked for expected in question["expect"])
+
+
 def check(questions_file: Path) -> int:
     questions = json.loads(questions_file.read_text())["questions"]
     known: dict[str, set[tuple[str, str]]] = {}
@@ -50,6 +65,10 @@ def check(questions_file: Path) -> int:
             if (expected["path"], expected["symbol"]) not in known[codebase]:
                 bad += 1
                 print(f"no such symbol: {codebase}: {expected['path']} {expected['symbol']!r} ({question['q']})")
+    for codebase in known:
+        asked = [q for q in questions if q["codebase"] == codebase]
+        free = sum(not names_its_answer(q) for q in asked)
+        print(f"{codebase}: {len(asked)} questions, {free} worded without a word of the answer's identifier")
     print(f"{len(questions)} questions, {bad} answers that name no symbol")
     return 1 if bad else 0
 
