@@ -76,6 +76,16 @@ def test_settings_are_saved_and_restored_token_in_keyring_only(qtbot, window, ph
     bad.reject()
 
 
+def test_a_value_the_dialog_cannot_show_exactly_is_saved_as_it_was(qtbot, window):
+    dialog = window.open_settings()
+    assert window.workspace.settings.max_file_bytes == 1_000_000  # the default: 976.6 KB
+    assert dialog.max_file_bytes.value() == 976
+    assert dialog.edited_settings().max_file_bytes == 1_000_000  # not 976 * 1024 = 999,424
+    dialog.max_file_bytes.setValue(500)
+    assert dialog.edited_settings().max_file_bytes == 500 * 1024
+    dialog.reject()
+
+
 def test_without_a_keyring_the_token_is_kept_for_this_run_only(qtbot, window, pharos_home):
     import keyring
 

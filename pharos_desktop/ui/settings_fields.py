@@ -68,7 +68,8 @@ def choice(name: str, label: str, words: dict[str, str], *, editable: bool = Fal
 
 def number(name: str, label: str, low: int, high: int, *, unit: int = 1, suffix: str = "",
            zero_means: str = "") -> Field:
-    """A whole number, shown in ``unit``s (1024: bytes shown as KB); ``zero_means``: what 0 is called."""
+    """A whole number, shown in ``unit``s (1024: bytes shown as KB); ``zero_means``: what 0 is called. A value
+    the box cannot show exactly (1,000,000 bytes is 976 KB) reads back as it was while the box still shows it."""
     def make() -> QSpinBox:
         spin = QSpinBox()
         spin.setRange(low, high)
@@ -76,8 +77,15 @@ def number(name: str, label: str, low: int, high: int, *, unit: int = 1, suffix:
         spin.setSpecialValueText(zero_means)
         return spin
 
-    return Field(name, label, make, lambda spin, value: spin.setValue(max(low, value // unit)),
-                 lambda spin: spin.value() * unit)
+    def show(spin: QSpinBox, value: int) -> None:
+        spin.setValue(max(low, value // unit))
+        spin.setProperty("exact", (spin.value(), value))
+
+    def read(spin: QSpinBox) -> int:
+        shown, exact = spin.property("exact") or (None, None)
+        return exact if spin.value() == shown else spin.value() * unit
+
+    return Field(name, label, make, show, read)
 
 
 def lines(name: str, label: str, *, placeholder: str = "") -> Field:
