@@ -165,7 +165,8 @@ def test_batches_take_few_shapes():
     made for each shape it meets (OpenVINO about 8 MB a shape), so an ingest fed every width grew by gigabytes."""
     import random
 
-    lengths = sorted(random.Random(0).randint(1, 300) for _ in range(5000))
+    draw = random.Random(0)
+    lengths = sorted(draw.randint(1, 300) for _ in range(5000))
     shapes = onnx_model.batch_shapes([min(n, 256) for n in lengths], batch_size=64, max_tokens=256)
     assert sum(rows for rows, _ in shapes) == len(lengths)
     start = 0
@@ -178,32 +179,60 @@ def test_batches_take_few_shapes():
     assert len(set(shapes)) <= 8 * 7, "8 widths (48, 64, 96 ... 256) x 7 powers of two up to 64"
 
 
+def test_batches_as_wide_as_their_texts_where_shapes_may_be_many():
+    """``few=False`` (ONNX Runtime): a batch takes the texts that fit and is exactly as wide as its longest."""
+    import random
+
+    draw = random.Random(1)
+    lengths = sorted(draw.randint(2, 256) for _ in range(3000))
+    shapes = onnx_model.batch_shapes(lengths, batch_size=64, max_tokens=256, few=False)
+    assert sum(rows for rows, _ in shapes) == len(lengths)
+    start = 0
+    for rows, width in shapes:
+        assert width == lengths[start + rows - 1], "no padding: the width of its longest text"
+        assert rows <= 64 and rows * width <= onnx_model.TOKENS_PER_BATCH
+        start += rows
+    assert len(set(shapes)) > 100  # the shapes many texts happen to have: what OpenVINO must not be fed
+
+
 @pytest.mark.parametrize("runtime", ["onnx-int8", "openvino-int8"])
-def test_the_model_meets_few_shapes_and_padding_keeps_vectors(monkeypatch, runtime):
-    """Texts of 300 different lengths reach the runtime in a few shapes, and a text padded to its batch's
-    width (attention mask 0) keeps its vector. OpenVINO's activation scales are fixed: the same vector
-    (cosine >= 0.999). ONNX's int8 activations are scaled per batch, pads included, so any batch moves a
-    vector a little (cosine ~0.99 measured before padding to shapes too); a wrong mask would land far lower."""
+def test_what_each_runtime_is_fed_and_padding_keeps_vectors(monkeypatch, runtime):
+    """Texts of 300 different lengths reach OpenVINO in a few shapes, and a text padded to its batch's width
+    (attention mask 0) keeps its vector: OpenVINO's activation scales are fixed, so the same vector (cosine >=
+    0.999). ONNX Runtime keeps nothing per shape, so it gets batches as wide as their longest text, unpadded; its
+    int8 activations are scaled per batch, so a batch of other texts moves a vector a little (cosine ~0.99)."""
     import numpy as np
 
-    model_class = openvino_model.OpenVinoModel if runtime == openvino_model.RUNTIME else onnx_model.OnnxModel
+    openvino = runtime == openvino_model.RUNTIME
+    model_class = openvino_model.OpenVinoModel if openvino else onnx_model.OnnxModel
     model = model_class(export.ensure_graph(bundled_model_path(), model_cache_dir(), runtime))
     texts = [f"def step_{n}(value):\n    return value" + " + value * 2" * n for n in range(300)]
-    seen = set()
+    length = {text: len(model._tokenizer.encode(text).ids) for text in texts}
+    seen, widest = set(), []
     run = model._run
-    monkeypatch.setattr(model, "_run", lambda feed: seen.add(feed["input_ids"].shape) or run(feed))
+
+    def watched(feed):
+        seen.add(feed["input_ids"].shape)
+        widest.append((feed["input_ids"].shape[1], int(feed["attention_mask"].sum(1).max())))
+        return run(feed)
+
+    monkeypatch.setattr(model, "_run", watched)
     for size in range(1, 13):  # calls of 1 to 12 texts of many lengths, as pools of a real ingest end
         for start in range(0, 300, 23):
             model.encode(texts[start:start + size], batch_size=64)
-    assert len(seen) <= 8 * 4, f"{len(seen)} shapes: more than widths 48, 64, 96 ... 256 x rows 1, 2, 4, 8"
-    padded = model.encode(texts, batch_size=64)
+    if openvino:
+        assert len(seen) <= 8 * 4, f"{len(seen)} shapes: more than widths 48, 64, 96 ... 256 x rows 1, 2, 4, 8"
+    else:
+        assert all(width == longest for width, longest in widest), "ONNX Runtime's batches are not padded"
+        assert len(seen) > 8 * 4
+    together = model.encode(texts, batch_size=64)
     monkeypatch.setattr(onnx_model, "WIDTH_STEP", 1)  # each text alone at its own length: no padding at all
     monkeypatch.setattr(onnx_model, "MIN_WIDTH", 1)
-    exact = np.stack([model.encode([text], batch_size=1)[0] for text in texts])
+    alone = np.stack([model.encode([text], batch_size=1)[0] for text in texts])
     # Unpadded at exactly 32 tokens is what OpenVINO gets wrong (MIN_WIDTH): no reference for those.
-    fair = [n for n, text in enumerate(texts) if len(model._tokenizer.encode(text).ids) != 32]
+    fair = [n for n, text in enumerate(texts) if length[text] != 32]
     assert len(fair) >= 290
-    assert min((padded[fair] * exact[fair]).sum(1)) >= (0.999 if runtime == openvino_model.RUNTIME else 0.98)
+    assert min((together[fair] * alone[fair]).sum(1)) >= (0.999 if openvino else 0.98)
 
 
 def test_runtime_by_device_and_setting(monkeypatch):

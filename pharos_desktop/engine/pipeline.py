@@ -8,9 +8,10 @@ parsing or writes longer than one batch.
 What bounds an ingest's memory (bench/bench_ingest_memory.py samples it against chunks stored):
 - the queues: at most 256 parsed files wait for the model, a pool of POOL_BATCHES batches is encoded at
   once, and a file's chunks and vectors are dropped once the store stage has written them;
-- the model's runtime keeps kernels and buffers for every input shape it meets (OpenVINO ~8 MB a shape),
-  so batches come in a few shapes only (onnx_model.batch_shapes): fed every width, it grew by gigabytes;
-  each batch holds at most 4,096 tokens, torch's on a CPU too (its attention scores are width squared);
+- the model's runtime may keep what it made for every input shape it meets: OpenVINO ~8 MB a shape, so its
+  batches come in a few shapes only (onnx_model.batch_shapes): fed every width, it grew by gigabytes; ONNX
+  Runtime keeps nothing per shape once its memory patterns are off. Each batch holds at most 4,096 tokens,
+  torch's on a CPU too (its attention scores are width squared);
 - the keyword tokenizer's caches have a fixed size (words.py, 65,536 runs each);
 - Chroma keeps the index of every collection a process writes in memory (about 2 KB a vector) until the
   process ends: so a repository's vectors are in parts of 10,000, and a large run holds none of them itself:

@@ -62,6 +62,10 @@ class OnnxModel:
     """Encodes like SentenceTransformer.encode(normalize_embeddings=True), without torch."""
 
     runtime = RUNTIME
+    # Whether batches are padded to few shapes (batch_shapes). ONNX Runtime keeps nothing per shape once its memory
+    # patterns are off (_load), so its batches are as wide as their longest text: padding cost it 3 to 4% of its
+    # time (bench_ingest, docs/benchmarks.md), and its int8 vectors are the ones made before shapes were few.
+    few_shapes = False
 
     def __init__(self, folder: Path, threads: int = 0, single_texts: bool = False) -> None:
         """``single_texts``: for one short text at a time (a search's query), loaded the quickest way: on one
@@ -90,6 +94,9 @@ class OnnxModel:
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = 1 if self._single_texts else threads  # 0: one per core
         options.log_severity_level = 3
+        # A memory pattern is planned and kept for every input shape met: fed texts of every width, the session
+        # grew from 468 to 522 MB over 350 shapes; without them it stayed at 405 MB, and ran no slower.
+        options.enable_mem_pattern = False
         if self._single_texts:
             options.add_session_config_entry("session.disable_prepacking", "1")
         self._session = onnxruntime.InferenceSession(str(graph), options, providers=["CPUExecutionProvider"])
@@ -102,14 +109,15 @@ class OnnxModel:
         self._tokenizer.enable_truncation(max_tokens)
 
     def encode(self, texts: list[str], batch_size: int):
-        """L2-normalised float32 vectors, in batches of similar length and of few shapes (``batch_shapes``)."""
+        """L2-normalised float32 vectors, in batches of similar length (``batch_shapes``)."""
         import numpy as np
 
         tokens = [encoding.ids for encoding in self._tokenizer.encode_batch(texts)]
         order = sorted(range(len(texts)), key=lambda n: len(tokens[n]))
         vectors = np.zeros((len(texts), self.dim), dtype="float32")
         start = 0
-        for rows, width in batch_shapes([len(tokens[n]) for n in order], batch_size, self.max_seq_length):
+        for rows, width in batch_shapes([len(tokens[n]) for n in order], batch_size, self.max_seq_length,
+                                        few=self.few_shapes):
             batch = order[start:start + rows]
             ids = np.full((rows, width), self._pad_id, dtype="int64")
             mask = np.zeros((rows, width), dtype="int64")
@@ -122,22 +130,25 @@ class OnnxModel:
         return vectors
 
 
-def batch_shapes(lengths: list[int], batch_size: int, max_tokens: int) -> list[tuple[int, int]]:
-    """(rows, width) of each batch that encodes texts of these token ``lengths`` (sorted, shortest first).
+def batch_shapes(lengths: list[int], batch_size: int, max_tokens: int, few: bool = True) -> list[tuple[int, int]]:
+    """(rows, width) of each batch that encodes texts of these token ``lengths`` (sorted, shortest first): at most
+    ``batch_size`` rows and TOKENS_PER_BATCH tokens in all (one longer text has a batch of its own).
 
-    A runtime keeps what it made for each input shape it meets, for good: OpenVINO's CPU plugin about 8 MB a
-    shape (kernels and buffers), so an ingest that fed it every width and row count its texts happened to have
-    grew by gigabytes (200 shapes, 1.8 GB, after 10,000 chunks). So the shapes are few: a batch is as wide as
-    its longest text rounded up to WIDTH_STEP tokens (at least MIN_WIDTH), its rows are a power of two, at most
-    ``batch_size`` and TOKENS_PER_BATCH tokens in all, and a remainder goes in smaller powers of two (padding it
-    with empty rows would cost more). At most 8 widths x 7 row counts for 256 tokens and batches of 64; real
-    code meets 10-20 of them. Pads have attention mask 0, so they leave a text's vector as it was.
+    ``few=False``: a batch takes as many texts as fit and is as wide as its longest. ``few``: the shapes are few. A
+    runtime that keeps what it made for each input shape it meets (OpenVINO's CPU plugin about 8 MB a shape, for
+    good) grew by gigabytes when fed every width and row count its texts happened to have (200 shapes, 1.8 GB,
+    after 10,000 chunks). So a batch is as wide as its longest text rounded up to WIDTH_STEP tokens (at least
+    MIN_WIDTH), and its rows are a power of two; a remainder goes in smaller powers of two (padding it with empty
+    rows would cost more). At most 8 widths x 7 row counts for 256 tokens and batches of 64; real code meets 10-20
+    of them. Pads have attention mask 0, so they leave a text's vector as it was.
     """
+    width = _width if few else (lambda longest, _max_tokens: max(1, longest))
+    rows_of = _power_of_two_at_most if few else (lambda n: max(1, n))
     shapes, start = [], 0
     while start < len(lengths):
         window = lengths[start:start + batch_size]
-        rows = _power_of_two_at_most(min(len(window), TOKENS_PER_BATCH // _width(window[-1], max_tokens)))
-        shapes.append((rows, _width(lengths[start + rows - 1], max_tokens)))
+        rows = rows_of(min(len(window), TOKENS_PER_BATCH // width(window[-1], max_tokens)))
+        shapes.append((rows, width(lengths[start + rows - 1], max_tokens)))
         start += rows
     return shapes
 

@@ -142,9 +142,11 @@ def export_into(model_folder: Path, work: Path) -> None:
 
 
 class OpenVinoModel(OnnxModel):
-    """Encodes like OnnxModel (same tokenizer, batching and padding), on OpenVINO's CPU plugin."""
+    """Encodes like OnnxModel (same tokenizer and batching), on OpenVINO's CPU plugin, in few shapes: it keeps
+    kernels and buffers for every shape it meets (onnx_model.batch_shapes)."""
 
     runtime = RUNTIME
+    few_shapes = True
 
     def __init__(self, folder: Path, threads: int = 0, compiled_cache: Path | None = None) -> None:
         self._compiled_cache = compiled_cache
