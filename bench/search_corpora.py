@@ -154,7 +154,7 @@ LANGUAGES = (
     Corpus("alamofire", "swift", "tuned", git="Alamofire/Alamofire", commit="7595cbcf5980", include=("Source",)),
     Corpus("swift-log", "swift", "tuned", git="apple/swift-log", commit="7af2de138f5f", include=("Sources",)),
     # Held out since stop 40: questions written by readers who never ran a search, committed before any
-    # choice; measured once, after the defaults freeze.
+    # choice; measured once at stop 42, after the defaults froze (README, bench/search_levers.md).
     Corpus("gorilla-websocket", "go", "heldout", debian="golang-github-gorilla-websocket-dev",
            root=f"{_GO}/gorilla/websocket"),
     Corpus("go-toml", "go", "heldout", debian="golang-github-pelletier-go-toml-dev", root=f"{_GO}/pelletier/go-toml"),

@@ -30,7 +30,7 @@ from pharos_desktop.engine.index.words import query_terms
 # The grid: positive bonuses for words where they count, a penalty for module-level chunks.
 GRID = {"name": (0.0, 0.1, 0.2, 0.4), "owner": (0.0, 0.1, 0.2), "doc": (0.0, 0.1, 0.2, 0.4),
         "code": (0.0, 0.1, 0.2, 0.4), "meaning": (0.0, 0.25, 0.5, 1.0), "module": (0.0, -0.1, -0.2, -0.3, -0.5),
-        "container": (0.0, -0.1, -0.2, -0.3, -0.5), "section": (0.0, -0.1, -0.2)}
+        "container": (0.0, -0.1, -0.2, -0.3, -0.5), "section": (0.0, -0.1, -0.2), "one_liner": (0.0, -0.1, -0.2, -0.3)}
 TIE = 0.003
 
 
@@ -49,7 +49,8 @@ def question_table(workspace, searcher, depth: int, keep: int = 60) -> list[dict
         for candidate in ordered:
             candidate.score /= top
         found = np.zeros((len(ordered), len(FEATURES)))
-        for i, values in enumerate(candidate_features(ordered[:depth], records, terms, term_weight)):
+        parts = searcher.part_counts(ordered[:depth], records)
+        for i, values in enumerate(candidate_features(ordered[:depth], records, terms, term_weight, parts)):
             found[i] = [values[name] for name in FEATURES]
         answers = np.array([is_answer(records[c.chunk_id], question["expect"]) for c in ordered], dtype=bool)
         table.append({"codebase": question["codebase"], "base": np.array([c.score for c in ordered]),

@@ -9,7 +9,8 @@ from dataclasses import replace
 import pytest
 
 from pharos_desktop.engine.index.catalog import ChunkRecord, FileRecord, RepoRecord
-from pharos_desktop.engine.query.rerank import FITTED, RerankWeights, explain_bonus, features, rarity, rerank
+from pharos_desktop.engine.query.rerank import (FITTED, RerankWeights, explain_bonus, features, rarity, rerank,
+                                               statements)
 from pharos_desktop.engine.query.search import SearchFilters, Searcher
 from pharos_desktop.engine.index.words import query_terms
 from pharos_desktop.engine.workspace import Workspace
@@ -39,9 +40,10 @@ def workspace(pharos_home):
               "    for name in list(self):\n        key = name.lower()  # case\n"
               "        if key in seen:  # a duplicate: merge the values\n            seen[key] += self.pop(name)"),
     ]
-    # Unrelated code around them, as in any repository (so that the question's words are rare).
+    # Unrelated code around them, as in any repository (so that the question's words are rare); two statements
+    # each, so that they are not one-liners, which step back.
     chunks += [chunk(3 + n, "function", f"step_{n}", f"[python] def step_{n}(x):",
-                     f"def step_{n}(x):\n    return x + {n}") for n in range(8)]
+                     f"def step_{n}(x):\n    y = x + {n}\n    return y") for n in range(8)]
     ws.catalog.replace_file("r1", FileRecord("src/headers.py", "python", 100, 1, "h"), chunks)
     yield ws
     ws.catalog.close()
@@ -93,7 +95,7 @@ def test_features_read_the_name_its_owner_the_docstring_and_the_code():
     found = features(["retry", "delay"], "wait_retry.compute_delay", "method", "Compute the delay.",
                      "return self.retry_delay", 0.4)
     assert found == {"name": 0.5, "owner": 0.5, "doc": 0.5, "code": 1.0, "meaning": 0.4, "module": 0.0,
-                     "container": 0.0, "section": 0.0}
+                     "container": 0.0, "section": 0.0, "one_liner": 1.0}
     assert features(["module"], "<module>", "module", "", "", None)["name"] == 0.0  # no name of its own
 
 
@@ -130,3 +132,56 @@ def test_a_hybrid_search_runs_the_second_pass_and_keeps_relevance_within_0_to_10
     assert hits[0].symbol == "Headers.normalize" and hits[0].fused_rank > 1 and hits[0].rerank["code"] > 0
     assert by_symbol["Headers"].score < 0 and by_symbol["Headers"].relevance == 0  # stepped back below zero
     assert all(0 <= hit.relevance <= 100 for hit in hits) and hits[0].relevance > 0
+
+
+@pytest.mark.parametrize("code, expected", [
+    ("// IntP is like Int, but takes a shorthand letter.\n// It returns the address of the value.\n"
+     "func IntP(name, short string) *int {\n\treturn CommandLine.IntP(name, short)\n}", 1),
+    ('def level(self):\n    """The minimum severity.\n\n    Read atomically.\n    """\n    return self._level', 1),
+    ("/**\n * The name.\n */\n@Override\npublic String getName() {\n    return name;\n}", 1),
+    ("#[inline]\npub fn len(&self) -> usize {\n    self.entries.len()\n}", 1),
+    ("def name\n  @name\nend", 0),  # (a lone instance variable reads as an annotation: still one line at most)
+    ("def add(item)\n  @items << item\n  @count = @items.size\nend", 2),
+    ("[Fact]\npublic void Empty() { }", 0),
+    ("int add(int *p, int n) {\n    /* each one */\n    *p += n;\n    if (*p > MAX)\n        *p = MAX;\n"
+     "    return *p;\n}", 4),
+    ("def parse(text):\n    # split first\n    parts = text.split(',')\n\n    return [p.strip() for p in parts]", 2),
+])
+def test_statements_leave_out_comments_docstrings_annotations_and_closing_lines(code, expected):
+    assert statements(code) == expected
+
+
+def test_a_one_line_function_steps_back_unless_the_query_is_its_name():
+    accessor = "// StrictSlash defines the trailing slash behavior for new routes.\n" \
+               "func (r *Router) StrictSlash(value bool) *Router {\n\treturn r.setStrict(value)\n}"
+    question = query_terms("how are requests with a trailing slash redirected to the route's path")
+    assert features(question, "Router.StrictSlash", "method", "", accessor, None)["one_liner"] == 1.0
+    by_name = query_terms("Router.StrictSlash")
+    assert features(by_name, "Router.StrictSlash", "method", "", accessor, None)["one_liner"] == 0.0
+    work = accessor.replace("\treturn r.setStrict(value)", "\tr.strict = value\n\treturn r")
+    assert features(question, "Router.StrictSlash", "method", "", work, None)["one_liner"] == 0.0
+    for kind in ("class", "module", "section"):  # their own features say what they are
+        assert features(question, "Router", kind, "", "type Router struct{}", None)["one_liner"] == 0.0
+    assert FITTED.one_liner < 0
+
+
+def test_one_part_of_a_long_definition_is_not_a_one_liner(workspace):
+    # A long function split into parts: its last part alone reads as one statement, but the function is long.
+    head = "def merge_all(self):\n" + "".join(f"    total_{n} = self.header_{n}()\n" for n in range(3))
+    tail = "def merge_all(self):\n    return total_2"
+    parts = [chunk(20, "method", "Headers.merge_all", "[python] def merge_all(self):", head),
+             chunk(21, "method", "Headers.merge_all", "[python] def merge_all(self):", tail)]
+    workspace.catalog.replace_file("r1", FileRecord("src/merge.py", "python", 100, 1, "m"),
+                                   [replace(p, chunk_id=f"src/merge.py#{p.ordinal}", path="src/merge.py") for p in parts])
+    searcher = Searcher(workspace)
+    terms = query_terms("merge every header total")
+    candidates, records = searcher.candidates("merge every header total", terms, 10, SearchFilters(), "keyword")
+    counts = searcher.part_counts(candidates, records)
+    assert counts[("r1", "src/merge.py", "Headers.merge_all")] == 2
+    for candidate in candidates:
+        candidate.chunk_ids = [c for c in candidate.chunk_ids if c.endswith("#21")] or candidate.chunk_ids
+    reranked = {c.key[2]: c for c in rerank(candidates, records, terms, FITTED, 30, None, counts)}
+    assert reranked["Headers.merge_all"].chunk_ids == ["src/merge.py#21"]  # only the tail was a candidate
+    assert "one_liner" not in reranked["Headers.merge_all"].bonus
+    alone = {c.key[2]: c for c in rerank(candidates, records, terms, FITTED, 30)}  # without the counts it would be
+    assert alone["Headers.merge_all"].bonus["one_liner"] == FITTED.one_liner

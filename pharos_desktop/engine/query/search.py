@@ -140,7 +140,8 @@ class Searcher:
         candidates, records = self.candidates(query, terms, limit, filters, mode)
         if mode == "hybrid" and self.tuning.rerank:
             candidates = rerank(candidates, records, terms, self.tuning.rerank, self.tuning.rerank_depth,
-                                self.word_rarity(terms) if self.tuning.rare_words else None)
+                                self.word_rarity(terms) if self.tuning.rare_words else None,
+                                self.part_counts(candidates, records))
         candidates = sorted(candidates, key=lambda c: -c.score)[:limit]
         catalog = self.workspace.catalog
         parts = catalog.symbol_part_counts([c.key for c in candidates])
@@ -211,6 +212,12 @@ class Searcher:
         if mode != "hybrid":  # one ranker only: nothing that only the other one found
             candidates = [c for c in candidates if getattr(c, f"{mode}_rank") is not None]
         return candidates, records
+
+    def part_counts(self, candidates: list[Candidate], records: dict[str, ChunkRecord]) -> dict[tuple, int]:
+        """How many chunks each of the re-ranker's candidates was split into (so that one part of a long
+        definition is not taken for a one-liner)."""
+        first = [records[c.chunk_id] for c in sorted(candidates, key=lambda c: -c.score)[:self.tuning.rerank_depth]]
+        return self.workspace.catalog.symbol_part_counts([(r.repo_id, r.path, r.symbol) for r in first])
 
     def word_rarity(self, terms: list[str]) -> dict[str, float]:
         """How much each term counts in the re-ranker's word shares (rerank.rarity), from the whole index."""
