@@ -145,6 +145,8 @@ def test_a_hybrid_search_runs_the_second_pass_and_keeps_relevance_within_0_to_10
     ("[Fact]\npublic void Empty() { }", 0),
     ("int add(int *p, int n) {\n    /* each one */\n    *p += n;\n    if (*p > MAX)\n        *p = MAX;\n"
      "    return *p;\n}", 4),
+    ("int f(void) {\n    x = 1;\n    /* never closed\n    y = 2;\n", 1),  # an unclosed comment runs to the end
+    ("/* a */ int g(void) {\n    /* b */ x = 1; /* c\n    still c */\n    return x;\n}", 2),
     ("def parse(text):\n    # split first\n    parts = text.split(',')\n\n    return [p.strip() for p in parts]", 2),
 ])
 def test_statements_leave_out_comments_docstrings_annotations_and_closing_lines(code, expected):

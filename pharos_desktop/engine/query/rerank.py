@@ -49,7 +49,8 @@ FITTED = RerankWeights(code=0.35, module=-0.5, container=-0.3, section=-0.2, one
 
 # What is not a statement: comments and docstrings, blank lines, lines that only close a block, and
 # annotations (@Override, #[inline], [Fact]).
-_COMMENT_BLOCK = re.compile(r'/\*.*?\*/|"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'', re.DOTALL)
+_BLOCK_ENDS = {"/*": "*/", '"""': '"""', "'''": "'''"}
+_BLOCK_START = re.compile(r'/\*|"""|\'\'\'')
 _NOT_STATEMENT = re.compile(r"^\s*(//.*|#(?!\[).*|--.*|[\]\)\}]+[;,]?|end|@[\w.]+(\(.*\))?|#\[.*|\[\w+(\(.*\))?\])?\s*$")
 
 
@@ -57,8 +58,22 @@ def statements(code: str) -> int:
     """Lines of a definition's body that do something, roughly: its lines less the signature and all
     that is not a statement. An accessor or a one-line wrapper has one; what a question asks about
     ("how does it decide ...") is rarely one of them, though a long doc comment gives it many words."""
-    lines = _COMMENT_BLOCK.sub("", code).splitlines()
+    lines = _without_blocks(code).splitlines()
     return max(0, sum(1 for line in lines if not _NOT_STATEMENT.match(line)) - 1)
+
+
+def _without_blocks(code: str) -> str:
+    """The code without its block comments and docstrings, in one pass: an unclosed one runs to the end
+    (a regex would look for its end from every opening, which hostile code can make slow)."""
+    kept, at = [], 0
+    while (start := _BLOCK_START.search(code, at)) is not None:
+        kept.append(code[at:start.start()])
+        end = code.find(_BLOCK_ENDS[start.group()], start.end())
+        if end < 0:
+            return "".join(kept)
+        at = end + len(_BLOCK_ENDS[start.group()])
+    kept.append(code[at:])
+    return "".join(kept)
 
 
 def rarity(document_counts: dict[str, int], total: int, terms: list[str]) -> dict[str, float]:
